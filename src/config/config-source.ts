@@ -1,0 +1,41 @@
+// What a model needs from configuration, whatever serves it: slingshot's configuration
+// service over HTTP (config-client.ts) or a system-map file read in-process (sysmap.ts).
+// Shapes follow SPECS.md §1.2-1.4.
+
+/** A routing case as written in configuration: a JSON bool, integer or string. */
+export type CaseValue = boolean | number | bigint | string;
+
+export interface OutboundCase {
+  readonly case: CaseValue;
+  readonly queues: readonly string[];
+}
+
+/** GET {host}/{service} → {"in": ..., "out": [{"case": ..., "queues": [...]}]} */
+export interface QueueConfig {
+  readonly in: string;
+  readonly out: readonly OutboundCase[];
+}
+
+/** GET {host}/rabbitmq: every field a one-element array; `pass` is a secret reference. */
+export interface RabbitMqEndpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly username: string;
+  /** A secret reference: a bare `pass` entry name (slingshot), or pass:/env:/file:. */
+  readonly passwordRef: string;
+}
+
+/** GET {host}/object-storage: `pass:access-key` and `pass:secret-key` are secret references. */
+export interface ObjectStorageEndpoint {
+  readonly host: string;
+  readonly accessKeyRef: string;
+  readonly secretKeyRef: string;
+}
+
+export interface ConfigSource {
+  queueConfig(service: string): Promise<QueueConfig>;
+  /** The bucket name an alias of `service` stands for (GET {host}/{service}/{alias}). */
+  bucket(service: string, alias: string): Promise<string>;
+  rabbitmq(): Promise<RabbitMqEndpoint>;
+  objectStorage(): Promise<ObjectStorageEndpoint>;
+}

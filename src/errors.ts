@@ -1,0 +1,85 @@
+// The catalogue of errors a user can cause or meet, in the manner of fastify's FST_ERR_*:
+// one code per cause, a message that names what was wrong and how to fix it. Messages are
+// built from the arguments given at the throw site; never pass a secret value in.
+
+/** Exit code classes the CLI maps errors to: 2 usage/configuration, 1 runtime. */
+export type ErrorKind = 'usage' | 'config' | 'runtime';
+
+export class SwitchyardError extends Error {
+  readonly code: string;
+  readonly kind: ErrorKind;
+  constructor(code: string, kind: ErrorKind, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SwitchyardError';
+    this.code = code;
+    this.kind = kind;
+  }
+}
+
+type Template<A extends unknown[]> = (...args: A) => string;
+
+/** Builds an error class for one code, so callers write `throw new ERR_X(arg)`. */
+function define<A extends unknown[]>(code: string, kind: ErrorKind, template: Template<A>) {
+  const ctor = class extends SwitchyardError {
+    constructor(...args: A) {
+      super(code, kind, `${code}: ${template(...args)}`);
+    }
+  };
+  Object.defineProperty(ctor, 'name', { value: code });
+  return ctor;
+}
+
+export const errors = {
+  // ---- transports
+  SY_ERR_CAPABILITY_MISSING: define('SY_ERR_CAPABILITY_MISSING', 'config',
+    (model: string, transport: string, missing: string[]) =>
+      `the ${model} model needs the transport capabilities [${missing.join(', ')}] but transport "${transport}" does not offer them; pick a transport that does (see README "Transports")`),
+  SY_ERR_TRANSPORT_CLOSED: define('SY_ERR_TRANSPORT_CLOSED', 'runtime',
+    (transport: string, op: string) => `cannot ${op}: transport "${transport}" is closed`),
+  SY_ERR_DELIVERY_SETTLED: define('SY_ERR_DELIVERY_SETTLED', 'runtime',
+    (queue: string, how: string) => `a delivery from queue "${queue}" was already ${how}; ack, nack or dead-letter each delivery exactly once`),
+  SY_ERR_REQUEST_TIMEOUT: define('SY_ERR_REQUEST_TIMEOUT', 'runtime',
+    (subject: string, ms: number) => `no reply on "${subject}" within ${ms} ms; check that a responder is running, or raise timeoutMs`),
+  SY_ERR_NO_RESPONDER: define('SY_ERR_NO_RESPONDER', 'runtime',
+    (subject: string) => `no responder is serving "${subject}"; start the service that serves it first`),
+  SY_ERR_BAD_NAME: define('SY_ERR_BAD_NAME', 'config',
+    (what: string, name: string) => `${what} name ${JSON.stringify(name)} is not valid: use 1-255 characters, no whitespace or control characters`),
+
+  // ---- storage
+  SY_ERR_STORAGE_KEY: define('SY_ERR_STORAGE_KEY', 'usage',
+    (bucket: string, key: string, why: string) => `object key ${JSON.stringify(key)} in bucket ${JSON.stringify(bucket)} is not allowed: ${why}`),
+  SY_ERR_OBJECT_NOT_FOUND: define('SY_ERR_OBJECT_NOT_FOUND', 'runtime',
+    (bucket: string, key: string) => `object ${JSON.stringify(key)} does not exist in bucket ${JSON.stringify(bucket)}; upload it first (switchyard put) or check the id and the bucket alias`),
+
+  // ---- configuration, system map, secrets
+  SY_ERR_SYSMAP_INVALID: define('SY_ERR_SYSMAP_INVALID', 'config',
+    (file: string, problems: string[]) => `system map ${file} is not valid:\n  - ${problems.join('\n  - ')}`),
+  SY_ERR_CONFIG_SERVICE: define('SY_ERR_CONFIG_SERVICE', 'runtime',
+    (url: string, why: string) => `configuration service request GET ${url} failed: ${why}`),
+  SY_ERR_CONFIG_RESPONSE: define('SY_ERR_CONFIG_RESPONSE', 'runtime',
+    (url: string, why: string) => `configuration service answered GET ${url} with something unusable: ${why}`),
+  SY_ERR_SECRET_REF: define('SY_ERR_SECRET_REF', 'config',
+    (ref: string, why: string) => `secret reference ${JSON.stringify(ref)} could not be resolved: ${why}`),
+  SY_ERR_SETTINGS: define('SY_ERR_SETTINGS', 'config',
+    (what: string) => `invalid settings: ${what}`),
+
+  // ---- worker model
+  SY_ERR_BAD_ID: define('SY_ERR_BAD_ID', 'usage',
+    (why: string) => `message body is not a u64 id: ${why}; send the id as decimal text, e.g. "42"`),
+  SY_ERR_BAD_CASE: define('SY_ERR_BAD_CASE', 'usage',
+    (value: string) => `case value ${value} is not a bool, an integer or a string; return [resultId, true | 3 | "name"]`),
+  SY_ERR_BAD_RESULT: define('SY_ERR_BAD_RESULT', 'usage',
+    (why: string) => `process returned an unusable result: ${why}; return or yield [resultId: bigint, case: boolean | number | string] pairs`),
+  SY_ERR_NO_ROUTE: define('SY_ERR_NO_ROUTE', 'runtime',
+    (service: string, caseValue: string) => `service "${service}" has no route for case ${caseValue}; add {case: ${caseValue}, queues: [...]} to its "out" list in the system map, or set unroutedCases: "drop"`),
+  SY_ERR_MODULE: define('SY_ERR_MODULE', 'usage',
+    (path: string, why: string) => `module ${path} cannot be run: ${why}`),
+  SY_ERR_USAGE: define('SY_ERR_USAGE', 'usage', (what: string) => what),
+} as const;
+
+export type ErrorCode = keyof typeof errors;
+
+/** Process exit code for an error: 2 for usage or configuration, 1 otherwise. */
+export function exitCodeFor(err: unknown): number {
+  return err instanceof SwitchyardError && (err.kind === 'usage' || err.kind === 'config') ? 2 : 1;
+}
