@@ -1,0 +1,185 @@
+// The embedded default: every transport primitive inside one process, with the delivery
+// rules of the real brokers so that a pipeline behaves on it as it will in production.
+// Queues live as long as the transport object; nothing is written to disk.
+
+import { errors } from '../../errors.js';
+import {
+  DEAD_LETTER_HEADERS,
+  deadLetterQueueOf,
+  type Capabilities,
+  type ConsumeOptions,
+  type DeliveryHandler,
+  type OutboundMessage,
+  type QueueOptions,
+  type Reply,
+  type RequestHandler,
+  type RequestOptions,
+  type Subscription,
+  type Transport,
+} from '../transport.js';
+import { MemoryQueue, type QueueHost, type StoredMessage } from './memory-queue.js';
+import { validateName } from '../names.js';
+
+const GROUP_SEPARATOR = ':';
+
+export class MemoryTransport implements Transport {
+  readonly name = 'memory';
+  readonly capabilities: Capabilities = { queue: true, topic: true, request: true, delayedRequeue: true };
+
+  private readonly queues = new Map<string, MemoryQueue>();
+  /** topic → the names of its listener-group queues. */
+  private readonly topicGroups = new Map<string, Set<string>>();
+  private readonly responders = new Map<string, { handlers: RequestHandler[]; next: number }>();
+  private readonly subscriptions = new Set<Subscription>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private closed = false;
+
+  private readonly host: QueueHost = {
+    deadLetter: (from, message, reason) => {
+      const dlq = this.queue(deadLetterQueueOf(from.name));
+      dlq.enqueue({
+        body: message.body,
+        headers: {
+          ...message.headers,
+          [DEAD_LETTER_HEADERS.reason]: reason,
+          [DEAD_LETTER_HEADERS.sourceQueue]: from.name,
+          [DEAD_LETTER_HEADERS.attempts]: String(message.deliveries),
+        },
+        deliveries: 0,
+      });
+    },
+    schedule: (ms, fn) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        if (!this.closed) fn();
+      }, ms);
+      this.timers.add(timer);
+    },
+  };
+
+  async start(): Promise<void> {
+    this.closed = false;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  /** Waiting messages of a queue, oldest first (dev tooling and tests; not a broker primitive). */
+  peek(queue: string): readonly StoredMessage[] {
+    return this.queues.get(queue)?.peek() ?? [];
+  }
+
+  /** Names of every queue that exists, including dead-letter and group queues. */
+  queueNames(): string[] {
+    return [...this.queues.keys()];
+  }
+
+  // ---- durable queue
+
+  async declareQueue(queue: string, _options?: QueueOptions): Promise<void> {
+    this.open('declare a queue');
+    validateName('queue', queue);
+    this.queue(queue);
+    this.queue(deadLetterQueueOf(queue));
+  }
+
+  async send(queue: string, message: OutboundMessage): Promise<void> {
+    this.open('send');
+    validateName('queue', queue);
+    this.queue(queue).enqueue(copy(message));
+  }
+
+  async consume(queue: string, handler: DeliveryHandler, options: ConsumeOptions): Promise<Subscription> {
+    this.open('consume');
+    validateName('queue', queue);
+    return this.track(this.queue(queue).addConsumer(handler, options.prefetch));
+  }
+
+  // ---- topic with listener groups
+
+  async publish(topic: string, message: OutboundMessage): Promise<void> {
+    this.open('publish');
+    validateName('topic', topic);
+    const groups = this.topicGroups.get(topic);
+    if (!groups) return;
+    for (const group of groups) this.queue(group).enqueue(copy(message));
+  }
+
+  async subscribe(topic: string, group: string, handler: DeliveryHandler, options: ConsumeOptions): Promise<Subscription> {
+    this.open('subscribe');
+    validateName('topic', topic);
+    validateName('listener group', group);
+    const queueName = `${topic}${GROUP_SEPARATOR}${group}`;
+    let groups = this.topicGroups.get(topic);
+    if (!groups) this.topicGroups.set(topic, (groups = new Set()));
+    groups.add(queueName);
+    return this.track(this.queue(queueName).addConsumer(handler, options.prefetch));
+  }
+
+  // ---- request/reply
+
+  async request(subject: string, message: OutboundMessage, options: RequestOptions): Promise<Reply> {
+    this.open('request');
+    const entry = this.responders.get(subject);
+    if (!entry || entry.handlers.length === 0) throw new errors.SY_ERR_NO_RESPONDER(subject);
+    const handler = entry.handlers[entry.next++ % entry.handlers.length]!;
+    const request: Reply = copy({ body: message.body, headers: { ...message.headers, ...options.headers } });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new errors.SY_ERR_REQUEST_TIMEOUT(subject, options.timeoutMs)), options.timeoutMs);
+    });
+    try {
+      const reply = await Promise.race([Promise.resolve().then(() => handler(request)), timeout]);
+      return copy(reply);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async serve(subject: string, handler: RequestHandler): Promise<Subscription> {
+    this.open('serve');
+    validateName('subject', subject);
+    let entry = this.responders.get(subject);
+    if (!entry) this.responders.set(subject, (entry = { handlers: [], next: 0 }));
+    entry.handlers.push(handler);
+    const handlers = entry.handlers;
+    return this.track({
+      stop: async () => {
+        const i = handlers.indexOf(handler);
+        if (i >= 0) handlers.splice(i, 1);
+      },
+    });
+  }
+
+  // ---- internals
+
+  private queue(name: string): MemoryQueue {
+    let queue = this.queues.get(name);
+    if (!queue) this.queues.set(name, (queue = new MemoryQueue(name, this.host)));
+    return queue;
+  }
+
+  private track(subscription: Subscription): Subscription {
+    this.subscriptions.add(subscription);
+    return {
+      stop: async (options) => {
+        this.subscriptions.delete(subscription);
+        await subscription.stop(options);
+      },
+    };
+  }
+
+  private open(op: string): void {
+    if (this.closed) throw new errors.SY_ERR_TRANSPORT_CLOSED(this.name, op);
+  }
+}
+
+/** A broker keeps its own copy: later changes to the sender's buffer must not reach it. */
+function copy(message: OutboundMessage): StoredMessage & Reply {
+  return { body: Uint8Array.prototype.slice.call(message.body), headers: { ...message.headers }, deliveries: 0 };
+}

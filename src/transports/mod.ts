@@ -1,0 +1,2 @@
+export * from './transport.js';
+export { validateName } from './names.js';
