@@ -50,6 +50,8 @@ export const errors = {
     (bucket: string, key: string, why: string) => `object key ${JSON.stringify(key)} in bucket ${JSON.stringify(bucket)} is not allowed: ${why}`),
   SY_ERR_OBJECT_NOT_FOUND: define('SY_ERR_OBJECT_NOT_FOUND', 'runtime',
     (bucket: string, key: string) => `object ${JSON.stringify(key)} does not exist in bucket ${JSON.stringify(bucket)}; upload it first (switchyard put) or check the id and the bucket alias`),
+  SY_ERR_STORAGE_IO: define('SY_ERR_STORAGE_IO', 'runtime',
+    (store: string, op: string, bucket: string, key: string, why: string) => `${store} storage could not ${op} object ${JSON.stringify(key)} in bucket ${JSON.stringify(bucket)}: ${why}`),
 
   // ---- configuration, system map, secrets
   SY_ERR_SYSMAP_INVALID: define('SY_ERR_SYSMAP_INVALID', 'config',
@@ -75,6 +77,11 @@ export const errors = {
   SY_ERR_MODULE: define('SY_ERR_MODULE', 'usage',
     (path: string, why: string) => `module ${path} cannot be run: ${why}`),
   SY_ERR_USAGE: define('SY_ERR_USAGE', 'usage', (what: string) => what),
+
+  // ---- configuration look-ups (appended by the config layer)
+  SY_ERR_CONFIG_UNKNOWN: define('SY_ERR_CONFIG_UNKNOWN', 'config',
+    (where: string, kind: string, name: string, known: string[]) =>
+      `${where} has no ${kind} ${JSON.stringify(name)} (known: ${known.length ? known.map((k) => JSON.stringify(k)).join(', ') : 'none'}); check the name, or add it to the system map`),
 } as const;
 
 export type ErrorCode = keyof typeof errors;

@@ -119,6 +119,17 @@ export class MemoryQueue {
     return this.ready.slice(this.head);
   }
 
+  /** Deliveries handed out and not yet settled. */
+  get inFlight(): number {
+    let n = 0;
+    for (const consumer of this.consumers) n += consumer.inFlight;
+    return n;
+  }
+
+  get consumerCount(): number {
+    return this.consumers.length;
+  }
+
   enqueue(message: StoredMessage): void {
     this.ready.push(message);
     this.kick();

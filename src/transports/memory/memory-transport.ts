@@ -74,6 +74,20 @@ export class MemoryTransport implements Transport {
     return this.queues.get(queue)?.peek() ?? [];
   }
 
+  /**
+   * Work not yet done: messages waiting in queues that have consumers, deliveries in
+   * flight, and requeues waiting out their delay. All zero means the system is idle.
+   */
+  activity(): { waiting: number; inFlight: number; delayed: number } {
+    let waiting = 0;
+    let inFlight = 0;
+    for (const queue of this.queues.values()) {
+      if (queue.consumerCount > 0) waiting += queue.depth;
+      inFlight += queue.inFlight;
+    }
+    return { waiting, inFlight, delayed: this.timers.size };
+  }
+
   /** Names of every queue that exists, including dead-letter and group queues. */
   queueNames(): string[] {
     return [...this.queues.keys()];

@@ -1,0 +1,72 @@
+// Messages/s of a no-I/O worker on the memory transport against a bare loop doing the
+// same queue operations (consume, parse the id, send the result, ack) on the same
+// transport in the same run. Runs alternate so machine noise hits both alike.
+//   npm run bench -- memory-worker [messages] [rounds]
+
+import { parseSysMap, MapConfigSource } from '../src/config/sysmap.js';
+import { createLogger } from '../src/observability/logger.js';
+import { FsObjectStore } from '../src/storage/fs/mod.js';
+import { MemoryTransport } from '../src/transports/memory/mod.js';
+import { startWorker, worker, parseId, encodeId } from '../src/models/worker/mod.js';
+import { median, printResult } from './_result.js';
+
+const MESSAGES = Number(process.argv[2] ?? 50_000);
+const ROUNDS = Number(process.argv[3] ?? 5);
+const CONCURRENCY = 16;
+const map = parseSysMap('services:\n  bench:\n    in: bench-in\n    out:\n      - { case: true, queues: [bench-out] }\n', 'bench sysmap');
+
+async function drain(transport: MemoryTransport, started: number): Promise<number> {
+  while (transport.peek('bench-out').length < MESSAGES) await new Promise((r) => setImmediate(r));
+  return MESSAGES / ((performance.now() - started) / 1000);
+}
+
+async function fill(transport: MemoryTransport): Promise<void> {
+  for (let i = 0; i < MESSAGES; i++) await transport.send('bench-in', { body: encodeId(BigInt(i)) });
+}
+
+async function ours(): Promise<number> {
+  const transport = new MemoryTransport();
+  await transport.start();
+  await fill(transport);
+  const started = performance.now();
+  const running = await startWorker(worker('bench', (id) => [[id, true]], { concurrency: CONCURRENCY }), {
+    transport,
+    store: new FsObjectStore({ root: '/tmp/switchyard-bench-unused' }),
+    config: new MapConfigSource(map),
+    logger: createLogger({ level: 'silent' }),
+  });
+  const rate = await drain(transport, started);
+  await running.stop();
+  await transport.close();
+  return rate;
+}
+
+async function bare(): Promise<number> {
+  const transport = new MemoryTransport();
+  await transport.start();
+  await fill(transport);
+  const started = performance.now();
+  const sub = await transport.consume('bench-in', async (d) => {
+    const id = parseId(d.body);
+    await transport.send('bench-out', { body: encodeId(id) });
+    await d.ack();
+  }, { prefetch: CONCURRENCY });
+  const rate = await drain(transport, started);
+  await sub.stop();
+  await transport.close();
+  return rate;
+}
+
+const oursRuns: number[] = [];
+const bareRuns: number[] = [];
+await ours(); // warm-up: JIT both paths before measuring
+await bare();
+for (let round = 0; round < ROUNDS; round++) {
+  oursRuns.push(await ours());
+  bareRuns.push(await bare());
+  console.log(`round ${round + 1}: worker ${oursRuns.at(-1)!.toFixed(0)} msg/s, bare loop ${bareRuns.at(-1)!.toFixed(0)} msg/s`);
+}
+printResult({
+  bench: 'memory-worker', case: `no-io-c${CONCURRENCY}`, against: 'bare-memory-loop', unit: 'msg/s',
+  ours: Math.round(median(oursRuns)), baseline: Math.round(median(bareRuns)),
+});

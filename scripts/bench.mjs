@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// `npm run bench -- NAME` runs bench/NAME.ts; each benchmark ends with its RESULT lines:
+// RESULT bench=NAME case=CASE against=BASELINE unit=UNIT ours=N baseline=N ratio=N
+
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+
+const available = readdirSync('bench').filter((f) => f.endsWith('.ts') && !f.startsWith('_')).map((f) => f.slice(0, -3));
+const [name, ...rest] = process.argv.slice(2);
+if (!name || !existsSync(`bench/${name}.ts`)) {
+  console.error(`usage: npm run bench -- NAME [args]\navailable: ${available.join(', ')}`);
+  process.exit(2);
+}
+const child = spawn(process.execPath, ['--import', 'tsx', `bench/${name}.ts`, ...rest], { stdio: 'inherit' });
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,0 +1,54 @@
+// `switchyard run <module...>`: start the services the modules export on the transport,
+// store and configuration the settings name, until SIGINT/SIGTERM.
+
+import { stopAll, stopOnSignals, type Stoppable } from '../../runtime/lifecycle.js';
+import { createMetrics, startMetricsServer } from '../../observability/metrics.js';
+import type { Logger } from '../../observability/logger.js';
+import { workerLogListener, workerMetricsListener } from '../../models/worker/worker-observers.js';
+import { createConfigSource, createStore, createTransport } from '../environment.js';
+import { openInbox } from '../inbox.js';
+import { loadServices } from '../load-services.js';
+import type { Settings } from '../settings.js';
+import { startServices } from '../start-services.js';
+
+export interface RunOptions {
+  readonly settings: Settings;
+  readonly logger: Logger;
+  readonly out: (line: string) => void;
+}
+
+export async function run(modules: readonly string[], { settings, logger }: RunOptions): Promise<number> {
+  const definitions = (await Promise.all(modules.map((m) => loadServices(m)))).flat();
+  const config = await createConfigSource(settings);
+  const transport = createTransport(settings);
+  const store = createStore(settings);
+  const metrics = createMetrics();
+  const running: Stoppable[] = [];
+  try {
+    await transport.start();
+    running.push({ stop: () => transport.close() }, { stop: async () => store.close?.() });
+    if (settings.metricsPort !== undefined) {
+      const server = await startMetricsServer({ registry: metrics.registry, port: settings.metricsPort });
+      running.push({ stop: () => server.close() });
+      logger.info({ url: `${server.url}/metrics` }, 'metrics served');
+    }
+    const listeners = [workerLogListener(logger), workerMetricsListener(metrics)];
+    running.push(...(await startServices(definitions, { transport, store, config, logger, listeners, ...(settings.stagingDir ? { stagingRoot: settings.stagingDir } : {}) })));
+    if (transport.name === 'memory') {
+      const inbox = await openInbox(transport, settings.stateDir);
+      running.push(inbox);
+      logger.info({ inbox: inbox.url }, 'memory transport: send work with `switchyard send <queue> <id...>` from this folder');
+    }
+  } catch (err) {
+    await stopAll(running).catch(() => undefined);
+    throw err;
+  }
+  await stopOnSignals(
+    { stop: () => stopAll(running) },
+    {
+      onFirstSignal: (signal) => logger.info({ signal }, 'stopping: no new messages; finishing the ones in flight (signal again to exit at once)'),
+      onSecondSignal: (signal) => logger.warn({ signal }, 'second signal: exiting now; unacked messages will be redelivered'),
+    },
+  ).stopped;
+  return 0;
+}

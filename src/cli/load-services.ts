@@ -1,0 +1,40 @@
+// Finds the service definitions a user module exports. TypeScript modules are loaded
+// through tsx's loader, so `switchyard run worker.ts` needs no build step.
+
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { errors } from '../errors.js';
+import { isWorkerDefinition, type WorkerDefinition } from '../models/worker/mod.js';
+
+export type ServiceDefinition = WorkerDefinition;
+
+let tsxRegistered = false;
+
+async function importModule(file: string): Promise<Record<string, unknown>> {
+  if (/\.[cm]?tsx?$/.test(file) && !tsxRegistered) {
+    const { register } = await import('tsx/esm/api');
+    register();
+    tsxRegistered = true;
+  }
+  return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+}
+
+/** Every service definition exported by the module: default, named, or in exported arrays. */
+export async function loadServices(path: string): Promise<ServiceDefinition[]> {
+  const file = resolve(path);
+  if (!existsSync(file) || !statSync(file).isFile()) throw new errors.SY_ERR_MODULE(path, 'no such file');
+  let mod: Record<string, unknown>;
+  try {
+    mod = await importModule(file);
+  } catch (err) {
+    if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string' && err.code.startsWith('SY_ERR_')) throw err;
+    throw new errors.SY_ERR_MODULE(path, `importing it failed: ${(err as Error).message}`);
+  }
+  const found = new Set<ServiceDefinition>();
+  for (const value of Object.values(mod)) {
+    for (const item of Array.isArray(value) ? value : [value]) if (isWorkerDefinition(item)) found.add(item);
+  }
+  if (found.size === 0) throw new errors.SY_ERR_MODULE(path, 'it exports no service; add `export default worker("name", process)`');
+  return [...found];
+}

@@ -1,0 +1,128 @@
+// The `switchyard` command. Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration.
+
+import { Command, CommanderError, Option } from 'commander';
+import { exitCodeFor, SwitchyardError } from '../errors.js';
+import { configServerCommand } from './commands/config-server.js';
+import { dev } from './commands/dev.js';
+import { put } from './commands/put.js';
+import { run } from './commands/run.js';
+import { send } from './commands/send.js';
+import { loadSettings } from './settings.js';
+import { createLogger } from '../observability/logger.js';
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+/** Flags every service-running command shares; each also reads SWITCHYARD_* and --settings. */
+function withSettings(command: Command): Command {
+  return command
+    .option('--settings <file>', 'settings file (YAML or JSON); env SWITCHYARD_SETTINGS')
+    .option('--config-host <url>', 'configuration service, a URL or a host meaning https://host; env SWITCHYARD_CONFIG_HOST')
+    .option('--map <file>', 'system-map file read in-process instead of a configuration service; env SWITCHYARD_MAP')
+    .addOption(new Option('--transport <name>', 'transport; env SWITCHYARD_TRANSPORT').choices(['memory']))
+    .addOption(new Option('--storage <name>', 'object store; env SWITCHYARD_STORAGE').choices(['fs']))
+    .option('--storage-dir <dir>', 'folder of the fs object store (default .switchyard/storage); env SWITCHYARD_STORAGE_DIR')
+    .option('--staging-dir <dir>', 'parent of per-message staging folders (default the OS temp folder)')
+    .option('--state-dir <dir>', 'where a running process leaves its inbox address (default .switchyard)')
+    .addOption(new Option('--log-level <level>', 'log level; env SWITCHYARD_LOG_LEVEL').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']));
+}
+
+export function buildProgram(): Command {
+  const program = new Command('switchyard')
+    .description('Run Switchyard services: queue workers with case routing, object storage and a configuration service.')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  withSettings(program.command('run'))
+    .description('start the services a module exports (worker(...) definitions)')
+    .argument('<module...>', 'TypeScript or JavaScript module(s) exporting services')
+    .option('--metrics-port <port>', 'serve Prometheus metrics at GET /metrics on 127.0.0.1:PORT; env SWITCHYARD_METRICS_PORT')
+    .addHelpText('after', `
+Examples:
+  switchyard run worker.ts --map sysmap.yaml
+  switchyard run worker.ts --config-host http://127.0.0.1:7070 --metrics-port 9464
+  SWITCHYARD_MAP=sysmap.yaml switchyard run ingest.ts classify.ts`)
+    .action(async (modules: string[], flags: Record<string, unknown>) => {
+      const settings = loadSettings(flags);
+      process.exitCode = await run(modules, { settings, logger: createLogger({ level: settings.logLevel }), out });
+    });
+
+  withSettings(program.command('dev'))
+    .description('run every service of a folder plus its sysmap.yaml on the embedded default, printing the flow')
+    .argument('<dir>', 'folder with sysmap.yaml, service modules and an optional seed.yaml')
+    .option('--until-idle', 'exit (0) once every message has been handled, after printing a summary')
+    .option('--timeout <ms>', 'with --until-idle: exit 1 if still busy after this long', '60000')
+    .addHelpText('after', `
+Examples:
+  switchyard dev examples/text-pipeline --until-idle
+  switchyard dev examples/text-pipeline            # keeps running; in another terminal:
+  switchyard send ingest-in 1 2 3`)
+    .action(async (dir: string, flags: Record<string, unknown>) => {
+      const settings = loadSettings({ logLevel: 'warn', ...flags });
+      const timeoutMs = Number(flags.timeout);
+      if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new SwitchyardError('SY_ERR_USAGE', 'usage', `--timeout must be a positive number of milliseconds, got ${String(flags.timeout)}`);
+      const logger = createLogger({ level: settings.logLevel, destination: 2 });
+      process.exitCode = await dev(dir, { untilIdle: Boolean(flags.untilIdle), timeoutMs, settings, logger, out });
+    });
+
+  program.command('send')
+    .description('send ids to a queue (to a running dev/run process on the memory transport)')
+    .argument('<queue>', 'queue name')
+    .argument('<id...>', 'u64 ids, decimal')
+    .option('--state-dir <dir>', 'the running process\'s state folder (default .switchyard)')
+    .option('--settings <file>', 'settings file (YAML or JSON)')
+    .addHelpText('after', `
+Examples:
+  switchyard send ingest-in 1 2 3
+  switchyard send classify-in 18446744073709551615 --state-dir /tmp/sy`)
+    .action(async (queue: string, ids: string[], flags: Record<string, unknown>) => {
+      const settings = loadSettings(flags);
+      out(await send(queue, ids, settings));
+    });
+
+  withSettings(program.command('put'))
+    .description('store a file as the input object <id> of a bucket alias')
+    .argument('<alias>', 'bucket alias of --service (or a bucket name with --bucket)')
+    .argument('<id>', 'u64 object id')
+    .argument('<file>', 'file to upload')
+    .option('--service <name>', 'the service whose alias this is (resolved through --map or --config-host)')
+    .option('--bucket', 'treat <alias> as the bucket name itself')
+    .addHelpText('after', `
+Examples:
+  switchyard put raw 1 input.txt --service ingest --map examples/text-pipeline/sysmap.yaml
+  switchyard put raw-texts 1 input.txt --bucket`)
+    .action(async (alias: string, id: string, file: string, flags: Record<string, unknown>) => {
+      const settings = loadSettings(flags);
+      out(await put({ alias, id, file, service: flags.service as string | undefined, bucket: Boolean(flags.bucket) }, settings));
+    });
+
+  program.command('config-server')
+    .description('serve a system map as slingshot\'s configuration service (GET /{service}, /{service}/{alias}, /rabbitmq, /object-storage)')
+    .requiredOption('--map <file>', 'system-map file (YAML or JSON)')
+    .option('--port <port>', 'port to listen on', '7070')
+    .option('--host <address>', 'address to bind', '127.0.0.1')
+    .addHelpText('after', `
+Examples:
+  switchyard config-server --map sysmap.yaml --port 7070
+  curl http://127.0.0.1:7070/ingest        # {"in":"ingest-in","out":[...]}
+  curl http://127.0.0.1:7070/ingest/raw    # raw-texts`)
+    .action(async (flags: { map: string; port: string; host: string }) => {
+      await configServerCommand(flags, out);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here with code 0; every other commander error is usage.
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    process.stderr.write(`switchyard: ${(err as Error).message}\n`);
+    process.exitCode = exitCodeFor(err);
+  }
+}

@@ -1,0 +1,97 @@
+// Settings for every command, from (strongest first) flags, SWITCHYARD_* environment
+// variables, a settings file (--settings or SWITCHYARD_SETTINGS, YAML or JSON), defaults.
+// Which transport, store and configuration a service uses is decided here, never in code.
+
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { errors } from '../errors.js';
+
+export const settingsSchema = z
+  .object({
+    /** Configuration service: a URL, or a bare host meaning https://{host}. */
+    configHost: z.string().min(1).optional(),
+    /** A system-map file read in-process instead of asking a configuration service. */
+    map: z.string().min(1).optional(),
+    transport: z.enum(['memory']).default('memory'),
+    storage: z.enum(['fs']).default('fs'),
+    /** Folder of the fs store; default {stateDir}/storage. */
+    storageDir: z.string().min(1).optional(),
+    /** Parent of the per-message staging folders; default the OS temp folder. */
+    stagingDir: z.string().min(1).optional(),
+    /** Where a running process leaves what other commands need (inbox address, storage). */
+    stateDir: z.string().min(1).default('.switchyard'),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    metricsPort: z.coerce.number().int().min(0).max(65535).optional(),
+  })
+  .strict();
+
+export type Settings = z.infer<typeof settingsSchema>;
+type Key = keyof Settings;
+const KEYS = Object.keys(settingsSchema.shape) as Key[];
+
+/** SWITCHYARD_CONFIG_HOST ↔ configHost, and so on. */
+export function envName(key: Key): string {
+  return `SWITCHYARD_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+/** Merges the sources and checks the result; flags are commander's camelCase options. */
+export function loadSettings(flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): Settings {
+  const file = (flags.settings as string | undefined) ?? env.SWITCHYARD_SETTINGS;
+  const merged: Record<string, unknown> = {};
+  const origin: Record<string, string> = {};
+  if (file) {
+    for (const [key, value] of Object.entries(readSettingsFile(file))) {
+      merged[key] = value;
+      origin[key] = `settings file ${file}`;
+    }
+  }
+  for (const key of KEYS) {
+    const value = env[envName(key)];
+    if (value !== undefined && value !== '') {
+      merged[key] = value;
+      origin[key] = `environment variable ${envName(key)}`;
+    }
+  }
+  for (const key of KEYS) {
+    if (flags[key] !== undefined) {
+      merged[key] = flags[key];
+      origin[key] = `flag --${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    }
+  }
+  const parsed = settingsSchema.safeParse(merged);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '');
+      const from = origin[key] ? ` (from ${origin[key]})` : '';
+      return issue.code === 'unrecognized_keys'
+        ? `unknown setting(s) ${issue.keys.join(', ')}; known: ${KEYS.join(', ')}`
+        : `${key}${from}: ${issue.message}`;
+    });
+    throw new errors.SY_ERR_SETTINGS(problems.join('; '));
+  }
+  return parsed.data;
+}
+
+export function storageDirOf(settings: Settings): string {
+  return resolve(settings.storageDir ?? `${settings.stateDir}/storage`);
+}
+
+function readSettingsFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new errors.SY_ERR_SETTINGS(`cannot read settings file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (err) {
+    throw new errors.SY_ERR_SETTINGS(`settings file ${file} is not valid YAML or JSON: ${(err as Error).message}`);
+  }
+  if (data === null || data === undefined) return {};
+  if (typeof data !== 'object' || Array.isArray(data)) throw new errors.SY_ERR_SETTINGS(`settings file ${file} must hold a mapping of setting: value`);
+  return data as Record<string, unknown>;
+}

@@ -1,0 +1,27 @@
+// Starts service definitions on an environment, each with the runner of its model.
+// One switch over model kinds, here at the top layer, so models never know each other.
+
+import { startWorker, type WorkerEnvironment } from '../models/worker/mod.js';
+import type { Stoppable } from '../runtime/lifecycle.js';
+import { stopAll } from '../runtime/lifecycle.js';
+import type { ServiceDefinition } from './load-services.js';
+
+export type ServiceEnvironment = WorkerEnvironment;
+
+/** Starts every definition; if one fails to start, the ones already started are stopped. */
+export async function startServices(definitions: readonly ServiceDefinition[], env: ServiceEnvironment): Promise<Stoppable[]> {
+  const started: Stoppable[] = [];
+  try {
+    for (const definition of definitions) {
+      switch (definition.kind) {
+        case 'worker':
+          started.push(await startWorker(definition, env));
+          break;
+      }
+    }
+  } catch (err) {
+    await stopAll(started).catch(() => undefined);
+    throw err;
+  }
+  return started;
+}

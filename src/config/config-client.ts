@@ -1,0 +1,219 @@
+// The client side of slingshot's configuration service (SPECS.md §1.1-1.4, §1.6). Each
+// answer is checked the way slingshot's serde structs check it, so a map that would stop
+// slingshot also stops us, with a message that names the field.
+//
+// Differences from slingshot, on purpose: the rabbitmq and object-storage URLs default to
+// {base}/rabbitmq and {base}/object-storage instead of the hard-coded
+// https://sys-map.slingshot.cv (set rabbitmqUrl/objectStorageUrl to get that back), and
+// bucket look-ups are cached per (service, alias) rather than per alias.
+
+import { z } from 'zod';
+import { errors } from '../errors.js';
+import type { ConfigSource, ObjectStorageEndpoint, QueueConfig, RabbitMqEndpoint } from './config-source.js';
+import { checkParsedCase } from './case-value.js';
+import { issueToProblems, parseExact, problem, sortedTexts, type ParsedText, type PathKey } from './exact-parse.js';
+import { trimSlashes } from './sysmap.js';
+
+export interface HttpConfigSourceOptions {
+  /** A bare host ("sys-map.example") means https://host; a value starting with http:// or https:// is used as the base. */
+  host: string;
+  /** Default {base}/rabbitmq; slingshot hard-codes https://sys-map.slingshot.cv/rabbitmq. */
+  rabbitmqUrl?: string;
+  /** Default {base}/object-storage; slingshot hard-codes https://sys-map.slingshot.cv/object-storage. */
+  objectStorageUrl?: string;
+  /** Per request; default 10000. */
+  timeoutMs?: number;
+  /** Default the global fetch; tests pass a counting wrapper. */
+  fetch?: typeof fetch;
+}
+
+/** slingshot's config_url: `{host without trailing /}/{name}` for http(s) hosts, else `https://{host}/{name}`. */
+export function configUrl(host: string, name: string): string {
+  return `${baseUrl(host)}/${name}`;
+}
+
+function baseUrl(host: string): string {
+  // slingshot trims trailing "/" only for http(s) hosts; trimming a bare host too avoids a "//".
+  const h = host.replace(/\/+$/, '');
+  return /^https?:\/\//.test(h) ? h : `https://${h}`;
+}
+
+/** Path segments percent-encoded one by one, so an alias "a/b" keeps its "/". */
+function encodePath(p: string): string {
+  return p.split('/').map(encodeURIComponent).join('/');
+}
+
+// ---------------------------------------------------------------- response shapes (zod)
+
+const queueConfigSchema = z.object({
+  in: z.string().min(1),
+  // Cases are judged by checkParsedCase afterwards, where the literal ("2.0") is at hand.
+  out: z.array(z.object({ case: z.unknown().optional(), queues: z.array(z.string().min(1)) })),
+});
+
+/** Vec<T> with slingshot's single_value rule: exactly one element. */
+function single<T extends z.ZodType>(field: string, item: T) {
+  return z.array(item).superRefine((a, ctx) => {
+    if (a.length !== 1) ctx.addIssue({ code: 'custom', message: `sys-map field '${field}' must contain exactly one value, got ${a.length}` });
+  }).transform((a) => a[0] as z.output<T>);
+}
+
+const nonEmpty = z.string().min(1);
+// RabbitMqConfig.port is Vec<u16>; integers arrive as bigint (parseExact).
+const u16 = z.bigint().refine((n) => n >= 0n && n <= 65535n, { message: 'is not a port number (0-65535)' }).transform(Number);
+
+const rabbitSchema = z.object({
+  host: single('host', nonEmpty),
+  port: single('port', u16),
+  username: single('username', nonEmpty),
+  pass: single('pass', nonEmpty),
+});
+
+const objectStorageSchema = z.object({
+  host: single('host', nonEmpty),
+  'pass:access-key': single('pass:access-key', nonEmpty),
+  'pass:secret-key': single('pass:secret-key', nonEmpty),
+});
+
+// ---------------------------------------------------------------- client
+
+export class HttpConfigSource implements ConfigSource {
+  readonly base: string;
+  readonly rabbitmqUrl: string;
+  readonly objectStorageUrl: string;
+  readonly #timeoutMs: number;
+  readonly #fetch: typeof fetch;
+  // Buckets never change for the life of a process (§1.6), so each is asked for once.
+  readonly #buckets = new Map<string, string>();
+  // Concurrent first look-ups share one request; an entry is removed when it settles, so a
+  // failure is not remembered and the next call asks again.
+  readonly #inFlight = new Map<string, Promise<string>>();
+
+  constructor(opts: HttpConfigSourceOptions) {
+    if (!opts.host || opts.host.trim() === '') throw new errors.SY_ERR_SETTINGS('the configuration service host is empty; give a host name or an http(s):// URL');
+    this.base = baseUrl(opts.host.trim());
+    this.rabbitmqUrl = opts.rabbitmqUrl ?? `${this.base}/rabbitmq`;
+    this.objectStorageUrl = opts.objectStorageUrl ?? `${this.base}/object-storage`;
+    this.#timeoutMs = opts.timeoutMs ?? 10_000;
+    this.#fetch = opts.fetch ?? globalThis.fetch;
+  }
+
+  /** GET {base}/{service}. Not cached: it is read once, when a service starts. */
+  async queueConfig(service: string): Promise<QueueConfig> {
+    const url = `${this.base}/${encodeURIComponent(service)}`;
+    const parsed = parseJsonBody(url, await this.#get(url));
+    const data = validate(url, parsed, queueConfigSchema, (problems) => {
+      // Case checks run even when zod found other problems, so one answer reports all.
+      const out = (parsed.data as { out?: unknown })?.out;
+      if (!Array.isArray(out)) return;
+      out.forEach((route, i) => {
+        if (route === null || typeof route !== 'object') return;
+        const path = ['out', i, 'case'];
+        const check = checkParsedCase((route as { case?: unknown }).case, parsed.sourceAt(path));
+        if (!check.ok) problems.push(problem(path, check.problem, lineless));
+      });
+    });
+    return {
+      in: data.in,
+      out: data.out.map((o) => {
+        const check = checkParsedCase(o.case);
+        if (!check.ok) throw new Error(`unreachable: case passed validation: ${check.problem}`);
+        return { case: check.value, queues: o.queues };
+      }),
+    };
+  }
+
+  /** GET {base}/{service}/{alias trimmed of "/"}: a plain-text bucket name, cached once found. */
+  async bucket(service: string, alias: string): Promise<string> {
+    const key = trimSlashes(alias);
+    if (key === '') throw new errors.SY_ERR_BAD_NAME('bucket alias', alias);
+    const cacheKey = `${service}\0${key}`;
+    const hit = this.#buckets.get(cacheKey);
+    if (hit !== undefined) return hit;
+    let pending = this.#inFlight.get(cacheKey);
+    if (!pending) {
+      const url = `${this.base}/${encodeURIComponent(service)}/${encodePath(key)}`;
+      pending = this.#get(url)
+        .then((body) => {
+          const bucket = body.trim();
+          if (bucket === '') throw new errors.SY_ERR_CONFIG_RESPONSE(url, `the body is empty; expected the bucket name that alias "${key}" of service "${service}" stands for`);
+          this.#buckets.set(cacheKey, bucket);
+          return bucket;
+        })
+        .finally(() => this.#inFlight.delete(cacheKey));
+      this.#inFlight.set(cacheKey, pending);
+    }
+    return pending;
+  }
+
+  async rabbitmq(): Promise<RabbitMqEndpoint> {
+    const url = this.rabbitmqUrl;
+    const r = validate(url, parseJsonBody(url, await this.#get(url)), rabbitSchema);
+    return { host: r.host, port: r.port, username: r.username, passwordRef: r.pass };
+  }
+
+  async objectStorage(): Promise<ObjectStorageEndpoint> {
+    const url = this.objectStorageUrl;
+    const o = validate(url, parseJsonBody(url, await this.#get(url)), objectStorageSchema);
+    return { host: o.host, accessKeyRef: o['pass:access-key'], secretKeyRef: o['pass:secret-key'] };
+  }
+
+  /** The body of a 2xx answer; anything else is SY_ERR_CONFIG_SERVICE. */
+  async #get(url: string): Promise<string> {
+    let res: Response;
+    try {
+      res = await this.#fetch(url, { method: 'GET', signal: AbortSignal.timeout(this.#timeoutMs) });
+    } catch (err) {
+      const e = err as Error & { cause?: { code?: string; message?: string } };
+      const why = e.name === 'TimeoutError'
+        ? `no answer within ${this.#timeoutMs} ms; check the service is up, or raise timeoutMs`
+        : `${e.cause?.code ?? e.cause?.message ?? e.message}; check the host and that the service is running`;
+      throw new errors.SY_ERR_CONFIG_SERVICE(url, why);
+    }
+    let body: string;
+    try {
+      body = await res.text();
+    } catch (err) {
+      throw new errors.SY_ERR_CONFIG_SERVICE(url, `the body could not be read (${(err as Error).message})`);
+    }
+    if (!res.ok) {
+      const detail = body.trim().slice(0, 300);
+      throw new errors.SY_ERR_CONFIG_SERVICE(url, `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${detail ? `: ${detail}` : ''}`);
+    }
+    return body;
+  }
+}
+
+/**
+ * JSON with exact integers. JSON.parse settles syntax (its messages are the familiar
+ * ones); the values then come from the yaml package's JSON schema with intAsBigInt,
+ * because JSON.parse rounds integers above 2^53 and Node 20 has no reviver `source`.
+ */
+function parseJsonBody(url: string, body: string): ParsedText {
+  try {
+    JSON.parse(body);
+  } catch (err) {
+    throw new errors.SY_ERR_CONFIG_RESPONSE(url, `the body is not JSON (${(err as Error).message})`);
+  }
+  const parsed = parseExact(body, { json: true });
+  if (parsed.syntaxProblems.length > 0) throw new errors.SY_ERR_CONFIG_RESPONSE(url, parsed.syntaxProblems.join('; '));
+  return parsed;
+}
+
+function validate<T extends z.ZodType>(
+  url: string,
+  parsed: ParsedText,
+  schema: T,
+  more?: (problems: ReturnType<typeof problem>[]) => void,
+): z.output<T> {
+  const result = schema.safeParse(parsed.data);
+  const problems = result.success ? [] : result.error.issues.flatMap((iss) => issueToProblems(iss, parsed.data, lineless));
+  more?.(problems);
+  if (problems.length > 0 || !result.success) {
+    throw new errors.SY_ERR_CONFIG_RESPONSE(url, sortedTexts(problems).join('; '));
+  }
+  return result.data;
+}
+
+// A response body is one line of JSON; line numbers would add nothing to a field path.
+const lineless = (_path: readonly PathKey[]): undefined => undefined;

@@ -1,0 +1,16 @@
+// Switchyard's public face. Adapters for real infrastructure live behind subpath exports
+// (switchyard/transports/memory, switchyard/storage/fs, switchyard/config, ...).
+
+export * from './models/worker/mod.js';
+export type {
+  Transport, Capabilities, Capability, Delivery, DeliveryHandler, OutboundMessage, NackOptions,
+  Subscription, ConsumeOptions, QueueOptions, Reply, RequestHandler, RequestOptions, Headers,
+} from './transports/transport.js';
+export { DEAD_LETTER_HEADERS, deadLetterQueueOf, requireCapabilities } from './transports/transport.js';
+export { MemoryTransport } from './transports/memory/mod.js';
+export type { ObjectStore } from './storage/object-store.js';
+export type { ConfigSource, QueueConfig, OutboundCase, CaseValue } from './config/config-source.js';
+export { retryPolicy, DEFAULT_RETRY } from './runtime/retry.js';
+export type { RetryPolicy } from './runtime/retry.js';
+export { SwitchyardError, errors, exitCodeFor } from './errors.js';
+export type { ErrorCode } from './errors.js';

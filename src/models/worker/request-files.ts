@@ -1,0 +1,131 @@
+// readFile / writeFile for one message (SPECS.md §1.6). Reads stream from the object
+// store. Writes go to a local staging folder first and are uploaded only by `finalize`,
+// after `process` returned, so a failed or crashed message never leaves half an output
+// behind and nothing downstream hears of an object before it is stored.
+
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import type { ObjectStore } from '../../storage/object-store.js';
+import { readAll } from '../../storage/mod.js';
+import { toId } from './ids.js';
+
+export type ReadHandle = Readable & {
+  /** The whole object as UTF-8 text. */
+  text(): Promise<string>;
+  /** The whole object as bytes. */
+  bytes(): Promise<Buffer>;
+};
+
+export interface WriteHandle {
+  /** Appends data to the staged object; resolves when the bytes reached the staging file. */
+  write(data: string | Uint8Array): Promise<void>;
+  /** The staging file as a Writable, for stream.pipeline(source, handle.writable). */
+  readonly writable: Writable;
+  /** Closes the staging file; finalize does it for you. */
+  close(): Promise<void>;
+}
+
+export type ReadFileFn = (alias: string, id: bigint | number) => Promise<ReadHandle>;
+export type WriteFileFn = (alias: string, id: bigint | number) => Promise<WriteHandle>;
+
+export interface StagedUpload {
+  readonly bucket: string;
+  readonly key: string;
+  readonly path: string;
+}
+
+export interface UploadedObject {
+  readonly alias: string;
+  readonly bucket: string;
+  readonly key: string;
+  /** Where the store keeps it, for people (path or URL). */
+  readonly location: string;
+}
+
+export interface RequestFilesOptions {
+  readonly store: ObjectStore;
+  readonly resolveBucket: (alias: string) => Promise<string>;
+  /** Parent of the per-message staging folders; default the OS temp folder. */
+  readonly stagingRoot?: string;
+  /** For the staging folder's name, as slingshot's `slingshot-microservice-{pid}-{id}-{n}`. */
+  readonly requestId: bigint;
+}
+
+export class RequestFiles {
+  private readonly reads = new Set<Readable>();
+  private readonly writes: Array<{ alias: string; upload: StagedUpload; stream: WriteStream }> = [];
+  private stagingDir: Promise<string> | undefined;
+
+  constructor(private readonly options: RequestFilesOptions) {}
+
+  readonly readFile: ReadFileFn = async (alias, id) => {
+    const bucket = await this.options.resolveBucket(alias);
+    const stream = await this.options.store.get(bucket, toId(id, 'readFile id').toString());
+    this.reads.add(stream);
+    return Object.assign(stream, {
+      text: async () => (await readAll(stream)).toString('utf8'),
+      bytes: () => readAll(stream),
+    });
+  };
+
+  readonly writeFile: WriteFileFn = async (alias, id) => {
+    const key = toId(id, 'writeFile id').toString();
+    const bucket = await this.options.resolveBucket(alias);
+    const path = join(await this.staging(), 'write', `${this.writes.length}.bin`);
+    const stream = createWriteStream(path, { flags: 'wx' });
+    this.writes.push({ alias, upload: { bucket, key, path }, stream });
+    return {
+      writable: stream,
+      write: (data) => new Promise<void>((resolve, reject) => {
+        stream.write(data, (err) => (err ? reject(err) : resolve()));
+      }),
+      close: () => closeWrite(stream),
+    };
+  };
+
+  /** Closes every handle, then uploads the staged writes; rejects on the first failure. */
+  async finalize(): Promise<UploadedObject[]> {
+    await this.closeHandles();
+    const store = this.options.store;
+    return Promise.all(
+      this.writes.map(async ({ alias, upload }) => {
+        await store.putFile(upload.bucket, upload.key, upload.path);
+        return { alias, bucket: upload.bucket, key: upload.key, location: store.describe(upload.bucket, upload.key) };
+      }),
+    );
+  }
+
+  /** Removes the staging folder; safe to call whatever happened before. */
+  async discard(): Promise<void> {
+    await this.closeHandles().catch(() => undefined);
+    if (this.stagingDir) await rm(await this.stagingDir, { recursive: true, force: true });
+  }
+
+  private async closeHandles(): Promise<void> {
+    for (const stream of this.reads) stream.destroy();
+    this.reads.clear();
+    await Promise.all(this.writes.map(({ stream }) => closeWrite(stream)));
+  }
+
+  /** The message's staging folder, made on the first writeFile (concurrent calls share it). */
+  private staging(): Promise<string> {
+    this.stagingDir ??= (async () => {
+      const root = this.options.stagingRoot ?? tmpdir();
+      await mkdir(root, { recursive: true });
+      const dir = await mkdtemp(join(root, `switchyard-${process.pid}-${this.options.requestId}-`));
+      await mkdir(join(dir, 'write'));
+      return dir;
+    })();
+    return this.stagingDir;
+  }
+}
+
+async function closeWrite(stream: WriteStream): Promise<void> {
+  if (stream.closed) return;
+  if (!stream.writableEnded) stream.end();
+  await finished(stream);
+}

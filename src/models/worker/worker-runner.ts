@@ -1,0 +1,192 @@
+// Runs one worker definition: consumes its inbound queue and, per message, strictly in
+// this order: process → close handles → upload staged writes → delete staging → publish
+// every result to every queue of its case → ack. Any failure publishes nothing further;
+// the message is retried with backoff up to the policy's bound, then dead-lettered, and
+// the worker goes on serving other messages (slingshot stops the process instead).
+
+import { SwitchyardError, errors } from '../../errors.js';
+import type { ConfigSource } from '../../config/config-source.js';
+import type { Logger } from '../../observability/logger.js';
+import { backoffMs, shouldRetry } from '../../runtime/retry.js';
+import type { ObjectStore } from '../../storage/object-store.js';
+import { requireCapabilities, type Delivery, type Subscription, type Transport } from '../../transports/transport.js';
+import { encodeId, parseId, toId } from './ids.js';
+import { RequestFiles } from './request-files.js';
+import { RouteMap, describeCase } from './routes.js';
+import type { DeadLetterKind, PublishedResult, WorkerEvent, WorkerListener } from './worker-events.js';
+import type { CaseResult, ProcessResult, WorkerDefinition } from './worker.js';
+
+export interface WorkerEnvironment {
+  readonly transport: Transport;
+  readonly store: ObjectStore;
+  readonly config: ConfigSource;
+  readonly logger: Logger;
+  /** Parent folder of the per-message staging folders; default the OS temp folder. */
+  readonly stagingRoot?: string;
+  readonly listeners?: readonly WorkerListener[];
+}
+
+export interface RunningWorker {
+  readonly name: string;
+  readonly inbound: string;
+  /** Stops taking messages, lets the ones in flight finish, and returns. */
+  stop(): Promise<void>;
+}
+
+export async function startWorker(definition: WorkerDefinition, env: WorkerEnvironment): Promise<RunningWorker> {
+  requireCapabilities(env.transport, 'worker', ['queue']);
+  const queueConfig = await env.config.queueConfig(definition.name);
+  const runner = new WorkerRunner(definition, env, queueConfig.in, new RouteMap(queueConfig));
+  await runner.start();
+  return runner;
+}
+
+class WorkerRunner implements RunningWorker {
+  private subscription: Subscription | undefined;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly definition: WorkerDefinition,
+    private readonly env: WorkerEnvironment,
+    readonly inbound: string,
+    private readonly routes: RouteMap,
+  ) {
+    this.log = env.logger.child({ service: definition.name, queue: inbound });
+  }
+
+  get name(): string {
+    return this.definition.name;
+  }
+
+  async start(): Promise<void> {
+    const { transport } = this.env;
+    const outbound = this.routes.allQueues();
+    for (const queue of [this.inbound, ...outbound]) await transport.declareQueue(queue);
+    this.subscription = await transport.consume(this.inbound, (d) => this.handle(d), { prefetch: this.definition.concurrency });
+    this.emit({ type: 'started', service: this.name, queue: this.inbound, outbound });
+  }
+
+  async stop(): Promise<void> {
+    const subscription = this.subscription;
+    this.subscription = undefined;
+    if (!subscription) return;
+    await subscription.stop();
+    this.emit({ type: 'stopped', service: this.name, queue: this.inbound });
+  }
+
+  private async handle(delivery: Delivery): Promise<void> {
+    let id: bigint;
+    try {
+      id = parseId(delivery.body);
+    } catch (err) {
+      return this.deadLetter(delivery, undefined, 'bad_id', (err as Error).message);
+    }
+    const started = performance.now();
+    this.emit({ type: 'consumed', service: this.name, queue: this.inbound, id, attempt: delivery.attempt });
+    const files = new RequestFiles({
+      store: this.env.store,
+      resolveBucket: (alias) => this.env.config.bucket(this.name, alias),
+      requestId: id,
+      ...(this.env.stagingRoot ? { stagingRoot: this.env.stagingRoot } : {}),
+    });
+    const log = this.log.child({ id: id.toString() });
+    try {
+      const results = await collectResults(
+        await this.definition.process(id, { readFile: files.readFile, writeFile: files.writeFile, attempt: delivery.attempt, redelivered: delivery.redelivered, log }),
+      );
+      const { routed, dropped, unrouted } = this.route(results);
+      if (unrouted) {
+        await files.discard();
+        return this.deadLetter(delivery, id, 'no_route', new errors.SY_ERR_NO_ROUTE(this.name, describeCase(unrouted)).message);
+      }
+      const uploads = await files.finalize();
+      await files.discard();
+      await this.publish(routed);
+      await delivery.ack();
+      for (const result of dropped) log.warn({ case: describeCase(result.case), resultId: result.id.toString() }, 'no route for this case; result dropped (unroutedCases: "drop")');
+      this.emit({ type: 'succeeded', service: this.name, queue: this.inbound, id, results: routed, uploads, dropped, durationMs: performance.now() - started });
+    } catch (err) {
+      await files.discard().catch((e) => log.warn({ err: e }, 'could not remove the staging folder'));
+      await this.fail(delivery, id, asError(err), performance.now() - started);
+    }
+  }
+
+  /** Resolves every result's queues before anything is uploaded or published. */
+  private route(results: CaseResult[]): { routed: PublishedResult[]; dropped: PublishedResult[]; unrouted?: unknown } {
+    const routed: PublishedResult[] = [];
+    const dropped: PublishedResult[] = [];
+    for (const result of results) {
+      if (!Array.isArray(result) || result.length !== 2) {
+        throw new errors.SY_ERR_BAD_RESULT(`each result must be a [resultId, case] pair, got ${describeCase(result)}`);
+      }
+      const [rawId, caseValue] = result;
+      const id = toId(rawId, 'result id');
+      const queues = this.routes.queuesFor(caseValue);
+      if (queues) routed.push({ id, case: caseValue, queues });
+      else if (this.definition.unroutedCases === 'drop') dropped.push({ id, case: caseValue, queues: [] });
+      else return { routed, dropped, unrouted: caseValue };
+    }
+    return { routed, dropped };
+  }
+
+  /** Every result to every queue of its case; resolves when the transport holds them all. */
+  private async publish(results: readonly PublishedResult[]): Promise<void> {
+    const sends: Promise<void>[] = [];
+    for (const result of results) {
+      const body = encodeId(result.id);
+      for (const queue of result.queues) sends.push(this.env.transport.send(queue, { body }));
+    }
+    await Promise.all(sends);
+  }
+
+  private async fail(delivery: Delivery, id: bigint, error: Error, durationMs: number): Promise<void> {
+    const policy = this.definition.retry;
+    const retry = shouldRetry(policy, delivery.attempt);
+    const retryInMs = retry ? backoffMs(policy, delivery.attempt) : undefined;
+    this.emit({ type: 'failed', service: this.name, queue: this.inbound, id, attempt: delivery.attempt, error, retryInMs, durationMs });
+    if (retryInMs === undefined) {
+      return this.deadLetter(delivery, id, 'max_attempts', `failed ${delivery.attempt} time(s), giving up: ${error.message}`);
+    }
+    if (this.env.transport.capabilities.delayedRequeue) {
+      await delivery.nack({ requeue: true, delayMs: retryInMs });
+    } else {
+      // Without delayed requeue, hold the message (and its prefetch slot) through the backoff.
+      await new Promise((resolve) => setTimeout(resolve, retryInMs));
+      await delivery.nack({ requeue: true });
+    }
+  }
+
+  private async deadLetter(delivery: Delivery, id: bigint | undefined, kind: DeadLetterKind, reason: string): Promise<void> {
+    await delivery.nack({ requeue: false, reason });
+    this.emit({ type: 'dead-lettered', service: this.name, queue: this.inbound, id, kind, reason });
+  }
+
+  private emit(event: WorkerEvent): void {
+    for (const listener of this.env.listeners ?? []) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.log.warn({ err }, 'a worker event listener threw; ignored');
+      }
+    }
+  }
+}
+
+/** Whatever process gave back (array, generator, async generator, nothing) → a list. */
+async function collectResults(result: ProcessResult): Promise<CaseResult[]> {
+  if (result === undefined || result === null) return [];
+  if (typeof (result as AsyncIterable<CaseResult>)[Symbol.asyncIterator] === 'function') {
+    const out: CaseResult[] = [];
+    for await (const item of result as AsyncIterable<CaseResult>) out.push(item);
+    return out;
+  }
+  if (typeof (result as Iterable<CaseResult>)[Symbol.iterator] === 'function' && typeof result !== 'string') {
+    return [...(result as Iterable<CaseResult>)];
+  }
+  throw new errors.SY_ERR_BAD_RESULT(`got ${describeCase(result)}`);
+}
+
+function asError(err: unknown): Error {
+  if (err instanceof Error) return err;
+  return new SwitchyardError('SY_ERR_PROCESS', 'runtime', `process threw a non-Error value: ${describeCase(err)}`);
+}

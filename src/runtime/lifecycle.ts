@@ -1,0 +1,67 @@
+// Stopping cleanly: the first SIGINT/SIGTERM stops taking work and lets what is in flight
+// finish (its acks included); a second one exits at once and acks nothing, leaving every
+// unacked message to the broker's redelivery.
+
+export interface Stoppable {
+  stop(): Promise<void>;
+}
+
+export interface SignalOptions {
+  /** Called once, on the first signal, before stopping. */
+  onFirstSignal?(signal: NodeJS.Signals): void;
+  /** Called on the second signal, just before the process exits. */
+  onSecondSignal?(signal: NodeJS.Signals): void;
+  /** Exit code after a clean stop. Default 0. */
+  exitCode?: number;
+  /** Stubbable for tests. */
+  exit?(code: number): void;
+}
+
+/**
+ * Installs SIGINT/SIGTERM handlers that stop `target` and then exit; returns a function
+ * that removes them again. Resolves `stopped` once the clean stop finished.
+ */
+export function stopOnSignals(target: Stoppable, options: SignalOptions = {}): { remove(): void; stopped: Promise<void> } {
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  let signalled = false;
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      options.onSecondSignal?.(signal);
+      exit(signal === 'SIGINT' ? 130 : 143);
+      return;
+    }
+    signalled = true;
+    options.onFirstSignal?.(signal);
+    target.stop().then(
+      () => {
+        resolveStopped();
+        exit(options.exitCode ?? 0);
+      },
+      () => exit(1),
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    remove: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+    stopped,
+  };
+}
+
+/** Stops several things in reverse start order, every one even if an earlier one failed. */
+export async function stopAll(things: readonly Stoppable[]): Promise<void> {
+  const failures: unknown[] = [];
+  for (const thing of [...things].reverse()) {
+    try {
+      await thing.stop();
+    } catch (err) {
+      failures.push(err);
+    }
+  }
+  if (failures.length > 0) throw new AggregateError(failures, `${failures.length} component(s) failed to stop`);
+}

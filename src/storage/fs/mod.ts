@@ -1,0 +1,2 @@
+export { FsObjectStore, STAGING_DIR } from './fs-store.js';
+export type { FsObjectStoreOptions } from './fs-store.js';
