@@ -236,17 +236,25 @@ describe('FsObjectStore writes are atomic', () => {
       else if (got.equals(versionB)) seen.b++;
       else assert.fail(`reader saw a partial object of ${got.length} bytes`);
     };
+    let readerError: unknown;
     const readers = [0, 1, 2].map(async () => {
-      while (!done) await readOnce();
+      try {
+        while (!done) await readOnce();
+      } catch (err) {
+        readerError ??= err;
+        done = true;
+      }
     });
     await new Promise((r) => setTimeout(r, 20));
     putting = true;
     await store.putFile('atomic', 'big', srcB);
     putting = false;
     // let the readers observe the new version too
-    while (seen.b === 0) await new Promise((r) => setTimeout(r, 5));
+    const deadline = Date.now() + 5000;
+    while (seen.b === 0 && !done && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     done = true;
     await Promise.all([sizePoller, ...readers]);
+    if (readerError) throw readerError;
 
     t.diagnostic(`reads: ${seen.a} old, ${seen.b} new, ${readsDuringPut} started during the put; ${seen.sizes} size polls, ${pollsDuringPut} during the put`);
     assert.ok(seen.a > 0, 'reader never saw version A');

@@ -97,7 +97,7 @@ class WorkerRunner implements RunningWorker {
       const { routed, dropped, unrouted } = this.route(results);
       if (unrouted) {
         await files.discard();
-        return this.deadLetter(delivery, id, 'no_route', new errors.SY_ERR_NO_ROUTE(this.name, describeCase(unrouted)).message);
+        return this.deadLetter(delivery, id, 'no_route', new errors.SY_ERR_NO_ROUTE(this.name, describeCase(unrouted.case)).message);
       }
       const uploads = await files.finalize();
       await files.discard();
@@ -112,7 +112,7 @@ class WorkerRunner implements RunningWorker {
   }
 
   /** Resolves every result's queues before anything is uploaded or published. */
-  private route(results: CaseResult[]): { routed: PublishedResult[]; dropped: PublishedResult[]; unrouted?: unknown } {
+  private route(results: CaseResult[]): { routed: PublishedResult[]; dropped: PublishedResult[]; unrouted?: { case: unknown } } {
     const routed: PublishedResult[] = [];
     const dropped: PublishedResult[] = [];
     for (const result of results) {
@@ -124,7 +124,7 @@ class WorkerRunner implements RunningWorker {
       const queues = this.routes.queuesFor(caseValue);
       if (queues) routed.push({ id, case: caseValue, queues });
       else if (this.definition.unroutedCases === 'drop') dropped.push({ id, case: caseValue, queues: [] });
-      else return { routed, dropped, unrouted: caseValue };
+      else return { routed, dropped, unrouted: { case: caseValue } };
     }
     return { routed, dropped };
   }

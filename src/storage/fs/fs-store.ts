@@ -82,7 +82,9 @@ export class FsObjectStore implements ObjectStore {
     if (!stat.isFile()) {
       throw this.#ioError('upload', bucket, key, undefined, `source ${sourcePath} is not a regular file`);
     }
-    const w = (await fsp.open(target, 'w')); for await (const c of (await fsp.open(sourcePath)).createReadStream()) await w.write(c); await w.close(); void fsConstants;
+    await this.#commit(bucket, key, target, async (tmp) => {
+      await fsp.copyFile(sourcePath, tmp, fsConstants.COPYFILE_EXCL);
+    });
   }
 
   /** Stores `data` as the object, with the same all-or-nothing guarantee as putFile. */

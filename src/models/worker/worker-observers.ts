@@ -1,0 +1,58 @@
+// The worker's events turned into log lines and metrics: the one place each is done.
+
+import type { Logger } from '../../observability/logger.js';
+import type { Metrics } from '../../observability/metrics.js';
+import type { WorkerListener } from './worker-events.js';
+
+export function workerLogListener(logger: Logger): WorkerListener {
+  return (e) => {
+    const base = { service: e.service, queue: e.queue };
+    switch (e.type) {
+      case 'started':
+        logger.info({ ...base, outbound: e.outbound }, 'worker started');
+        break;
+      case 'consumed':
+        logger.debug({ ...base, id: e.id.toString(), attempt: e.attempt }, 'message received');
+        break;
+      case 'succeeded':
+        logger.info({
+          ...base, id: e.id.toString(), ms: Math.round(e.durationMs * 100) / 100,
+          results: e.results.map((r) => ({ id: r.id.toString(), queues: r.queues })),
+          uploads: e.uploads.map((u) => `${u.bucket}/${u.key}`),
+        }, 'message done');
+        break;
+      case 'failed':
+        logger.warn({ ...base, id: e.id.toString(), attempt: e.attempt, err: e.error, retryInMs: e.retryInMs }, 'message failed');
+        break;
+      case 'dead-lettered':
+        logger.error({ ...base, id: e.id?.toString(), kind: e.kind, reason: e.reason }, 'message dead-lettered');
+        break;
+      case 'stopped':
+        logger.info(base, 'worker stopped');
+        break;
+    }
+  };
+}
+
+export function workerMetricsListener(metrics: Metrics): WorkerListener {
+  return (e) => {
+    const labels = { service: e.service, queue: e.queue };
+    switch (e.type) {
+      case 'consumed':
+        metrics.consumed.inc(labels);
+        break;
+      case 'succeeded':
+        metrics.succeeded.inc(labels);
+        metrics.processDuration.observe(labels, e.durationMs / 1000);
+        break;
+      case 'failed':
+        metrics.failed.inc(labels);
+        metrics.processDuration.observe(labels, e.durationMs / 1000);
+        if (e.retryInMs !== undefined) metrics.retried.inc(labels);
+        break;
+      case 'dead-lettered':
+        metrics.deadLettered.inc({ ...labels, reason_kind: e.kind });
+        break;
+    }
+  };
+}
