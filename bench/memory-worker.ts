@@ -16,7 +16,7 @@ const CONCURRENCY = 16;
 const map = parseSysMap('services:\n  bench:\n    in: bench-in\n    out:\n      - { case: true, queues: [bench-out] }\n', 'bench sysmap');
 
 async function drain(transport: MemoryTransport, started: number): Promise<number> {
-  while (transport.peek('bench-out').length < MESSAGES) await new Promise((r) => setImmediate(r));
+  while (transport.depth('bench-out') < MESSAGES) await new Promise((r) => setImmediate(r));
   return MESSAGES / ((performance.now() - started) / 1000);
 }
 

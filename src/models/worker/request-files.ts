@@ -89,6 +89,7 @@ export class RequestFiles {
 
   /** Closes every handle, then uploads the staged writes; rejects on the first failure. */
   async finalize(): Promise<UploadedObject[]> {
+    if (this.reads.size === 0 && this.writes.length === 0) return [];
     await this.closeHandles();
     const store = this.options.store;
     return Promise.all(
@@ -101,6 +102,7 @@ export class RequestFiles {
 
   /** Removes the staging folder; safe to call whatever happened before. */
   async discard(): Promise<void> {
+    if (this.reads.size === 0 && this.writes.length === 0 && !this.stagingDir) return;
     await this.closeHandles().catch(() => undefined);
     if (this.stagingDir) await rm(await this.stagingDir, { recursive: true, force: true });
   }

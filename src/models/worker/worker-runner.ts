@@ -14,7 +14,7 @@ import { encodeId, parseId, toId } from './ids.js';
 import { RequestFiles } from './request-files.js';
 import { RouteMap, describeCase } from './routes.js';
 import type { DeadLetterKind, PublishedResult, WorkerEvent, WorkerListener } from './worker-events.js';
-import type { CaseResult, ProcessResult, WorkerDefinition } from './worker.js';
+import type { CaseResult, ProcessContext, ProcessResult, WorkerDefinition } from './worker.js';
 
 export interface WorkerEnvironment {
   readonly transport: Transport;
@@ -89,11 +89,20 @@ class WorkerRunner implements RunningWorker {
       requestId: id,
       ...(this.env.stagingRoot ? { stagingRoot: this.env.stagingRoot } : {}),
     });
-    const log = this.log.child({ id: id.toString() });
+    // The per-message child logger is made only if process asks for it: it costs more than a no-I/O process.
+    let messageLog: Logger | undefined;
+    const log = () => (messageLog ??= this.log.child({ id: id.toString() }));
+    const context: ProcessContext = {
+      readFile: files.readFile,
+      writeFile: files.writeFile,
+      attempt: delivery.attempt,
+      redelivered: delivery.redelivered,
+      get log() {
+        return log();
+      },
+    };
     try {
-      const results = await collectResults(
-        await this.definition.process(id, { readFile: files.readFile, writeFile: files.writeFile, attempt: delivery.attempt, redelivered: delivery.redelivered, log }),
-      );
+      const results = await collectResults(await this.definition.process(id, context));
       const { routed, dropped, unrouted } = this.route(results);
       if (unrouted) {
         await files.discard();
@@ -103,10 +112,10 @@ class WorkerRunner implements RunningWorker {
       await files.discard();
       await this.publish(routed);
       await delivery.ack();
-      for (const result of dropped) log.warn({ case: describeCase(result.case), resultId: result.id.toString() }, 'no route for this case; result dropped (unroutedCases: "drop")');
+      for (const result of dropped) log().warn({ case: describeCase(result.case), resultId: result.id.toString() }, 'no route for this case; result dropped (unroutedCases: "drop")');
       this.emit({ type: 'succeeded', service: this.name, queue: this.inbound, id, results: routed, uploads, dropped, durationMs: performance.now() - started });
     } catch (err) {
-      await files.discard().catch((e) => log.warn({ err: e }, 'could not remove the staging folder'));
+      await files.discard().catch((e) => log().warn({ err: e }, 'could not remove the staging folder'));
       await this.fail(delivery, id, asError(err), performance.now() - started);
     }
   }

@@ -69,6 +69,11 @@ export class MemoryTransport implements Transport {
     this.timers.clear();
   }
 
+  /** How many messages wait in a queue (not counting those in flight). */
+  depth(queue: string): number {
+    return this.queues.get(queue)?.depth ?? 0;
+  }
+
   /** Waiting messages of a queue, oldest first (dev tooling and tests; not a broker primitive). */
   peek(queue: string): readonly StoredMessage[] {
     return this.queues.get(queue)?.peek() ?? [];
