@@ -3,11 +3,11 @@
 // transport in the same run. Runs alternate so machine noise hits both alike.
 //   npm run bench -- memory-worker [messages] [rounds]
 
-import { parseSysMap, MapConfigSource } from '../src/config/sysmap.js';
-import { createLogger } from '../src/observability/logger.js';
-import { FsObjectStore } from '../src/storage/fs/mod.js';
-import { MemoryTransport } from '../src/transports/memory/mod.js';
-import { startWorker, worker, parseId, encodeId } from '../src/models/worker/mod.js';
+import { parseSysMap, MapConfigSource } from '../dist/config/sysmap.js';
+import { createLogger } from '../dist/observability/logger.js';
+import { FsObjectStore } from '../dist/storage/fs/mod.js';
+import { MemoryTransport } from '../dist/transports/memory/mod.js';
+import { startWorker, worker, parseId, encodeId } from '../dist/models/worker/mod.js';
 import { median, printResult } from './_result.js';
 
 const MESSAGES = Number(process.argv[2] ?? 50_000);

@@ -2,7 +2,7 @@
 // `npm run bench -- NAME` runs bench/NAME.ts; each benchmark ends with its RESULT lines:
 // RESULT bench=NAME case=CASE against=BASELINE unit=UNIT ours=N baseline=N ratio=N
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 
 const available = readdirSync('bench').filter((f) => f.endsWith('.ts') && !f.startsWith('_')).map((f) => f.slice(0, -3));
@@ -11,5 +11,8 @@ if (!name || !existsSync(`bench/${name}.ts`)) {
   console.error(`usage: npm run bench -- NAME [args]\navailable: ${available.join(', ')}`);
   process.exit(2);
 }
+// Benchmarks measure the built package, as users run it (tsx's transform adds costs of its own).
+const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
 const child = spawn(process.execPath, ['--import', 'tsx', `bench/${name}.ts`, ...rest], { stdio: 'inherit' });
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

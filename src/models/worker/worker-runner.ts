@@ -11,7 +11,7 @@ import { backoffMs, shouldRetry } from '../../runtime/retry.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { requireCapabilities, type Delivery, type Subscription, type Transport } from '../../transports/transport.js';
 import { encodeId, parseId, toId } from './ids.js';
-import { RequestFiles } from './request-files.js';
+import { RequestFiles, type ReadFileFn, type UploadedObject, type WriteFileFn } from './request-files.js';
 import { RouteMap, describeCase } from './routes.js';
 import type { DeadLetterKind, PublishedResult, WorkerEvent, WorkerListener } from './worker-events.js';
 import type { CaseResult, ProcessContext, ProcessResult, WorkerDefinition } from './worker.js';
@@ -43,15 +43,17 @@ export async function startWorker(definition: WorkerDefinition, env: WorkerEnvir
 
 class WorkerRunner implements RunningWorker {
   private subscription: Subscription | undefined;
-  private readonly log: Logger;
+  readonly log: Logger;
+  private readonly listening: boolean;
 
   constructor(
     private readonly definition: WorkerDefinition,
-    private readonly env: WorkerEnvironment,
+    readonly env: WorkerEnvironment,
     readonly inbound: string,
     private readonly routes: RouteMap,
   ) {
     this.log = env.logger.child({ service: definition.name, queue: inbound });
+    this.listening = (env.listeners?.length ?? 0) > 0;
   }
 
   get name(): string {
@@ -82,40 +84,25 @@ class WorkerRunner implements RunningWorker {
       return this.deadLetter(delivery, undefined, 'bad_id', (err as Error).message);
     }
     const started = performance.now();
-    this.emit({ type: 'consumed', service: this.name, queue: this.inbound, id, attempt: delivery.attempt });
-    const files = new RequestFiles({
-      store: this.env.store,
-      resolveBucket: (alias) => this.env.config.bucket(this.name, alias),
-      requestId: id,
-      ...(this.env.stagingRoot ? { stagingRoot: this.env.stagingRoot } : {}),
-    });
-    // The per-message child logger is made only if process asks for it: it costs more than a no-I/O process.
-    let messageLog: Logger | undefined;
-    const log = () => (messageLog ??= this.log.child({ id: id.toString() }));
-    const context: ProcessContext = {
-      readFile: files.readFile,
-      writeFile: files.writeFile,
-      attempt: delivery.attempt,
-      redelivered: delivery.redelivered,
-      get log() {
-        return log();
-      },
-    };
+    if (this.listening) this.emit({ type: 'consumed', service: this.name, queue: this.inbound, id, attempt: delivery.attempt });
+    const context = new MessageContext(this, id, delivery);
     try {
-      const results = await collectResults(await this.definition.process(id, context));
+      let returned = this.definition.process(id, context);
+      if (isPromise(returned)) returned = await returned;
+      const results = Array.isArray(returned) ? (returned as CaseResult[]) : await collectResults(returned);
       const { routed, dropped, unrouted } = this.route(results);
       if (unrouted) {
-        await files.discard();
+        await context.files.discard();
         return this.deadLetter(delivery, id, 'no_route', new errors.SY_ERR_NO_ROUTE(this.name, describeCase(unrouted.case)).message);
       }
-      const uploads = await files.finalize();
-      await files.discard();
+      const uploads = context.usedFiles ? await context.files.finalize() : NO_UPLOADS;
+      if (context.usedFiles) await context.files.discard();
       await this.publish(routed);
       await delivery.ack();
-      for (const result of dropped) log().warn({ case: describeCase(result.case), resultId: result.id.toString() }, 'no route for this case; result dropped (unroutedCases: "drop")');
-      this.emit({ type: 'succeeded', service: this.name, queue: this.inbound, id, results: routed, uploads, dropped, durationMs: performance.now() - started });
+      for (const result of dropped) context.log.warn({ case: describeCase(result.case), resultId: result.id.toString() }, 'no route for this case; result dropped (unroutedCases: "drop")');
+      if (this.listening) this.emit({ type: 'succeeded', service: this.name, queue: this.inbound, id, results: routed, uploads, dropped, durationMs: performance.now() - started });
     } catch (err) {
-      await files.discard().catch((e) => log().warn({ err: e }, 'could not remove the staging folder'));
+      await context.files.discard().catch((e) => context.log.warn({ err: e }, 'could not remove the staging folder'));
       await this.fail(delivery, id, asError(err), performance.now() - started);
     }
   }
@@ -140,6 +127,9 @@ class WorkerRunner implements RunningWorker {
 
   /** Every result to every queue of its case; resolves when the transport holds them all. */
   private async publish(results: readonly PublishedResult[]): Promise<void> {
+    if (results.length === 1 && results[0]!.queues.length === 1) {
+      return this.env.transport.send(results[0]!.queues[0]!, { body: encodeId(results[0]!.id) });
+    }
     const sends: Promise<void>[] = [];
     for (const result of results) {
       const body = encodeId(result.id);
@@ -181,6 +171,55 @@ class WorkerRunner implements RunningWorker {
   }
 }
 
+/**
+ * What process gets for one message. Files and the per-message logger are made on first
+ * use: a process that touches neither should not pay for them.
+ */
+class MessageContext implements ProcessContext {
+  private requestFiles: RequestFiles | undefined;
+  private messageLog: Logger | undefined;
+  readonly attempt: number;
+  readonly redelivered: boolean;
+
+  constructor(
+    private readonly runner: WorkerRunner,
+    private readonly id: bigint,
+    delivery: Delivery,
+  ) {
+    this.attempt = delivery.attempt;
+    this.redelivered = delivery.redelivered;
+  }
+
+  get usedFiles(): boolean {
+    return this.requestFiles !== undefined;
+  }
+
+  get files(): { finalize(): Promise<UploadedObject[]>; discard(): Promise<void> } {
+    return this.requestFiles ?? NO_FILES;
+  }
+
+  // Arrow properties: users destructure `{ readFile, writeFile }`, so these must not need `this`.
+  readonly readFile: ReadFileFn = (alias, id) => this.open().readFile(alias, id);
+  readonly writeFile: WriteFileFn = (alias, id) => this.open().writeFile(alias, id);
+
+  get log(): Logger {
+    return (this.messageLog ??= this.runner.log.child({ id: this.id.toString() }));
+  }
+
+  private open(): RequestFiles {
+    const { env, name } = this.runner;
+    return (this.requestFiles ??= new RequestFiles({
+      store: env.store,
+      resolveBucket: (alias) => env.config.bucket(name, alias),
+      requestId: this.id,
+      ...(env.stagingRoot ? { stagingRoot: env.stagingRoot } : {}),
+    }));
+  }
+}
+
+const NO_UPLOADS: readonly UploadedObject[] = [];
+const NO_FILES = { finalize: async (): Promise<UploadedObject[]> => [], discard: async () => undefined };
+
 /** Whatever process gave back (array, generator, async generator, nothing) → a list. */
 async function collectResults(result: ProcessResult): Promise<CaseResult[]> {
   if (result === undefined || result === null) return [];
@@ -189,10 +228,15 @@ async function collectResults(result: ProcessResult): Promise<CaseResult[]> {
     for await (const item of result as AsyncIterable<CaseResult>) out.push(item);
     return out;
   }
+  if (Array.isArray(result)) return result as CaseResult[];
   if (typeof (result as Iterable<CaseResult>)[Symbol.iterator] === 'function' && typeof result !== 'string') {
     return [...(result as Iterable<CaseResult>)];
   }
   throw new errors.SY_ERR_BAD_RESULT(`got ${describeCase(result)}`);
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | undefined)?.then === 'function';
 }
 
 function asError(err: unknown): Error {
