@@ -144,8 +144,66 @@ export function transportConformance(name: string, options: ConformanceOptions):
         const sub2 = await t.consume(q, async (d) => { again.push(d); await d.ack(); }, { prefetch: 10 });
         await waitFor(again, 3);
         await sub2.stop();
-        assert.deepEqual(again.map(text).sort(), ['s0', 's1', 's2']);
+        assert.deepEqual(again.map(text), ['s0', 's1', 's2'], 'handed-back messages come back in their original order');
         assert.ok(again.every((d) => d.redelivered && d.attempt === 2));
+      });
+
+      it('a handler that throws synchronously is redelivered, without blocking other work', TIMEOUT, async () => {
+        const q = unique('sync-throw');
+        await t.send(q, { body: bytes('sync') });
+        const got: Delivery[] = [];
+        let ticks = 0;
+        const timer = setInterval(() => ticks++, 1);
+        const sub = await t.consume(q, (d) => {
+          got.push(d);
+          if (got.length < 3) throw new Error('synchronous failure');
+          void d.ack();
+        }, { prefetch: 1 });
+        await waitFor(got, 3);
+        clearInterval(timer);
+        await sub.stop();
+        assert.deepEqual(got.map((d) => d.attempt), [1, 2, 3]);
+        assert.ok(ticks > 0, 'timers never ran while the handler failed: the event loop was blocked');
+      });
+
+      it('a synchronous nack with requeue does not spin: other timers still run', TIMEOUT, async () => {
+        const q = unique('sync-nack');
+        await t.send(q, { body: bytes('spin') });
+        const got: Delivery[] = [];
+        let timerFired = false;
+        setTimeout(() => (timerFired = true), 5);
+        const sub = await t.consume(q, (d) => {
+          got.push(d);
+          if (!timerFired) void d.nack({ requeue: true });
+          else void d.ack();
+        }, { prefetch: 1 });
+        await new Promise<void>((resolve, reject) => {
+          const started = Date.now();
+          const poll = () => (timerFired && got.length > 1 ? resolve() : Date.now() - started > 5000 ? reject(new Error('spun')) : setTimeout(poll, 5));
+          poll();
+        });
+        await sleep(20);
+        await sub.stop();
+        assert.ok(got.length >= 2);
+      });
+
+      it('stop with a grace period hands back what is still running; settling it later is an error', TIMEOUT, async () => {
+        const q = unique('grace');
+        await t.send(q, { body: bytes('stuck') });
+        const held: Delivery[] = [];
+        let release!: () => void;
+        const gate = new Promise<void>((r) => (release = r));
+        const sub1 = await t.consume(q, async (d) => { held.push(d); await gate; }, { prefetch: 1 });
+        await waitFor(held, 1);
+        await sub1.stop({ graceMs: 50 });
+        await assert.rejects(held[0]!.ack(), (err: Error & { code?: string }) => err.code === 'SY_ERR_DELIVERY_SETTLED');
+        release();
+        const again: Delivery[] = [];
+        const sub2 = await t.consume(q, async (d) => { again.push(d); await d.ack(); }, { prefetch: 1 });
+        await waitFor(again, 1);
+        await sub2.stop();
+        assert.equal(again[0]!.redelivered, true);
+        assert.equal(text(again[0]!), 'stuck');
       });
 
       it('stop waits for running handlers to finish before returning', TIMEOUT, async () => {
@@ -214,6 +272,7 @@ export function transportConformance(name: string, options: ConformanceOptions):
         assert.equal(dead[0]!.headers[DEAD_LETTER_HEADERS.sourceQueue], q);
         assert.equal(dead[0]!.headers[DEAD_LETTER_HEADERS.reason], 'bad input: poison');
         assert.equal(dead[0]!.headers['x-keep'], 'yes');
+        assert.equal(dead[0]!.headers[DEAD_LETTER_HEADERS.attempts], '1');
       });
 
       it('consumers of one queue share its messages: each message to exactly one', TIMEOUT, async () => {
@@ -276,6 +335,27 @@ export function transportConformance(name: string, options: ConformanceOptions):
         assert.deepEqual([...g1a, ...g1b].sort((x, y) => +x - +y), expected);
         assert.deepEqual(g2, expected);
         assert.ok(g1a.length > 0 && g1b.length > 0, 'members of g1 did not share');
+      });
+
+      it('groups and queues stay apart even when their names could be joined alike', TIMEOUT, async () => {
+        const base = unique('iso');
+        const onA: string[] = [];
+        const onAB: string[] = [];
+        const plain: string[] = [];
+        const subs = [
+          await t.subscribe(base, 'b:c', async (d) => { onA.push(text(d)); await d.ack(); }, { prefetch: 5 }),
+          await t.subscribe(`${base}:b`, 'c', async (d) => { onAB.push(text(d)); await d.ack(); }, { prefetch: 5 }),
+          await t.consume(`${base}:b:c`, async (d) => { plain.push(text(d)); await d.ack(); }, { prefetch: 5 }),
+        ];
+        await t.publish(base, { body: bytes('to-a') });
+        await t.publish(`${base}:b`, { body: bytes('to-ab') });
+        await t.send(`${base}:b:c`, { body: bytes('to-queue') });
+        await waitFor(onA, 1);
+        await waitFor(onAB, 1);
+        await waitFor(plain, 1);
+        await sleep(50);
+        await Promise.all(subs.map((s) => s.stop()));
+        assert.deepEqual([onA, onAB, plain], [['to-a'], ['to-ab'], ['to-queue']]);
       });
 
       it('a group keeps what is published while its members are away', TIMEOUT, async () => {

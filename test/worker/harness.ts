@@ -1,6 +1,7 @@
 // A worker on the embedded default for tests: memory transport, fs store in a temp folder,
 // configuration from an in-memory system map, and a journal of what happened in order.
 
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,20 +12,34 @@ import { MemoryTransport } from '../../src/transports/memory/mod.js';
 import type { ConsumeOptions, Delivery, DeliveryHandler, OutboundMessage, Subscription } from '../../src/transports/transport.js';
 import { startWorker, type RunningWorker, type WorkerDefinition, type WorkerEvent } from '../../src/models/worker/mod.js';
 
-/** Records sends and acks, in order, into a shared journal. */
+/** Records sends and acks, in order, into a shared journal, and whether staging existed at each send. */
 export class RecordingTransport extends MemoryTransport {
+  stagingRoot: string | undefined;
   constructor(private readonly journal: string[]) {
     super();
   }
   override async send(queue: string, message: OutboundMessage): Promise<void> {
     await super.send(queue, message);
-    this.journal.push(`send ${queue} ${Buffer.from(message.body).toString()}`);
+    const staged = this.stagingRoot && existsSync(this.stagingRoot) ? readdirSync(this.stagingRoot).length : 0;
+    this.journal.push(`send ${queue} ${Buffer.from(message.body).toString()}${staged > 0 ? ' (staging present)' : ''}`);
   }
   override consume(queue: string, handler: DeliveryHandler, options: ConsumeOptions): Promise<Subscription> {
     const journal = this.journal;
-    return super.consume(queue, (d) => handler(Object.create(d, {
-      ack: { value: async () => { await d.ack(); journal.push(`ack ${queue} ${Buffer.from(d.body).toString()}`); } },
-    }) as Delivery), options);
+    return super.consume(queue, (d) => {
+      const recorded: Delivery = {
+        get body() { return d.body; },
+        get headers() { return d.headers; },
+        get queue() { return d.queue; },
+        get redelivered() { return d.redelivered; },
+        get attempt() { return d.attempt; },
+        ack: async () => {
+          await d.ack();
+          journal.push(`ack ${queue} ${Buffer.from(d.body).toString()}`);
+        },
+        nack: (options) => d.nack(options),
+      };
+      return handler(recorded);
+    }, options);
   }
 }
 
@@ -70,6 +85,7 @@ export async function harness(sysmapYaml: string): Promise<Harness> {
   const store = new RecordingStore(join(dir, 'storage'), journal);
   const config = new MapConfigSource(parseSysMap(sysmapYaml, 'test sysmap'));
   const stagingRoot = join(dir, 'staging');
+  transport.stagingRoot = stagingRoot;
   const workers: RunningWorker[] = [];
   return {
     transport, store, journal, events, stagingRoot,

@@ -74,6 +74,7 @@ describe('worker', () => {
       assert.ok(first('process-returned') < first('uploaded'), j.join(' | '));
       assert.ok(last('uploaded') < first('send'), `a result was published before its upload finished: ${j.join(' | ')}`);
       assert.ok(last('send') < first('ack'), `acked before publishing: ${j.join(' | ')}`);
+      assert.ok(!j.some((l) => l.startsWith('send') && l.includes('staging present')), `published before the staging was deleted: ${j.join(' | ')}`);
     } finally {
       await h.close();
     }
@@ -270,6 +271,64 @@ describe('worker', () => {
       assert.deepEqual(h.bodies('q-int'), ['77']);
       assert.deepEqual(h.bodies('typed-in'), []);
       assert.ok(h.journal.includes('ack typed-in 77'));
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a staged write that failed is never uploaded: the message fails instead of publishing a truncated object', T, async () => {
+    const h = await harness(PIPE);
+    try {
+      let calls = 0;
+      await h.start(worker('copy', async (id, { writeFile }) => {
+        calls++;
+        const out = await writeFile('dst', id);
+        await out.write('first half;');
+        if (calls === 1) out.writable.destroy(new Error('injected disk failure'));
+        else await out.write('second half');
+        return [[id, 'ok']];
+      }, { retry: fast }));
+      await h.transport.send('copy-in', { body: Buffer.from('21') });
+      await h.until(() => h.bodies('done-a').length === 1);
+      assert.equal(calls, 2);
+      assert.equal((await readAll(await h.store.get('outputs', '21'))).toString(), 'first half;second half');
+      const failed = h.events.find((e) => e.type === 'failed');
+      assert.match(failed?.type === 'failed' ? failed.error.message : '', /injected disk failure/);
+      assert.deepEqual(h.journal.filter((l) => l.startsWith('send done-a')).length, 1);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a case whose route lists no queue is treated as unrouted, not silently dropped', T, async () => {
+    const h = await harness(PIPE);
+    try {
+      // The system map refuses empty queue lists; a configuration service may still send one.
+      const config = { queueConfig: async () => ({ in: 'copy-in', out: [{ case: 'ok', queues: [] }] }), bucket: async () => 'b', rabbitmq: async () => { throw new Error('unused'); }, objectStorage: async () => { throw new Error('unused'); } };
+      const { startWorker } = await import('../../src/models/worker/mod.js');
+      const { createLogger } = await import('../../src/observability/logger.js');
+      const w = await startWorker(worker('copy', async (id) => [[id, 'ok']]), { transport: h.transport, store: h.store, config, logger: createLogger({ level: 'silent' }) });
+      await h.transport.send('copy-in', { body: Buffer.from('4') });
+      await h.until(() => h.bodies('copy-in.dead-letter').length === 1);
+      await w.stop();
+      assert.match(h.transport.peek('copy-in.dead-letter')[0]!.headers[DEAD_LETTER_HEADERS.reason]!, /SY_ERR_NO_ROUTE/);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a bad id passed to readFile is named as an argument error, not a bad result', T, async () => {
+    const h = await harness(PIPE);
+    try {
+      await h.start(worker('copy', async (_id, { readFile }) => {
+        await readFile('src', -1);
+        return [];
+      }, { retry: { ...fast, maxAttempts: 1 } }));
+      await h.transport.send('copy-in', { body: Buffer.from('1') });
+      await h.until(() => h.bodies('copy-in.dead-letter').length === 1);
+      const reason = h.transport.peek('copy-in.dead-letter')[0]!.headers[DEAD_LETTER_HEADERS.reason]!;
+      assert.match(reason, /readFile id -1 is not a u64/);
+      assert.doesNotMatch(reason, /SY_ERR_BAD_RESULT/);
     } finally {
       await h.close();
     }

@@ -24,14 +24,18 @@ export function parseId(body: Uint8Array): bigint {
   return id;
 }
 
-/** An id as a caller may give it (bigint, safe integer, decimal text) → a checked u64. */
-export function toId(value: unknown, what = 'id'): bigint {
+/**
+ * An id as a caller may give it (bigint, safe integer, decimal text) → a checked u64.
+ * `source` says whose mistake it is: a result process returned, or an argument it passed.
+ */
+export function toId(value: unknown, what = 'id', source: 'result' | 'argument' = 'result'): bigint {
   let id: bigint | undefined;
   if (typeof value === 'bigint') id = value;
   else if (typeof value === 'number' && Number.isSafeInteger(value)) id = BigInt(value);
   else if (typeof value === 'string' && DECIMAL.test(value.trim())) id = BigInt(value.trim());
   if (id === undefined || id < 0n || id > U64_MAX) {
-    throw new errors.SY_ERR_BAD_RESULT(`${what} ${describe(value)} is not a u64 (0 to 2^64-1; use a bigint such as 42n)`);
+    const why = `${what} ${describe(value)} is not a u64 (0 to 2^64-1; use a bigint such as 42n)`;
+    throw source === 'result' ? new errors.SY_ERR_BAD_RESULT(why) : new errors.SY_ERR_USAGE(why);
   }
   return id;
 }

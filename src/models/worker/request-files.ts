@@ -64,7 +64,7 @@ export class RequestFiles {
 
   readonly readFile: ReadFileFn = async (alias, id) => {
     const bucket = await this.options.resolveBucket(alias);
-    const stream = await this.options.store.get(bucket, toId(id, 'readFile id').toString());
+    const stream = await this.options.store.get(bucket, toId(id, 'readFile id', 'argument').toString());
     this.reads.add(stream);
     return Object.assign(stream, {
       text: async () => (await readAll(stream)).toString('utf8'),
@@ -73,10 +73,13 @@ export class RequestFiles {
   };
 
   readonly writeFile: WriteFileFn = async (alias, id) => {
-    const key = toId(id, 'writeFile id').toString();
+    const key = toId(id, 'writeFile id', 'argument').toString();
     const bucket = await this.options.resolveBucket(alias);
     const path = join(await this.staging(), 'write', `${this.writes.length}.bin`);
     const stream = createWriteStream(path, { flags: 'wx' });
+    // Without a listener a staging I/O error (disk full, ...) would crash the process; the
+    // error stays on the stream (stream.errored) and fails the message at finalize.
+    stream.on('error', () => undefined);
     this.writes.push({ alias, upload: { bucket, key, path }, stream });
     return {
       writable: stream,
@@ -126,8 +129,11 @@ export class RequestFiles {
   }
 }
 
+/** Closes a staged write; rejects if it ever failed, so a truncated file is never uploaded. */
 async function closeWrite(stream: WriteStream): Promise<void> {
-  if (stream.closed) return;
-  if (!stream.writableEnded) stream.end();
-  await finished(stream);
+  if (!stream.closed) {
+    if (!stream.writableEnded) stream.end();
+    await finished(stream).catch(() => undefined);
+  }
+  if (stream.errored) throw stream.errored;
 }

@@ -76,7 +76,16 @@ class WorkerRunner implements RunningWorker {
     this.emit({ type: 'stopped', service: this.name, queue: this.inbound });
   }
 
+  /** Never rejects: a failure to settle is logged, and the transport redelivers the message. */
   private async handle(delivery: Delivery): Promise<void> {
+    try {
+      await this.work(delivery);
+    } catch (err) {
+      this.log.error({ err }, 'could not settle a message; it will be redelivered (its results may be published again)');
+    }
+  }
+
+  private async work(delivery: Delivery): Promise<void> {
     let id: bigint;
     try {
       id = parseId(delivery.body);
@@ -86,6 +95,7 @@ class WorkerRunner implements RunningWorker {
     const started = performance.now();
     if (this.listening) this.emit({ type: 'consumed', service: this.name, queue: this.inbound, id, attempt: delivery.attempt });
     const context = new MessageContext(this, id, delivery);
+    let outcome: { routed: PublishedResult[]; dropped: PublishedResult[]; uploads: readonly UploadedObject[] };
     try {
       let returned = this.definition.process(id, context);
       if (isPromise(returned)) returned = await returned;
@@ -98,13 +108,16 @@ class WorkerRunner implements RunningWorker {
       const uploads = context.usedFiles ? await context.files.finalize() : NO_UPLOADS;
       if (context.usedFiles) await context.files.discard();
       await this.publish(routed);
-      await delivery.ack();
-      for (const result of dropped) context.log.warn({ case: describeCase(result.case), resultId: result.id.toString() }, 'no route for this case; result dropped (unroutedCases: "drop")');
-      if (this.listening) this.emit({ type: 'succeeded', service: this.name, queue: this.inbound, id, results: routed, uploads, dropped, durationMs: performance.now() - started });
+      outcome = { routed, dropped, uploads };
     } catch (err) {
       await context.files.discard().catch((e) => context.log.warn({ err: e }, 'could not remove the staging folder'));
-      await this.fail(delivery, id, asError(err), performance.now() - started);
+      return this.fail(delivery, id, asError(err), performance.now() - started);
     }
+    // Outside the try: a failed ack must not count as a failed attempt (everything is
+    // published already); handle() logs it and the broker redelivers.
+    await delivery.ack();
+    for (const result of outcome.dropped) context.log.warn({ case: describeCase(result.case), resultId: result.id.toString() }, 'no route for this case; result dropped (unroutedCases: "drop")');
+    if (this.listening) this.emit({ type: 'succeeded', service: this.name, queue: this.inbound, id, results: outcome.routed, uploads: outcome.uploads, dropped: outcome.dropped, durationMs: performance.now() - started });
   }
 
   /** Resolves every result's queues before anything is uploaded or published. */
@@ -118,24 +131,24 @@ class WorkerRunner implements RunningWorker {
       const [rawId, caseValue] = result;
       const id = toId(rawId, 'result id');
       const queues = this.routes.queuesFor(caseValue);
-      if (queues) routed.push({ id, case: caseValue, queues });
+      // A case routed to no queue at all counts as unrouted: nothing is dropped silently.
+      if (queues && queues.length > 0) routed.push({ id, case: caseValue, queues });
       else if (this.definition.unroutedCases === 'drop') dropped.push({ id, case: caseValue, queues: [] });
       else return { routed, dropped, unrouted: { case: caseValue } };
     }
     return { routed, dropped };
   }
 
-  /** Every result to every queue of its case; resolves when the transport holds them all. */
+  /**
+   * Every result to every queue of its case, one send at a time in order, so that a failed
+   * send publishes nothing further; resolves when the transport holds them all.
+   */
   private async publish(results: readonly PublishedResult[]): Promise<void> {
-    if (results.length === 1 && results[0]!.queues.length === 1) {
-      return this.env.transport.send(results[0]!.queues[0]!, { body: encodeId(results[0]!.id) });
-    }
-    const sends: Promise<void>[] = [];
+    const { transport } = this.env;
     for (const result of results) {
       const body = encodeId(result.id);
-      for (const queue of result.queues) sends.push(this.env.transport.send(queue, { body }));
+      for (const queue of result.queues) await transport.send(queue, { body });
     }
-    await Promise.all(sends);
   }
 
   private async fail(delivery: Delivery, id: bigint, error: Error, durationMs: number): Promise<void> {
@@ -163,7 +176,9 @@ class WorkerRunner implements RunningWorker {
   private emit(event: WorkerEvent): void {
     for (const listener of this.env.listeners ?? []) {
       try {
-        listener(event);
+        const returned: unknown = listener(event);
+        // An async listener's rejection must not become an unhandled rejection (it would end the process).
+        if (isPromise(returned)) returned.catch((err: unknown) => this.log.warn({ err }, 'a worker event listener failed; ignored'));
       } catch (err) {
         this.log.warn({ err }, 'a worker event listener threw; ignored');
       }

@@ -36,15 +36,27 @@ class MemoryConsumer implements Subscription {
     return !this.stopped && this.inFlight < this.prefetch;
   }
 
-  async stop(options: { graceMs?: number } = {}): Promise<void> {
-    if (this.stopped) return;
+  private stopping: Promise<void> | undefined;
+
+  /** Every caller, the first and any later one, waits for the same drain. */
+  stop(options: { graceMs?: number } = {}): Promise<void> {
+    this.stopping ??= this.drain(options.graceMs);
+    return this.stopping;
+  }
+
+  private async drain(graceMs: number | undefined): Promise<void> {
     this.stopped = true;
-    this.queue.removeConsumer(this);
     const all = Promise.allSettled([...this.running]);
-    if (options.graceMs === undefined) await all;
-    else await Promise.race([all, new Promise((r) => setTimeout(r, options.graceMs).unref())]);
-    // Whatever is still unsettled goes back to the queue, as a broker does on channel close.
-    for (const delivery of [...this.unsettled]) delivery.handBack();
+    if (graceMs === undefined) await all;
+    else {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([all, new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
+    }
+    // Whatever is still unsettled goes back, as a broker does on channel close. Back to
+    // front, because each goes to the head of the queue: the original order survives.
+    for (const delivery of [...this.unsettled].reverse()) delivery.handBack();
+    this.queue.removeConsumer(this);
   }
 }
 
@@ -144,7 +156,7 @@ export class MemoryQueue {
   }
 
   addConsumer(handler: DeliveryHandler, prefetch: number): MemoryConsumer {
-    const consumer = new MemoryConsumer(this, handler, Math.max(1, Math.floor(prefetch)));
+    const consumer = new MemoryConsumer(this, handler, prefetch);
     this.consumers.push(consumer);
     this.kick();
     return consumer;
@@ -195,15 +207,13 @@ export class MemoryQueue {
     const delivery = new MemoryDelivery(consumer, message);
     consumer.inFlight++;
     consumer.unsettled.add(delivery);
-    const run = (async () => {
-      try {
-        await consumer.handler(delivery);
-      } catch {
-        // A handler that throws leaves its delivery unsettled: it goes back, flagged redelivered.
-        delivery.handBack();
-      }
-    })();
+    // The handler starts on a later microtask, as a broker client's would: a handler that
+    // settles (or throws) synchronously must not re-enter this dispatch loop.
+    const run: Promise<void> = Promise.resolve()
+      .then(() => consumer.handler(delivery))
+      // A handler that throws leaves its delivery unsettled: it goes back, flagged redelivered.
+      .then(undefined, () => delivery.handBack())
+      .finally(() => consumer.running.delete(run));
     consumer.running.add(run);
-    void run.finally(() => consumer.running.delete(run));
   }
 }

@@ -27,11 +27,12 @@ export class MemoryTransport implements Transport {
   readonly capabilities: Capabilities = { queue: true, topic: true, request: true, delayedRequeue: true };
 
   private readonly queues = new Map<string, MemoryQueue>();
-  /** topic → the names of its listener-group queues. */
-  private readonly topicGroups = new Map<string, Set<string>>();
+  /** topic → group → the group's queue. */
+  private readonly topicGroups = new Map<string, Map<string, MemoryQueue>>();
   private readonly responders = new Map<string, { handlers: RequestHandler[]; next: number }>();
   private readonly subscriptions = new Set<Subscription>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Delayed requeues waiting out their delay, with what each will do. */
+  private readonly timers = new Map<NodeJS.Timeout, () => void>();
   private closed = false;
 
   private readonly host: QueueHost = {
@@ -51,9 +52,9 @@ export class MemoryTransport implements Transport {
     schedule: (ms, fn) => {
       const timer = setTimeout(() => {
         this.timers.delete(timer);
-        if (!this.closed) fn();
+        fn();
       }, ms);
-      this.timers.add(timer);
+      this.timers.set(timer, fn);
     },
   };
 
@@ -65,7 +66,11 @@ export class MemoryTransport implements Transport {
     if (this.closed) return;
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
     this.closed = true;
-    for (const timer of this.timers) clearTimeout(timer);
+    // A delayed requeue is not dropped: the message goes back to its queue now.
+    for (const [timer, requeue] of this.timers) {
+      clearTimeout(timer);
+      requeue();
+    }
     this.timers.clear();
   }
 
@@ -86,7 +91,8 @@ export class MemoryTransport implements Transport {
   activity(): { waiting: number; inFlight: number; delayed: number } {
     let waiting = 0;
     let inFlight = 0;
-    for (const queue of this.queues.values()) {
+    const groupQueues = [...this.topicGroups.values()].flatMap((groups) => [...groups.values()]);
+    for (const queue of [...this.queues.values(), ...groupQueues]) {
       if (queue.consumerCount > 0) waiting += queue.depth;
       inFlight += queue.inFlight;
     }
@@ -116,6 +122,7 @@ export class MemoryTransport implements Transport {
   async consume(queue: string, handler: DeliveryHandler, options: ConsumeOptions): Promise<Subscription> {
     this.open('consume');
     validateName('queue', queue);
+    checkPrefetch(options.prefetch);
     return this.track(this.queue(queue).addConsumer(handler, options.prefetch));
   }
 
@@ -126,24 +133,29 @@ export class MemoryTransport implements Transport {
     validateName('topic', topic);
     const groups = this.topicGroups.get(topic);
     if (!groups) return;
-    for (const group of groups) this.queue(group).enqueue(copy(message));
+    for (const queue of groups.values()) queue.enqueue(copy(message));
   }
 
   async subscribe(topic: string, group: string, handler: DeliveryHandler, options: ConsumeOptions): Promise<Subscription> {
     this.open('subscribe');
     validateName('topic', topic);
     validateName('listener group', group);
-    const queueName = `${topic}${GROUP_SEPARATOR}${group}`;
+    checkPrefetch(options.prefetch);
     let groups = this.topicGroups.get(topic);
-    if (!groups) this.topicGroups.set(topic, (groups = new Set()));
-    groups.add(queueName);
-    return this.track(this.queue(queueName).addConsumer(handler, options.prefetch));
+    if (!groups) this.topicGroups.set(topic, (groups = new Map()));
+    let queue = groups.get(group);
+    // Group queues live apart from named queues (keyed by topic and group), so no queue
+    // name, and no other topic/group pair, can reach them.
+    if (!queue) groups.set(group, (queue = new MemoryQueue(`${topic}${GROUP_SEPARATOR}${group}`, this.host)));
+    return this.track(queue.addConsumer(handler, options.prefetch));
   }
 
   // ---- request/reply
 
   async request(subject: string, message: OutboundMessage, options: RequestOptions): Promise<Reply> {
     this.open('request');
+    validateName('subject', subject);
+    if (!(options.timeoutMs > 0)) throw new errors.SY_ERR_USAGE(`request to "${subject}": timeoutMs must be a positive number of milliseconds, got ${options.timeoutMs}`);
     const entry = this.responders.get(subject);
     if (!entry || entry.handlers.length === 0) throw new errors.SY_ERR_NO_RESPONDER(subject);
     const handler = entry.handlers[entry.next++ % entry.handlers.length]!;
@@ -186,15 +198,22 @@ export class MemoryTransport implements Transport {
   private track(subscription: Subscription): Subscription {
     this.subscriptions.add(subscription);
     return {
+      // Forgotten only once drained, so a close() meanwhile waits for the drain too.
       stop: async (options) => {
-        this.subscriptions.delete(subscription);
         await subscription.stop(options);
+        this.subscriptions.delete(subscription);
       },
     };
   }
 
   private open(op: string): void {
     if (this.closed) throw new errors.SY_ERR_TRANSPORT_CLOSED(this.name, op);
+  }
+}
+
+function checkPrefetch(prefetch: number): void {
+  if (!Number.isInteger(prefetch) || prefetch < 1) {
+    throw new errors.SY_ERR_USAGE(`prefetch must be an integer ≥ 1 (deliveries in flight at once), got ${prefetch}`);
   }
 }
 
