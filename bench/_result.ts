@@ -1,4 +1,6 @@
-// The one line every benchmark ends with, per measured case (see DEVELOPERS.md).
+// The one line every benchmark ends with, per measured case:
+//   RESULT bench=NAME case=CASE against=BASELINE unit=UNIT ours=N baseline=N ratio=N
+// ratio = ours/baseline, higher is better (latencies are inverted before printing).
 
 export interface ResultLine {
   bench: string;

@@ -57,9 +57,9 @@ export const errors = {
   SY_ERR_SYSMAP_INVALID: define('SY_ERR_SYSMAP_INVALID', 'config',
     (file: string, problems: string[]) => `system map ${file} is not valid:\n  - ${problems.join('\n  - ')}`),
   SY_ERR_CONFIG_SERVICE: define('SY_ERR_CONFIG_SERVICE', 'runtime',
-    (url: string, why: string) => `configuration service request GET ${url} failed: ${why}`),
+    (url: string, why: string) => `configuration service request GET ${redactUrl(url)} failed: ${why}`),
   SY_ERR_CONFIG_RESPONSE: define('SY_ERR_CONFIG_RESPONSE', 'runtime',
-    (url: string, why: string) => `configuration service answered GET ${url} with something unusable: ${why}`),
+    (url: string, why: string) => `configuration service answered GET ${redactUrl(url)} with something unusable: ${why}`),
   SY_ERR_SECRET_REF: define('SY_ERR_SECRET_REF', 'config',
     (ref: string, why: string) => `secret reference ${JSON.stringify(ref)} could not be resolved: ${why}`),
   SY_ERR_SETTINGS: define('SY_ERR_SETTINGS', 'config',
@@ -85,6 +85,19 @@ export const errors = {
 } as const;
 
 export type ErrorCode = keyof typeof errors;
+
+/** A URL fit for a message: any user name and password replaced by "***". */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.username === '' && u.password === '') return url;
+    u.username = '***';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/[^/@]*@/, '//***@');
+  }
+}
 
 /** Process exit code for an error: 2 for usage or configuration, 1 otherwise. */
 export function exitCodeFor(err: unknown): number {

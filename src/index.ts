@@ -7,9 +7,10 @@ export type {
   Subscription, ConsumeOptions, QueueOptions, Reply, RequestHandler, RequestOptions, Headers,
 } from './transports/transport.js';
 export { DEAD_LETTER_HEADERS, deadLetterQueueOf, requireCapabilities } from './transports/transport.js';
-export { MemoryTransport } from './transports/memory/mod.js';
 export type { ObjectStore } from './storage/object-store.js';
 export type { ConfigSource, QueueConfig, OutboundCase, CaseValue } from './config/config-source.js';
+export { createLogger } from './observability/logger.js';
+export type { Logger } from './observability/logger.js';
 export { retryPolicy, DEFAULT_RETRY } from './runtime/retry.js';
 export type { RetryPolicy } from './runtime/retry.js';
 export { SwitchyardError, errors, exitCodeFor } from './errors.js';

@@ -31,6 +31,12 @@ export async function createConfigSource(settings: Settings): Promise<ConfigSour
     throw new errors.SY_ERR_SETTINGS('give either --map (a system-map file) or --config-host (a configuration service), not both');
   }
   if (settings.map) return new MapConfigSource(await loadSysMap(settings.map));
-  if (settings.configHost) return new HttpConfigSource({ host: settings.configHost });
+  if (settings.configHost) {
+    return new HttpConfigSource({
+      host: settings.configHost,
+      ...(settings.rabbitmqConfigUrl ? { rabbitmqUrl: settings.rabbitmqConfigUrl } : {}),
+      ...(settings.objectStorageConfigUrl ? { objectStorageUrl: settings.objectStorageConfigUrl } : {}),
+    });
+  }
   throw new errors.SY_ERR_SETTINGS('no configuration: give --map sysmap.yaml (or SWITCHYARD_MAP), or --config-host URL (or SWITCHYARD_CONFIG_HOST)');
 }

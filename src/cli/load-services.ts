@@ -13,8 +13,11 @@ let tsxRegistered = false;
 
 async function importModule(file: string): Promise<Record<string, unknown>> {
   if (/\.[cm]?tsx?$/.test(file) && !tsxRegistered) {
-    const { register } = await import('tsx/esm/api');
+    const [{ register }, { register: registerCjs }] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
     register();
+    // A .ts file outside a "type": "module" package is CommonJS to Node; without tsx's
+    // require hooks Node ≥ 20.19 fails it with "Cannot require() ES Module ... in a cycle".
+    registerCjs();
     tsxRegistered = true;
   }
   return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
@@ -32,7 +35,9 @@ export async function loadServices(path: string): Promise<ServiceDefinition[]> {
     throw new errors.SY_ERR_MODULE(path, `importing it failed: ${(err as Error).message}`);
   }
   const found = new Set<ServiceDefinition>();
-  for (const value of Object.values(mod)) {
+  // A CommonJS module's exports object arrives as the namespace's default; look inside it too.
+  const cjs = mod.default !== null && typeof mod.default === 'object' && '__esModule' in mod.default ? Object.values(mod.default) : [];
+  for (const value of [...Object.values(mod), ...cjs]) {
     for (const item of Array.isArray(value) ? value : [value]) if (isWorkerDefinition(item)) found.add(item);
   }
   if (found.size === 0) throw new errors.SY_ERR_MODULE(path, 'it exports no service; add `export default worker("name", process)`');

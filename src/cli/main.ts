@@ -12,18 +12,25 @@ import { createLogger } from '../observability/logger.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
-/** Flags every service-running command shares; each also reads SWITCHYARD_* and --settings. */
-function withSettings(command: Command): Command {
+/** Flags of every command that runs services on the local folders; each also reads SWITCHYARD_* and --settings. */
+function withLocalSettings(command: Command): Command {
   return command
     .option('--settings <file>', 'settings file (YAML or JSON); env SWITCHYARD_SETTINGS')
-    .option('--config-host <url>', 'configuration service, a URL or a host meaning https://host; env SWITCHYARD_CONFIG_HOST')
-    .option('--map <file>', 'system-map file read in-process instead of a configuration service; env SWITCHYARD_MAP')
-    .addOption(new Option('--transport <name>', 'transport; env SWITCHYARD_TRANSPORT').choices(['memory']))
-    .addOption(new Option('--storage <name>', 'object store; env SWITCHYARD_STORAGE').choices(['fs']))
     .option('--storage-dir <dir>', 'folder of the fs object store (default .switchyard/storage); env SWITCHYARD_STORAGE_DIR')
     .option('--staging-dir <dir>', 'parent of per-message staging folders (default the OS temp folder)')
     .option('--state-dir <dir>', 'where a running process leaves its inbox address (default .switchyard)')
     .addOption(new Option('--log-level <level>', 'log level; env SWITCHYARD_LOG_LEVEL').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']));
+}
+
+/** Plus where configuration comes from and which transport and store to use. */
+function withSettings(command: Command): Command {
+  return withLocalSettings(command)
+    .option('--config-host <url>', 'configuration service, a URL or a host meaning https://host; env SWITCHYARD_CONFIG_HOST')
+    .option('--rabbitmq-config-url <url>', 'where to GET the broker endpoint (default {config-host}/rabbitmq)')
+    .option('--object-storage-config-url <url>', 'where to GET the object-storage endpoint (default {config-host}/object-storage)')
+    .option('--map <file>', 'system-map file read in-process instead of a configuration service; env SWITCHYARD_MAP')
+    .addOption(new Option('--transport <name>', 'transport; env SWITCHYARD_TRANSPORT').choices(['memory']))
+    .addOption(new Option('--storage <name>', 'object store; env SWITCHYARD_STORAGE').choices(['fs']));
 }
 
 export function buildProgram(): Command {
@@ -43,10 +50,13 @@ Examples:
   SWITCHYARD_MAP=sysmap.yaml switchyard run ingest.ts classify.ts`)
     .action(async (modules: string[], flags: Record<string, unknown>) => {
       const settings = loadSettings(flags);
-      process.exitCode = await run(modules, { settings, logger: createLogger({ level: settings.logLevel }), out });
+      // Synchronous stdout: the signal handlers call process.exit, which would drop or reorder
+      // lines still queued in pino's asynchronous stream (e.g. the last "message done").
+      process.exitCode = await run(modules, { settings, logger: createLogger({ level: settings.logLevel, destination: 1 }), out });
     });
 
-  withSettings(program.command('dev'))
+  // dev always runs the folder's sysmap.yaml on the embedded default: no transport or configuration flags.
+  withLocalSettings(program.command('dev'))
     .description('run every service of a folder plus its sysmap.yaml on the embedded default, printing the flow')
     .argument('<dir>', 'folder with sysmap.yaml, service modules and an optional seed.yaml')
     .option('--until-idle', 'exit (0) once every message has been handled, after printing a summary')

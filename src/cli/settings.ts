@@ -12,6 +12,10 @@ export const settingsSchema = z
   .object({
     /** Configuration service: a URL, or a bare host meaning https://{host}. */
     configHost: z.string().min(1).optional(),
+    /** Where GET /rabbitmq is asked; default {configHost}/rabbitmq (slingshot hard-codes its own host). */
+    rabbitmqConfigUrl: z.string().url().optional(),
+    /** Where GET /object-storage is asked; default {configHost}/object-storage. */
+    objectStorageConfigUrl: z.string().url().optional(),
     /** A system-map file read in-process instead of asking a configuration service. */
     map: z.string().min(1).optional(),
     transport: z.enum(['memory']).default('memory'),

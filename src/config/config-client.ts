@@ -8,7 +8,7 @@
 // bucket look-ups are cached per (service, alias) rather than per alias.
 
 import { z } from 'zod';
-import { errors } from '../errors.js';
+import { errors, redactUrl } from '../errors.js';
 import type { ConfigSource, ObjectStorageEndpoint, QueueConfig, RabbitMqEndpoint } from './config-source.js';
 import { checkParsedCase } from './case-value.js';
 import { issueToProblems, parseExact, problem, sortedTexts, type ParsedText, type PathKey } from './exact-parse.js';
@@ -25,6 +25,15 @@ export interface HttpConfigSourceOptions {
   timeoutMs?: number;
   /** Default the global fetch; tests pass a counting wrapper. */
   fetch?: typeof fetch;
+}
+
+function hasCredentials(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.username !== '' || u.password !== '';
+  } catch {
+    return false;
+  }
 }
 
 /** slingshot's config_url: `{host without trailing /}/{name}` for http(s) hosts, else `https://{host}/{name}`. */
@@ -94,6 +103,10 @@ export class HttpConfigSource implements ConfigSource {
     this.base = baseUrl(opts.host.trim());
     this.rabbitmqUrl = opts.rabbitmqUrl ?? `${this.base}/rabbitmq`;
     this.objectStorageUrl = opts.objectStorageUrl ?? `${this.base}/object-storage`;
+    for (const [what, url] of [['host', this.base], ['rabbitmqUrl', this.rabbitmqUrl], ['objectStorageUrl', this.objectStorageUrl]] as const) {
+      // fetch refuses such URLs with a message that repeats them, password included.
+      if (hasCredentials(url)) throw new errors.SY_ERR_SETTINGS(`the configuration service ${what} ${redactUrl(url)} carries a user name or password; remove the user:password@ part (the configuration service is read without credentials)`);
+    }
     this.#timeoutMs = opts.timeoutMs ?? 10_000;
     this.#fetch = opts.fetch ?? globalThis.fetch;
   }

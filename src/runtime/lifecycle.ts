@@ -11,6 +11,8 @@ export interface SignalOptions {
   onFirstSignal?(signal: NodeJS.Signals): void;
   /** Called on the second signal, just before the process exits. */
   onSecondSignal?(signal: NodeJS.Signals): void;
+  /** Called when the clean stop failed, before exiting 1. Default: the error on stderr. */
+  onStopError?(err: unknown): void;
   /** Exit code after a clean stop. Default 0. */
   exitCode?: number;
   /** Stubbable for tests. */
@@ -39,7 +41,10 @@ export function stopOnSignals(target: Stoppable, options: SignalOptions = {}): {
         resolveStopped();
         exit(options.exitCode ?? 0);
       },
-      () => exit(1),
+      (err: unknown) => {
+        (options.onStopError ?? ((e) => process.stderr.write(`switchyard: stopping failed: ${(e as Error)?.message ?? String(e)}\n`)))(err);
+        exit(1);
+      },
     );
   };
   process.on('SIGINT', onSignal);

@@ -268,3 +268,18 @@ describe('URL rule (SPECS.md §1.1)', () => {
     assert.throws(() => new HttpConfigSource({ host: ' ' }), isErr('SY_ERR_SETTINGS', 'host is empty'));
   });
 });
+
+describe('credentials in configuration URLs', () => {
+  test('a host with user:password@ is refused without repeating the password', () => {
+    assert.throws(() => new HttpConfigSource({ host: 'https://svc:s3cr3t-token@config.example.invalid' }), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'SY_ERR_SETTINGS');
+      assert.doesNotMatch(err.message, /s3cr3t-token/);
+      assert.match(err.message, /remove the user:password@ part/);
+      return true;
+    });
+    assert.throws(() => new HttpConfigSource({ host: 'http://127.0.0.1:1', rabbitmqUrl: 'http://u:pw-secret@127.0.0.1:1/rabbitmq' }), (err: Error) => {
+      assert.doesNotMatch(err.message, /pw-secret/);
+      return true;
+    });
+  });
+});

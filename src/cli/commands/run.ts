@@ -6,6 +6,7 @@ import { createMetrics, startMetricsServer } from '../../observability/metrics.j
 import type { Logger } from '../../observability/logger.js';
 import { workerLogListener, workerMetricsListener } from '../../models/worker/worker-observers.js';
 import { createConfigSource, createStore, createTransport } from '../environment.js';
+import { MemoryTransport } from '../../transports/memory/mod.js';
 import { openInbox } from '../inbox.js';
 import { loadServices } from '../load-services.js';
 import type { Settings } from '../settings.js';
@@ -27,6 +28,15 @@ export async function run(modules: readonly string[], { settings, logger }: RunO
   try {
     await transport.start();
     running.push({ stop: () => transport.close() }, { stop: async () => store.close?.() });
+    if (transport instanceof MemoryTransport) {
+      // In-process queues end with the process: say what is dropped, never drop it silently.
+      running.push({
+        stop: async () => {
+          const { waiting, delayed } = transport.activity();
+          if (waiting + delayed > 0) logger.warn({ waiting, delayed }, 'memory transport: messages still queued are discarded as the process ends');
+        },
+      });
+    }
     if (settings.metricsPort !== undefined) {
       const server = await startMetricsServer({ registry: metrics.registry, port: settings.metricsPort });
       running.push({ stop: () => server.close() });
@@ -34,7 +44,7 @@ export async function run(modules: readonly string[], { settings, logger }: RunO
     }
     const listeners = [workerLogListener(logger), workerMetricsListener(metrics)];
     running.push(...(await startServices(definitions, { transport, store, config, logger, listeners, ...(settings.stagingDir ? { stagingRoot: settings.stagingDir } : {}) })));
-    if (transport.name === 'memory') {
+    if (transport instanceof MemoryTransport) {
       const inbox = await openInbox(transport, settings.stateDir);
       running.push(inbox);
       logger.info({ inbox: inbox.url }, 'memory transport: send work with `switchyard send <queue> <id...>` from this folder');
