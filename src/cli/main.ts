@@ -1,7 +1,7 @@
 // The `switchyard` command. Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration.
 
 import { Command, CommanderError, Option } from 'commander';
-import { exitCodeFor, SwitchyardError } from '../errors.js';
+import { errors, exitCodeFor } from '../errors.js';
 import { configServerCommand } from './commands/config-server.js';
 import { dev } from './commands/dev.js';
 import { put } from './commands/put.js';
@@ -69,7 +69,7 @@ Examples:
     .action(async (dir: string, flags: Record<string, unknown>) => {
       const settings = loadSettings({ logLevel: 'warn', ...flags });
       const timeoutMs = Number(flags.timeout);
-      if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new SwitchyardError('SY_ERR_USAGE', 'usage', `--timeout must be a positive number of milliseconds, got ${String(flags.timeout)}`);
+      if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new errors.SY_ERR_USAGE(`--timeout must be a positive number of milliseconds, got ${String(flags.timeout)}`);
       const logger = createLogger({ level: settings.logLevel, destination: 2 });
       process.exitCode = await dev(dir, { untilIdle: Boolean(flags.untilIdle), timeoutMs, settings, logger, out });
     });

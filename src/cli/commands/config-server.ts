@@ -11,6 +11,6 @@ export async function configServerCommand(flags: { map: string; port: string; ho
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new errors.SY_ERR_USAGE(`--port must be 0-65535, got ${flags.port}`);
   const map = await loadSysMap(flags.map);
   const server = await startConfigServer({ map, host: flags.host, port });
-  out(`configuration service for ${flags.map} (${map.services.size} services) at ${server.url}`);
+  out(`configuration service for ${flags.map} (${map.services.size} service${map.services.size === 1 ? '' : 's'}) at ${server.url}`);
   await stopOnSignals({ stop: () => server.close() }).stopped;
 }
