@@ -45,6 +45,17 @@ export const errors = {
   SY_ERR_BAD_NAME: define('SY_ERR_BAD_NAME', 'config',
     (what: string, name: string) => `${what} name ${JSON.stringify(name)} is not valid: use 1-255 characters, no whitespace or control characters`),
 
+  SY_ERR_QUEUE_FLAGS: define('SY_ERR_QUEUE_FLAGS', 'config',
+    (queue: string, what: string, fix: string) => `queue "${queue}" cannot be used as configured: ${what}; set ${fix}`),
+  SY_ERR_BROKER: define('SY_ERR_BROKER', 'runtime',
+    (where: string, why: string) => `message broker ${where}: ${why}`),
+  SY_ERR_CHANNEL_LOST: define('SY_ERR_CHANNEL_LOST', 'runtime',
+    (queue: string) => `the channel a delivery from "${queue}" came on was lost before it was settled; the broker redelivers the message`),
+  SY_ERR_UNROUTABLE: define('SY_ERR_UNROUTABLE', 'runtime',
+    (target: string) => `the broker could not route a message to ${target}: no such queue; declare it (start its consumer first) or check the name`),
+  SY_ERR_REMOTE: define('SY_ERR_REMOTE', 'runtime',
+    (subject: string, message: string) => `the responder of "${subject}" failed: ${message}`),
+
   // ---- storage
   SY_ERR_STORAGE_KEY: define('SY_ERR_STORAGE_KEY', 'usage',
     (bucket: string, key: string, why: string) => `object key ${JSON.stringify(key)} in bucket ${JSON.stringify(bucket)} is not allowed: ${why}`),
@@ -82,6 +93,12 @@ export const errors = {
   SY_ERR_CONFIG_UNKNOWN: define('SY_ERR_CONFIG_UNKNOWN', 'config',
     (where: string, kind: string, name: string, known: string[]) =>
       `${where} has no ${kind} ${JSON.stringify(name)} (known: ${known.length ? known.map((k) => JSON.stringify(k)).join(', ') : 'none'}); check the name, or add it to the system map`),
+
+  // ---- object storage over S3 (appended by the s3 store)
+  SY_ERR_BUCKET_NOT_FOUND: define('SY_ERR_BUCKET_NOT_FOUND', 'config',
+    (store: string, bucket: string, where: string) => `bucket ${JSON.stringify(bucket)} does not exist on ${store} storage at ${where}; create the bucket, or check the bucket name the alias resolves to`),
+  SY_ERR_STORAGE_AUTH: define('SY_ERR_STORAGE_AUTH', 'config',
+    (store: string, op: string, bucket: string, key: string, where: string, cause: string) => `${store} storage at ${where} refused to ${op} object ${JSON.stringify(key)} in bucket ${JSON.stringify(bucket)}: ${cause}; check the access key and secret key and the key's permissions on the bucket`),
 } as const;
 
 export type ErrorCode = keyof typeof errors;

@@ -1,0 +1,222 @@
+// One consumer on one queue, on a channel of its own (so its prefetch and its failures are
+// its own). Manual acks; prefetch bounds the deliveries in flight. When the channel or the
+// connection is lost the broker requeues what was unacked, and the consumer comes back on
+// a new channel once the connection is back.
+
+import type { Channel, ConsumeMessage, RecoveringChannelModel } from 'amqplib';
+import { errors } from '../../errors.js';
+import type { Logger } from '../../observability/logger.js';
+import type { Delivery, DeliveryHandler, Headers, NackOptions, Subscription } from '../transport.js';
+import { AMQP_HEADERS } from './topology.js';
+
+/** What a delivery needs from the transport to retry or dead-letter a message. */
+export interface Resettler {
+  /** Republishes the message for another try (after delayMs), confirmed. */
+  retry(queue: string, message: ConsumeMessage, attempt: number, delayMs: number): Promise<void>;
+  /** Publishes the message to the queue's dead-letter queue with the reason, confirmed. */
+  deadLetter(queue: string, message: ConsumeMessage, attempt: number, reason: string): Promise<void>;
+}
+
+export class AmqpConsumer implements Subscription {
+  private channel: Channel | undefined;
+  private consumerTag: string | undefined;
+  private stopped = false;
+  private stopping: Promise<void> | undefined;
+  private readonly running = new Set<Promise<void>>();
+  private readonly unsettled = new Set<AmqpDelivery>();
+
+  constructor(
+    private readonly connection: RecoveringChannelModel,
+    readonly queue: string,
+    private readonly handler: DeliveryHandler,
+    private readonly prefetch: number,
+    private readonly resettler: Resettler,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.attach();
+  }
+
+  stop(options: { graceMs?: number } = {}): Promise<void> {
+    this.stopping ??= this.drain(options.graceMs);
+    return this.stopping;
+  }
+
+  private async drain(graceMs: number | undefined): Promise<void> {
+    this.stopped = true;
+    const channel = this.channel;
+    if (channel && this.consumerTag) await channel.cancel(this.consumerTag).catch(() => undefined);
+    const all = Promise.allSettled([...this.running]);
+    if (graceMs === undefined) await all;
+    else {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([all, new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
+    }
+    // Closing the channel hands every unacked delivery back to the broker, in order.
+    for (const delivery of this.unsettled) delivery.lost();
+    this.unsettled.clear();
+    this.channel = undefined;
+    await channel?.close().catch(() => undefined);
+  }
+
+  private async attach(): Promise<void> {
+    const channel = await this.connection.createChannel();
+    channel.on('error', (err: Error) => this.log.warn({ queue: this.queue, err: err.message }, 'consumer channel error'));
+    channel.on('close', () => this.onChannelClosed(channel));
+    await channel.prefetch(this.prefetch);
+    this.channel = channel;
+    const { consumerTag } = await channel.consume(this.queue, (message) => {
+      if (message) this.deliver(channel, message);
+      else this.onCancelled(channel);
+    }, { noAck: false });
+    this.consumerTag = consumerTag;
+  }
+
+  private deliver(channel: Channel, message: ConsumeMessage): void {
+    const delivery = new AmqpDelivery(this, channel, message);
+    this.unsettled.add(delivery);
+    const run: Promise<void> = Promise.resolve()
+      .then(() => this.handler(delivery))
+      // A handler that throws leaves its delivery unsettled: back to the queue, flagged
+      // redelivered, its attempt counted (republished, as a classic queue keeps no count).
+      .then(undefined, () => (delivery.settled ? undefined : delivery.nack({ requeue: true })))
+      .then(undefined, (err: unknown) => this.log.warn({ queue: this.queue, err: (err as Error).message }, 'could not hand back a failed delivery; the broker redelivers it'))
+      .finally(() => this.running.delete(run));
+    this.running.add(run);
+  }
+
+  /** @internal called by a delivery once settled */
+  forget(delivery: AmqpDelivery): void {
+    this.unsettled.delete(delivery);
+  }
+
+  /** @internal */
+  get resettle(): Resettler {
+    return this.resettler;
+  }
+
+  private onChannelClosed(channel: Channel): void {
+    for (const delivery of this.unsettled) if (delivery.channel === channel) delivery.lost();
+    if (this.channel !== channel) return;
+    this.channel = undefined;
+    if (this.stopped) return;
+    this.log.warn({ queue: this.queue }, 'consumer channel closed; consuming again once the broker is reachable');
+    void this.reattach();
+  }
+
+  /** The broker cancelled the consumer (e.g. its queue was deleted). */
+  private onCancelled(channel: Channel): void {
+    if (this.stopped) return;
+    this.log.warn({ queue: this.queue }, 'the broker cancelled the consumer (queue deleted?); trying to consume again');
+    void channel.close().catch(() => undefined);
+  }
+
+  private async reattach(): Promise<void> {
+    for (let attempt = 1; !this.stopped; attempt++) {
+      try {
+        await this.attach();
+        if (this.stopped) await this.channel?.close().catch(() => undefined);
+        else this.log.info({ queue: this.queue }, 'consuming again');
+        return;
+      } catch (err) {
+        const delay = Math.min(10_000, 100 * 2 ** Math.min(attempt, 7));
+        this.log.warn({ queue: this.queue, err: (err as Error).message, retryInMs: delay }, 'could not consume again yet');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+}
+
+export class AmqpDelivery implements Delivery {
+  settled = false;
+  private isLost = false;
+  readonly headers: Headers;
+  readonly attempt: number;
+  readonly redelivered: boolean;
+
+  constructor(
+    private readonly consumer: AmqpConsumer,
+    readonly channel: Channel,
+    private readonly message: ConsumeMessage,
+  ) {
+    const raw = message.properties.headers ?? {};
+    this.headers = stringHeaders(raw);
+    const carried = Number(this.headers[AMQP_HEADERS.attempt] ?? 1) || 1;
+    // Quorum queues count redeliveries; classic queues only say "redelivered" (at least one).
+    const brokerCount = Number(raw['x-delivery-count'] ?? (message.fields.redelivered ? 1 : 0)) || 0;
+    this.attempt = carried + brokerCount;
+    this.redelivered = this.attempt > 1 || this.headers[AMQP_HEADERS.redelivered] === '1';
+  }
+
+  get body(): Uint8Array {
+    return this.message.content;
+  }
+
+  get queue(): string {
+    return this.consumer.queue;
+  }
+
+  /** @internal the AMQP properties (reply-to and correlation id for request/reply) */
+  get properties(): ConsumeMessage['properties'] {
+    return this.message.properties;
+  }
+
+  async ack(): Promise<void> {
+    this.settle('acked');
+    this.channel.ack(this.message);
+  }
+
+  async nack(options: NackOptions): Promise<void> {
+    this.settle('nacked');
+    const resettle = this.consumer.resettle;
+    try {
+      if (options.requeue) await resettle.retry(this.queue, this.message, this.attempt, options.delayMs ?? 0);
+      else await resettle.deadLetter(this.queue, this.message, this.attempt, options.reason);
+    } catch (err) {
+      // Not republished: give it back to the broker instead, so it is tried again, not lost.
+      this.requeueOnBrokerUnchecked();
+      throw err;
+    }
+    if (this.isLost) throw new errors.SY_ERR_CHANNEL_LOST(this.queue);
+    this.channel.ack(this.message);
+  }
+
+  /** @internal its channel is gone: the broker requeued it already */
+  lost(): void {
+    this.isLost = true;
+    if (!this.settled) {
+      this.settled = true;
+      this.consumer.forget(this);
+    }
+  }
+
+  private requeueOnBrokerUnchecked(): void {
+    if (this.isLost) return;
+    try {
+      this.channel.nack(this.message, false, true);
+    } catch {
+      // channel closing: the broker requeues it anyway
+    }
+  }
+
+  private settle(how: string): void {
+    if (this.isLost) throw new errors.SY_ERR_CHANNEL_LOST(this.queue);
+    if (this.settled) throw new errors.SY_ERR_DELIVERY_SETTLED(this.queue, `settled before this ${how === 'acked' ? 'ack' : 'nack'}`);
+    this.settled = true;
+    this.consumer.forget(this);
+  }
+}
+
+function stringHeaders(raw: Record<string, unknown>): Headers {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (value === undefined || value === null) continue;
+    if (typeof value === 'string') out[key] = value;
+    else if (Buffer.isBuffer(value)) out[key] = value.toString('utf8');
+    else if (typeof value === 'object') out[key] = JSON.stringify(value);
+    else out[key] = String(value);
+  }
+  return out;
+}

@@ -1,0 +1,143 @@
+// A real RabbitMQ for tests: the Debian package's server binary started directly (no
+// systemd, no rabbitmq user), on 127.0.0.1 and a port of our own, its data in a temp
+// folder, stopped by PID. Recipe: ../shared/SERVERS.md. One broker per test file; a
+// restart keeps the data (same folder, same node name) for broker-restart fault tests.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'amqplib';
+
+const SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
+
+export interface RabbitMq {
+  readonly url: string;
+  readonly port: number;
+  /** Stops the broker (SIGTERM, then SIGKILL after a while); data stays for restart(). */
+  stop(): Promise<void>;
+  /** Starts it again with the same data and port. */
+  start(): Promise<void>;
+  /** Stops it for good and removes its folder and its epmd. */
+  destroy(): Promise<void>;
+}
+
+export function rabbitMqInstalled(): boolean {
+  return existsSync(SERVER);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts a broker and resolves once it accepts AMQP connections. */
+export async function startRabbitMq(): Promise<RabbitMq> {
+  // Node and distribution ports must both be free; the dist port is port + 20000.
+  let port = 0;
+  for (let i = 0; i < 20 && (port === 0 || port + 20000 > 65535); i++) port = await freePort();
+  const base = await mkdtemp(join(tmpdir(), 'sy-rmq-'));
+  await mkdir(join(base, 'mnesia'), { recursive: true });
+  await mkdir(join(base, 'log'), { recursive: true });
+  await writeFile(join(base, 'rabbitmq.conf'), `listeners.tcp.default = 127.0.0.1:${port}\nloopback_users = none\n`);
+  await writeFile(join(base, 'enabled_plugins'), '[].\n');
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOME: base,
+    RABBITMQ_NODENAME: `sy${port}@localhost`,
+    RABBITMQ_NODE_PORT: String(port),
+    RABBITMQ_DIST_PORT: String(port + 20000),
+    RABBITMQ_MNESIA_BASE: join(base, 'mnesia'),
+    RABBITMQ_LOG_BASE: join(base, 'log'),
+    RABBITMQ_CONFIG_FILE: join(base, 'rabbitmq.conf'),
+    RABBITMQ_ENABLED_PLUGINS_FILE: join(base, 'enabled_plugins'),
+    RABBITMQ_PID_FILE: join(base, 'rabbit.pid'),
+    RABBITMQ_CONF_ENV_FILE: '/dev/null',
+    ERL_EPMD_ADDRESS: '127.0.0.1',
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
+  };
+  const url = `amqp://guest:guest@127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+
+  const start = async () => {
+    child = spawn(SERVER, [], { env, stdio: 'ignore', detached: true });
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        const c = await connect(url);
+        await c.close();
+        return;
+      } catch {
+        if (child.exitCode !== null) throw new Error(`rabbitmq-server exited with ${child.exitCode}; see ${join(base, 'log')}`);
+        if (Date.now() > deadline) throw new Error(`RabbitMQ did not accept connections on ${port} within 60 s; see ${join(base, 'log')}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  };
+
+  const stop = async () => {
+    const pid = await readFile(join(base, 'rabbit.pid'), 'utf8').then((t) => Number(t.trim())).catch(() => undefined);
+    const targets = [pid, child?.pid].filter((p): p is number => typeof p === 'number' && p > 0);
+    for (const p of targets) signal(p, 'SIGTERM');
+    const deadline = Date.now() + 15_000;
+    while (targets.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    for (const p of targets) if (alive(p)) signal(p, 'SIGKILL');
+    // The wrapper's process group may hold helpers (erl_child_setup, inet_gethost).
+    if (child?.pid) signal(-child.pid, 'SIGKILL');
+    child = undefined;
+  };
+
+  await start();
+  return {
+    url,
+    port,
+    start,
+    stop,
+    destroy: async () => {
+      await stop();
+      // The node started `epmd -daemon`, which outlives it: stop ours, found by its port file-less name.
+      await killEpmd(env);
+      await rm(base, { recursive: true, force: true });
+    },
+  };
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** epmd outlives the node; ask it to stop when it has no more nodes registered. */
+async function killEpmd(env: NodeJS.ProcessEnv): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const p = spawn('epmd', ['-names'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    p.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    p.on('error', () => resolve());
+    p.on('exit', () => {
+      // Only stop epmd when no other node (another test file's broker) is registered.
+      if (!/name \S+ at port/.test(out)) spawn('epmd', ['-kill'], { env, stdio: 'ignore' }).on('error', () => undefined).on('exit', () => resolve());
+      else resolve();
+    });
+  });
+}
