@@ -8,8 +8,8 @@
 // bucket look-ups are cached per (service, alias) rather than per alias.
 
 import { z } from 'zod';
-import { errors, redactUrl } from '../errors.js';
-import type { ConfigSource, ObjectStorageEndpoint, QueueConfig, RabbitMqEndpoint } from './config-source.js';
+import { SwitchyardError, errors, redactUrl } from '../errors.js';
+import type { ConfigSource, ObjectStorageEndpoint, QueueConfig, QueueDeclaration, RabbitMqEndpoint } from './config-source.js';
 import { checkParsedCase } from './case-value.js';
 import { issueToProblems, parseExact, problem, sortedTexts, type ParsedText, type PathKey } from './exact-parse.js';
 import { trimSlashes } from './sysmap.js';
@@ -66,6 +66,22 @@ function single<T extends z.ZodType>(field: string, item: T) {
     if (a.length !== 1) ctx.addIssue({ code: 'custom', message: `sys-map field '${field}' must contain exactly one value, got ${a.length}` });
   }).transform((a) => a[0] as z.output<T>);
 }
+
+const DURABLE: QueueDeclaration = { durable: true, arguments: {} };
+
+/** Integers arrive as bigint from the exact parser; broker arguments want numbers. */
+function plainNumbers(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number(value);
+  if (Array.isArray(value)) return value.map(plainNumbers);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plainNumbers(v)]));
+  return value;
+}
+
+const declarationSchema = z.object({
+  durable: z.boolean(),
+  arguments: z.record(z.string(), z.unknown()).transform((a) => plainNumbers(a) as Record<string, unknown>),
+});
+const declarationsSchema = z.object({ defaults: declarationSchema, queues: z.record(z.string(), declarationSchema) });
 
 const nonEmpty = z.string().min(1);
 // RabbitMqConfig.port is Vec<u16>; integers arrive as bigint (parseExact).
@@ -169,6 +185,29 @@ export class HttpConfigSource implements ConfigSource {
     const url = this.objectStorageUrl;
     const o = validate(url, parseJsonBody(url, await this.#get(url)), objectStorageSchema);
     return { host: o.host, accessKeyRef: o['pass:access-key'], secretKeyRef: o['pass:secret-key'] };
+  }
+
+  #declarations: Promise<{ defaults: QueueDeclaration; queues: Record<string, QueueDeclaration> }> | undefined;
+
+  /**
+   * GET {base}/queue-declarations once (Switchyard's config server has it; slingshot's
+   * does not, and a 404 means durable queues with no arguments).
+   */
+  async queueDeclaration(queue: string): Promise<QueueDeclaration> {
+    this.#declarations ??= (async () => {
+      const url = `${this.base}/queue-declarations`;
+      let body: string;
+      try {
+        body = await this.#get(url);
+      } catch (err) {
+        if (err instanceof SwitchyardError && /HTTP 404/.test(err.message)) return { defaults: DURABLE, queues: {} };
+        throw err;
+      }
+      return validate(url, parseJsonBody(url, body), declarationsSchema);
+    })();
+    this.#declarations.catch(() => (this.#declarations = undefined));
+    const { defaults, queues } = await this.#declarations;
+    return queues[queue] ?? defaults;
   }
 
   /** The body of a 2xx answer; anything else is SY_ERR_CONFIG_SERVICE. */

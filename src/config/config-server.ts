@@ -59,6 +59,12 @@ export function replyFor(map: SysMap, pathname: string): Reply {
     return json(`{"host":[${s(o.host)}],"pass:access-key":[${s(o.accessKeyRef)}],"pass:secret-key":[${s(o.secretKeyRef)}]}`);
   }
 
+  if (first === 'queue-declarations' && alias === '') {
+    // Switchyard's own endpoint (slingshot has none): how brokers should declare each queue.
+    const body = { defaults: map.queueDefaults, queues: Object.fromEntries(map.queues) };
+    return json(JSON.stringify(body, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)));
+  }
+
   const service = map.services.get(first);
   if (!service) {
     const what = first === '' ? 'no service named in the path' : RESERVED_SERVICE_NAMES.includes(first) ? `endpoint ${s(first)}` : `service ${s(first)}`;

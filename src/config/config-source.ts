@@ -32,7 +32,18 @@ export interface ObjectStorageEndpoint {
   readonly secretKeyRef: string;
 }
 
+/** How a queue is declared on a broker (SPECS.md §1.5: slingshot uses durable=false, no arguments). */
+export interface QueueDeclaration {
+  readonly durable: boolean;
+  readonly arguments: Readonly<Record<string, unknown>>;
+}
+
 export interface ConfigSource {
+  /**
+   * Declaration flags for a queue. Not part of slingshot's service: Switchyard's config
+   * server answers GET /queue-declarations; a service without it gives durable queues.
+   */
+  queueDeclaration(queue: string): Promise<QueueDeclaration>;
   queueConfig(service: string): Promise<QueueConfig>;
   /** The bucket name an alias of `service` stands for (GET {host}/{service}/{alias}). */
   bucket(service: string, alias: string): Promise<string>;

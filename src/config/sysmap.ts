@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { errors } from '../errors.js';
 import type {
-  CaseValue, ConfigSource, ObjectStorageEndpoint, OutboundCase, QueueConfig, RabbitMqEndpoint,
+  CaseValue, ConfigSource, ObjectStorageEndpoint, OutboundCase, QueueConfig, QueueDeclaration, RabbitMqEndpoint,
 } from './config-source.js';
 import { caseKey, checkParsedCase, normalizeInt } from './case-value.js';
 import {
@@ -27,11 +27,7 @@ export interface SysMapService {
   readonly buckets: ReadonlyMap<string, string>;
 }
 
-/** Declaration flags for one queue, for broker transports. Defaults match slingshot's plain queue.declare. */
-export interface QueueDeclaration {
-  readonly durable: boolean;
-  readonly arguments: Readonly<Record<string, unknown>>;
-}
+export type { QueueDeclaration } from './config-source.js';
 
 export interface SysMap {
   /** The file the map came from, for messages. */
@@ -39,13 +35,15 @@ export interface SysMap {
   readonly services: ReadonlyMap<string, SysMapService>;
   /** The declared buckets, or undefined when the map does not declare them. */
   readonly buckets: readonly string[] | undefined;
+  /** Flags of every queue the map does not list. */
+  readonly queueDefaults: QueueDeclaration;
   readonly queues: ReadonlyMap<string, QueueDeclaration>;
   readonly rabbitmq: RabbitMqEndpoint | undefined;
   readonly objectStorage: ObjectStorageEndpoint | undefined;
 }
 
 /** Paths the configuration service answers itself, so no service may take these names. */
-export const RESERVED_SERVICE_NAMES: readonly string[] = ['rabbitmq', 'object-storage', 'db'];
+export const RESERVED_SERVICE_NAMES: readonly string[] = ['rabbitmq', 'object-storage', 'db', 'queue-declarations'];
 
 // ---------------------------------------------------------------- names
 
@@ -96,6 +94,10 @@ const serviceSchema = strict({
 const sysMapSchema = strict({
   services: z.record(z.string(), serviceSchema),
   buckets: z.array(name).optional(),
+  queueDefaults: strict({
+    durable: z.boolean().optional(),
+    arguments: z.record(z.string(), z.unknown()).optional(),
+  }).optional(),
   queues: z.record(z.string(), strict({
     durable: z.boolean().optional(),
     arguments: z.record(z.string(), z.unknown()).optional(),
@@ -210,9 +212,18 @@ function build(file: string, m: RawSysMap): SysMap {
       buckets: new Map(Object.entries(body.buckets ?? {})),
     });
   }
+  // New systems get durable queues; a system shared with slingshot services sets
+  // queueDefaults: { durable: false }, the flags slingshot declares its queues with.
+  const queueDefaults: QueueDeclaration = {
+    durable: m.queueDefaults?.durable ?? true,
+    arguments: normalizeArgs(m.queueDefaults?.arguments ?? {}) as Record<string, unknown>,
+  };
   const queues = new Map<string, QueueDeclaration>();
   for (const [q, d] of Object.entries(m.queues ?? {})) {
-    queues.set(q, { durable: d.durable ?? false, arguments: normalizeArgs(d.arguments ?? {}) as Record<string, unknown> });
+    queues.set(q, {
+      durable: d.durable ?? queueDefaults.durable,
+      arguments: { ...queueDefaults.arguments, ...(normalizeArgs(d.arguments ?? {}) as Record<string, unknown>) },
+    });
   }
   const r = m.rabbitmq;
   const o = m['object-storage'];
@@ -220,6 +231,7 @@ function build(file: string, m: RawSysMap): SysMap {
     file,
     services,
     buckets: m.buckets ? [...m.buckets] : undefined,
+    queueDefaults,
     queues,
     rabbitmq: r ? { host: r.host, port: r.port ?? 5672, username: r.username, passwordRef: r.pass } : undefined,
     objectStorage: o ? { host: o.host, accessKeyRef: o['access-key'], secretKeyRef: o['secret-key'] } : undefined,
@@ -282,9 +294,9 @@ export function bucketOf(map: SysMap, service: string, alias: string): string {
   return bucket;
 }
 
-/** Declaration flags for a queue; a queue the map does not list gets slingshot's defaults. */
+/** Declaration flags for a queue; a queue the map does not list gets the map's queueDefaults. */
 export function queueDeclarationOf(map: SysMap, queue: string): QueueDeclaration {
-  return map.queues.get(queue) ?? { durable: false, arguments: {} };
+  return map.queues.get(queue) ?? map.queueDefaults;
 }
 
 export function trimSlashes(s: string): string {
@@ -305,6 +317,10 @@ export class MapConfigSource implements ConfigSource {
 
   async bucket(service: string, alias: string): Promise<string> {
     return bucketOf(this.map, service, alias);
+  }
+
+  async queueDeclaration(queue: string): Promise<QueueDeclaration> {
+    return queueDeclarationOf(this.map, queue);
   }
 
   async rabbitmq(): Promise<RabbitMqEndpoint> {

@@ -283,3 +283,31 @@ describe('credentials in configuration URLs', () => {
     });
   });
 });
+
+describe('queue declarations', () => {
+  test('come from GET /queue-declarations of the config server, once', async () => {
+    const map = parseSysMap('services:\n  a: { in: a-in }\nqueueDefaults: { durable: false }\nqueues:\n  q1: { durable: true, arguments: { x-max-length: 10 } }\n', 'decl.yaml');
+    const server = await startConfigServer({ map });
+    let calls = 0;
+    const counting: typeof fetch = (input, init) => { calls++; return fetch(input, init); };
+    try {
+      const client = new HttpConfigSource({ host: server.url, fetch: counting });
+      assert.deepEqual(await client.queueDeclaration('q1'), { durable: true, arguments: { 'x-max-length': 10 } });
+      assert.deepEqual(await client.queueDeclaration('a-in'), { durable: false, arguments: {} });
+      assert.equal(calls, 1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a configuration service without the endpoint (slingshot\'s) means durable queues', async () => {
+    const server = createServer((_req, res) => res.writeHead(404).end('not found'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const client = new HttpConfigSource({ host: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+      assert.deepEqual(await client.queueDeclaration('anything'), { durable: true, arguments: {} });
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+});

@@ -69,11 +69,18 @@ describe('parseSysMap: a valid map', () => {
     assert.deepEqual(m.services.get('classify')!.out, []);
     assert.deepEqual(m.buckets, ['raw-texts', 'clean-texts']);
     assert.deepEqual(queueDeclarationOf(m, 'classify-in'), { durable: true, arguments: { 'x-max-length': 10 } });
-    assert.deepEqual(queueDeclarationOf(m, 'not-declared'), { durable: false, arguments: {} });
+    // New systems get durable queues by default.
+    assert.deepEqual(queueDeclarationOf(m, 'not-declared'), { durable: true, arguments: {} });
     assert.deepEqual(m.rabbitmq, { host: '127.0.0.1', port: 5672, username: 'svc', passwordRef: 'infra/rabbitmq/svc' });
     assert.deepEqual(m.objectStorage, {
       host: 's3.local:9000', accessKeyRef: 'infra/garage/access-key', secretKeyRef: 'infra/garage/secret-key',
     });
+  });
+
+  test('queueDefaults: a system shared with slingshot declares its queues non-durable', () => {
+    const m = parseSysMap('services:\n  a: { in: a-in }\nqueueDefaults: { durable: false }\nqueues:\n  b-in: { arguments: { x-queue-type: quorum } }\n', 'shared.yaml');
+    assert.deepEqual(queueDeclarationOf(m, 'a-in'), { durable: false, arguments: {} });
+    assert.deepEqual(queueDeclarationOf(m, 'b-in'), { durable: false, arguments: { 'x-queue-type': 'quorum' } });
   });
 
   test('the same map as JSON parses to the same result, big integers exact', T, () => {

@@ -304,7 +304,7 @@ describe('worker', () => {
     const h = await harness(PIPE);
     try {
       // The system map refuses empty queue lists; a configuration service may still send one.
-      const config = { queueConfig: async () => ({ in: 'copy-in', out: [{ case: 'ok', queues: [] }] }), bucket: async () => 'b', rabbitmq: async () => { throw new Error('unused'); }, objectStorage: async () => { throw new Error('unused'); } };
+      const config = { queueConfig: async () => ({ in: 'copy-in', out: [{ case: 'ok', queues: [] }] }), queueDeclaration: async () => ({ durable: true, arguments: {} }), bucket: async () => 'b', rabbitmq: async () => { throw new Error('unused'); }, objectStorage: async () => { throw new Error('unused'); } };
       const { startWorker } = await import('../../src/models/worker/mod.js');
       const { createLogger } = await import('../../src/observability/logger.js');
       const w = await startWorker(worker('copy', async (id) => [[id, 'ok']]), { transport: h.transport, store: h.store, config, logger: createLogger({ level: 'silent' }) });

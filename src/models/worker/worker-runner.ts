@@ -63,7 +63,9 @@ class WorkerRunner implements RunningWorker {
   async start(): Promise<void> {
     const { transport } = this.env;
     const outbound = this.routes.allQueues();
-    for (const queue of [this.inbound, ...outbound]) await transport.declareQueue(queue);
+    // Declared at start with the flags configuration gives, so a queue that exists with
+    // other flags fails here, naming the queue and the setting, never in the middle of a run.
+    for (const queue of [this.inbound, ...outbound]) await transport.declareQueue(queue, await this.env.config.queueDeclaration(queue));
     this.subscription = await transport.consume(this.inbound, (d) => this.handle(d), { prefetch: this.definition.concurrency });
     this.emit({ type: 'started', service: this.name, queue: this.inbound, outbound });
   }
