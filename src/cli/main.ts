@@ -29,8 +29,14 @@ function withSettings(command: Command): Command {
     .option('--rabbitmq-config-url <url>', 'where to GET the broker endpoint (default {config-host}/rabbitmq)')
     .option('--object-storage-config-url <url>', 'where to GET the object-storage endpoint (default {config-host}/object-storage)')
     .option('--map <file>', 'system-map file read in-process instead of a configuration service; env SWITCHYARD_MAP')
-    .addOption(new Option('--transport <name>', 'transport; env SWITCHYARD_TRANSPORT').choices(['memory']))
-    .addOption(new Option('--storage <name>', 'object store; env SWITCHYARD_STORAGE').choices(['fs']));
+    .addOption(new Option('--transport <name>', 'transport; env SWITCHYARD_TRANSPORT').choices(['memory', 'amqp']))
+    .option('--amqp-url <url>', 'RabbitMQ URL without password (default: from the configuration service\'s /rabbitmq); env SWITCHYARD_AMQP_URL')
+    .option('--amqp-password <ref>', 'secret reference for its password: pass:NAME, env:NAME or file:PATH; env SWITCHYARD_AMQP_PASSWORD')
+    .addOption(new Option('--storage <name>', 'object store; env SWITCHYARD_STORAGE').choices(['fs', 's3']))
+    .option('--s3-endpoint <url>', 'S3 endpoint (default: https://{host} from the configuration service\'s /object-storage); env SWITCHYARD_S3_ENDPOINT')
+    .option('--s3-region <region>', 'S3 region (default garage); env SWITCHYARD_S3_REGION')
+    .option('--s3-access-key <ref>', 'secret reference for the access key with --s3-endpoint; env SWITCHYARD_S3_ACCESS_KEY')
+    .option('--s3-secret-key <ref>', 'secret reference for the secret key with --s3-endpoint; env SWITCHYARD_S3_SECRET_KEY');
 }
 
 export function buildProgram(): Command {
@@ -74,19 +80,18 @@ Examples:
       process.exitCode = await dev(dir, { untilIdle: Boolean(flags.untilIdle), timeoutMs, settings, logger, out });
     });
 
-  program.command('send')
-    .description('send ids to a queue (to a running dev/run process on the memory transport)')
+  withSettings(program.command('send'))
+    .description('send ids to a queue: through the broker, or to a running dev/run process on the memory transport')
     .argument('<queue>', 'queue name')
     .argument('<id...>', 'u64 ids, decimal')
-    .option('--state-dir <dir>', 'the running process\'s state folder (default .switchyard)')
-    .option('--settings <file>', 'settings file (YAML or JSON)')
     .addHelpText('after', `
 Examples:
   switchyard send ingest-in 1 2 3
-  switchyard send classify-in 18446744073709551615 --state-dir /tmp/sy`)
+  switchyard send classify-in 18446744073709551615 --state-dir /tmp/sy
+  switchyard send ingest-in 42 --transport amqp --amqp-url amqp://svc@127.0.0.1:5672 --amqp-password env:RABBIT_PASS`)
     .action(async (queue: string, ids: string[], flags: Record<string, unknown>) => {
       const settings = loadSettings(flags);
-      out(await send(queue, ids, settings));
+      out(await send(queue, ids, settings, createLogger({ level: settings.logLevel === 'info' ? 'warn' : settings.logLevel, destination: 2 })));
     });
 
   withSettings(program.command('put'))

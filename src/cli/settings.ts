@@ -18,8 +18,18 @@ export const settingsSchema = z
     objectStorageConfigUrl: z.string().url().optional(),
     /** A system-map file read in-process instead of asking a configuration service. */
     map: z.string().min(1).optional(),
-    transport: z.enum(['memory']).default('memory'),
-    storage: z.enum(['fs']).default('fs'),
+    transport: z.enum(['memory', 'amqp']).default('memory'),
+    /** amqp://user@host:port/vhost; default: from the configuration service's /rabbitmq. */
+    amqpUrl: z.string().regex(/^amqps?:\/\//, 'must start with amqp:// or amqps://').optional(),
+    /** Secret reference (pass:NAME, env:NAME, file:PATH) for the password amqpUrl lacks. */
+    amqpPassword: z.string().min(1).optional(),
+    storage: z.enum(['fs', 's3']).default('fs'),
+    /** S3 endpoint URL; default: https://{host} from the configuration service's /object-storage. */
+    s3Endpoint: z.string().url().optional(),
+    s3Region: z.string().min(1).default('garage'),
+    /** Secret references for the S3 keys when s3Endpoint is given. */
+    s3AccessKey: z.string().min(1).optional(),
+    s3SecretKey: z.string().min(1).optional(),
     /** Folder of the fs store; default {stateDir}/storage. */
     storageDir: z.string().min(1).optional(),
     /** Parent of the per-message staging folders; default the OS temp folder. */

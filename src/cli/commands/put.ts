@@ -3,7 +3,7 @@
 
 import { errors } from '../../errors.js';
 import { parseId } from '../../models/worker/ids.js';
-import { createConfigSource, createStore } from '../environment.js';
+import { createStore, lazyConfigSource } from '../environment.js';
 import type { Settings } from '../settings.js';
 
 export interface PutRequest {
@@ -22,12 +22,13 @@ export async function put(request: PutRequest, settings: Settings): Promise<stri
   } catch (err) {
     throw new errors.SY_ERR_USAGE(`cannot put object ${JSON.stringify(request.id)}: ${(err as Error).message}`);
   }
+  const config = lazyConfigSource(settings);
   let bucket = request.alias;
   if (!request.bucket) {
     if (!request.service) throw new errors.SY_ERR_USAGE('give --service NAME to resolve the alias (with --map or --config-host), or --bucket to name the bucket directly');
-    bucket = await (await createConfigSource(settings)).bucket(request.service, request.alias);
+    bucket = await (await config()).bucket(request.service, request.alias);
   }
-  const store = createStore(settings);
+  const store = await createStore(settings, config);
   try {
     await store.putFile(bucket, key, request.file);
     return `stored ${request.file} as ${bucket}/${key} (${store.describe(bucket, key)})`;

@@ -5,7 +5,7 @@ import { stopAll, stopOnSignals, type Stoppable } from '../../runtime/lifecycle.
 import { createMetrics, startMetricsServer } from '../../observability/metrics.js';
 import type { Logger } from '../../observability/logger.js';
 import { workerLogListener, workerMetricsListener } from '../../models/worker/worker-observers.js';
-import { createConfigSource, createStore, createTransport } from '../environment.js';
+import { createStore, createTransport, lazyConfigSource } from '../environment.js';
 import { MemoryTransport } from '../../transports/memory/mod.js';
 import { openInbox } from '../inbox.js';
 import { loadServices } from '../load-services.js';
@@ -20,9 +20,10 @@ export interface RunOptions {
 
 export async function run(modules: readonly string[], { settings, logger }: RunOptions): Promise<number> {
   const definitions = (await Promise.all(modules.map((m) => loadServices(m)))).flat();
-  const config = await createConfigSource(settings);
-  const transport = createTransport(settings);
-  const store = createStore(settings);
+  const configSource = lazyConfigSource(settings);
+  const config = await configSource();
+  const transport = await createTransport(settings, configSource, logger);
+  const store = await createStore(settings, configSource);
   const metrics = createMetrics();
   const running: Stoppable[] = [];
   try {
