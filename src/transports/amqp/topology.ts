@@ -61,7 +61,8 @@ export function rpcQueueOf(subject: string): string {
  * "PRECONDITION_FAILED - inequivalent arg 'durable' for queue 'q' in vhost '/': received 'true' but current is 'false'"
  */
 export function queueFlagsError(queue: string, brokerMessage: string): Error {
-  const m = /inequivalent arg '([^']+)' for queue '[^']*' in vhost '[^']*': received (.+?) but current is (.+)$/.exec(brokerMessage);
+  // amqplib wraps it: Operation failed: QueueDeclare; 406 (PRECONDITION-FAILED) with message "…"
+  const m = /inequivalent arg '([^']+)' for queue '[^']*' in vhost '[^']*': received '?([^'"]+?)'? but current is '?([^'"]+?)'?"?$/.exec(brokerMessage.trim());
   if (!m) return new errors.SY_ERR_QUEUE_FLAGS(queue, `the broker refused its declaration: ${brokerMessage}`, `queues.${queue} in the system map`);
   const [, flag, received, current] = m;
   const setting = flag === 'durable' || flag === 'exclusive' || flag === 'auto_delete'
