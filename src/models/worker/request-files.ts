@@ -75,7 +75,7 @@ export class RequestFiles {
   readonly writeFile: WriteFileFn = async (alias, id) => {
     const key = toId(id, 'writeFile id', 'argument').toString();
     const bucket = await this.options.resolveBucket(alias);
-    const path = join(await this.staging(), 'write', `${this.writes.length}.bin`);
+    const path = join(await this.staging(), `${this.writes.length}.bin`);
     const stream = createWriteStream(path, { flags: 'wx' });
     // Without a listener a staging I/O error (disk full, ...) would crash the process; the
     // error stays on the stream (stream.errored) and fails the message at finalize.
@@ -120,13 +120,31 @@ export class RequestFiles {
   private staging(): Promise<string> {
     this.stagingDir ??= (async () => {
       const root = this.options.stagingRoot ?? tmpdir();
-      await mkdir(root, { recursive: true });
-      const dir = await mkdtemp(join(root, `switchyard-${process.pid}-${this.options.requestId}-`));
-      await mkdir(join(dir, 'write'));
-      return dir;
+      const prefix = join(root, `switchyard-${process.pid}-${this.options.requestId}-`);
+      await ensureRoot(root);
+      return mkdtemp(prefix).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+        // The root vanished (a temp-folder cleaner?): make it again.
+        readyRoots.delete(root);
+        await ensureRoot(root);
+        return mkdtemp(prefix);
+      });
     })();
     return this.stagingDir;
   }
+}
+
+const readyRoots = new Map<string, Promise<void>>();
+
+/** The staging root is made once per process, not once per message. */
+function ensureRoot(root: string): Promise<void> {
+  let ready = readyRoots.get(root);
+  if (!ready) {
+    ready = mkdir(root, { recursive: true }).then(() => undefined);
+    ready.catch(() => readyRoots.delete(root));
+    readyRoots.set(root, ready);
+  }
+  return ready;
 }
 
 /** Closes a staged write; rejects if it ever failed, so a truncated file is never uploaded. */

@@ -1,0 +1,102 @@
+// Messages/s end to end on a real RabbitMQ (consume → publish with confirm → ack) of a
+// worker that does no file I/O, against a raw amqplib loop doing exactly the same broker
+// work, in the same run, at concurrency 1, 16 and 128. Runs alternate, median of rounds.
+//   npm run bench -- amqp [rounds]
+
+import { connect, type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import { parseSysMap, MapConfigSource } from '../dist/config/sysmap.js';
+import { createLogger } from '../dist/observability/logger.js';
+import { FsObjectStore } from '../dist/storage/fs/mod.js';
+import { AmqpTransport } from '../dist/transports/amqp/mod.js';
+import { startWorker, worker } from '../dist/models/worker/mod.js';
+import { startRabbitMq } from '../test/support/rabbitmq-server.js';
+import { median, printResult } from './_result.js';
+
+const ROUNDS = Number(process.argv[2] ?? 3);
+const LEVELS = [
+  { concurrency: 1, messages: 2_000 },
+  { concurrency: 16, messages: 20_000 },
+  { concurrency: 128, messages: 20_000 },
+];
+const IN = 'bench-in';
+const OUT = 'bench-out';
+
+const broker = await startRabbitMq();
+const admin: ChannelModel = await connect(broker.url);
+const adminChannel: Channel = await admin.createChannel();
+await adminChannel.assertQueue(IN, { durable: true });
+await adminChannel.assertQueue(OUT, { durable: true });
+
+/** Fills the inbound queue (confirmed) and empties the outbound one. */
+async function prepare(messages: number): Promise<void> {
+  await adminChannel.purgeQueue(IN);
+  await adminChannel.purgeQueue(OUT);
+  const ch: ConfirmChannel = await admin.createConfirmChannel();
+  for (let i = 0; i < messages; i++) {
+    if (!ch.sendToQueue(IN, Buffer.from(String(i)), { persistent: true })) await new Promise((r) => ch.once('drain', r));
+    if (i % 1000 === 999) await ch.waitForConfirms();
+  }
+  await ch.waitForConfirms();
+  await ch.close();
+}
+
+/** Resolves with msg/s once every result is in the outbound queue. */
+async function finished(messages: number, started: number): Promise<number> {
+  for (;;) {
+    const { messageCount } = await adminChannel.checkQueue(OUT);
+    if (messageCount >= messages) return messages / ((performance.now() - started) / 1000);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function ours(concurrency: number, messages: number): Promise<number> {
+  await prepare(messages);
+  const map = parseSysMap(`services:\n  bench:\n    in: ${IN}\n    out:\n      - { case: true, queues: [${OUT}] }\n`, 'bench');
+  const logger = createLogger({ level: 'silent' });
+  const transport = new AmqpTransport({ url: broker.url, logger });
+  await transport.start();
+  const started = performance.now();
+  const running = await startWorker(worker('bench', (id) => [[id, true]], { concurrency }), {
+    transport, store: new FsObjectStore({ root: '/tmp/switchyard-bench-unused' }), config: new MapConfigSource(map), logger,
+  });
+  const rate = await finished(messages, started);
+  await running.stop();
+  await transport.close();
+  return rate;
+}
+
+async function raw(concurrency: number, messages: number): Promise<number> {
+  await prepare(messages);
+  const connection = await connect(broker.url, { noDelay: true });
+  const consumeChannel = await connection.createChannel();
+  const publishChannel = await connection.createConfirmChannel();
+  await consumeChannel.prefetch(concurrency);
+  const started = performance.now();
+  const { consumerTag } = await consumeChannel.consume(IN, (message) => {
+    if (!message) return;
+    const id = BigInt(message.content.toString().trim());
+    publishChannel.sendToQueue(OUT, Buffer.from(id.toString()), { persistent: true }, (err: unknown) => {
+      if (!err) consumeChannel.ack(message);
+    });
+  });
+  const rate = await finished(messages, started);
+  await consumeChannel.cancel(consumerTag);
+  await connection.close();
+  return rate;
+}
+
+try {
+  for (const { concurrency, messages } of LEVELS) {
+    const o: number[] = [];
+    const r: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      r.push(await raw(concurrency, messages));
+      o.push(await ours(concurrency, messages));
+      console.log(`c=${concurrency} round ${round + 1}: worker ${o.at(-1)!.toFixed(0)} msg/s, raw amqplib ${r.at(-1)!.toFixed(0)} msg/s`);
+    }
+    printResult({ bench: 'amqp', case: `no-io-c${concurrency}`, against: 'raw-amqplib', unit: 'msg/s', ours: Math.round(median(o)), baseline: Math.round(median(r)) });
+  }
+} finally {
+  await admin.close().catch(() => undefined);
+  await broker.destroy();
+}
