@@ -65,13 +65,20 @@ export class AmqpConsumer implements Subscription {
     const channel = await this.connection.createChannel();
     channel.on('error', (err: Error) => this.log.warn({ queue: this.queue, err: err.message }, 'consumer channel error'));
     channel.on('close', () => this.onChannelClosed(channel));
-    await channel.prefetch(this.prefetch);
+    try {
+      await channel.prefetch(this.prefetch);
+      const { consumerTag } = await channel.consume(this.queue, (message) => {
+        if (message) this.deliver(channel, message);
+        else this.onCancelled(channel);
+      }, { noAck: false });
+      this.consumerTag = consumerTag;
+    } catch (err) {
+      // Not consuming on this channel: its close must not start a reattach loop.
+      await channel.close().catch(() => undefined);
+      throw err;
+    }
+    // Only now is it ours: a close from here on means a lost channel to come back from.
     this.channel = channel;
-    const { consumerTag } = await channel.consume(this.queue, (message) => {
-      if (message) this.deliver(channel, message);
-      else this.onCancelled(channel);
-    }, { noAck: false });
-    this.consumerTag = consumerTag;
   }
 
   private deliver(channel: Channel, message: ConsumeMessage): void {
