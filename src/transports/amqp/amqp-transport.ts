@@ -67,7 +67,7 @@ export class AmqpTransport implements Transport {
         noDelay: true, // without it every round trip stalls ~40 ms on Nagle's algorithm
         recovery: {
           initialDelay: reconnect.initialDelayMs ?? 200,
-          maxDelay: reconnect.maxDelayMs ?? 10_000,
+          maxDelay: reconnect.maxDelayMs ?? 5_000,
           maxRetries: Infinity,
           initialMaxRetries: reconnect.initialMaxRetries ?? 5,
           setup: async (model: ChannelModel) => {
@@ -222,7 +222,8 @@ export class AmqpTransport implements Transport {
       const headers = { ...message.properties.headers, [AMQP_HEADERS.attempt]: attempt + 1, [AMQP_HEADERS.redelivered]: '1' };
       delete (headers as Record<string, unknown>)['x-delivery-count'];
       const target = delayMs > 0 ? await this.ensureDelayQueue(queue, delayTierOf(delayMs)) : queue;
-      await this.publishTo('', target, message.content, { ...republishProperties(message), headers });
+      // mandatory: if the delay queue vanished, the retry fails loudly instead of being dropped.
+      await this.publishTo('', target, message.content, { ...republishProperties(message), headers, mandatory: true });
     },
     deadLetter: async (queue, message, attempt, reason) => {
       await this.ensureDeadLetter(queue);

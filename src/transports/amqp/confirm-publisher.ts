@@ -33,7 +33,17 @@ export class ConfirmPublisher {
         else resolve();
       });
       if (!ok && !this.drained) {
-        this.drained = new Promise<void>((r) => channel.once('drain', () => { this.drained = undefined; r(); }));
+        // Released on 'drain', or on 'close' (then the next publish opens a new channel).
+        this.drained = new Promise<void>((r) => {
+          const release = () => {
+            channel.off('drain', release);
+            channel.off('close', release);
+            this.drained = undefined;
+            r();
+          };
+          channel.once('drain', release);
+          channel.once('close', release);
+        });
       }
     });
   }
