@@ -8,6 +8,7 @@ import { errors } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Delivery, DeliveryHandler, Headers, NackOptions, Subscription } from '../transport.js';
 import { AMQP_HEADERS } from './topology.js';
+import { settleWithin } from '../grace.js';
 
 /** What a delivery needs from the transport to retry or dead-letter a message. */
 export interface Resettler {
@@ -47,13 +48,7 @@ export class AmqpConsumer implements Subscription {
     this.stopped = true;
     const channel = this.channel;
     if (channel && this.consumerTag) await channel.cancel(this.consumerTag).catch(() => undefined);
-    const all = Promise.allSettled([...this.running]);
-    if (graceMs === undefined) await all;
-    else {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([all, new Promise((r) => (timer = setTimeout(r, graceMs)))]);
-      clearTimeout(timer);
-    }
+    await settleWithin(this.running, graceMs);
     // Closing the channel hands every unacked delivery back to the broker, in order.
     for (const delivery of this.unsettled) delivery.lost();
     this.unsettled.clear();

@@ -6,6 +6,7 @@
 
 import { errors } from '../../errors.js';
 import type { Delivery, DeliveryHandler, Headers, NackOptions, Subscription } from '../transport.js';
+import { settleWithin } from '../grace.js';
 
 export interface StoredMessage {
   readonly body: Uint8Array;
@@ -46,13 +47,7 @@ class MemoryConsumer implements Subscription {
 
   private async drain(graceMs: number | undefined): Promise<void> {
     this.stopped = true;
-    const all = Promise.allSettled([...this.running]);
-    if (graceMs === undefined) await all;
-    else {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([all, new Promise((r) => (timer = setTimeout(r, graceMs)))]);
-      clearTimeout(timer);
-    }
+    await settleWithin(this.running, graceMs);
     // Whatever is still unsettled goes back, as a broker does on channel close. Back to
     // front, because each goes to the head of the queue: the original order survives.
     for (const delivery of [...this.unsettled].reverse()) delivery.handBack();
