@@ -3,13 +3,13 @@
 // work, in the same run, at concurrency 1, 16 and 128. Runs alternate, median of rounds.
 //   npm run bench -- amqp [rounds]
 
-import { connect, type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import { connect } from 'amqplib';
 import { parseSysMap, MapConfigSource } from '../dist/config/sysmap.js';
 import { createLogger } from '../dist/observability/logger.js';
 import { FsObjectStore } from '../dist/storage/fs/mod.js';
 import { AmqpTransport } from '../dist/transports/amqp/mod.js';
 import { startWorker, worker } from '../dist/models/worker/mod.js';
-import { startRabbitMq } from '../test/support/rabbitmq-server.js';
+import { brokerKit, IN, OUT } from './_amqp-kit.js';
 import { median, printResult } from './_result.js';
 
 const ROUNDS = Number(process.argv[2] ?? 3);
@@ -18,36 +18,8 @@ const LEVELS = [
   { concurrency: 16, messages: 20_000 },
   { concurrency: 128, messages: 20_000 },
 ];
-const IN = 'bench-in';
-const OUT = 'bench-out';
-
-const broker = await startRabbitMq();
-const admin: ChannelModel = await connect(broker.url);
-const adminChannel: Channel = await admin.createChannel();
-await adminChannel.assertQueue(IN, { durable: true });
-await adminChannel.assertQueue(OUT, { durable: true });
-
-/** Fills the inbound queue (confirmed) and empties the outbound one. */
-async function prepare(messages: number): Promise<void> {
-  await adminChannel.purgeQueue(IN);
-  await adminChannel.purgeQueue(OUT);
-  const ch: ConfirmChannel = await admin.createConfirmChannel();
-  for (let i = 0; i < messages; i++) {
-    if (!ch.sendToQueue(IN, Buffer.from(String(i)), { persistent: true })) await new Promise((r) => ch.once('drain', r));
-    if (i % 1000 === 999) await ch.waitForConfirms();
-  }
-  await ch.waitForConfirms();
-  await ch.close();
-}
-
-/** Resolves with msg/s once every result is in the outbound queue. */
-async function finished(messages: number, started: number): Promise<number> {
-  for (;;) {
-    const { messageCount } = await adminChannel.checkQueue(OUT);
-    if (messageCount >= messages) return messages / ((performance.now() - started) / 1000);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const kit = await brokerKit();
+const { broker, prepare, finished } = kit;
 
 async function ours(concurrency: number, messages: number): Promise<number> {
   await prepare(messages);
@@ -97,6 +69,5 @@ try {
     printResult({ bench: 'amqp', case: `no-io-c${concurrency}`, against: 'raw-amqplib', unit: 'msg/s', ours: Math.round(median(o)), baseline: Math.round(median(r)) });
   }
 } finally {
-  await admin.close().catch(() => undefined);
-  await broker.destroy();
+  await kit.close();
 }

@@ -4,14 +4,14 @@
 // the same run, at concurrency 1, 16 and 128. Runs alternate, median of rounds.
 //   npm run bench -- s3-worker [rounds]
 
-import { connect, type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import { connect } from 'amqplib';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { parseSysMap, MapConfigSource } from '../dist/config/sysmap.js';
 import { createLogger } from '../dist/observability/logger.js';
 import { S3ObjectStore } from '../dist/storage/s3/mod.js';
 import { AmqpTransport } from '../dist/transports/amqp/mod.js';
 import { startWorker, worker } from '../dist/models/worker/mod.js';
-import { startRabbitMq } from '../test/support/rabbitmq-server.js';
+import { brokerKit, IN, OUT } from './_amqp-kit.js';
 import { startS3Server } from '../test/support/s3-server.js';
 import { median, printResult } from './_result.js';
 
@@ -21,42 +21,20 @@ const LEVELS = [
   { concurrency: 16, messages: 1_500 },
   { concurrency: 128, messages: 1_500 },
 ];
-const IN = 'bench-in';
-const OUT = 'bench-out';
 const INPUTS = 'bench-inputs';
 const OUTPUTS = 'bench-outputs';
 const KB = Buffer.alloc(1024, 'x');
 
-const broker = await startRabbitMq();
+const kit = await brokerKit();
+const { broker, prepare, finished } = kit;
 const s3 = await startS3Server({ buckets: [INPUTS, OUTPUTS] });
 const credentials = { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
 const client = new S3Client({ endpoint: s3.endpoint, region: 'garage', forcePathStyle: true, credentials });
-const admin: ChannelModel = await connect(broker.url);
-const adminChannel: Channel = await admin.createChannel();
-await adminChannel.assertQueue(IN, { durable: true });
-await adminChannel.assertQueue(OUT, { durable: true });
 
 // Input objects, once: every run reads the same ones.
 const most = Math.max(...LEVELS.map((l) => l.messages));
 for (let i = 0; i < most; i += 32) {
   await Promise.all(Array.from({ length: Math.min(32, most - i) }, (_, j) => client.send(new PutObjectCommand({ Bucket: INPUTS, Key: String(i + j), Body: KB }))));
-}
-
-async function prepare(messages: number): Promise<void> {
-  await adminChannel.purgeQueue(IN);
-  await adminChannel.purgeQueue(OUT);
-  const ch: ConfirmChannel = await admin.createConfirmChannel();
-  for (let i = 0; i < messages; i++) ch.sendToQueue(IN, Buffer.from(String(i)), { persistent: true });
-  await ch.waitForConfirms();
-  await ch.close();
-}
-
-async function finished(messages: number, started: number): Promise<number> {
-  for (;;) {
-    const { messageCount } = await adminChannel.checkQueue(OUT);
-    if (messageCount >= messages) return messages / ((performance.now() - started) / 1000);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 async function ours(concurrency: number, messages: number): Promise<number> {
@@ -116,7 +94,6 @@ try {
   }
 } finally {
   client.destroy();
-  await admin.close().catch(() => undefined);
   await s3.close();
-  await broker.destroy();
+  await kit.close();
 }
