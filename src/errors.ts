@@ -99,6 +99,18 @@ export const errors = {
     (store: string, bucket: string, where: string) => `bucket ${JSON.stringify(bucket)} does not exist on ${store} storage at ${where}; create the bucket, or check the bucket name the alias resolves to`),
   SY_ERR_STORAGE_AUTH: define('SY_ERR_STORAGE_AUTH', 'config',
     (store: string, op: string, bucket: string, key: string, where: string, cause: string) => `${store} storage at ${where} refused to ${op} object ${JSON.stringify(key)} in bucket ${JSON.stringify(bucket)}: ${cause}; check the access key and secret key and the key's permissions on the bucket`),
+
+  // ---- schemas and validation (src/schema)
+  SY_ERR_VALIDATION: define('SY_ERR_VALIDATION', 'usage',
+    (subject: string, problems: string[]) => `${subject} ${problems.length === 1 ? 'is' : 'are'} not valid: ${problems.join('; ')}`),
+
+  // ---- api model and redis transport (issue 4)
+
+  // ---- task model and http (issue 5)
+
+  // ---- service model and zeromq (issue 6)
+
+  // ---- provider model and unix sockets (issue 7)
 } as const;
 
 export type ErrorCode = keyof typeof errors;
