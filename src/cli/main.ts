@@ -18,6 +18,7 @@ function withLocalSettings(command: Command): Command {
     .option('--settings <file>', 'settings file (YAML or JSON); env SWITCHYARD_SETTINGS')
     .option('--storage-dir <dir>', 'folder of the fs object store (default .switchyard/storage); env SWITCHYARD_STORAGE_DIR')
     .option('--staging-dir <dir>', 'parent of per-message staging folders (default the OS temp folder)')
+    .option('--staging-memory-bytes <n>', 'bytes of one output staged in memory before spilling to a file (default 1048576; 0 = always a file)')
     .option('--state-dir <dir>', 'where a running process leaves its inbox address (default .switchyard)')
     .addOption(new Option('--log-level <level>', 'log level; env SWITCHYARD_LOG_LEVEL').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']));
 }

@@ -34,6 +34,8 @@ export const settingsSchema = z
     storageDir: z.string().min(1).optional(),
     /** Parent of the per-message staging folders; default the OS temp folder. */
     stagingDir: z.string().min(1).optional(),
+    /** Bytes of one output staged in memory before it spills to a staging file; 0 = always a file. */
+    stagingMemoryBytes: z.coerce.number().int().min(0).default(1024 * 1024),
     /** Where a running process leaves what other commands need (inbox address, storage). */
     stateDir: z.string().min(1).default('.switchyard'),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

@@ -11,6 +11,8 @@ export interface ObjectStore {
   get(bucket: string, key: string): Promise<Readable>;
   /** Uploads the file at `sourcePath` as the object, atomically: all of it or nothing. */
   putFile(bucket: string, key: string, sourcePath: string): Promise<void>;
+  /** Stores `data` as the object, with the same all-or-nothing guarantee as putFile. */
+  putBytes(bucket: string, key: string, data: Uint8Array | string): Promise<void>;
   exists(bucket: string, key: string): Promise<boolean>;
   /** Deletes the object; deleting a missing object is not an error. */
   delete(bucket: string, key: string): Promise<void>;

@@ -60,6 +60,16 @@ export class RecordingStore extends FsObjectStore {
     await super.putFile(bucket, key, sourcePath);
     this.journal.push(`uploaded ${bucket}/${key}`);
   }
+  override async putBytes(bucket: string, key: string, data: Uint8Array | string): Promise<void> {
+    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (this.failNext > 0) {
+      this.failNext--;
+      this.journal.push(`upload-failed ${bucket}/${key}`);
+      throw new Error(`injected upload failure for ${bucket}/${key}`);
+    }
+    await super.putBytes(bucket, key, data);
+    this.journal.push(`uploaded ${bucket}/${key}`);
+  }
 }
 
 export interface Harness {
@@ -76,7 +86,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function harness(sysmapYaml: string): Promise<Harness> {
+export async function harness(sysmapYaml: string, options: { stagingMemoryBytes?: number } = {}): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'switchyard-worker-test-'));
   const journal: string[] = [];
   const events: WorkerEvent[] = [];
@@ -91,7 +101,7 @@ export async function harness(sysmapYaml: string): Promise<Harness> {
     transport, store, journal, events, stagingRoot,
     async start(definition) {
       const w = await startWorker(definition, {
-        transport, store, config, stagingRoot,
+        transport, store, config, stagingRoot, ...options,
         logger: createLogger({ level: 'silent' }),
         listeners: [(e) => events.push(e)],
       });

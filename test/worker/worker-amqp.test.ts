@@ -117,4 +117,31 @@ queueDefaults: { durable: false }
       await ch.close().catch(() => undefined);
     }
   });
+
+  it('a result to a queue deleted mid-run is not confirmed as stored: the message is retried, then flows once the queue is back', T, async () => {
+    const map = parseSysMap('services:\n  gone:\n    in: g-in\n    out:\n      - { case: true, queues: [g-out] }\n', 'g.yaml');
+    const t = await transport();
+    const failures: string[] = [];
+    const w = await startWorker(worker('gone', (id) => [[id, true]], { retry: { maxAttempts: 50, initialDelayMs: 50, maxDelayMs: 200 } }), {
+      transport: t, store: new FsObjectStore({ root: join(dir, 'g') }), config: new MapConfigSource(map), logger: createLogger({ level: 'silent' }),
+      listeners: [(e) => { if (e.type === 'failed') failures.push(e.error.message); }],
+    });
+    const ch = await raw.createChannel();
+    try {
+      await ch.deleteQueue('g-out');
+      ch.publish('', 'g-in', Buffer.from('5'));
+      const started = Date.now();
+      while (failures.length === 0 && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 20));
+      assert.match(failures[0] ?? '', /SY_ERR_UNROUTABLE: .*queue "g-out"/);
+      await ch.assertQueue('g-out', { durable: true });
+      const m = await new Promise<import('amqplib').ConsumeMessage>((resolve) => {
+        void ch.consume('g-out', (msg) => { if (msg) { ch.ack(msg); resolve(msg); } });
+      });
+      assert.equal(m.content.toString(), '5');
+    } finally {
+      await w.stop();
+      await t.close();
+      await ch.close().catch(() => undefined);
+    }
+  });
 });

@@ -55,7 +55,7 @@ describe('worker', () => {
   });
 
   it('keeps the order process → upload → publish → ack, even when uploads are slow', T, async () => {
-    const h = await harness(PIPE);
+    const h = await harness(PIPE, { stagingMemoryBytes: 0 });
     try {
       h.store.delayMs = 40;
       await h.start(worker('copy', async (id, { writeFile }) => {
@@ -81,7 +81,7 @@ describe('worker', () => {
   });
 
   it('publishes nothing for a message whose upload failed, retries it, and succeeds later', T, async () => {
-    const h = await harness(PIPE);
+    const h = await harness(PIPE, { stagingMemoryBytes: 0 });
     try {
       h.store.failNext = 2;
       let calls = 0;
@@ -277,7 +277,7 @@ describe('worker', () => {
   });
 
   it('a staged write that failed is never uploaded: the message fails instead of publishing a truncated object', T, async () => {
-    const h = await harness(PIPE);
+    const h = await harness(PIPE, { stagingMemoryBytes: 0 });
     try {
       let calls = 0;
       await h.start(worker('copy', async (id, { writeFile }) => {
@@ -295,6 +295,70 @@ describe('worker', () => {
       const failed = h.events.find((e) => e.type === 'failed');
       assert.match(failed?.type === 'failed' ? failed.error.message : '', /injected disk failure/);
       assert.deepEqual(h.journal.filter((l) => l.startsWith('send done-a')).length, 1);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('stages a small output in memory: no staging folder is made, the object is uploaded byte for byte', T, async () => {
+    const h = await harness(PIPE, { stagingMemoryBytes: 1024 });
+    try {
+      let stagingSeen = -1;
+      const data = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 256));
+      await h.start(worker('copy', async (id, { writeFile }) => {
+        const out = await writeFile('dst', id);
+        await out.write(data.subarray(0, 500));
+        await out.write(data.subarray(500));
+        stagingSeen = (await readdir(h.stagingRoot).catch(() => [])).length;
+        return [[id, 'ok']];
+      }));
+      await h.transport.send('copy-in', { body: Buffer.from('31') });
+      await h.until(() => h.bodies('done-a').length === 1);
+      assert.equal(stagingSeen, 0, 'a staging folder was made for a small output');
+      assert.ok((await readAll(await h.store.get('outputs', '31'))).equals(data));
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('spills an output past the memory limit to a staging file, uploads it whole, and removes the staging', T, async () => {
+    const h = await harness(PIPE, { stagingMemoryBytes: 1024 });
+    try {
+      let stagingSeen = -1;
+      const data = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7) % 256));
+      await h.start(worker('copy', async (id, { writeFile }) => {
+        const out = await writeFile('dst', id);
+        for (let i = 0; i < data.length; i += 700) await out.write(data.subarray(i, i + 700));
+        stagingSeen = (await readdir(h.stagingRoot).catch(() => [])).length;
+        return [[id, 'ok']];
+      }));
+      await h.transport.send('copy-in', { body: Buffer.from('32') });
+      await h.until(() => h.bodies('done-a').length === 1);
+      assert.equal(stagingSeen, 1, 'the large output did not spill to a staging file');
+      assert.ok((await readAll(await h.store.get('outputs', '32'))).equals(data));
+      assert.deepEqual(await readdir(h.stagingRoot), [], 'staging folders left behind');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a failed in-memory staged write is never uploaded either', T, async () => {
+    const h = await harness(PIPE);
+    try {
+      let calls = 0;
+      await h.start(worker('copy', async (id, { writeFile }) => {
+        calls++;
+        const out = await writeFile('dst', id);
+        await out.write('first half;');
+        if (calls === 1) out.writable.destroy(new Error('injected staging failure'));
+        else await out.write('second half');
+        return [[id, 'ok']];
+      }, { retry: fast }));
+      await h.transport.send('copy-in', { body: Buffer.from('33') });
+      await h.until(() => h.bodies('done-a').length === 1);
+      assert.equal(calls, 2);
+      assert.equal((await readAll(await h.store.get('outputs', '33'))).toString(), 'first half;second half');
+      assert.equal(h.journal.filter((l) => l.startsWith('uploaded outputs/33')).length, 1);
     } finally {
       await h.close();
     }

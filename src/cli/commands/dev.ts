@@ -51,7 +51,7 @@ export async function dev(dir: string, options: DevOptions): Promise<number> {
   const printer = flowPrinter(out);
   try {
     const definitions = (await Promise.all((await serviceModules(root)).map((f) => loadServices(f)))).flat();
-    running.push(...(await startServices(definitions, { transport, store, config, logger: options.logger, listeners: [printer.listener], ...(settings.stagingDir ? { stagingRoot: settings.stagingDir } : {}) })));
+    running.push(...(await startServices(definitions, { transport, store, config, logger: options.logger, listeners: [printer.listener], stagingMemoryBytes: settings.stagingMemoryBytes, ...(settings.stagingDir ? { stagingRoot: settings.stagingDir } : {}) })));
     await seed(root, transport, store, config, out);
   } catch (err) {
     await stopAll(running).catch(() => undefined);

@@ -44,7 +44,7 @@ export async function run(modules: readonly string[], { settings, logger }: RunO
       logger.info({ url: `${server.url}/metrics` }, 'metrics served');
     }
     const listeners = [workerLogListener(logger), workerMetricsListener(metrics)];
-    running.push(...(await startServices(definitions, { transport, store, config, logger, listeners, ...(settings.stagingDir ? { stagingRoot: settings.stagingDir } : {}) })));
+    running.push(...(await startServices(definitions, { transport, store, config, logger, listeners, stagingMemoryBytes: settings.stagingMemoryBytes, ...(settings.stagingDir ? { stagingRoot: settings.stagingDir } : {}) })));
     if (transport instanceof MemoryTransport) {
       const inbox = await openInbox(transport, settings.stateDir);
       running.push(inbox);

@@ -1,9 +1,9 @@
 // readFile / writeFile for one message (SPECS.md §1.6). Reads stream from the object
-// store. Writes go to a local staging folder first and are uploaded only by `finalize`,
-// after `process` returned, so a failed or crashed message never leaves half an output
-// behind and nothing downstream hears of an object before it is stored.
+// store. Writes are staged locally first (in memory while small, in a staging file past
+// a limit) and are uploaded only by `finalize`, after `process` returned, so a failed or
+// crashed message never leaves half an output behind and nothing downstream hears of an
+// object before it is stored.
 
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,10 @@ import { finished } from 'node:stream/promises';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { readAll } from '../../storage/mod.js';
 import { toId } from './ids.js';
+import { StagedWrite } from './staged-write.js';
+
+/** Bytes of one output kept in memory before it spills to a staging file. */
+export const DEFAULT_STAGING_MEMORY_BYTES = 1024 * 1024;
 
 export type ReadHandle = Readable & {
   /** The whole object as UTF-8 text. */
@@ -21,22 +25,16 @@ export type ReadHandle = Readable & {
 };
 
 export interface WriteHandle {
-  /** Appends data to the staged object; resolves when the bytes reached the staging file. */
+  /** Appends data to the staged object; resolves when the bytes are staged. */
   write(data: string | Uint8Array): Promise<void>;
-  /** The staging file as a Writable, for stream.pipeline(source, handle.writable). */
+  /** The staged object as a Writable, for stream.pipeline(source, handle.writable). */
   readonly writable: Writable;
-  /** Closes the staging file; finalize does it for you. */
+  /** Closes the staged write; finalize does it for you. */
   close(): Promise<void>;
 }
 
 export type ReadFileFn = (alias: string, id: bigint | number) => Promise<ReadHandle>;
 export type WriteFileFn = (alias: string, id: bigint | number) => Promise<WriteHandle>;
-
-export interface StagedUpload {
-  readonly bucket: string;
-  readonly key: string;
-  readonly path: string;
-}
 
 export interface UploadedObject {
   readonly alias: string;
@@ -51,13 +49,15 @@ export interface RequestFilesOptions {
   readonly resolveBucket: (alias: string) => Promise<string>;
   /** Parent of the per-message staging folders; default the OS temp folder. */
   readonly stagingRoot?: string;
+  /** Bytes of one output kept in memory before spilling to a file; default 1 MiB, 0 = always a file. */
+  readonly stagingMemoryBytes?: number;
   /** For the staging folder's name, as slingshot's `slingshot-microservice-{pid}-{id}-{n}`. */
   readonly requestId: bigint;
 }
 
 export class RequestFiles {
   private readonly reads = new Set<Readable>();
-  private readonly writes: Array<{ alias: string; upload: StagedUpload; stream: WriteStream }> = [];
+  private readonly writes: Array<{ alias: string; bucket: string; key: string; stream: StagedWrite }> = [];
   private stagingDir: Promise<string> | undefined;
 
   constructor(private readonly options: RequestFilesOptions) {}
@@ -75,12 +75,12 @@ export class RequestFiles {
   readonly writeFile: WriteFileFn = async (alias, id) => {
     const key = toId(id, 'writeFile id', 'argument').toString();
     const bucket = await this.options.resolveBucket(alias);
-    const path = join(await this.staging(), `${this.writes.length}.bin`);
-    const stream = createWriteStream(path, { flags: 'wx' });
+    const n = this.writes.length;
+    const stream = new StagedWrite(this.options.stagingMemoryBytes ?? DEFAULT_STAGING_MEMORY_BYTES, async () => join(await this.staging(), `${n}.bin`));
     // Without a listener a staging I/O error (disk full, ...) would crash the process; the
     // error stays on the stream (stream.errored) and fails the message at finalize.
     stream.on('error', () => undefined);
-    this.writes.push({ alias, upload: { bucket, key, path }, stream });
+    this.writes.push({ alias, bucket, key, stream });
     return {
       writable: stream,
       write: (data) => new Promise<void>((resolve, reject) => {
@@ -96,9 +96,11 @@ export class RequestFiles {
     await this.closeHandles();
     const store = this.options.store;
     return Promise.all(
-      this.writes.map(async ({ alias, upload }) => {
-        await store.putFile(upload.bucket, upload.key, upload.path);
-        return { alias, bucket: upload.bucket, key: upload.key, location: store.describe(upload.bucket, upload.key) };
+      this.writes.map(async ({ alias, bucket, key, stream }) => {
+        const staged = stream.staged();
+        if (staged.kind === 'file') await store.putFile(bucket, key, staged.path);
+        else await store.putBytes(bucket, key, staged.data);
+        return { alias, bucket, key, location: store.describe(bucket, key) };
       }),
     );
   }
@@ -147,8 +149,8 @@ function ensureRoot(root: string): Promise<void> {
   return ready;
 }
 
-/** Closes a staged write; rejects if it ever failed, so a truncated file is never uploaded. */
-async function closeWrite(stream: WriteStream): Promise<void> {
+/** Closes a staged write; rejects if it ever failed, so a truncated object is never uploaded. */
+async function closeWrite(stream: StagedWrite): Promise<void> {
   if (!stream.closed) {
     if (!stream.writableEnded) stream.end();
     await finished(stream).catch(() => undefined);

@@ -23,6 +23,8 @@ export interface WorkerEnvironment {
   readonly logger: Logger;
   /** Parent folder of the per-message staging folders; default the OS temp folder. */
   readonly stagingRoot?: string;
+  /** Bytes of one output staged in memory before it spills to a file; default 1 MiB, 0 = always a file. */
+  readonly stagingMemoryBytes?: number;
   readonly listeners?: readonly WorkerListener[];
 }
 
@@ -215,9 +217,16 @@ class MessageContext implements ProcessContext {
     return this.requestFiles ?? NO_FILES;
   }
 
-  // Arrow properties: users destructure `{ readFile, writeFile }`, so these must not need `this`.
-  readonly readFile: ReadFileFn = (alias, id) => this.open().readFile(alias, id);
-  readonly writeFile: WriteFileFn = (alias, id) => this.open().writeFile(alias, id);
+  // Users destructure `{ readFile, writeFile }`, so these must not need `this`; made on
+  // first access, as most messages of a no-I/O worker never touch them.
+  private readFn: ReadFileFn | undefined;
+  private writeFn: WriteFileFn | undefined;
+  get readFile(): ReadFileFn {
+    return (this.readFn ??= (alias, id) => this.open().readFile(alias, id));
+  }
+  get writeFile(): WriteFileFn {
+    return (this.writeFn ??= (alias, id) => this.open().writeFile(alias, id));
+  }
 
   get log(): Logger {
     return (this.messageLog ??= this.runner.log.child({ id: this.id.toString() }));
@@ -230,6 +239,7 @@ class MessageContext implements ProcessContext {
       resolveBucket: (alias) => env.config.bucket(name, alias),
       requestId: this.id,
       ...(env.stagingRoot ? { stagingRoot: env.stagingRoot } : {}),
+      ...(env.stagingMemoryBytes !== undefined ? { stagingMemoryBytes: env.stagingMemoryBytes } : {}),
     }));
   }
 }

@@ -191,8 +191,24 @@ export class S3ObjectStore implements ObjectStore {
       const why = code === 'ENOENT' || code === 'ENOTDIR' ? `source file ${sourcePath} does not exist` : this.#redact(errText(err));
       throw this.#ioError('upload', bucket, key, err, why);
     }
-    if (size > this.multipartThresholdBytes) await this.#putMultipart(bucket, key, sourcePath, size);
+    if (size > this.multipartThresholdBytes) await this.#putMultipart(bucket, key, createReadStream(sourcePath, { highWaterMark: MiB }), size);
     else await this.#putSingle(bucket, key, sourcePath, size);
+  }
+
+  async putBytes(bucket: string, key: string, data: Uint8Array | string): Promise<void> {
+    this.#check(bucket, key);
+    const body = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (body.byteLength > this.multipartThresholdBytes) {
+      await this.#putMultipart(bucket, key, Readable.from([body]), body.byteLength);
+      return;
+    }
+    // A buffer body can be sent again as it is, so the SDK's own retries cover it.
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.byteLength }));
+      this.#knownBuckets.add(bucket);
+    } catch (err) {
+      throw this.#error('upload', bucket, key, err);
+    }
   }
 
   async exists(bucket: string, key: string): Promise<boolean> {
@@ -262,8 +278,7 @@ export class S3ObjectStore implements ObjectStore {
    * here, not by lib-storage (leavePartsOnError: true), so that a failed abort (server gone)
    * cannot replace the error that made the upload fail.
    */
-  async #putMultipart(bucket: string, key: string, sourcePath: string, size: number): Promise<void> {
-    const body = createReadStream(sourcePath, { highWaterMark: MiB });
+  async #putMultipart(bucket: string, key: string, body: Readable, size: number): Promise<void> {
     const upload = new Upload({
       client: this.client,
       params: { Bucket: bucket, Key: key, Body: body, ContentLength: size },

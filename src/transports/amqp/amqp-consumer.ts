@@ -79,14 +79,28 @@ export class AmqpConsumer implements Subscription {
   private deliver(channel: Channel, message: ConsumeMessage): void {
     const delivery = new AmqpDelivery(this, channel, message);
     this.unsettled.add(delivery);
-    const run: Promise<void> = Promise.resolve()
-      .then(() => this.handler(delivery))
-      // A handler that throws leaves its delivery unsettled: back to the queue, flagged
-      // redelivered, its attempt counted (republished, as a classic queue keeps no count).
-      .then(undefined, () => (delivery.settled ? undefined : delivery.nack({ requeue: true })))
-      .then(undefined, (err: unknown) => this.log.warn({ queue: this.queue, err: (err as Error).message }, 'could not hand back a failed delivery; the broker redelivers it'))
-      .finally(() => this.running.delete(run));
+    // One promise chain per delivery (this is the hot path): the handler starts on a
+    // microtask, never inside amqplib's frame parsing.
+    const run: Promise<void> = Promise.resolve(delivery).then(this.handler).then(
+      () => {
+        this.running.delete(run);
+      },
+      () => this.handBack(delivery).finally(() => this.running.delete(run)),
+    );
     this.running.add(run);
+  }
+
+  /**
+   * A handler that threw left its delivery unsettled: back to the queue, flagged
+   * redelivered, its attempt counted (republished, as a classic queue keeps no count).
+   */
+  private async handBack(delivery: AmqpDelivery): Promise<void> {
+    if (delivery.settled) return;
+    try {
+      await delivery.nack({ requeue: true });
+    } catch (err) {
+      this.log.warn({ queue: this.queue, err: (err as Error).message }, 'could not hand back a failed delivery; the broker redelivers it');
+    }
   }
 
   /** @internal called by a delivery once settled */
@@ -211,14 +225,18 @@ export class AmqpDelivery implements Delivery {
   }
 }
 
+const NO_HEADERS: Headers = Object.freeze({});
+
 function stringHeaders(raw: Record<string, unknown>): Headers {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(raw)) {
+  let out: Record<string, string> | undefined;
+  for (const key in raw) {
+    const value = raw[key];
+    out ??= {};
     if (value === undefined || value === null) continue;
     if (typeof value === 'string') out[key] = value;
     else if (Buffer.isBuffer(value)) out[key] = value.toString('utf8');
     else if (typeof value === 'object') out[key] = JSON.stringify(value);
     else out[key] = String(value);
   }
-  return out;
+  return out ?? NO_HEADERS;
 }

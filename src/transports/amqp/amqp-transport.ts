@@ -119,10 +119,16 @@ export class AmqpTransport implements Transport {
     this.declared.set(queue, effective);
   }
 
-  async send(queue: string, message: OutboundMessage): Promise<void> {
+  send(queue: string, message: OutboundMessage): Promise<void> {
+    // The hot path of every worker result: no async layers once the queue is known.
+    if (!this.declared.has(queue)) return this.sendToNewQueue(queue, message);
+    return this.publishTo('', queue, message.body, message.headers ? { persistent: true, mandatory: true, headers: message.headers } : SEND_OPTIONS);
+  }
+
+  private async sendToNewQueue(queue: string, message: OutboundMessage): Promise<void> {
     validateName('queue', queue);
     await this.ensureQueue(queue);
-    await this.publishTo('', queue, message.body, { persistent: true, mandatory: true, ...(message.headers ? { headers: message.headers } : {}) });
+    await this.publishTo('', queue, message.body, message.headers ? { persistent: true, mandatory: true, headers: message.headers } : SEND_OPTIONS);
   }
 
   async consume(queue: string, handler: DeliveryHandler, options: ConsumeOptions): Promise<Subscription> {
@@ -237,9 +243,9 @@ export class AmqpTransport implements Transport {
     },
   };
 
-  private async publishTo(exchange: string, routingKey: string, body: Uint8Array, options: Options.Publish): Promise<void> {
-    if (this.closed || !this.publisher) throw new errors.SY_ERR_TRANSPORT_CLOSED(this.name, 'publish');
-    await this.publisher.publish(exchange, routingKey, Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength), options);
+  private publishTo(exchange: string, routingKey: string, body: Uint8Array, options: Options.Publish): Promise<void> {
+    if (this.closed || !this.publisher) return Promise.reject(new errors.SY_ERR_TRANSPORT_CLOSED(this.name, 'publish'));
+    return this.publisher.publish(exchange, routingKey, Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength), options);
   }
 
   /** A queue we did not declare: use it as it is if it exists, else declare it with the defaults. */
@@ -357,6 +363,9 @@ export class AmqpTransport implements Transport {
     return this.connection;
   }
 }
+
+/** Shared, never mutated: amqplib only reads publish options. */
+const SEND_OPTIONS: Options.Publish = Object.freeze({ persistent: true, mandatory: true });
 
 function republishProperties(message: ConsumeMessage): Options.Publish {
   const p = message.properties;
