@@ -105,6 +105,20 @@ export const errors = {
     (subject: string, problems: string[]) => `${subject} ${problems.length === 1 ? 'is' : 'are'} not valid: ${problems.join('; ')}`),
 
   // ---- api model and redis transport (issue 4)
+  SY_ERR_BUS_FRAME: define('SY_ERR_BUS_FRAME', 'runtime',
+    (what: string, why: string) => `a ${what} on the bus could not be read: ${why}; it was set aside (the sender does not speak the bus protocol or is a different version)`),
+  SY_ERR_API_DEFINITION: define('SY_ERR_API_DEFINITION', 'usage',
+    (api: string, why: string) => `API "${api}" is not defined correctly: ${why}`),
+  SY_ERR_API_UNKNOWN: define('SY_ERR_API_UNKNOWN', 'usage',
+    (what: string, fix: string) => `${what}; ${fix}`),
+  SY_ERR_LISTENER: define('SY_ERR_LISTENER', 'usage',
+    (listener: string, why: string) => `listener "${listener}": ${why}`),
+  SY_ERR_SCHEDULE: define('SY_ERR_SCHEDULE', 'usage',
+    (what: string, why: string) => `schedule ${what}: ${why}`),
+  SY_ERR_BUS_CONFIG: define('SY_ERR_BUS_CONFIG', 'config',
+    (source: string, problems: string[]) => `bus configuration ${source} is not valid: ${problems.join('; ')}`),
+  SY_ERR_BUS_STATE: define('SY_ERR_BUS_STATE', 'usage',
+    (what: string, fix: string) => `${what}; ${fix}`),
 
   // ---- task model and http (issue 5)
 
