@@ -17,6 +17,9 @@ export async function startServices(definitions: readonly ServiceDefinition[], e
         case 'worker':
           started.push(await startWorker(definition, env));
           break;
+        case 'api-service':
+          // Started by `run` on a bus made from the bus configuration (see commands/run.ts).
+          break;
       }
     }
   } catch (err) {

@@ -11,6 +11,7 @@ import { openInbox } from '../inbox.js';
 import { loadServices } from '../load-services.js';
 import type { Settings } from '../settings.js';
 import { startServices } from '../start-services.js';
+import { startApiServices } from '../start-api-services.js';
 
 export interface RunOptions {
   readonly settings: Settings;
@@ -20,6 +21,8 @@ export interface RunOptions {
 
 export async function run(modules: readonly string[], { settings, logger }: RunOptions): Promise<number> {
   const definitions = (await Promise.all(modules.map((m) => loadServices(m)))).flat();
+  // API services alone need no system map, queues or storage: only a bus.
+  if (definitions.every((d) => d.kind === 'api-service')) return runApiServicesOnly(definitions, settings, logger);
   const configSource = lazyConfigSource(settings);
   const config = await configSource();
   const transport = await createTransport(settings, configSource, logger);
@@ -43,6 +46,7 @@ export async function run(modules: readonly string[], { settings, logger }: RunO
       running.push({ stop: () => server.close() });
       logger.info({ url: `${server.url}/metrics` }, 'metrics served');
     }
+    running.push(...(await startApiServices(definitions, apiServiceOptions(settings, logger))));
     const listeners = [workerLogListener(logger), workerMetricsListener(metrics)];
     running.push(...(await startServices(definitions, { transport, store, config, logger, listeners, stagingMemoryBytes: settings.stagingMemoryBytes, ...(settings.stagingDir ? { stagingRoot: settings.stagingDir } : {}) })));
     if (transport instanceof MemoryTransport) {
@@ -59,6 +63,20 @@ export async function run(modules: readonly string[], { settings, logger }: RunO
     {
       onFirstSignal: (signal) => logger.info({ signal }, 'stopping: no new messages; finishing the ones in flight (signal again to exit at once)'),
       onSecondSignal: (signal) => logger.warn({ signal }, 'second signal: exiting now; unacked messages will be redelivered'),
+    },
+  ).stopped;
+  return 0;
+}
+
+const apiServiceOptions = (settings: Settings, logger: Logger) => ({ busConfig: settings.busConfig, serviceName: settings.serviceName, processName: settings.processName, logger });
+
+async function runApiServicesOnly(definitions: Parameters<typeof startApiServices>[0], settings: Settings, logger: Logger): Promise<number> {
+  const running = await startApiServices(definitions, apiServiceOptions(settings, logger));
+  await stopOnSignals(
+    { stop: () => stopAll(running) },
+    {
+      onFirstSignal: (signal) => logger.info({ signal }, 'stopping: listeners finish the events in flight (signal again to exit at once)'),
+      onSecondSignal: (signal) => logger.warn({ signal }, 'second signal: exiting now; unacked events are reclaimed by other members'),
     },
   ).stopped;
   return 0;

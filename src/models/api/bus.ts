@@ -9,7 +9,7 @@ import { errors } from '../../errors.js';
 import { createLogger, type Logger } from '../../observability/logger.js';
 import { describeProblems, problemsOf, validate } from '../../schema/mod.js';
 import type { Subscription } from '../../transports/transport.js';
-import type { BusEvent, BusTransport, EventDelivery, RpcCall, RpcResult, StoredSchema } from '../../transports/bus/bus-transport.js';
+import type { BusEvent, BusTransport, EventDelivery, RpcCall, RpcResult, StoredSchema, StreamActivity } from '../../transports/bus/bus-transport.js';
 import { schemaOfApi, validatorsOf, type RemoteApiValidators } from './api-schema.js';
 import { kwargsToBus, toBus } from './codec.js';
 import { checkApiName, type AnyApi, type ParsedParamsOf, type ResultInputOf } from './define.js';
@@ -440,6 +440,26 @@ export class BusCore {
         this.logger.warn({ err, api: name }, 'a schema on the bus could not be read; that API is used without validation');
       }
     }
+  }
+
+  /** Puts a schema on the bus as if an API's server had (e.g. from a dump file). */
+  async storeSchemaOnBus(api: string, schema: StoredSchema, ttlS: number): Promise<void> {
+    checkApiName(api);
+    await this.transports.default.storeSchema(api, schema, ttlS);
+  }
+
+  /** Streams, listener groups and recent events of every known API, where transports tell. */
+  async transportActivity(recent = 5): Promise<StreamActivity[]> {
+    const out: StreamActivity[] = [];
+    const schemas = this.schemas();
+    for (const t of this.allTransports()) {
+      if (!t.activity) continue;
+      const events = Object.entries(schemas)
+        .filter(([api]) => this.transportOf(api) === t)
+        .flatMap(([api, s]) => Object.keys(s.events).map((event) => ({ api, event })));
+      out.push(...(await t.activity(events, recent)));
+    }
+    return out;
   }
 
   // ---- inspection

@@ -12,3 +12,5 @@ export type { ApiSettings, ListenerSettings } from './settings.js';
 export type { Interval, ScheduleOptions } from './scheduler.js';
 export type { BusObserver } from './observer.js';
 export { bytes, datetime, z } from '../../schema/mod.js';
+export { apiService, isApiServiceDefinition } from './api-service.js';
+export type { ApiServiceDefinition } from './api-service.js';

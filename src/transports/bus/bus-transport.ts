@@ -105,4 +105,13 @@ export interface BusTransport {
   storeSchema(api: string, schema: StoredSchema, ttlS: number): Promise<void>;
   /** Every API schema currently on the bus. */
   loadSchemas(): Promise<Record<string, StoredSchema>>;
+  /** What is stored for these events (streams, listener groups, recent entries), where the transport can tell. */
+  activity?(events: readonly { api: string; event: string }[], recent: number): Promise<StreamActivity[]>;
+}
+
+export interface StreamActivity {
+  readonly stream: string;
+  readonly length: number;
+  readonly groups: readonly { readonly name: string; readonly consumers: number; readonly pending: number }[];
+  readonly recent: readonly (BusEvent & { readonly nativeId: string })[];
 }

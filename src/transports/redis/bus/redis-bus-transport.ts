@@ -10,9 +10,9 @@
 
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../../observability/logger.js';
-import type { BusEvent, BusTransport, CallOptions, EventDelivery, ListenSpec, RpcCall, RpcResult, RpcServer, StoredSchema } from '../../bus/bus-transport.js';
+import type { BusEvent, BusTransport, CallOptions, EventDelivery, ListenSpec, RpcCall, RpcResult, RpcServer, StoredSchema, StreamActivity } from '../../bus/bus-transport.js';
 import type { Subscription } from '../../transport.js';
-import { eventToFields } from './by-field.js';
+import { eventToFields, fieldsToEvent, isNoop } from './by-field.js';
 import { openRedis } from './connections.js';
 import { listenOnStreams } from './event-listener.js';
 import { SCHEMAS_SET, schemaKey, streamOf, type StreamUse } from './names.js';
@@ -125,6 +125,31 @@ export class RedisBusTransport implements BusTransport {
         this.options.logger.warn({ api }, 'a schema on the bus is not JSON; ignored');
       }
     });
+    return out;
+  }
+
+  async activity(events: readonly { api: string; event: string }[], recent: number): Promise<StreamActivity[]> {
+    const redis = this.redis();
+    const streams = [...new Set(events.map((e) => streamOf(e.api, e.event, this.streamUse)))];
+    const out: StreamActivity[] = [];
+    for (const stream of streams) {
+      if ((await redis.exists(stream)) === 0) continue;
+      const length = await redis.xlen(stream);
+      const groups = ((await redis.xinfo('GROUPS', stream)) as unknown[][]).map((row) => {
+        const info: Record<string, unknown> = {};
+        for (let i = 0; i + 1 < row.length; i += 2) info[String(row[i])] = row[i + 1];
+        return { name: String(info.name), consumers: Number(info.consumers), pending: Number(info.pending) };
+      });
+      const entries = (await redis.xrevrange(stream, '+', '-', 'COUNT', recent)) as [string, string[]][];
+      const recentEvents = entries.flatMap(([id, fields]) => {
+        try {
+          return isNoop(fields) ? [] : [{ ...fieldsToEvent(fields), nativeId: id }];
+        } catch {
+          return [];
+        }
+      });
+      out.push({ stream, length, groups, recent: recentEvents });
+    }
     return out;
   }
 
