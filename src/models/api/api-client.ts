@@ -7,7 +7,13 @@ import { BusCore, type BusCoreOptions } from './bus.js';
 import type { AnyApi, EventDeclaration, ParamsOf, ResultOf, RpcDeclaration } from './define.js';
 import type { EventHandle, EventHandler, EventRef, ListenOptions, Listener, ParamsOfRefs } from './events.js';
 
-export type RpcFunction<D extends RpcDeclaration> = (params: ParamsOf<D>) => Promise<ResultOf<D>>;
+export type RpcFunction<D extends RpcDeclaration> = ((params: ParamsOf<D>) => Promise<ResultOf<D>>) & RpcRef;
+
+/** Which RPC a client function calls (for the testing utilities' assertions). */
+export interface RpcRef {
+  readonly api: string;
+  readonly procedure: string;
+}
 
 export type ApiClient<A extends AnyApi> = { readonly [K in keyof A['rpcs']]: RpcFunction<A['rpcs'][K]> } & {
   readonly [K in keyof A['events']]: EventHandle<A['events'][K]>;
@@ -53,7 +59,10 @@ function eventHandle<D extends EventDeclaration>(bus: Bus, api: string, event: s
 
 function clientOf(bus: Bus, api: AnyApi): Record<string, unknown> {
   const client: Record<string, unknown> = {};
-  for (const name of Object.keys(api.rpcs)) client[name] = (params: Record<string, unknown> = {}) => bus.call(api.name, name, params);
+  for (const name of Object.keys(api.rpcs)) {
+    const fn = (params: Record<string, unknown> = {}) => bus.call(api.name, name, params);
+    client[name] = Object.defineProperties(fn, { api: { value: api.name }, procedure: { value: name } });
+  }
   for (const [name, decl] of Object.entries(api.events)) client[name] = eventHandle(bus, api.name, name, decl);
   return Object.freeze(client);
 }

@@ -3,7 +3,7 @@
 export { defineApi, isApi } from './define.js';
 export type { Api, AnyApi, RpcDeclaration, EventDeclaration, ParamsOf, ResultOf } from './define.js';
 export { createBus, connectBus, Bus } from './api-client.js';
-export type { TypedBus, BusOptions, ApiClient, DynamicApiClient, RpcFunction } from './api-client.js';
+export type { TypedBus, BusOptions, ApiClient, DynamicApiClient, RpcFunction, RpcRef } from './api-client.js';
 export type { Implementation, RpcContext, BusCoreOptions, TransportChoice, RecentEvent } from './bus.js';
 export type { EventHandle, EventHandler, EventContext, ListenOptions, Listener, EventRef } from './events.js';
 export { RemoteError } from './remote-error.js';
