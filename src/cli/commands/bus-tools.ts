@@ -134,7 +134,20 @@ export async function shell(options: BusToolOptions): Promise<number> {
   options.out(`APIs: ${Object.keys(bus.schemas()).join(', ') || '(none yet)'}; .exit to leave`);
   const repl = startRepl({ prompt: 'switchyard> ' });
   repl.context.bus = bus;
+  // Input piped in may reach ".exit" while an awaited call is still running: let it finish.
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  const evaluate = repl.eval;
+  (repl as { eval: typeof evaluate }).eval = (code, context, file, callback) => {
+    inFlight++;
+    evaluate.call(repl, code, context, file, (err, result) => {
+      inFlight--;
+      callback(err, result);
+      if (inFlight === 0) drained?.();
+    });
+  };
   await new Promise<void>((resolve) => repl.on('exit', () => resolve()));
+  if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
   await bus.stop();
   return 0;
 }
