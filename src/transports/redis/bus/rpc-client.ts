@@ -45,7 +45,8 @@ export class RpcClient {
       this.pending.set(call.id, { resolve, reject, timer });
     });
     // The expiry key first: a server must never see the call without it.
-    await this.commands.multi().set(rpcExpiryKey(call.id), '1', 'EX', expiryS).rpush(rpcQueueKey(call.api), blob).exec();
+    // One pipeline on one connection keeps the order: the expiry key exists before the call is queued.
+    await this.commands.pipeline().set(rpcExpiryKey(call.id), '1', 'EX', expiryS).rpush(rpcQueueKey(call.api), blob).exec();
     return result;
   }
 
@@ -57,23 +58,19 @@ export class RpcClient {
 
   private async read(reader: Redis): Promise<void> {
     while (!this.stopping) {
-      let popped: [string, string] | null;
       try {
-        popped = await reader.blpop(this.replyKey, 0);
+        // Take what is there in one round trip; block only when nothing is.
+        const ready = await reader.lpop(this.replyKey, 256);
+        if (ready && ready.length > 0) {
+          for (const raw of ready) this.settle(raw);
+          continue;
+        }
+        const popped = await reader.blpop(this.replyKey, 0);
+        if (popped) this.settle(popped[1]);
       } catch (error) {
         if (this.stopping || isClosedError(error)) return;
         this.logger.warn({ err: (error as Error).message }, 'reading RPC results failed; retrying');
         await sleep(200);
-        continue;
-      }
-      if (!popped) continue;
-      this.settle(popped[1]);
-      // Drain what else arrived without another round trip per result.
-      try {
-        const more = (await this.commands.lpop(this.replyKey, 100)) ?? [];
-        for (const m of more) this.settle(m);
-      } catch {
-        // The next BLPOP picks them up.
       }
     }
   }

@@ -27,30 +27,30 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
   let stopping = false;
   let slotFreed: (() => void) | undefined;
 
-  const execute = async (raw: string): Promise<void> => {
+  /** Reads a call; undefined (logged) when it cannot be answered. */
+  const decode = (raw: string) => {
     let call: ReturnType<typeof decodeRpcBlob>;
     try {
       call = decodeRpcBlob(Buffer.from(raw));
     } catch (error) {
       logger.warn({ reason: (error as Error).message }, 'an RPC call could not be read; dropped (no return path to answer on)');
-      return;
+      return undefined;
     }
     if (!call.returnPath.startsWith(RETURN_PATH_PREFIX)) {
       logger.warn({ api: call.api, procedure: call.procedure, id: call.id }, `an RPC call's return path does not start with ${RETURN_PATH_PREFIX}; dropped`);
-      return;
+      return undefined;
     }
-    // At most once: whoever deletes the expiry key runs the call; a late call is dropped.
-    if ((await commands.del(rpcExpiryKey(call.id))) === 0) {
-      logger.debug({ api: call.api, procedure: call.procedure, id: call.id }, 'an RPC call arrived after its caller gave up; dropped');
-      return;
-    }
-    const result = await server(call);
-    const key = call.returnPath.slice(RETURN_PATH_PREFIX.length);
-    await commands.multi().lpush(key, encodeResultBlob(result)).expire(key, options.resultTtlS).exec();
+    return call;
   };
 
-  const start = (raw: string) => {
-    const p = execute(raw)
+  const execute = async (call: NonNullable<ReturnType<typeof decode>>): Promise<void> => {
+    const result = await server(call);
+    const key = call.returnPath.slice(RETURN_PATH_PREFIX.length);
+    await commands.pipeline().lpush(key, encodeResultBlob(result)).expire(key, options.resultTtlS).exec();
+  };
+
+  const start = (call: NonNullable<ReturnType<typeof decode>>) => {
+    const p = execute(call)
       .catch((err) => logger.error({ err }, 'answering an RPC call failed'))
       .finally(() => {
         running.delete(p);
@@ -59,23 +59,42 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
     running.add(p);
   };
 
+  /**
+   * At most once: whoever deletes a call's expiry key runs it; a call whose key is gone
+   * (its caller gave up) is dropped. The DELs of a batch go in one pipeline, together with
+   * an LPOP that takes more waiting calls of the same queue, so a busy queue costs one
+   * round trip per batch rather than one per call.
+   */
+  const admit = async (queue: string, raws: string[]): Promise<void> => {
+    const calls = raws.map(decode);
+    const live = calls.filter((c): c is NonNullable<typeof c> => c !== undefined);
+    const room = Math.max(0, options.concurrency - running.size - raws.length);
+    const pipe = commands.pipeline();
+    for (const c of live) pipe.del(rpcExpiryKey(c.id));
+    if (room > 0) pipe.lpop(queue, room);
+    const replies = (await pipe.exec()) ?? [];
+    live.forEach((call, i) => {
+      if (replies[i]?.[1] === 1) start(call);
+      else logger.debug({ api: call.api, procedure: call.procedure, id: call.id }, 'an RPC call arrived after its caller gave up; dropped');
+    });
+    const more = room > 0 ? (replies[live.length]?.[1] as string[] | null) : null;
+    if (more && more.length > 0) await admit(queue, more);
+  };
+
   const loop = (async () => {
     while (!stopping) {
       if (running.size >= options.concurrency) {
         await new Promise<void>((r) => (slotFreed = r));
         continue;
       }
-      let popped: [string, string] | null;
       try {
-        popped = await reader.blpop(...queues, 0);
+        const popped = await reader.blpop(...queues, 0);
+        if (popped) await admit(popped[0], [popped[1]]);
       } catch (error) {
         if (stopping || isClosedError(error)) return;
         logger.warn({ err: (error as Error).message }, 'reading RPC calls failed; retrying');
         await sleep(200);
-        continue;
       }
-      if (!popped) continue;
-      start(popped[1]);
     }
   })();
 
