@@ -14,6 +14,8 @@ export function openRedis(url: string, role: string, logger: Logger): Redis {
     maxRetriesPerRequest: null,
     retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 2_000),
     connectionName: `switchyard-${role}`,
+    // Commands issued in the same tick (fires, acks, result pushes) go out as one write.
+    enableAutoPipelining: role === 'commands',
   });
   let lost = false;
   redis.on('error', (err: Error) => {
