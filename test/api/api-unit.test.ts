@@ -172,3 +172,18 @@ describe('bus configuration', () => {
     assert.throws(() => busFromConfig(config, { logger }), /SY_ERR_BUS_CONFIG.*apis.a.b.*make them equal/);
   });
 });
+
+describe('uuid1', async () => {
+  const { uuid1, ageOfUuid1 } = await import('../../src/transports/bus/uuid1.js');
+  it('makes unique time-based ids whose age can be read back', () => {
+    const ids = Array.from({ length: 5000 }, () => uuid1());
+    assert.equal(new Set(ids).size, ids.length);
+    assert.match(ids[0]!, /^[0-9a-f]{8}-[0-9a-f]{4}-1[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const age = ageOfUuid1(ids[0]!)!;
+    assert.ok(age >= 0 && age < 1000, `age ${age}`);
+    // Lightbus's example id (SPECS.md §5.1) was made on 2019-10-29.
+    const then = new Date(Date.now() - ageOfUuid1('1bff06d0-fa9b-11e9-b8ca-f218986bf8ce')!);
+    assert.equal(then.toISOString().slice(0, 10), '2019-10-29');
+    assert.equal(ageOfUuid1('6f1c1a0e-8d2b-4c3a-9e4f-123456789abc'), undefined, 'v4 ids have no time');
+  });
+});

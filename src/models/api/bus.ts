@@ -3,7 +3,8 @@
 // the APIs it was given hang off it as `bus.<key>.<rpc>(params)` (see api-client.ts).
 
 import { hostname } from 'node:os';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { uuid1 } from '../../transports/bus/uuid1.js';
 import type { z } from 'zod';
 import { errors } from '../../errors.js';
 import { createLogger, type Logger } from '../../observability/logger.js';
@@ -235,7 +236,7 @@ export class BusCore {
       else if (remote) parsed = validate(remote.params, toBus(params), subject);
       else this.unknownMember(apiName, procedure, 'rpc', settings);
     }
-    const call: RpcCall = { id: randomUUID(), api: apiName, procedure, kwargs: kwargsToBus(parsed as Record<string, unknown>) };
+    const call: RpcCall = { id: uuid1(), api: apiName, procedure, kwargs: kwargsToBus(parsed as Record<string, unknown>) };
     for (const o of this.observers) o.rpcCalled?.(apiName, procedure, parsed);
     const result = await this.transportOf(apiName).call(call, { timeoutMs: settings.rpcTimeoutMs });
     if (result.error) throw new RemoteError(apiName, procedure, String(result.result), result.trace ?? '');
@@ -259,7 +260,7 @@ export class BusCore {
 
   private async execute(call: RpcCall): Promise<RpcResult> {
     const reply = (error: boolean, result: unknown, trace?: string): RpcResult => ({
-      id: randomUUID(),
+      id: uuid1(),
       rpcId: call.id,
       error,
       result: error ? (result as string) : toBus(result),
@@ -299,7 +300,7 @@ export class BusCore {
       else if (remote) parsed = validate(remote.params, toBus(params), subject);
       else this.unknownMember(apiName, eventName, 'event', settings);
     }
-    const event: BusEvent = { id: randomUUID(), api: apiName, event: eventName, version: api?.version ?? 1, kwargs: kwargsToBus(parsed as Record<string, unknown>) };
+    const event: BusEvent = { id: uuid1(), api: apiName, event: eventName, version: api?.version ?? 1, kwargs: kwargsToBus(parsed as Record<string, unknown>) };
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new errors.SY_ERR_REQUEST_TIMEOUT(`event ${apiName}.${eventName}`, settings.eventFireTimeoutMs)), settings.eventFireTimeoutMs);

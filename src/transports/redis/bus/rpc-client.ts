@@ -45,8 +45,9 @@ export class RpcClient {
       this.pending.set(call.id, { resolve, reject, timer });
     });
     // The expiry key first: a server must never see the call without it.
-    // One pipeline on one connection keeps the order: the expiry key exists before the call is queued.
-    await this.commands.pipeline().set(rpcExpiryKey(call.id), '1', 'EX', expiryS).rpush(rpcQueueKey(call.api), blob).exec();
+    // Commands on one connection keep their order: the expiry key exists before the call is
+    // queued. Auto-pipelining sends those of every call made in the same tick in one write.
+    await Promise.all([this.commands.set(rpcExpiryKey(call.id), '1', 'EX', expiryS), this.commands.rpush(rpcQueueKey(call.api), blob)]);
     return result;
   }
 
@@ -59,20 +60,30 @@ export class RpcClient {
   private async read(reader: Redis): Promise<void> {
     while (!this.stopping) {
       try {
-        // Take what is there in one round trip; block only when nothing is.
-        const ready = await reader.lpop(this.replyKey, 256);
-        if (ready && ready.length > 0) {
-          for (const raw of ready) this.settle(raw);
-          continue;
-        }
-        const popped = await reader.blpop(this.replyKey, 0);
-        if (popped) this.settle(popped[1]);
+        // Every result waiting, in one blocking read (Redis ≥ 7.0; BLPOP before).
+        for (const raw of await this.pop(reader)) this.settle(raw);
       } catch (error) {
         if (this.stopping || isClosedError(error)) return;
         this.logger.warn({ err: (error as Error).message }, 'reading RPC results failed; retrying');
         await sleep(200);
       }
     }
+  }
+
+  private multiPop = true;
+
+  private async pop(reader: Redis): Promise<string[]> {
+    if (this.multiPop) {
+      try {
+        const got = (await reader.blmpop(0, 1, this.replyKey, 'LEFT', 'COUNT', 256)) as [string, string[]] | null;
+        return got ? got[1] : [];
+      } catch (error) {
+        if (!/unknown command/i.test((error as Error).message)) throw error;
+        this.multiPop = false;
+      }
+    }
+    const popped = await reader.blpop(this.replyKey, 0);
+    return popped ? [popped[1]] : [];
   }
 
   private settle(raw: string): void {

@@ -1,7 +1,7 @@
-// The serving side of Lightbus RPC on Redis (SPECS.md §5.2): BLPOP the rpc queues of the
-// served APIs, DEL the call's expiry key (0: the caller gave up, drop it; 1: run it), then
-// LPUSH the result blob to the return path's key and EXPIRE it after result_ttl. Calls run
-// concurrently up to `concurrency`; stop() waits for those running.
+// The serving side of Lightbus RPC on Redis (SPECS.md §5.2): pop calls from the rpc
+// queues of the served APIs, make sure each caller still waits (see admit), run it, then
+// LPUSH the result blob to the return path's key and EXPIRE it after result_ttl. Calls
+// run concurrently up to `concurrency`; stop() waits for those running.
 
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../../observability/logger.js';
@@ -10,6 +10,10 @@ import type { RpcServer } from '../../bus/bus-transport.js';
 import type { Subscription } from '../../transport.js';
 import { isClosedError, openRedis, sleep } from './connections.js';
 import { RETURN_PATH_PREFIX, rpcExpiryKey, rpcQueueKey } from './names.js';
+import { ageOfUuid1 } from '../../bus/uuid1.js';
+
+/** A call made this recently (by its v1 UUID) runs without checking its expiry key first. */
+const FRESH_MS = 1_000;
 
 export interface RpcServeOptions {
   readonly url: string;
@@ -46,7 +50,11 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
   const execute = async (call: NonNullable<ReturnType<typeof decode>>): Promise<void> => {
     const result = await server(call);
     const key = call.returnPath.slice(RETURN_PATH_PREFIX.length);
-    await commands.pipeline().lpush(key, encodeResultBlob(result)).expire(key, options.resultTtlS).exec();
+    // Separate commands, auto-pipelined: results finished in the same tick share one write.
+    await Promise.all([
+      commands.lpush(key, encodeResultBlob(result)),
+      commands.expire(key, options.resultTtlS),
+    ]);
   };
 
   const start = (call: NonNullable<ReturnType<typeof decode>>) => {
@@ -60,25 +68,47 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
   };
 
   /**
-   * At most once: whoever deletes a call's expiry key runs it; a call whose key is gone
-   * (its caller gave up) is dropped. The DELs of a batch go in one pipeline, together with
-   * an LPOP that takes more waiting calls of the same queue, so a busy queue costs one
-   * round trip per batch rather than one per call.
+   * At most once: each call is popped once. A call whose caller gave up must not run
+   * either: Lightbus's server DELs the call's expiry key first (0: drop it). That costs a
+   * round trip per call, so a call whose v1 UUID says it was made within FRESH_MS by this
+   * host's clock runs at once (its expiry key then lapses by itself at the caller's
+   * timeout); older calls, and ids that are not v1 UUIDs, get the DEL first (one pipeline
+   * per batch).
    */
-  const admit = async (queue: string, raws: string[]): Promise<void> => {
-    const calls = raws.map(decode);
-    const live = calls.filter((c): c is NonNullable<typeof c> => c !== undefined);
-    const room = Math.max(0, options.concurrency - running.size - raws.length);
+  const admit = async (raws: string[]): Promise<void> => {
+    const checked: NonNullable<ReturnType<typeof decode>>[] = [];
+    for (const raw of raws) {
+      const call = decode(raw);
+      if (!call) continue;
+      const age = ageOfUuid1(call.id);
+      if (age !== undefined && age >= -FRESH_MS && age <= FRESH_MS) start(call);
+      else checked.push(call);
+    }
+    if (checked.length === 0) return;
     const pipe = commands.pipeline();
-    for (const c of live) pipe.del(rpcExpiryKey(c.id));
-    if (room > 0) pipe.lpop(queue, room);
+    for (const c of checked) pipe.del(rpcExpiryKey(c.id));
     const replies = (await pipe.exec()) ?? [];
-    live.forEach((call, i) => {
+    checked.forEach((call, i) => {
       if (replies[i]?.[1] === 1) start(call);
       else logger.debug({ api: call.api, procedure: call.procedure, id: call.id }, 'an RPC call arrived after its caller gave up; dropped');
     });
-    const more = room > 0 ? (replies[live.length]?.[1] as string[] | null) : null;
-    if (more && more.length > 0) await admit(queue, more);
+  };
+
+  let multiPop = true;
+  const pop = async (room: number): Promise<string[]> => {
+    if (multiPop) {
+      try {
+        // One blocking read takes up to `room` waiting calls (Redis ≥ 7.0).
+        const got = (await reader.blmpop(0, queues.length, ...queues, 'LEFT', 'COUNT', room)) as [string, string[]] | null;
+        return got ? got[1] : [];
+      } catch (error) {
+        if (!/unknown command/i.test((error as Error).message)) throw error;
+        multiPop = false;
+        logger.info('this Redis has no BLMPOP (< 7.0): taking RPC calls one at a time');
+      }
+    }
+    const popped = await reader.blpop(...queues, 0);
+    return popped ? [popped[1]] : [];
   };
 
   const loop = (async () => {
@@ -88,8 +118,7 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
         continue;
       }
       try {
-        const popped = await reader.blpop(...queues, 0);
-        if (popped) await admit(popped[0], [popped[1]]);
+        await admit(await pop(options.concurrency - running.size));
       } catch (error) {
         if (stopping || isClosedError(error)) return;
         logger.warn({ err: (error as Error).message }, 'reading RPC calls failed; retrying');
