@@ -83,11 +83,21 @@ export async function loadBusConfig(location: string): Promise<BusConfig> {
   let text: string;
   const shown = redactUrl(location);
   if (/^https?:\/\//.test(location)) {
+    // fetch refuses URLs with credentials (and would echo them in its error): send them as
+    // Basic auth instead, and keep every message about the URL redacted.
+    const url = new URL(location);
+    const headers: Record<string, string> = {};
+    if (url.username !== '' || url.password !== '') {
+      headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
+      url.username = '';
+      url.password = '';
+    }
     let response: Response;
     try {
-      response = await fetch(location);
+      response = await fetch(url, { headers });
     } catch (error) {
-      throw new errors.SY_ERR_BUS_CONFIG(shown, [`it could not be fetched (${(error as Error).message}); check the URL`]);
+      const why = (error as Error).message.replaceAll(location, shown);
+      throw new errors.SY_ERR_BUS_CONFIG(shown, [`it could not be fetched (${why}); check the URL`]);
     }
     if (!response.ok) throw new errors.SY_ERR_BUS_CONFIG(shown, [`GET answered ${response.status}; check the URL`]);
     text = await response.text();

@@ -187,3 +187,30 @@ describe('uuid1', async () => {
     assert.equal(ageOfUuid1('6f1c1a0e-8d2b-4c3a-9e4f-123456789abc'), undefined, 'v4 ids have no time');
   });
 });
+
+describe('bus configuration from a URL', () => {
+  it('loads YAML over http and names the URL (without credentials) when it fails', async () => {
+    const { createServer } = await import('node:http');
+    const { loadBusConfig } = await import('../../src/config/bus-config.js');
+    const server = createServer((req, res) => {
+      if (req.url === '/bus.yaml') res.end('service_name: from_url\napis:\n  default:\n    rpc_timeout: 3\n');
+      else if (req.url === '/bad.yaml') res.end('bus:\n  log_level: loud\n');
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const config = await loadBusConfig(`${base}/bus.yaml`);
+      assert.equal(config.service_name, 'from_url');
+      assert.equal(config.apis.default!.rpc_timeout, 3);
+      await assert.rejects(loadBusConfig(`${base}/bad.yaml`), /field "bus.log_level"/);
+      await assert.rejects(loadBusConfig(`http://user:hunter2@127.0.0.1:${(server.address() as { port: number }).port}/missing.yaml`), (err: Error) => {
+        assert.match(err.message, /answered 404/);
+        assert.ok(!err.message.includes('hunter2'), 'no password in the message');
+        return true;
+      });
+    } finally {
+      server.close();
+    }
+  });
+});
