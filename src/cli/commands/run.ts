@@ -58,11 +58,16 @@ export async function run(modules: readonly string[], { settings, logger }: RunO
     await stopAll(running).catch(() => undefined);
     throw err;
   }
+  return runUntilSignal(running, logger, 'no new messages; finishing the ones in flight', 'unacked messages will be redelivered');
+}
+
+/** Runs until SIGINT/SIGTERM, then stops everything (a second signal exits at once). */
+async function runUntilSignal(running: Stoppable[], logger: Logger, draining: string, abandoned: string): Promise<number> {
   await stopOnSignals(
     { stop: () => stopAll(running) },
     {
-      onFirstSignal: (signal) => logger.info({ signal }, 'stopping: no new messages; finishing the ones in flight (signal again to exit at once)'),
-      onSecondSignal: (signal) => logger.warn({ signal }, 'second signal: exiting now; unacked messages will be redelivered'),
+      onFirstSignal: (signal) => logger.info({ signal }, `stopping: ${draining} (signal again to exit at once)`),
+      onSecondSignal: (signal) => logger.warn({ signal }, `second signal: exiting now; ${abandoned}`),
     },
   ).stopped;
   return 0;
@@ -72,12 +77,5 @@ const apiServiceOptions = (settings: Settings, logger: Logger) => ({ busConfig: 
 
 async function runApiServicesOnly(definitions: Parameters<typeof startApiServices>[0], settings: Settings, logger: Logger): Promise<number> {
   const running = await startApiServices(definitions, apiServiceOptions(settings, logger));
-  await stopOnSignals(
-    { stop: () => stopAll(running) },
-    {
-      onFirstSignal: (signal) => logger.info({ signal }, 'stopping: listeners finish the events in flight (signal again to exit at once)'),
-      onSecondSignal: (signal) => logger.warn({ signal }, 'second signal: exiting now; unacked events are reclaimed by other members'),
-    },
-  ).stopped;
-  return 0;
+  return runUntilSignal(running, logger, 'listeners finish the events in flight', 'unacked events are reclaimed by other members');
 }
