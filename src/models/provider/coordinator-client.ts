@@ -1,0 +1,150 @@
+// The coordinator client: finds the providers of a task by listing {socket_dir}/{task},
+// tries them highest priority first, skips stale sockets (connection refused: the process
+// is gone, its file stayed), and waits for the response on its own response-hook socket.
+// A provider is only failed over while nothing was delivered: once one acked, its answer
+// (or the timeout) is the outcome, so a handler never runs twice for one request.
+
+import { randomUUID } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { errors } from '../../errors.js';
+import type { Logger } from '../../observability/logger.js';
+import {
+  decodeResponse, encodeRequest, exchange, readStream, openStream, UnixConnectError, type ExchangeOptions,
+} from '../../transports/unix/mod.js';
+import type { Readable } from 'node:stream';
+import { RequestTracker } from './request-tracker.js';
+import { isPathName } from './config.js';
+
+export interface ProviderSocket {
+  readonly path: string;
+  readonly priority: number;
+  readonly service: string;
+}
+
+const SOCKET_NAME = /^(\d+)-(.+)\.sock$/;
+
+/** The task's provider sockets, highest priority first (ties by service name, for a stable order). */
+export async function discoverProviders(socketDir: string, task: string): Promise<ProviderSocket[]> {
+  if (!isPathName(task)) throw new errors.SY_ERR_TASK_REGISTRATION(task, 'a task name must be usable as a folder name (letters, digits, ".", "_", "-")');
+  let names: string[];
+  try {
+    names = await readdir(join(socketDir, task));
+  } catch {
+    return [];
+  }
+  const found: ProviderSocket[] = [];
+  for (const name of names) {
+    const m = SOCKET_NAME.exec(name);
+    if (m) found.push({ path: join(socketDir, task, name), priority: Number(m[1]), service: m[2]! });
+  }
+  return found.sort((a, b) => b.priority - a.priority || a.service.localeCompare(b.service));
+}
+
+export interface TaskResponse {
+  readonly id: string;
+  readonly result: unknown;
+  /** Set when the provider answered with a stream: read it with openStream()/readStream(). */
+  readonly streamUrl: string | null;
+  /** The socket of the provider that served the request. */
+  readonly provider: ProviderSocket;
+}
+
+export interface RequestOptions {
+  /** Wait for the response this long. Default: the client's timeoutMs. */
+  readonly timeoutMs?: number;
+  /** Request id; default a random UUID. */
+  readonly id?: string;
+}
+
+export interface CoordinatorClientOptions {
+  readonly socketDir: string;
+  /** This client's response-hook socket. Default {socket_dir}/response/coordinator-{pid}-{random}.sock. */
+  readonly responseSocketPath?: string;
+  /** Use this started tracker instead of one of its own (a provider shares its tracker). */
+  readonly tracker?: RequestTracker;
+  /** Default wait for a response. Default 60000 ms. */
+  readonly timeoutMs?: number;
+  readonly exchange?: ExchangeOptions;
+  readonly logger?: Logger;
+}
+
+export class CoordinatorClient {
+  readonly socketDir: string;
+  readonly tracker: RequestTracker;
+  private readonly ownTracker: boolean;
+
+  constructor(private readonly options: CoordinatorClientOptions) {
+    this.socketDir = options.socketDir;
+    this.ownTracker = options.tracker === undefined;
+    this.tracker = options.tracker ?? new RequestTracker({
+      socketPath: options.responseSocketPath ?? join(options.socketDir, 'response', `coordinator-${process.pid}-${randomUUID().slice(0, 8)}.sock`),
+      defaultTimeoutMs: options.timeoutMs ?? 60_000,
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+  }
+
+  async start(): Promise<this> {
+    if (this.ownTracker) await this.tracker.start();
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    if (this.ownTracker) await this.tracker.stop();
+  }
+
+  discover(task: string): Promise<ProviderSocket[]> {
+    return discoverProviders(this.socketDir, task);
+  }
+
+  /** Sends a request for `task` to its best live provider and resolves with the response; a response error throws SY_ERR_TASK_FAILED. */
+  async request(task: string, args: unknown = null, options: RequestOptions = {}): Promise<TaskResponse> {
+    const candidates = await this.discover(task);
+    const id = options.id ?? randomUUID();
+    const json = encodeRequest({ id, task, responseHook: this.tracker.url, args });
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? this.tracker.defaultTimeoutMs;
+    // Tracked before sending: the response may arrive before the ack has been read.
+    const answer = this.tracker.track(id, timeoutMs);
+    let served: ProviderSocket | undefined;
+    let tried = 0;
+    for (const candidate of candidates) {
+      tried++;
+      let ack;
+      try {
+        ack = decodeResponse(await exchange(candidate.path, json, this.options.exchange));
+      } catch (err) {
+        // No ack: nothing was accepted, so the next provider may take it.
+        this.options.logger?.debug({ task, socket: candidate.path, err: (err as Error).message, stale: err instanceof UnixConnectError && err.code === 'ECONNREFUSED' }, 'provider unreachable; trying the next');
+        continue;
+      }
+      if (ack.error !== '') {
+        this.tracker.remove(id);
+        throw new errors.SY_ERR_TASK_FAILED(task, `the provider ${candidate.service} refused the request: ${ack.error}`);
+      }
+      served = candidate;
+      break;
+    }
+    if (!served) {
+      this.tracker.remove(id);
+      throw new errors.SY_ERR_NO_PROVIDER(task, join(this.socketDir, task), tried);
+    }
+    const { response, timedOut } = await answer;
+    if (timedOut) throw new errors.SY_ERR_TASK_TIMEOUT(task, timeoutMs, `provider ${served.service} acked but sent no response; raise the timeout or check its logs`);
+    if (response.error !== '') throw new errors.SY_ERR_TASK_FAILED(task, response.error);
+    return { id, result: response.result, streamUrl: response.streamUrl, provider: served };
+  }
+
+  /** The bytes of a stream URL from a response. */
+  openStream(url: string): Promise<Readable> {
+    return openStream(url);
+  }
+
+  readStream(url: string): Promise<Buffer> {
+    return readStream(url);
+  }
+}
+
+/** A started coordinator client. */
+export async function coordinatorClient(options: CoordinatorClientOptions): Promise<CoordinatorClient> {
+  return new CoordinatorClient(options).start();
+}
