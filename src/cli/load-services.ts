@@ -11,7 +11,7 @@ export type ServiceDefinition = WorkerDefinition;
 
 let tsxRegistered = false;
 
-async function importModule(file: string): Promise<Record<string, unknown>> {
+export async function importModule(file: string): Promise<Record<string, unknown>> {
   if (/\.[cm]?tsx?$/.test(file) && !tsxRegistered) {
     const [{ register }, { register: registerCjs }] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
     register();

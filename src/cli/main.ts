@@ -7,6 +7,7 @@ import { dev } from './commands/dev.js';
 import { put } from './commands/put.js';
 import { run } from './commands/run.js';
 import { send } from './commands/send.js';
+import { providerCommand } from './commands/provider.js';
 import { loadSettings } from './settings.js';
 import { createLogger } from '../observability/logger.js';
 
@@ -124,6 +125,8 @@ Examples:
     .action(async (flags: { map: string; port: string; host: string }) => {
       await configServerCommand(flags, out);
     });
+
+  providerCommand(program, out);
 
   return program;
 }
