@@ -66,6 +66,12 @@ export interface CoordinatorClientOptions {
   /** Default wait for a response. Default 60000 ms. */
   readonly timeoutMs?: number;
   readonly exchange?: ExchangeOptions;
+  /**
+   * How long a task folder's listing is reused, ms. Default 1000; 0 = list on every request.
+   * A socket that fails to connect drops the listing at once, so a provider that stopped or
+   * died is never retried from the cache; a provider that started is seen within this time.
+   */
+  readonly discoveryCacheMs?: number;
   readonly logger?: Logger;
 }
 
@@ -73,6 +79,7 @@ export class CoordinatorClient {
   readonly socketDir: string;
   readonly tracker: RequestTracker;
   private readonly ownTracker: boolean;
+  private readonly listings = new Map<string, { at: number; sockets: Promise<ProviderSocket[]> }>();
 
   constructor(private readonly options: CoordinatorClientOptions) {
     this.socketDir = options.socketDir;
@@ -93,13 +100,27 @@ export class CoordinatorClient {
     if (this.ownTracker) await this.tracker.stop();
   }
 
+  /** The task's provider sockets, highest priority first, freshly listed. */
   discover(task: string): Promise<ProviderSocket[]> {
     return discoverProviders(this.socketDir, task);
   }
 
+  private candidates(task: string): Promise<ProviderSocket[]> {
+    const ttl = this.options.discoveryCacheMs ?? 1_000;
+    if (ttl <= 0) return this.discover(task);
+    const now = performance.now();
+    const cached = this.listings.get(task);
+    if (cached && now - cached.at < ttl) return cached.sockets;
+    const sockets = this.discover(task);
+    this.listings.set(task, { at: now, sockets });
+    return sockets;
+  }
+
   /** Sends a request for `task` to its best live provider and resolves with the response; a response error throws SY_ERR_TASK_FAILED. */
   async request(task: string, args: unknown = null, options: RequestOptions = {}): Promise<TaskResponse> {
-    const candidates = await this.discover(task);
+    let candidates = await this.candidates(task);
+    // Nothing cached, or a cached listing that may be out of date: list again before giving up.
+    if (candidates.length === 0 && this.listings.delete(task)) candidates = await this.candidates(task);
     const id = options.id ?? randomUUID();
     const json = encodeRequest({ id, task, responseHook: this.tracker.url, args });
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? this.tracker.defaultTimeoutMs;
@@ -113,7 +134,8 @@ export class CoordinatorClient {
       try {
         ack = decodeResponse(await exchange(candidate.path, json, this.options.exchange));
       } catch (err) {
-        // No ack: nothing was accepted, so the next provider may take it.
+        // No ack: nothing was accepted, so the next provider may take it. The listing is out of date.
+        this.listings.delete(task);
         this.options.logger?.debug({ task, socket: candidate.path, err: (err as Error).message, stale: err instanceof UnixConnectError && err.code === 'ECONNREFUSED' }, 'provider unreachable; trying the next');
         continue;
       }

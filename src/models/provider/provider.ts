@@ -133,15 +133,23 @@ export class Provider {
   }
 
   private async handle(task: Registered, req: TaskRequest): Promise<void> {
-    const log = this.log.child({ task: task.name, requestId: req.id });
+    // The per-request child logger is made on first use: pino children cost more than the rest of a small request.
+    let child: Logger | undefined;
+    const base = this.log;
+    const logOf = () => (child ??= base.child({ task: task.name, requestId: req.id }));
     const timeoutMs = this.config.taskTimeoutMs(task.name);
-    const context: Omit<TaskContext, 'signal'> = { log, request: (t, args, o) => this.request(t, args, o) };
+    const context: Omit<TaskContext, 'signal'> = {
+      get log() {
+        return logOf();
+      },
+      request: (t, args, o) => this.request(t, args, o),
+    };
     const started = performance.now();
     const outcome: HandlerOutcome = await runHandler(task.handler, req, context, timeoutMs);
     let response: AcommResponse;
     if (outcome.kind === 'error') {
       response = { id: req.id, result: null, streamUrl: null, error: outcome.error };
-      log[outcome.timedOut ? 'warn' : 'info']({ err: outcome.error }, outcome.timedOut ? 'task timed out' : 'task failed');
+      logOf()[outcome.timedOut ? 'warn' : 'info']({ err: outcome.error }, outcome.timedOut ? 'task timed out' : 'task failed');
     } else if (outcome.kind === 'stream') {
       const checked = resultJson(outcome.stream.result);
       try {
@@ -149,12 +157,12 @@ export class Provider {
         const s = await openStreamSocket(this.config.streamDir(task.name), outcome.stream.source, {
           mode: this.config.socketMode,
           idleTimeoutMs: this.options.streamIdleMs ?? 60_000,
-          onError: (err) => log.warn({ err: err.message }, 'stream failed'),
+          onError: (err) => logOf().warn({ err: err.message }, 'stream failed'),
         });
         this.streams.add(s);
         void s.done.then((written) => {
           this.streams.delete(s);
-          if (!written) log.warn({ stream: s.path }, 'stream socket removed unread');
+          if (!written) logOf().warn({ stream: s.path }, 'stream socket removed unread');
         });
         response = { id: req.id, result: outcome.stream.result ?? null, streamUrl: s.url, error: '' };
       } catch (err) {
@@ -164,12 +172,12 @@ export class Provider {
       const checked = resultJson(outcome.result);
       response = checked.ok ? { id: req.id, result: outcome.result, streamUrl: null, error: '' } : { id: req.id, result: null, streamUrl: null, error: checked.why };
     }
-    log.debug({ ms: Math.round(performance.now() - started), ok: response.error === '' }, 'task done');
+    if (base.isLevelEnabled('debug')) logOf().debug({ ms: Math.round(performance.now() - started), ok: response.error === '' }, 'task done');
     try {
       const hookError = await sendTo(req.responseHook, encodeResponse(response), { maxFrameBytes: this.config.maxFrameBytes });
-      if (hookError !== '') log.warn({ hook: req.responseHook, err: hookError }, 'the response hook refused the response');
+      if (hookError !== '') logOf().warn({ hook: req.responseHook, err: hookError }, 'the response hook refused the response');
     } catch (err) {
-      log.warn({ hook: req.responseHook, err: (err as Error).message }, 'could not deliver the response to its hook');
+      logOf().warn({ hook: req.responseHook, err: (err as Error).message }, 'could not deliver the response to its hook');
     }
   }
 
