@@ -27,7 +27,8 @@ describe('provider', T, () => {
     tmp = await shortTempDir();
     server = provider({ service_name: 'svc', socket_dir: tmp.dir, default_timeout: 5, max_frame_bytes: 1024, tasks: { Slow: { timeout: 0.2 } } }, { logger: quiet });
     server.registerTask('Echo', (req) => ({ args: req.args, task: req.task }));
-    server.registerTask('Fail', () => {
+    server.registerTask('Fail', (req, { log }) => {
+      log.info({ id: req.id }, 'about to fail');
       throw new Error('the disk is full');
     });
     server.registerTask('Slow', async (req, { signal }) => {

@@ -56,7 +56,9 @@ export async function runHandler(handler: TaskHandler, request: TaskRequest, con
   });
   const run = (async (): Promise<HandlerOutcome> => {
     try {
-      const value = await handler(request, { ...context, signal: controller.signal });
+      // Descriptors, not a spread: a spread would call the context's lazy getters (the logger) up front.
+      const full = Object.defineProperties({ signal: controller.signal }, Object.getOwnPropertyDescriptors(context)) as TaskContext;
+      const value = await handler(request, full);
       if (value instanceof StreamResult) return { kind: 'stream', stream: value };
       if (value instanceof Readable) return { kind: 'stream', stream: new StreamResult(value) };
       return { kind: 'result', result: value === undefined ? null : value };
