@@ -88,6 +88,35 @@ describe('provider processes', T, () => {
     assert.equal(((await client.request('Who')).result as { service: string }).service, 'p50');
   });
 
+  it('stopOnSignal() in a program of its own removes the sockets on SIGTERM and returns the signal', async () => {
+    const script = join(tmp.dir, 'standalone.mjs');
+    await writeFile(script, `
+import { provider } from ${JSON.stringify(DIST_PROVIDER)};
+const p = provider({ service_name: 'alone', socket_dir: ${JSON.stringify(sockets)}, log_level: 'silent' });
+p.registerTask('Who', () => 'alone');
+await p.start();
+console.log('started');
+const signal = await p.stopOnSignal('SIGTERM', 'SIGUSR2');
+console.log('stopped by ' + signal);
+`);
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
+    try {
+      await waitFor(() => `the standalone provider to start (${out})`, () => out.includes('started'));
+      assert.ok(statSync(join(sockets, 'Who', '50-alone.sock')).isSocket());
+      child.kill('SIGUSR2');
+      assert.equal(await exited, 0);
+      assert.match(out, /stopped by SIGUSR2/);
+      assert.equal(existsSync(join(sockets, 'Who', '50-alone.sock')), false);
+      assert.equal(existsSync(join(sockets, 'response', 'alone.sock')), false);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
   it('exits 2 naming the key when the configuration is wrong', async () => {
     const cli = start(['provider', 'run', join(tmp.dir, 'who.mts'), '-s', sockets], { cwd: tmp.dir });
     const exit = await cli.exited;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { coordinatorClient, provider, stream, type CoordinatorClient, type Provider } from '../../src/models/provider/mod.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { encodeFrame, encodeRequest } from '../../src/transports/unix/mod.js';
+import { decodeRequest, encodeFrame, encodeRequest, encodeResponse, listenExchanges, replyTo, sendTo, type AcommRequest } from '../../src/transports/unix/mod.js';
 import { frameJson, hook, rawExchange, shortTempDir } from './kit.js';
 
 const T = { timeout: 20_000 };
@@ -257,6 +257,46 @@ describe('provider sockets across start and stop', T, () => {
     await stopping;
     await client.stop();
     await tmp.remove();
+  });
+});
+
+describe('provider requests through coordinator_url', T, () => {
+  it('sends the request to the coordinator, which acks; the response comes back on the provider\'s tracker', async () => {
+    const tmp = await shortTempDir();
+    // A minimal coordinator: acks each request, serves it with the coordinator client, and
+    // sends the response to the request's hook, as acomm's coordinator would.
+    const client = await coordinatorClient({ socketDir: tmp.dir, logger: quiet });
+    const seen: AcommRequest[] = [];
+    const coordinator = await listenExchanges({
+      path: join(tmp.dir, 'coordinator', 'coordinator.sock'),
+      handle: (message) => {
+        const req = decodeRequest(message);
+        seen.push(req);
+        void client.request(req.task, req.args).then(
+          (r) => sendTo(req.responseHook!, encodeResponse({ id: req.id, result: r.result, streamUrl: r.streamUrl, error: '' })),
+          (err: Error) => sendTo(req.responseHook!, encodeResponse(replyTo(req.id, err.message))),
+        );
+        return encodeResponse(replyTo(req.id));
+      },
+    });
+    const echo = provider({ service_name: 'echo', socket_dir: tmp.dir }, { logger: quiet }).registerTask('Echo', (req) => req.args);
+    const caller = provider({ service_name: 'caller', socket_dir: tmp.dir, coordinator_url: coordinator.url, request_timeout: 5 }, { logger: quiet })
+      .registerTask('Call', async (req, { request }) => (await request('Echo', req.args)).result);
+    await echo.start();
+    await caller.start();
+    try {
+      assert.deepEqual((await client.request('Call', { x: 1 })).result, { x: 1 });
+      assert.equal(seen.length, 1);
+      assert.equal(seen[0]!.task, 'Echo');
+      assert.equal(seen[0]!.responseHook, caller.tracker.url);
+      await assert.rejects(caller.request('Nobody'), /SY_ERR_TASK_FAILED: task "Nobody" failed: SY_ERR_NO_PROVIDER/);
+    } finally {
+      await caller.stop();
+      await echo.stop();
+      await coordinator.close();
+      await client.stop();
+      await tmp.remove();
+    }
   });
 });
 
