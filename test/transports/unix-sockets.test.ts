@@ -36,6 +36,20 @@ describe('unix transport sockets', { timeout: 20_000 }, () => {
     await assert.rejects(exchange(l.path, '{}'), (err: unknown) => err instanceof UnixConnectError && err.code === 'ENOENT');
   });
 
+  it('close() cuts a connection that never sent its frame instead of waiting for it', async () => {
+    const dir = await temp();
+    // No read timeout at all: only close() can end the idle connection.
+    const l = await listenExchanges({ path: join(dir, 'i.sock'), timeoutMs: 0, handle: () => '{}' });
+    const { connect } = await import('node:net');
+    const idle = connect(l.path);
+    await new Promise<void>((r) => idle.once('connect', () => r()));
+    const closedByPeer = new Promise<void>((r) => idle.once('close', () => r()));
+    idle.on('error', () => undefined);
+    await l.close();
+    await closedByPeer;
+    assert.equal(existsSync(l.path), false);
+  });
+
   it('tells a stale socket (refused) from a missing one when connecting', async () => {
     const dir = await temp();
     const l = await listenExchanges({ path: join(dir, 'x.sock'), handle: () => '{}' });

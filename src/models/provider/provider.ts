@@ -114,7 +114,7 @@ export class Provider {
     return this;
   }
 
-  /** Step 1–3 of SPECS.md §4.3 on the task socket; the handler runs once the ack is written. */
+  /** Steps 1–3 of SPECS.md §4.3 on the task socket; the handler runs once the ack is written. Throwing closes the connection unanswered. */
   private accept(task: Registered, message: unknown): string {
     let req: AcommRequest;
     try {
@@ -125,7 +125,8 @@ export class Provider {
     const invalid = validateRequest(req);
     if (invalid !== '') return encodeResponse(replyTo(req.id, invalid));
     if (req.task !== task.name) return encodeResponse(replyTo(req.id, `request for task ${JSON.stringify(req.task)} came to the socket of task ${JSON.stringify(task.name)}`));
-    if (this.state !== 'started') return encodeResponse(replyTo(req.id, `provider ${this.config.serviceName} is stopping; try another provider`));
+    // Accepted just before the socket closed: no ack, so the coordinator fails over to another provider.
+    if (this.state !== 'started') throw new Error(`provider ${this.config.serviceName} is stopping; request ${req.id} left unacked for another provider`);
     const p = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.handle(task, req as TaskRequest));
     this.handling.add(p);
     void p.finally(() => this.handling.delete(p));

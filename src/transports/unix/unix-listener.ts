@@ -38,12 +38,16 @@ export async function listenExchanges(options: ExchangeListenerOptions): Promise
   const replacedStale = await prepareSocketPath(path);
   const open = new Set<Socket>();
   const inFlight = new Set<Promise<void>>();
+  // Connections still waiting for their frame: close() cuts them rather than wait out the read timeout.
+  const reading = new Set<Socket>();
 
   const serve = async (socket: Socket) => {
     let message: unknown;
+    reading.add(socket);
     try {
       message = await readJsonFrame(socket, options);
     } catch (err) {
+      reading.delete(socket);
       const reply = err instanceof FrameError && err.problem !== 'closed' ? options.onFrameError?.(err) : undefined;
       if (reply !== undefined && socket.writable) socket.write(encodeFrame(reply));
       // Read and discard whatever the peer still sends, so it sees the reply rather than a reset.
@@ -52,6 +56,7 @@ export async function listenExchanges(options: ExchangeListenerOptions): Promise
       setTimeout(() => socket.destroy(), DRAIN_MS).unref();
       return;
     }
+    reading.delete(socket);
     let reply: string;
     try {
       reply = await options.handle(message);
@@ -99,6 +104,7 @@ export async function listenExchanges(options: ExchangeListenerOptions): Promise
       } catch {
         // already gone (libuv removes it on close)
       }
+      for (const socket of reading) socket.destroy();
       await Promise.all([...inFlight]);
       for (const socket of open) socket.end();
       await closed;
