@@ -83,7 +83,19 @@ export function unixUrl(path: string): string {
 }
 
 const json = (value: unknown) => JSON.stringify(value === undefined ? null : value);
-const goUrlJson = (url: string | null) => (url === null ? 'null' : JSON.stringify(toGoUrl(url)));
+// A process sends to few hooks (its tracker's, a coordinator's) again and again: their Go
+// form is kept rather than parsed anew per message. Bounded, so unique URLs cannot grow it.
+const goUrlCache = new Map<string, string>();
+function goUrlJson(url: string | null): string {
+  if (url === null) return 'null';
+  let json = goUrlCache.get(url);
+  if (json === undefined) {
+    json = JSON.stringify(toGoUrl(url));
+    if (goUrlCache.size >= 64) goUrlCache.clear();
+    goUrlCache.set(url, json);
+  }
+  return json;
+}
 
 /** A request's JSON in Go's field order. */
 export function encodeRequest(req: AcommRequest): string {
