@@ -117,6 +117,28 @@ console.log('stopped by ' + signal);
     }
   });
 
+  it('runs the example provider with its config file: a result, a stream, a task calling a task, an error', async () => {
+    const example = join(ROOT, 'examples', 'provider-simple');
+    const cli = start(['provider', 'run', join(example, 'provider.ts'), '--config', join(example, 'config.json'), '-s', sockets]);
+    try {
+      await waitFor(() => `the example to register (stderr: ${cli.stderr()})`, () => cli.stdout().includes('serving') || cli.hasExited());
+      assert.equal(cli.hasExited(), false, cli.stderr());
+      const info = await client.request('CPUInfo', { guest_id: 'abc' });
+      assert.equal(info.provider.path, join(sockets, 'CPUInfo', '60-provider-simple.sock'), 'tasks.CPUInfo.priority from config.json');
+      assert.equal((info.result as { guest_id: string }).guest_id, 'abc');
+      const lines = await client.request('Lines', { count: 3 });
+      assert.equal((await client.readStream(lines.streamUrl!)).toString(), 'line 1\nline 2\nline 3\n');
+      const count = await client.request('CPUCount', { guest_id: 'x' });
+      assert.equal((count.result as { count: number }).count, (info.result as { cpus: unknown[] }).cpus.length);
+      await assert.rejects(client.request('CPUInfo', {}), /SY_ERR_TASK_FAILED: task "CPUInfo" failed: args.guest_id is required/);
+      cli.kill('SIGTERM');
+      assert.equal((await cli.exited).code, 0);
+      assert.equal(existsSync(join(sockets, 'CPUInfo', '60-provider-simple.sock')), false);
+    } finally {
+      cli.kill();
+    }
+  });
+
   it('exits 2 naming the key when the configuration is wrong', async () => {
     const cli = start(['provider', 'run', join(tmp.dir, 'who.mts'), '-s', sockets], { cwd: tmp.dir });
     const exit = await cli.exited;
