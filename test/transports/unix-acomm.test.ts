@@ -64,6 +64,14 @@ describe('acomm JSON shapes', () => {
     assert.throws(() => urlFromWire(42, 'responsehook'), /"responsehook" must be a URL string or object/);
   });
 
+  it('makes unix URLs that survive "?", "#" and spaces in the path', async () => {
+    const { unixUrl, unixPathOf } = await import('../../src/transports/unix/mod.js');
+    for (const path of ['/tmp/a b/c.sock', '/tmp/q?x#y.sock', '/tmp/100%.sock']) {
+      assert.equal(unixPathOf(unixUrl(path)), path);
+      assert.equal(unixPathOf(urlFromWire(toGoUrl(unixUrl(path)), 'x')!), path);
+    }
+  });
+
   it('reads a request and validates it with the original\'s three checks and texts', () => {
     const req = decodeRequest(JSON.parse(`{"id":"${ID}","task":"CPUInfo","responsehook":${GO_URL},"args":{"guest_id":"abc"}}`));
     assert.deepEqual(req, { id: ID, task: 'CPUInfo', responseHook: 'unix:///tmp/mistify/response/x.sock', args: { guest_id: 'abc' } });

@@ -26,7 +26,7 @@ const SOCKET_NAME = /^(\d+)-(.+)\.sock$/;
 
 /** The task's provider sockets, highest priority first (ties by service name, for a stable order). */
 export async function discoverProviders(socketDir: string, task: string): Promise<ProviderSocket[]> {
-  if (!isPathName(task)) throw new errors.SY_ERR_TASK_REGISTRATION(task, 'a task name must be usable as a folder name (letters, digits, ".", "_", "-")');
+  if (!isPathName(task)) throw new errors.SY_ERR_USAGE(`task name ${JSON.stringify(task)} is not valid: task names are folder names under socket_dir (letters, digits, ".", "_", "-")`);
   let names: string[];
   try {
     names = await readdir(join(socketDir, task));

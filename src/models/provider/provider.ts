@@ -239,7 +239,9 @@ export class Provider {
    * stops. Resolves with the signal once stopped; a second signal exits at once.
    */
   stopOnSignal(...signals: NodeJS.Signals[]): Promise<NodeJS.Signals> {
-    const list: NodeJS.Signals[] = signals.length > 0 ? signals : ['SIGINT', 'SIGTERM'];
+    // SIGKILL and SIGSTOP cannot be caught (Node refuses listeners for them); the original's default list names Kill all the same.
+    const list: NodeJS.Signals[] = (signals.length > 0 ? signals : (['SIGINT', 'SIGTERM'] as NodeJS.Signals[])).filter((s) => s !== 'SIGKILL' && s !== 'SIGSTOP');
+    if (list.length === 0) return Promise.reject(new errors.SY_ERR_USAGE('stopOnSignal needs a signal that can be caught (SIGKILL and SIGSTOP cannot)'));
     return new Promise((resolve, reject) => {
       let got: NodeJS.Signals | undefined;
       const on = (signal: NodeJS.Signals) => {

@@ -62,7 +62,7 @@ export function urlFromWire(value: unknown, field: string): string | null {
     const scheme = str('Scheme');
     if (scheme === '') throw new TypeError(`"${field}" has no Scheme`);
     if (str('Opaque') !== '') return `${scheme}:${str('Opaque')}`;
-    const path = str('RawPath') || encodeURI(str('Path'));
+    const path = str('RawPath') || encodePath(str('Path'));
     const query = str('RawQuery') ? `?${str('RawQuery')}` : '';
     const fragment = str('Fragment') ? `#${encodeURIComponent(str('Fragment'))}` : '';
     return `${scheme}://${str('Host')}${path}${query}${fragment}`;
@@ -79,7 +79,12 @@ export function unixPathOf(url: string): string {
 
 /** unix://{path} for an absolute socket path. */
 export function unixUrl(path: string): string {
-  return `unix://${encodeURI(path)}`;
+  return `unix://${encodePath(path)}`;
+}
+
+/** A path for a URL: encodeURI leaves "?" and "#" alone, which would end the path, so they are encoded too. */
+function encodePath(path: string): string {
+  return encodeURI(path).replace(/[?#]/g, (c) => encodeURIComponent(c));
 }
 
 const json = (value: unknown) => JSON.stringify(value === undefined ? null : value);

@@ -26,7 +26,13 @@ export function listenResponses(options: ResponseListenerOptions): Promise<Excha
         return encodeResponse(replyTo('', `invalid response: ${(err as Error).message}`));
       }
       // After the ack is on its way: the sender's exchange is done either way.
-      queueMicrotask(() => options.onResponse(response));
+      queueMicrotask(() => {
+        try {
+          options.onResponse(response);
+        } catch (err) {
+          options.onError?.(err as Error);
+        }
+      });
       return ACK;
     },
     onFrameError: (err) => encodeResponse(replyTo('', err.message)),
