@@ -21,6 +21,7 @@ import { defineProvider } from ${JSON.stringify(DIST_PROVIDER)};
 export default defineProvider((p) => {
   p.registerTask('Who', () => ({ service: p.config.serviceName, pid: process.pid }));
   p.registerTask('Hold', async (req) => {
+    console.log('holding ' + req.id);
     await new Promise((r) => setTimeout(r, Number(req.args)));
     return { held: Number(req.args), service: p.config.serviceName };
   });
@@ -77,7 +78,7 @@ describe('provider processes', T, () => {
   it('a SIGTERM answers the request in flight, removes every socket and exits 0', async () => {
     const p = running.get('p90')!;
     const answer = client.request('Hold', 400);
-    await waitFor('the Hold request to be acked', () => client.tracker.pending > 0);
+    await waitFor('the Hold handler to start', () => p.stdout().includes('holding '));
     p.kill('SIGTERM');
     await waitFor('p90 to de-register', () => !existsSync(join(sockets, 'Who', '90-p90.sock')), 5_000);
     const r = await answer;
