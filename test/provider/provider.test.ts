@@ -170,12 +170,14 @@ describe('provider sockets across start and stop', T, () => {
     const high = provider({ service_name: 'high', socket_dir: tmp.dir, tasks: { Who: { priority: 90 } } }, { logger: quiet }).registerTask('Who', () => 'high');
     await low.start();
     await high.start();
-    const client = await coordinatorClient({ socketDir: tmp.dir, timeoutMs: 5_000, logger: quiet });
+    // Listing on every request, so each request below sees the folder as it is now.
+    const client = await coordinatorClient({ socketDir: tmp.dir, timeoutMs: 5_000, logger: quiet, discoveryCacheMs: 0 });
     try {
       assert.deepEqual((await client.discover('Who')).map((p) => [p.priority, p.service]), [[90, 'high'], [10, 'low']]);
       assert.equal((await client.request('Who')).result, 'high');
       // A socket file with nobody listening (what SIGKILL leaves), preferred over both.
       await staleSocket(join(tmp.dir, 'Who', '99-dead.sock'));
+      assert.deepEqual((await client.discover('Who')).map((p) => p.service), ['dead', 'high', 'low']);
       const r = await client.request('Who');
       assert.equal(r.result, 'high');
       await high.stop();
@@ -185,6 +187,30 @@ describe('provider sockets across start and stop', T, () => {
       await client.stop();
       await low.stop();
       await high.stop();
+      await tmp.remove();
+    }
+  });
+
+  it('reuses a listing within discoveryCacheMs, and lists afresh when its sockets fail', async () => {
+    const tmp = await shortTempDir();
+    const a = provider({ service_name: 'a', socket_dir: tmp.dir, default_priority: 10 }, { logger: quiet }).registerTask('T', () => 'a');
+    const b = provider({ service_name: 'b', socket_dir: tmp.dir, default_priority: 20 }, { logger: quiet }).registerTask('T', () => 'b');
+    await a.start();
+    const client = await coordinatorClient({ socketDir: tmp.dir, logger: quiet, discoveryCacheMs: 60_000 });
+    try {
+      assert.equal((await client.request('T')).result, 'a');
+      await b.start();
+      // b is preferred but not yet seen: the cached listing holds only a.
+      assert.equal((await client.request('T')).result, 'a');
+      await a.stop();
+      // a's socket is gone: the cached listing fails, the folder is listed afresh, b serves.
+      assert.equal((await client.request('T')).result, 'b');
+      await b.stop();
+      await assert.rejects(client.request('T'), (err: Error & { code?: string }) => err.code === 'SY_ERR_NO_PROVIDER' && /1 socket\(s\) tried/.test(err.message));
+    } finally {
+      await client.stop();
+      await a.stop();
+      await b.stop();
       await tmp.remove();
     }
   });

@@ -105,55 +105,70 @@ export class CoordinatorClient {
     return discoverProviders(this.socketDir, task);
   }
 
-  private candidates(task: string): Promise<ProviderSocket[]> {
+  /** The listing to try, and whether it came from the cache (so may be out of date). */
+  private async candidates(task: string): Promise<{ sockets: ProviderSocket[]; cached: boolean }> {
     const ttl = this.options.discoveryCacheMs ?? 1_000;
-    if (ttl <= 0) return this.discover(task);
+    if (ttl <= 0) return { sockets: await this.discover(task), cached: false };
     const now = performance.now();
-    const cached = this.listings.get(task);
-    if (cached && now - cached.at < ttl) return cached.sockets;
+    const entry = this.listings.get(task);
+    if (entry && now - entry.at < ttl) return { sockets: await entry.sockets, cached: true };
     const sockets = this.discover(task);
     this.listings.set(task, { at: now, sockets });
-    return sockets;
+    return { sockets: await sockets, cached: false };
   }
 
   /** Sends a request for `task` to its best live provider and resolves with the response; a response error throws SY_ERR_TASK_FAILED. */
   async request(task: string, args: unknown = null, options: RequestOptions = {}): Promise<TaskResponse> {
-    let candidates = await this.candidates(task);
-    // Nothing cached, or a cached listing that may be out of date: list again before giving up.
-    if (candidates.length === 0 && this.listings.delete(task)) candidates = await this.candidates(task);
     const id = options.id ?? randomUUID();
     const json = encodeRequest({ id, task, responseHook: this.tracker.url, args });
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? this.tracker.defaultTimeoutMs;
     // Tracked before sending: the response may arrive before the ack has been read.
     const answer = this.tracker.track(id, timeoutMs);
+    const tried = new Set<string>();
     let served: ProviderSocket | undefined;
-    let tried = 0;
-    for (const candidate of candidates) {
-      tried++;
-      let ack;
-      try {
-        ack = decodeResponse(await exchange(candidate.path, json, this.options.exchange));
-      } catch (err) {
-        // No ack: nothing was accepted, so the next provider may take it. The listing is out of date.
+    try {
+      let listing = await this.candidates(task);
+      served = await this.sendToFirst(task, json, listing.sockets, tried);
+      // Every socket of a cached listing failed: the folder has changed, so list it afresh once.
+      if (!served && listing.cached) {
         this.listings.delete(task);
-        this.options.logger?.debug({ task, socket: candidate.path, err: (err as Error).message, stale: err instanceof UnixConnectError && err.code === 'ECONNREFUSED' }, 'provider unreachable; trying the next');
-        continue;
+        listing = await this.candidates(task);
+        served = await this.sendToFirst(task, json, listing.sockets.filter((s) => !tried.has(s.path)), tried);
       }
-      if (ack.error !== '') {
-        this.tracker.remove(id);
-        throw new errors.SY_ERR_TASK_FAILED(task, `the provider ${candidate.service} refused the request: ${ack.error}`);
-      }
-      served = candidate;
-      break;
+    } catch (err) {
+      this.tracker.remove(id);
+      throw err;
     }
     if (!served) {
       this.tracker.remove(id);
-      throw new errors.SY_ERR_NO_PROVIDER(task, join(this.socketDir, task), tried);
+      throw new errors.SY_ERR_NO_PROVIDER(task, join(this.socketDir, task), tried.size);
     }
     const { response, timedOut } = await answer;
     if (timedOut) throw new errors.SY_ERR_TASK_TIMEOUT(task, timeoutMs, `provider ${served.service} acked but sent no response; raise the timeout or check its logs`);
     if (response.error !== '') throw new errors.SY_ERR_TASK_FAILED(task, response.error);
     return { id, result: response.result, streamUrl: response.streamUrl, provider: served };
+  }
+
+  /**
+   * Offers the request to each socket in order until one acks. No ack (refused, missing,
+   * cut before the ack) means nothing was accepted, so the next may take it; an ack with an
+   * error is the provider's refusal and ends the request.
+   */
+  private async sendToFirst(task: string, json: string, sockets: readonly ProviderSocket[], tried: Set<string>): Promise<ProviderSocket | undefined> {
+    for (const candidate of sockets) {
+      tried.add(candidate.path);
+      let ack;
+      try {
+        ack = decodeResponse(await exchange(candidate.path, json, this.options.exchange));
+      } catch (err) {
+        this.listings.delete(task);
+        this.options.logger?.debug({ task, socket: candidate.path, err: (err as Error).message, stale: err instanceof UnixConnectError && err.code === 'ECONNREFUSED' }, 'provider unreachable; trying the next');
+        continue;
+      }
+      if (ack.error !== '') throw new errors.SY_ERR_TASK_FAILED(task, `the provider ${candidate.service} refused the request: ${ack.error}`);
+      return candidate;
+    }
+    return undefined;
   }
 
   /** The bytes of a stream URL from a response. */
