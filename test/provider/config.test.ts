@@ -56,6 +56,7 @@ describe('provider config', () => {
     assert.throws(v({ service_name: 's', socket_dir: '' }), configError('socket_dir'));
     assert.throws(v({ service_name: 's', coordinator_url: 'not a url' }), configError('coordinator_url', /not a unix:\/\/ or http\(s\):\/\/ URL/));
     assert.throws(v({ service_name: 's', coordinator_url: 'ftp://x/y' }), configError('coordinator_url'));
+    assert.throws(v({ service_name: 's', coordinator_url: 'ftp://svc:hunter2@x/y' }), (err: Error) => configError('coordinator_url')(err) && !err.message.includes('hunter2'));
     assert.throws(v({ service_name: 's', default_priority: -1 }), configError('default_priority', /whole number ≥ 0/));
     assert.throws(v({ service_name: 's', default_priority: 1.5 }), configError('default_priority'));
     assert.throws(v({ service_name: 's', default_timeout: -2 }), configError('default_timeout'));

@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { errors } from '../../errors.js';
+import { errors, redactUrl } from '../../errors.js';
 import { validateLevel } from '../../observability/logger.js';
 
 export interface TaskConfigData {
@@ -126,7 +126,7 @@ export class ProviderConfig {
       } catch {
         // reported below
       }
-      if (!['unix:', 'http:', 'https:'].includes(scheme)) throw bad('coordinator_url', `is ${JSON.stringify(d.coordinator_url)}, not a unix:// or http(s):// URL`, 'e.g. unix:///tmp/mistify/coordinator/coordinator.sock');
+      if (!['unix:', 'http:', 'https:'].includes(scheme)) throw bad('coordinator_url', `is ${JSON.stringify(redactUrl(d.coordinator_url))}, not a unix:// or http(s):// URL`, 'e.g. unix:///tmp/mistify/coordinator/coordinator.sock');
     }
     checkNumber('default_priority', d.default_priority, true);
     checkNumber('default_timeout', d.default_timeout, false);

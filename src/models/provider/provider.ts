@@ -6,7 +6,7 @@
 
 import type { Logger } from '../../observability/logger.js';
 import { createLogger } from '../../observability/logger.js';
-import { errors } from '../../errors.js';
+import { errors, redactUrl } from '../../errors.js';
 import {
   decodeRequest, encodeRequest, encodeResponse, listenExchanges, openStreamSocket, replyTo, sendTo, validateRequest,
   type AcommRequest, type AcommResponse, type ExchangeListener, type StreamSocket,
@@ -176,9 +176,9 @@ export class Provider {
     if (base.isLevelEnabled('debug')) logOf().debug({ ms: Math.round(performance.now() - started), ok: response.error === '' }, 'task done');
     try {
       const hookError = await sendTo(req.responseHook, encodeResponse(response), { maxFrameBytes: this.config.maxFrameBytes });
-      if (hookError !== '') logOf().warn({ hook: req.responseHook, err: hookError }, 'the response hook refused the response');
+      if (hookError !== '') logOf().warn({ hook: redactUrl(req.responseHook), err: hookError }, 'the response hook refused the response');
     } catch (err) {
-      logOf().warn({ hook: req.responseHook, err: (err as Error).message }, 'could not deliver the response to its hook');
+      logOf().warn({ hook: redactUrl(req.responseHook), err: (err as Error).message }, 'could not deliver the response to its hook');
     }
   }
 
@@ -203,7 +203,7 @@ export class Provider {
       ackError = await sendTo(coordinatorUrl, encodeRequest({ id, task, responseHook: this.tracker.url, args }), { maxFrameBytes: this.config.maxFrameBytes });
     } catch (err) {
       this.tracker.remove(id);
-      throw new errors.SY_ERR_TASK_FAILED(task, `the coordinator at ${coordinatorUrl} could not be reached: ${(err as Error).message}`);
+      throw new errors.SY_ERR_TASK_FAILED(task, `the coordinator at ${redactUrl(coordinatorUrl)} could not be reached: ${(err as Error).message}`);
     }
     if (ackError !== '') {
       this.tracker.remove(id);
