@@ -56,7 +56,10 @@ export class Provider {
     });
   }
 
-  /** Adds a task; its socket appears on start(). Optional per-task priority and timeout (seconds) override the config. */
+  /**
+   * Adds a task; its socket appears on start(). Optional per-task priority and timeout
+   * (seconds) are defaults in code: the configuration's tasks.{name} entries win over them.
+   */
   registerTask(name: string, handler: TaskHandler, options: TaskConfigData = {}): this {
     if (this.state !== 'new') throw new errors.SY_ERR_TASK_REGISTRATION(name, 'the provider is already started; register every task before start()');
     if (!isPathName(name)) throw new errors.SY_ERR_TASK_REGISTRATION(name, 'a task name is a folder name under socket_dir: use letters, digits, ".", "_" and "-" only');
@@ -126,7 +129,7 @@ export class Provider {
     if (invalid !== '') return encodeResponse(replyTo(req.id, invalid));
     if (req.task !== task.name) return encodeResponse(replyTo(req.id, `request for task ${JSON.stringify(req.task)} came to the socket of task ${JSON.stringify(task.name)}`));
     // Accepted just before the socket closed: no ack, so the coordinator fails over to another provider.
-    if (this.state !== 'started') throw new Error(`provider ${this.config.serviceName} is stopping; request ${req.id} left unacked for another provider`);
+    if (this.state === 'stopping' || this.state === 'stopped') throw new Error(`provider ${this.config.serviceName} is stopping; request ${req.id} left unacked for another provider`);
     const p = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.handle(task, req as TaskRequest));
     this.handling.add(p);
     void p.finally(() => this.handling.delete(p));
