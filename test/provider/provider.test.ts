@@ -253,6 +253,14 @@ describe('provider sockets across start and stop', T, () => {
     assert.throws(() => p.registerTask('response', () => 1), /folder the provider uses itself/);
     p.registerTask('T', () => 1);
     assert.throws(() => p.registerTask('T', () => 1), /already registered/);
+    // Priority and timeout in code are defaults; the configuration's tasks entry wins.
+    const q = provider({ service_name: 'svc', socket_dir: tmp.dir, tasks: { B: { priority: 5 } } }, { logger: quiet })
+      .registerTask('A', () => 1, { priority: 70, timeout: 2 })
+      .registerTask('B', () => 1, { priority: 70 });
+    assert.equal(q.taskSocketPath('A'), join(tmp.dir, 'A', '70-svc.sock'));
+    assert.equal(q.config.taskTimeoutMs('A'), 2_000);
+    assert.equal(q.taskSocketPath('B'), join(tmp.dir, 'B', '5-svc.sock'));
+    assert.throws(() => q.registerTask('C', () => 1, { priority: -3 }), /SY_ERR_PROVIDER_CONFIG: provider setting "tasks.C.priority"/);
     await assert.rejects(provider({ service_name: 'x', socket_dir: tmp.dir }, { logger: quiet }).start(), /has no tasks/);
     await p.start();
     assert.throws(() => p.registerTask('U', () => 1), /already started/);
