@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { coordinatorClient, type CoordinatorClient } from '../../src/models/provider/mod.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { killAll, requireBuild, ROOT, start, waitFor, type Cli } from '../cli/cli-helpers.js';
+import { killAll, requireBuild, ROOT, runCli, start, waitFor, type Cli } from '../cli/cli-helpers.js';
 import { shortTempDir } from './kit.js';
 
 const T = { timeout: 30_000 };
@@ -67,6 +67,9 @@ describe('provider processes', T, () => {
     const stale = join(sockets, 'Who', '90-p90.sock');
     assert.ok(statSync(stale).isSocket(), 'SIGKILL leaves the socket file behind');
     for (let i = 0; i < 5; i++) assert.equal(((await client.request('Who')).result as { service: string }).service, 'p50');
+    const listed = await runCli(['provider', 'list', 'Who', '-s', sockets]);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual(listed.stdout.trim().split('\n').map((l) => l.split('\t').slice(0, 4).join(' ')), ['Who 90 p90 stale', 'Who 50 p50 live', 'Who 10 p10 live']);
 
     // Restarted, p90 finds its stale socket, replaces it and serves again.
     const again = await startProvider('p90', 90);

@@ -13,6 +13,19 @@ import {
   type ProviderDefinition,
 } from '../../models/provider/mod.js';
 import { importModule } from '../load-services.js';
+import { discoverProviders } from '../../models/provider/mod.js';
+import { probeSocket } from '../../transports/unix/mod.js';
+
+/** Task folders under socket_dir: every folder but the provider's own (response, streams). */
+async function listTaskFolders(socketDir: string): Promise<string[]> {
+  const { readdir } = await import('node:fs/promises');
+  try {
+    const entries = await readdir(socketDir, { withFileTypes: true });
+    return entries.filter((e) => e.isDirectory() && e.name !== 'response' && e.name !== 'streams').map((e) => e.name).sort();
+  } catch {
+    return [];
+  }
+}
 
 type Flags = Record<string, string | undefined>;
 
@@ -76,6 +89,21 @@ Examples:
         onFirstSignal: (signal) => logger.info({ signal }, 'stopping: removing task sockets, finishing requests in flight (signal again to exit at once)'),
         onSecondSignal: (signal) => logger.warn({ signal }, 'second signal: exiting now'),
       }).stopped;
+    });
+
+  cmd.command('list')
+    .description('list the providers registered under a socket folder: task, priority, service, live or stale')
+    .argument('[task...]', 'tasks to list (default: every task folder)')
+    .option('-s, --socket-dir <dir>', `base folder of task sockets (default /tmp/mistify); env ${providerEnvName('socket_dir')}`)
+    .action(async (tasks: string[], flags: Flags) => {
+      const socketDir = resolve(flags.socketDir ?? process.env[providerEnvName('socket_dir')] ?? '/tmp/mistify');
+      const names = tasks.length > 0 ? tasks : await listTaskFolders(socketDir);
+      for (const task of names) {
+        for (const p of await discoverProviders(socketDir, task)) {
+          // A probe is one connection that sends nothing; providers close it without running anything.
+          out(`${task}\t${p.priority}\t${p.service}\t${(await probeSocket(p.path)) === 'live' ? 'live' : 'stale'}\t${p.path}`);
+        }
+      }
     });
 
   cmd.command('request')
