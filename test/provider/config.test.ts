@@ -51,7 +51,7 @@ describe('provider config', () => {
 
   it('names the key that is wrong', async () => {
     const v = (input: ConstructorParameters<typeof ProviderConfig>[0]) => () => new ProviderConfig(input).validate();
-    assert.throws(v({}), configError('service_name', /is missing; set --service_name or SWITCHYARD_PROVIDER_SERVICE_NAME/));
+    assert.throws(v({}), configError('service_name', /is missing; set --service-name or SWITCHYARD_PROVIDER_SERVICE_NAME/));
     assert.throws(v({ service_name: 'a/b' }), configError('service_name', /cannot be part of a file name/));
     assert.throws(v({ service_name: 's', socket_dir: '' }), configError('socket_dir'));
     assert.throws(v({ service_name: 's', coordinator_url: 'not a url' }), configError('coordinator_url', /not a unix:\/\/ or http\(s\):\/\/ URL/));

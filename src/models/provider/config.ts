@@ -115,7 +115,7 @@ export class ProviderConfig {
   validate(): this {
     const d = this.data;
     const bad = (key: string, why: string, fix: string) => new errors.SY_ERR_PROVIDER_CONFIG(key, why, fix);
-    const flag = (key: string) => `set --${key} or ${providerEnvName(key as ScalarKey)}, or "${key}" in the config file`;
+    const flag = (key: string) => `set --${key.replace(/_/g, '-')} or ${providerEnvName(key as ScalarKey)}, or "${key}" in the config file`;
     if (typeof d.socket_dir !== 'string' || d.socket_dir === '') throw bad('socket_dir', 'is missing', flag('socket_dir'));
     if (typeof d.service_name !== 'string' || d.service_name === '') throw bad('service_name', 'is missing', flag('service_name'));
     if (!isPathName(d.service_name)) throw bad('service_name', `is ${JSON.stringify(d.service_name)}, which cannot be part of a file name`, 'use letters, digits, ".", "_" and "-" only');
