@@ -125,6 +125,24 @@ export const errors = {
   // ---- service model and zeromq (issue 6)
 
   // ---- provider model and unix sockets (issue 7)
+  SY_ERR_PROVIDER_CONFIG: define('SY_ERR_PROVIDER_CONFIG', 'config',
+    (key: string, why: string, fix: string) => `provider setting "${key}" ${why}; ${fix}`),
+  SY_ERR_SOCKET_PATH: define('SY_ERR_SOCKET_PATH', 'config',
+    (path: string, why: string) => `unix socket path ${JSON.stringify(path)} cannot be used: ${why}`),
+  SY_ERR_SOCKET_IN_USE: define('SY_ERR_SOCKET_IN_USE', 'config',
+    (path: string) => `unix socket ${JSON.stringify(path)} is served by a live process; stop that process, or give this one another service_name or socket_dir`),
+  SY_ERR_FRAME: define('SY_ERR_FRAME', 'usage',
+    (why: string) => `bad acomm frame: ${why}; send a 4-byte big-endian length followed by that many bytes of JSON, one message per connection`),
+  SY_ERR_HOOK: define('SY_ERR_HOOK', 'runtime',
+    (url: string, why: string) => `response hook ${redactUrl(url)} could not be used: ${why}`),
+  SY_ERR_TASK_REGISTRATION: define('SY_ERR_TASK_REGISTRATION', 'usage',
+    (task: string, why: string) => `task ${JSON.stringify(task)} cannot be registered: ${why}`),
+  SY_ERR_NO_PROVIDER: define('SY_ERR_NO_PROVIDER', 'runtime',
+    (task: string, dir: string, tried: number) => `no provider of task ${JSON.stringify(task)} answered in ${dir} (${tried} socket(s) tried); start a provider that registers it, or check socket_dir`),
+  SY_ERR_TASK_FAILED: define('SY_ERR_TASK_FAILED', 'runtime',
+    (task: string, message: string) => `task ${JSON.stringify(task)} failed: ${message}`),
+  SY_ERR_TASK_TIMEOUT: define('SY_ERR_TASK_TIMEOUT', 'runtime',
+    (task: string, ms: number, fix: string) => `task ${JSON.stringify(task)} did not finish within ${ms} ms; ${fix}`),
 } as const;
 
 export type ErrorCode = keyof typeof errors;

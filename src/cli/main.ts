@@ -8,6 +8,7 @@ import { dev } from './commands/dev.js';
 import { put } from './commands/put.js';
 import { run } from './commands/run.js';
 import { send } from './commands/send.js';
+import { providerCommand } from './commands/provider.js';
 import { loadSettings } from './settings.js';
 import { createLogger, type LevelName } from '../observability/logger.js';
 
@@ -130,6 +131,7 @@ Examples:
     });
 
   addBusTools(program);
+  providerCommand(program, out);
   return program;
 }
 
