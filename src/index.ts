@@ -2,6 +2,7 @@
 // (switchyard/transports/memory, switchyard/storage/fs, switchyard/config, ...).
 
 export * from './models/worker/mod.js';
+export * from './models/task/mod.js';
 export type {
   Transport, Capabilities, Capability, Delivery, DeliveryHandler, OutboundMessage, NackOptions,
   Subscription, ConsumeOptions, QueueOptions, Reply, RequestHandler, RequestOptions, Headers,

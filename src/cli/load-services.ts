@@ -6,8 +6,9 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { errors } from '../errors.js';
 import { isWorkerDefinition, type WorkerDefinition } from '../models/worker/mod.js';
+import { isTaskServiceDefinition, type TaskServiceDefinition } from '../models/task/mod.js';
 
-export type ServiceDefinition = WorkerDefinition;
+export type ServiceDefinition = WorkerDefinition | TaskServiceDefinition;
 
 let tsxRegistered = false;
 
@@ -38,8 +39,8 @@ export async function loadServices(path: string): Promise<ServiceDefinition[]> {
   // A CommonJS module's exports object arrives as the namespace's default; look inside it too.
   const cjs = mod.default !== null && typeof mod.default === 'object' && '__esModule' in mod.default ? Object.values(mod.default) : [];
   for (const value of [...Object.values(mod), ...cjs]) {
-    for (const item of Array.isArray(value) ? value : [value]) if (isWorkerDefinition(item)) found.add(item);
+    for (const item of Array.isArray(value) ? value : [value]) if (isWorkerDefinition(item) || isTaskServiceDefinition(item)) found.add(item);
   }
-  if (found.size === 0) throw new errors.SY_ERR_MODULE(path, 'it exports no service; add `export default worker("name", process)`');
+  if (found.size === 0) throw new errors.SY_ERR_MODULE(path, 'it exports no service; add `export default worker("name", process)` or `export default taskService({ ... }, process)`');
   return [...found];
 }

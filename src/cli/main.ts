@@ -9,6 +9,7 @@ import { run } from './commands/run.js';
 import { send } from './commands/send.js';
 import { loadSettings } from './settings.js';
 import { createLogger } from '../observability/logger.js';
+import { withTaskServiceFlags } from './task-settings.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -46,20 +47,21 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  withSettings(program.command('run'))
-    .description('start the services a module exports (worker(...) definitions)')
+  withTaskServiceFlags(withSettings(program.command('run')))
+    .description('start the services a module exports (worker(...) and taskService(...) definitions)')
     .argument('<module...>', 'TypeScript or JavaScript module(s) exporting services')
     .option('--metrics-port <port>', 'serve Prometheus metrics at GET /metrics on 127.0.0.1:PORT; env SWITCHYARD_METRICS_PORT')
     .addHelpText('after', `
 Examples:
   switchyard run worker.ts --map sysmap.yaml
   switchyard run worker.ts --config-host http://127.0.0.1:7070 --metrics-port 9464
-  SWITCHYARD_MAP=sysmap.yaml switchyard run ingest.ts classify.ts`)
+  SWITCHYARD_MAP=sysmap.yaml switchyard run ingest.ts classify.ts
+  SERVICE_PORT=9090 ENGINE_URLS='["http://localhost:8080"]' switchyard run examples/text-stats-task/text-stats.ts`)
     .action(async (modules: string[], flags: Record<string, unknown>) => {
       const settings = loadSettings(flags);
       // Synchronous stdout: the signal handlers call process.exit, which would drop or reorder
       // lines still queued in pino's asynchronous stream (e.g. the last "message done").
-      process.exitCode = await run(modules, { settings, logger: createLogger({ level: settings.logLevel, destination: 1 }), out });
+      process.exitCode = await run(modules, { settings, logger: createLogger({ level: settings.logLevel, destination: 1 }), out, flags });
     });
 
   // dev always runs the folder's sysmap.yaml on the embedded default: no transport or configuration flags.

@@ -87,7 +87,8 @@ export async function startHttpServer(options: HttpServeOptions): Promise<Runnin
         reply.code(res.status);
         if (res.headers) reply.headers(res.headers);
         if (res.body === undefined) return reply.send();
-        return reply.type('application/json').send(JSON.stringify(res.body));
+        // FastAPI sends plain application/json, without a charset parameter.
+        return reply.header('content-type', 'application/json').send(JSON.stringify(res.body));
       },
     });
   }
