@@ -38,6 +38,11 @@ function documentSchema(route: HttpRoute): Record<string, unknown> {
   return schema;
 }
 
+/** JSON exactly as FastAPI sends it: content-type application/json, no charset parameter. */
+function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply.code(status).header('content-type', 'application/json').send(Buffer.from(JSON.stringify(body)));
+}
+
 function toRequest(req: FastifyRequest): HttpRequest {
   const q = req.url.indexOf('?');
   return {
@@ -60,13 +65,13 @@ export async function startHttpServer(options: HttpServeOptions): Promise<Runnin
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.code(413).send({ detail: `Request body is larger than the limit of ${options.bodyLimitBytes} bytes` });
+      return sendJson(reply, 413, { detail: `Request body is larger than the limit of ${options.bodyLimitBytes} bytes` });
     }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) options.onError?.(err, 'request handler');
-    return reply.code(status).send({ detail: status === 500 ? 'Internal Server Error' : err.message });
+    return sendJson(reply, status, { detail: status === 500 ? 'Internal Server Error' : err.message });
   });
-  app.setNotFoundHandler((_req, reply) => reply.code(404).send({ detail: 'Not Found' }));
+  app.setNotFoundHandler((_req, reply) => sendJson(reply, 404, { detail: 'Not Found' }));
 
   await app.register(swagger, {
     openapi: {
@@ -84,11 +89,9 @@ export async function startHttpServer(options: HttpServeOptions): Promise<Runnin
       schema: documentSchema(route),
       handler: async (req: FastifyRequest, reply: FastifyReply) => {
         const res = await route.handler(toRequest(req));
-        reply.code(res.status);
         if (res.headers) reply.headers(res.headers);
-        if (res.body === undefined) return reply.send();
-        // FastAPI sends plain application/json, without a charset parameter.
-        return reply.header('content-type', 'application/json').send(JSON.stringify(res.body));
+        if (res.body === undefined) return reply.code(res.status).send();
+        return sendJson(reply, res.status, res.body);
       },
     });
   }
