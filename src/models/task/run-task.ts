@@ -36,7 +36,7 @@ export async function runTask(options: RunTaskOptions): Promise<string[]> {
     opened.push(...(await fetchInputs(options)));
     state.move('processing');
     const outputs = await callProcess(options, opened);
-    for (const input of opened) input.dispose();
+    // Inputs stay open while saving: an output may be an input's stream passed through.
     state.move('saving');
     const keys = await saveOutputs(options, outputs);
     state.move('finished');
