@@ -55,7 +55,7 @@ function toRequest(req: FastifyRequest): HttpRequest {
 }
 
 export async function startHttpServer(options: HttpServeOptions): Promise<RunningHttpServer> {
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes, disableRequestLogging: true, return503OnClosing: true });
+  const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes, return503OnClosing: true });
 
   // Every body arrives as text, whatever its content type: the route parses and validates it.
   app.removeAllContentTypeParsers();
