@@ -283,3 +283,36 @@ describe('security', () => {
 });
 
 void BUCKET;
+
+describe('TASK_CONCURRENCY', () => {
+  it('runs that many tasks at once; the rest wait pending', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let inside = 0;
+    let most = 0;
+    const svc = await startService(taskService(
+      { name: 'Wide', slug: 'wide', summary: 's', dataIn: [{ name: 'text', types: ['text/plain'] }], dataOut: [{ name: 'out', types: ['text/plain'] }] },
+      async () => {
+        most = Math.max(most, ++inside);
+        await gate;
+        inside--;
+        return { out: { type: 'text/plain', data: 'ok' } };
+      },
+    ), { concurrency: 2 });
+    try {
+      await putObject(client, 'wide.txt', 'x');
+      const tasks = [1, 2, 3].map(() => serviceTask({ s3, engine, dataIn: ['wide.txt'] }));
+      for (const t of tasks) assert.equal((await post(`${svc.url}/compute`, t.body)).status, 200);
+      const statuses = async () => Promise.all(tasks.map(async (t) => ((await get(`${svc.url}/tasks/${t.id}/status`)).json as { status: string }).status));
+      for (let i = 0; i < 300 && (await statuses()).filter((s) => s === 'processing').length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(await statuses(), ['processing', 'processing', 'pending']);
+      assert.deepEqual(svc.running.activity(), { inFlight: 3, running: 2, callbacksPending: 0 });
+      release();
+      for (const t of tasks) assert.equal((await engine.callback(t.id)).status, 'finished');
+      assert.equal(most, 2);
+    } finally {
+      release();
+      await svc.stop();
+    }
+  });
+});

@@ -184,8 +184,7 @@ export async function startTaskService(definition: TaskServiceDefinition, env: T
     pump();
   };
 
-  let server: RunningHttpServer;
-  server = await env.serve({
+  const server: RunningHttpServer = await env.serve({
     host: settings.host,
     port: settings.port,
     routes: taskRoutes({ submit, statusOf: (id): TaskStatus | undefined => known.get(id)?.state.status }, settings.authToken),
