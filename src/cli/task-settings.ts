@@ -45,6 +45,7 @@ const VARIABLES = {
   callbackRetries: { env: 'CALLBACK_RETRIES', flag: 'callbackRetries', schema: z.coerce.number().int().min(1).default(20) },
   callbackRetryDelay: { env: 'CALLBACK_RETRY_DELAY', flag: 'callbackRetryDelay', schema: seconds.default(0.5) },
   callbackRetryMaxDelay: { env: 'CALLBACK_RETRY_MAX_DELAY', flag: 'callbackRetryMaxDelay', schema: seconds.default(30) },
+  taskTimeout: { env: 'TASK_TIMEOUT', flag: 'taskTimeout', schema: z.coerce.number().min(0).default(0) },
   bodyLimitBytes: { env: 'MAX_BODY_BYTES', flag: 'maxBodyBytes', schema: z.coerce.number().int().min(1024).default(1024 * 1024) },
   authToken: { env: 'SERVICE_AUTH_TOKEN', flag: 'authToken', schema: z.string().min(1).optional() },
 } as const;
@@ -103,6 +104,7 @@ export async function taskServiceSettings(input: TaskSettingsInput): Promise<Par
       maxDelayMs: Math.max(input.callbackRetryDelay, input.callbackRetryMaxDelay) * 1000, factor: 2, jitter: 0.5,
     }),
     bodyLimitBytes: input.bodyLimitBytes,
+    taskTimeoutMs: input.taskTimeout * 1000,
     ...(input.authToken ? { authToken: (await resolveSecret(input.authToken)).reveal() } : {}),
   };
 }

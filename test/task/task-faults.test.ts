@@ -25,6 +25,8 @@ before(async () => {
   await putObject(client, 'picture.png', Buffer.alloc(10));
 });
 after(async () => {
+  // Every service stopped even when a test failed half-way (stop is idempotent).
+  await Promise.all(services.map((svc) => svc.stop()));
   client.destroy();
   await engine.close();
   await s3.close();
@@ -134,6 +136,23 @@ describe('a process that misbehaves ends its task in error', () => {
     }
   });
 
+  it('process that runs past TASK_TIMEOUT: the task fails at once and process sees its signal aborted', async () => {
+    let aborted: Promise<void> | undefined;
+    const svc = await service(taskService(
+      { name: 'Sleeper', slug: 'sleeper', summary: 's', dataIn: [{ name: 'text', types: ['text/plain'] }], dataOut: [{ name: 'out', types: ['text/plain'] }] },
+      ({}, { signal }) => {
+        aborted = new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
+        return new Promise(() => {});
+      },
+    ), { taskTimeoutMs: 100 });
+    try {
+      assertError((await run(svc, { dataIn: ['hello.txt'] })).update, /^SY_ERR_TASK_PROCESS: process failed: it did not finish within 0\.1 s \(TASK_TIMEOUT\)/);
+      await aborted;
+    } finally {
+      await svc.stop();
+    }
+  });
+
   it('outputs may be streams; every output is stored under {uuid}{extension of its type}', async () => {
     const svc = await service(taskService(
       { name: 'Two', slug: 'two', summary: 's', dataIn: [{ name: 'text', types: ['text/plain'] }], dataOut: [{ name: 'copy', types: ['text/plain'] }, { name: 'table', types: ['text/csv'] }] },
@@ -176,9 +195,9 @@ describe('the engine down, then up', () => {
   it('a slug the engine knows (409): looked up by slug and PATCHed', async () => {
     const eng = await startEngine();
     const first = await service(upperService, { engineUrls: [eng.url] });
+    await first.running.registration;
     const second = await service(upperService, { engineUrls: [eng.url], serviceUrl: 'http://127.0.0.1:1/' });
     try {
-      await first.running.registration;
       const [outcome] = await second.running.registration;
       assert.equal(outcome!.how, 'updated');
       const calls = eng.requests.map((r) => `${r.method} ${r.path}`);

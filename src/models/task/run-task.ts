@@ -7,7 +7,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { errors } from '../../errors.js';
+import { errors, SwitchyardError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { readAll } from '../../storage/mod.js';
@@ -25,6 +25,8 @@ export interface RunTaskOptions {
   readonly log: Logger;
   /** Removes the task's credentials from any text that will be logged or sent. */
   readonly redact: (text: string) => string;
+  /** Longest `process` may take before the task fails; 0 = no limit. */
+  readonly timeoutMs?: number;
 }
 
 /** Runs the task; resolves with the output keys (finished) or [] (error), never rejects. */
@@ -117,11 +119,32 @@ async function fetchInputs({ definition, task, store }: RunTaskOptions): Promise
   return opened;
 }
 
-async function callProcess({ definition, taskId, log }: RunTaskOptions, inputs: readonly InputFile[]): Promise<unknown> {
+/**
+ * Runs `process`. Past the timeout the task fails at once and the signal is aborted; a
+ * JavaScript function cannot be stopped from outside, so one that ignores the signal runs
+ * on in the background and what it returns is dropped.
+ */
+async function callProcess({ definition, taskId, log, timeoutMs = 0 }: RunTaskOptions, inputs: readonly InputFile[]): Promise<unknown> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const work = (async () => definition.process(Object.fromEntries(inputs.map((i) => [i.name, i])), { taskId, log, signal: controller.signal }))();
+  const limit = timeoutMs > 0
+    ? new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          controller.abort();
+          reject(new errors.SY_ERR_TASK_PROCESS(`it did not finish within ${timeoutMs / 1000} s (TASK_TIMEOUT); make it faster or raise TASK_TIMEOUT`));
+        }, timeoutMs);
+      })
+    : undefined;
   try {
-    return await definition.process(Object.fromEntries(inputs.map((i) => [i.name, i])), { taskId, log });
+    return await (limit ? Promise.race([work, limit]) : work);
   } catch (err) {
+    if (err instanceof SwitchyardError && err.code === 'SY_ERR_TASK_PROCESS') throw err;
     throw new errors.SY_ERR_TASK_PROCESS(messageOf(err));
+  } finally {
+    clearTimeout(timer);
+    // A late rejection of a process that timed out must not become an unhandled rejection.
+    work.catch(() => undefined);
   }
 }
 

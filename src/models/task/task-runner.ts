@@ -40,6 +40,8 @@ export interface TaskServiceSettings {
   readonly authToken?: string;
   /** Per callback attempt; default 10 s. */
   readonly callbackTimeoutMs?: number;
+  /** Longest `process` may run before its task fails (TASK_TIMEOUT); 0 = no limit (the default, as the reference). */
+  readonly taskTimeoutMs?: number;
 }
 
 export const DEFAULT_TASK_SETTINGS: TaskServiceSettings = {
@@ -153,7 +155,7 @@ export async function startTaskService(definition: TaskServiceDefinition, env: T
         host: record.task.s3_host, region: record.task.s3_region, bucket: record.task.s3_bucket,
         accessKeyId: record.task.s3_access_key_id, secretAccessKey: record.task.s3_secret_access_key,
       });
-      dataOut = await runTask({ definition, task: record.task, taskId: record.id, state: record.state, store: lease.store, log: taskLog, redact });
+      dataOut = await runTask({ definition, task: record.task, taskId: record.id, state: record.state, store: lease.store, log: taskLog, redact, timeoutMs: settings.taskTimeoutMs ?? 0 });
     } catch (err) {
       // Opening the store failed (e.g. settings it refuses): the task ends in error all the same.
       if (!record.state.done) record.state.fail(redact(`SY_ERR_TASK_INPUT: task input rejected: the task's S3 settings cannot be used: ${(err as Error).message}`));

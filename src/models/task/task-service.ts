@@ -66,6 +66,8 @@ export interface TaskContext {
   readonly taskId: string;
   /** A logger carrying the service slug and the task id. */
   readonly log: Logger;
+  /** Aborted when the task ran past TASK_TIMEOUT (the task has then already failed): stop work early. */
+  readonly signal: AbortSignal;
 }
 
 export type TaskProcessFn<I extends readonly FieldDeclaration[], O extends readonly FieldDeclaration[]> =
