@@ -8,6 +8,7 @@ import { retryPolicy } from '../../src/runtime/retry.js';
 import { startHttpServer } from '../../src/transports/http/mod.js';
 import { startTaskService, taskService, type RunningTaskService, type TaskServiceDefinition, type TaskServiceSettings } from '../../src/models/task/mod.js';
 import { openTaskStore } from '../../src/cli/task-environment.js';
+import type { TaskMetrics } from '../../src/observability/task-metrics.js';
 import { startS3Server, type S3Server } from '../support/s3-server.js';
 import type { EngineStandIn } from './engine-stand-in.js';
 
@@ -59,10 +60,10 @@ export const FAST: Partial<TaskServiceSettings> = {
   callbackRetry: retryPolicy({ maxAttempts: 200, initialDelayMs: 20, maxDelayMs: 100, factor: 2, jitter: 0 }),
 };
 
-export async function startService(definition: TaskServiceDefinition = upperService, settings: Partial<TaskServiceSettings> = {}): Promise<Service> {
+export async function startService(definition: TaskServiceDefinition = upperService, settings: Partial<TaskServiceSettings> = {}, metrics?: TaskMetrics): Promise<Service> {
   const logs: string[] = [];
   const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void logs.push(line) } });
-  const running = await startTaskService(definition, { serve: startHttpServer, openStore: openTaskStore, logger, settings: { ...FAST, ...settings } });
+  const running = await startTaskService(definition, { serve: startHttpServer, openStore: openTaskStore, logger, settings: { ...FAST, ...settings }, ...(metrics ? { metrics } : {}) });
   return { running, url: running.url, logs, logText: () => logs.join(''), stop: () => running.stop() };
 }
 

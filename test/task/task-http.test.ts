@@ -4,7 +4,9 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Registry } from 'prom-client';
 import { retryPolicy } from '../../src/runtime/retry.js';
+import { createTaskMetrics } from '../../src/observability/task-metrics.js';
 import { registrationBody, taskService, TASK_STATUSES } from '../../src/models/task/mod.js';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3Server } from '../support/s3-server.js';
@@ -312,6 +314,32 @@ describe('TASK_CONCURRENCY', () => {
       assert.equal(most, 2);
     } finally {
       release();
+      await svc.stop();
+    }
+  });
+});
+
+describe('metrics', () => {
+  it('counts tasks received, refused, ended by status, callbacks, and the tasks in flight', async () => {
+    const registry = new Registry();
+    const svc = await startService(upperService, { maxTasks: 1 }, createTaskMetrics(registry));
+    try {
+      await putObject(client, 'm.txt', 'm');
+      const ok = serviceTask({ s3, engine, dataIn: ['m.txt'] });
+      const bad = serviceTask({ s3, engine, dataIn: ['m.png'] });
+      await post(`${svc.url}/compute`, ok.body);
+      await engine.callback(ok.id);
+      await post(`${svc.url}/compute`, bad.body);
+      await engine.callback(bad.id);
+      for (let i = 0; i < 100 && svc.running.activity().callbacksPending > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      const text = await registry.metrics();
+      assert.match(text, /switchyard_tasks_received_total\{service="upper"\} 2/);
+      assert.match(text, /switchyard_tasks_ended_total\{service="upper",status="finished"\} 1/);
+      assert.match(text, /switchyard_tasks_ended_total\{service="upper",status="error"\} 1/);
+      assert.match(text, /switchyard_task_callbacks_total\{service="upper",outcome="delivered"\} 2/);
+      assert.match(text, /switchyard_tasks_in_flight\{service="upper"\} 0/);
+      assert.match(text, /switchyard_task_duration_seconds_count\{service="upper",status="finished"\} 1/);
+    } finally {
       await svc.stop();
     }
   });

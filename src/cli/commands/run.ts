@@ -63,7 +63,7 @@ export async function run(modules: readonly string[], { settings, logger, flags 
         logger.info({ inbox: inbox.url }, 'memory transport: send work with `switchyard send <queue> <id...>` from this folder');
       }
     }
-    if (tasks.length > 0) running.push(...(await startServices(tasks, { task: await taskEnvironment(flags, logger) })));
+    if (tasks.length > 0) running.push(...(await startServices(tasks, { task: await taskEnvironment(flags, logger, metrics.registry) })));
   } catch (err) {
     await stopAll(running).catch(() => undefined);
     throw err;

@@ -7,6 +7,7 @@
 // been told how it ended; then it is forgotten and answers 404, as in the reference.
 
 import type { Logger } from '../../observability/logger.js';
+import type { TaskMetrics } from '../../observability/task-metrics.js';
 import { retryPolicy, type RetryPolicy } from '../../runtime/retry.js';
 import type { RunningHttpServer, ServeHttp } from '../../transports/http/http-types.js';
 import { deliverCallback } from './callback.js';
@@ -61,6 +62,8 @@ export interface TaskServiceEnvironment {
   readonly openStore: OpenStore;
   readonly logger: Logger;
   readonly settings?: Partial<TaskServiceSettings>;
+  /** Counters and timings for Prometheus (createTaskMetrics); none by default. */
+  readonly metrics?: TaskMetrics;
 }
 
 export interface TaskActivity {
@@ -124,13 +127,20 @@ export async function startTaskService(definition: TaskServiceDefinition, env: T
   let running = 0;
   let drained: (() => void) | undefined;
 
+  const slug = definition.slug;
+  const metrics = env.metrics;
   const submit = (task: ServiceTask, id: string): SubmitResult => {
-    if (closing || inFlight >= settings.maxTasks) return 'full';
-    if (known.has(id)) return 'duplicate';
+    const refused = closing || inFlight >= settings.maxTasks ? 'full' : known.has(id) ? 'duplicate' : undefined;
+    if (refused) {
+      metrics?.rejected(slug, refused);
+      return refused;
+    }
     const record: TaskRecord = { id, task, state: new TaskState() };
     known.set(id, record);
     pending.push(record);
     inFlight++;
+    metrics?.received(slug);
+    metrics?.inFlight(slug, inFlight);
     log.info({ task: id, inputs: task.task.data_in.length, queued: pending.length }, 'task queued');
     pump();
     return 'queued';
@@ -150,6 +160,7 @@ export async function startTaskService(definition: TaskServiceDefinition, env: T
     const redact = redactorFor(record.task);
     let dataOut: string[] = [];
     let lease: ReturnType<StorePool['acquire']> | undefined;
+    const started = performance.now();
     try {
       lease = pool.acquire({
         host: record.task.s3_host, region: record.task.s3_region, bucket: record.task.s3_bucket,
@@ -163,6 +174,8 @@ export async function startTaskService(definition: TaskServiceDefinition, env: T
       lease?.release();
       running--;
       inFlight--;
+      metrics?.inFlight(slug, inFlight);
+      metrics?.ended(slug, record.state.status === 'finished' ? 'finished' : 'error', (performance.now() - started) / 1000);
     }
     if (record.state.status === 'finished') taskLog.info({ dataOut }, 'task finished');
     else taskLog.warn({ error: record.state.errorMessage }, 'task failed');
@@ -179,6 +192,7 @@ export async function startTaskService(definition: TaskServiceDefinition, env: T
       });
       if (outcome.delivered) taskLog.debug({ attempts: outcome.attempts }, 'engine told');
       else taskLog.error({ attempts: outcome.attempts }, redact(outcome.error.message));
+      metrics?.callback(slug, outcome.delivered ? 'delivered' : 'abandoned');
       known.delete(record.id);
     })();
     callbacks.add(callback);
