@@ -6,6 +6,7 @@
 // A task is known (GET /tasks/{id}/status answers) from POST /compute until the engine has
 // been told how it ended; then it is forgotten and answers 404, as in the reference.
 
+import { errors } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { TaskMetrics } from '../../observability/task-metrics.js';
 import { retryPolicy, type RetryPolicy } from '../../runtime/retry.js';
@@ -169,7 +170,7 @@ export async function startTaskService(definition: TaskServiceDefinition, env: T
       dataOut = await runTask({ definition, task: record.task, taskId: record.id, state: record.state, store: lease.store, log: taskLog, redact, timeoutMs: settings.taskTimeoutMs ?? 0 });
     } catch (err) {
       // Opening the store failed (e.g. settings it refuses): the task ends in error all the same.
-      if (!record.state.done) record.state.fail(redact(`SY_ERR_TASK_INPUT: task input rejected: the task's S3 settings cannot be used: ${(err as Error).message}`));
+      if (!record.state.done) record.state.fail(redact(new errors.SY_ERR_TASK_INPUT(`the task's S3 settings cannot be used: ${(err as Error).message}`).message));
     } finally {
       lease?.release();
       running--;
@@ -186,14 +187,19 @@ export async function startTaskService(definition: TaskServiceDefinition, env: T
       error_message: record.state.status === 'error' ? record.state.errorMessage : null,
     };
     const callback = (async () => {
-      const outcome = await deliverCallback({
-        url: record.task.callback_url, update, retry: settings.callbackRetry, log: taskLog, stopping: stopping.signal,
-        ...(settings.callbackTimeoutMs ? { timeoutMs: settings.callbackTimeoutMs } : {}),
-      });
-      if (outcome.delivered) taskLog.debug({ attempts: outcome.attempts }, 'engine told');
-      else taskLog.error({ attempts: outcome.attempts }, redact(outcome.error.message));
-      metrics?.callback(slug, outcome.delivered ? 'delivered' : 'abandoned');
-      known.delete(record.id);
+      try {
+        const outcome = await deliverCallback({
+          url: record.task.callback_url, update, retry: settings.callbackRetry, log: taskLog, stopping: stopping.signal,
+          ...(settings.callbackTimeoutMs ? { timeoutMs: settings.callbackTimeoutMs } : {}),
+        });
+        if (outcome.delivered) taskLog.debug({ attempts: outcome.attempts }, 'engine told');
+        else taskLog.error({ attempts: outcome.attempts }, redact(outcome.error.message));
+        metrics?.callback(slug, outcome.delivered ? 'delivered' : 'abandoned');
+      } catch (err) {
+        taskLog.error({ err: redact((err as Error).message) }, 'task callback failed unexpectedly');
+      } finally {
+        known.delete(record.id);
+      }
     })();
     callbacks.add(callback);
     void callback.finally(() => callbacks.delete(callback));
