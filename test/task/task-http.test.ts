@@ -344,3 +344,20 @@ describe('metrics', () => {
     }
   });
 });
+
+describe('methods', () => {
+  it('a known path with another method answers 405 with Allow, as Starlette', async () => {
+    const svc = await startService(upperService);
+    try {
+      const res = await get(`${svc.url}/compute`);
+      assert.equal(res.status, 405);
+      assert.equal(res.headers.get('allow'), 'POST');
+      assert.deepEqual(res.json, { detail: 'Method Not Allowed' });
+      const status = await post(`${svc.url}/tasks/76ba4e6a-3b8a-4bda-8407-6eaf5a8e1100/status`, '{}');
+      assert.equal(status.status, 405);
+      assert.equal(status.headers.get('allow'), 'GET');
+    } finally {
+      await svc.stop();
+    }
+  });
+});

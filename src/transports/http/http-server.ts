@@ -15,6 +15,12 @@ function fastifyPath(path: string): string {
   return path.replace(/\{([^}]+)\}/g, ':$1');
 }
 
+/** `/tasks/{task_id}/status` → a RegExp matching concrete paths of that shape. */
+function pathPattern(path: string): RegExp {
+  const escaped = path.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${escaped.replace(/\{[^}]+\}/g, '[^/]+')}$`);
+}
+
 /** Draft-07 keywords OpenAPI 3.1 does not want at the top of an inline schema. */
 function inline(schema: JsonSchema): JsonSchema {
   const { $schema: _drop, ...rest } = schema;
@@ -55,7 +61,7 @@ function toRequest(req: FastifyRequest): HttpRequest {
 }
 
 export async function startHttpServer(options: HttpServeOptions): Promise<RunningHttpServer> {
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes, return503OnClosing: true });
+  const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes, return503OnClosing: true, exposeHeadRoutes: false });
 
   // Every body arrives as text, whatever its content type: the route parses and validates it.
   app.removeAllContentTypeParsers();
@@ -71,7 +77,14 @@ export async function startHttpServer(options: HttpServeOptions): Promise<Runnin
     if (status === 500) options.onError?.(err, 'request handler');
     return sendJson(reply, status, { detail: status === 500 ? 'Internal Server Error' : err.message });
   });
-  app.setNotFoundHandler((_req, reply) => sendJson(reply, 404, { detail: 'Not Found' }));
+  // As Starlette: a known path asked with another method is 405 with an Allow header.
+  const patterns = options.routes.map((r) => ({ method: r.method, re: pathPattern(r.path) }));
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0]!;
+    const allowed = [...new Set(patterns.filter((p) => p.re.test(path)).map((p) => p.method))];
+    if (allowed.length > 0) return sendJson(reply.header('allow', allowed.join(', ')), 405, { detail: 'Method Not Allowed' });
+    return sendJson(reply, 404, { detail: 'Not Found' });
+  });
 
   await app.register(swagger, {
     openapi: {
