@@ -7,7 +7,6 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseEnv } from 'node:util';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { errors } from '../errors.js';
@@ -54,10 +53,35 @@ type Key = keyof typeof VARIABLES;
 const schema = z.object(Object.fromEntries(Object.entries(VARIABLES).map(([k, v]) => [k, v.schema])) as { [K in Key]: (typeof VARIABLES)[K]['schema'] });
 export type TaskSettingsInput = z.output<typeof schema>;
 
+/**
+ * A `.env` file as python-dotenv reads the usual ones: `KEY=value` lines, an optional
+ * `export `, # comments, values in single or double quotes (kept verbatim, \n in double
+ * quotes a newline). (node:util's parseEnv needs Node 20.12; this works on every Node 20.)
+ */
+export function parseDotEnv(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*)$/.exec(line);
+    if (!m) continue;
+    let value = m[2]!;
+    const q = value[0];
+    if ((q === '"' || q === "'") && value.indexOf(q, 1) > 0) {
+      value = value.slice(1, value.indexOf(q, 1));
+      if (q === '"') value = value.replace(/\\n/g, '\n');
+    } else {
+      value = value.replace(/\s+#.*$/, '').trim();
+    }
+    out[m[1]!] = value;
+  }
+  return out;
+}
+
 function readEnvFile(path: string): Record<string, string> {
   if (!existsSync(path)) return {};
   try {
-    return parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
+    return parseDotEnv(readFileSync(path, 'utf8'));
   } catch (err) {
     throw new errors.SY_ERR_TASK_SETTINGS([`cannot read ${path}: ${(err as Error).message}`]);
   }

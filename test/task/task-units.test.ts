@@ -11,7 +11,7 @@ import { extensionOf, mediaTypeOfKey, parseUuid, serviceTaskSchema, taskService,
 import { TaskState } from '../../src/models/task/task-status.js';
 import { serviceTaskErrors } from '../../src/models/task/fastapi-errors.js';
 import { StorePool } from '../../src/models/task/store-pool.js';
-import { readTaskSettings, taskServiceSettings } from '../../src/cli/task-settings.js';
+import { parseDotEnv, readTaskSettings, taskServiceSettings } from '../../src/cli/task-settings.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 
 describe('UUIDs', () => {
@@ -122,6 +122,9 @@ describe('FastAPI error entries', () => {
 });
 
 describe('task settings', () => {
+  it('parses .env files: comments, export, quotes', () => {
+    assert.deepEqual(parseDotEnv('# c\nA=1\nexport B = two # note\nC="x # y"\nD=\'q\'\nE="l1\\nl2"\nnot a line\n'), { A: '1', B: 'two', C: 'x # y', D: 'q', E: 'l1\nl2' });
+  });
   it('reads the reference\'s variables: environment over .env over ../.env over defaults; flags over all', async () => {
     const root = await mkdtemp(join(tmpdir(), 'sy-task-settings-'));
     try {

@@ -43,9 +43,28 @@ function causeCode(err: unknown): string {
   return 'ENETWORK';
 }
 
+/** AbortSignal.any (Node ≥ 20.3) by hand, with its listeners removed once the call is over. */
+function anySignal(a: AbortSignal, b: AbortSignal): { signal: AbortSignal; dispose(): void } {
+  const c = new AbortController();
+  const onA = () => c.abort(a.reason);
+  const onB = () => c.abort(b.reason);
+  if (a.aborted) onA();
+  else if (b.aborted) onB();
+  a.addEventListener('abort', onA, { once: true });
+  b.addEventListener('abort', onB, { once: true });
+  return {
+    signal: c.signal,
+    dispose: () => {
+      a.removeEventListener('abort', onA);
+      b.removeEventListener('abort', onB);
+    },
+  };
+}
+
 export async function httpCall(url: string, options: HttpCallOptions): Promise<HttpCallResult> {
   const timeout = AbortSignal.timeout(options.timeoutMs ?? 10_000);
-  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+  const combined = options.signal ? anySignal(timeout, options.signal) : undefined;
+  const signal = combined?.signal ?? timeout;
   let response: Response;
   let text: string;
   try {
@@ -59,6 +78,8 @@ export async function httpCall(url: string, options: HttpCallOptions): Promise<H
   } catch (err) {
     const code = options.signal?.aborted ? 'ABORTED' : timeout.aborted ? 'ETIMEDOUT' : causeCode(err);
     throw new HttpCallError(code, code === 'ETIMEDOUT' ? `no answer within ${options.timeoutMs ?? 10_000} ms` : code);
+  } finally {
+    combined?.dispose();
   }
   return {
     status: response.status,
