@@ -74,7 +74,7 @@ describe('switchyard run <task service module>', () => {
       await writeFile(file, `import { taskService } from ${JSON.stringify(DIST_INDEX)};\nexport const a = ${decl('one')};\nexport const b = ${decl('two')};\n`);
       const two = await runCli(['run', file], { env: { ENGINE_URLS: '[]' } });
       assert.equal(two.code, 2);
-      assert.match(two.stderr, /one task service per process .* got one, two/);
+      assert.match(two.stderr, /one task service per process.*got one \(task service\), two \(task service\)/);
     } finally {
       await remove();
     }

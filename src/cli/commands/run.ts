@@ -1,20 +1,17 @@
 // `switchyard run <module...>`: start the services the modules export on the transport,
-// store and configuration the settings name, until SIGINT/SIGTERM. Workers get a transport,
-// a store and configuration; a task service gets its HTTP server and per-task S3 stores
-// (its settings come from SERVICE_PORT, ENGINE_URLS, ... as in the reference).
+// store and configuration the settings name, until SIGINT/SIGTERM.
 
 import { stopAll, stopOnSignals, type Stoppable } from '../../runtime/lifecycle.js';
 import { createMetrics, startMetricsServer } from '../../observability/metrics.js';
 import type { Logger } from '../../observability/logger.js';
 import { workerLogListener, workerMetricsListener } from '../../models/worker/worker-observers.js';
-import { errors } from '../../errors.js';
 import { createStore, createTransport, lazyConfigSource } from '../environment.js';
 import { MemoryTransport } from '../../transports/memory/mod.js';
 import { openInbox } from '../inbox.js';
 import { loadServices } from '../load-services.js';
 import type { Settings } from '../settings.js';
 import { startServices } from '../start-services.js';
-import { taskEnvironment } from '../task-environment.js';
+import { runTaskService } from './run-task-service.js';
 
 export interface RunOptions {
   readonly settings: Settings;
@@ -24,46 +21,40 @@ export interface RunOptions {
   readonly flags?: Record<string, unknown>;
 }
 
-export async function run(modules: readonly string[], { settings, logger, flags = {} }: RunOptions): Promise<number> {
+export async function run(modules: readonly string[], options: RunOptions): Promise<number> {
+  const { settings, logger } = options;
   const definitions = (await Promise.all(modules.map((m) => loadServices(m)))).flat();
-  const workers = definitions.filter((d) => d.kind === 'worker');
-  const tasks = definitions.filter((d) => d.kind === 'task');
-  if (tasks.length > 1) {
-    throw new errors.SY_ERR_USAGE(`one task service per process (an engine knows a service by its URL), got ${tasks.map((t) => t.slug).join(', ')}; run each in its own process with its own SERVICE_PORT`);
-  }
+  if (definitions.some((d) => d.kind === 'task')) return runTaskService(definitions, options);
+  const configSource = lazyConfigSource(settings);
+  const config = await configSource();
+  const transport = await createTransport(settings, configSource, logger);
+  const store = await createStore(settings, configSource);
   const metrics = createMetrics();
   const running: Stoppable[] = [];
   try {
+    await transport.start();
+    running.push({ stop: () => transport.close() }, { stop: async () => store.close?.() });
+    if (transport instanceof MemoryTransport) {
+      // In-process queues end with the process: say what is dropped, never drop it silently.
+      running.push({
+        stop: async () => {
+          const { waiting, delayed } = transport.activity();
+          if (waiting + delayed > 0) logger.warn({ waiting, delayed }, 'memory transport: messages still queued are discarded as the process ends');
+        },
+      });
+    }
     if (settings.metricsPort !== undefined) {
       const server = await startMetricsServer({ registry: metrics.registry, port: settings.metricsPort });
       running.push({ stop: () => server.close() });
       logger.info({ url: `${server.url}/metrics` }, 'metrics served');
     }
-    if (workers.length > 0) {
-      const configSource = lazyConfigSource(settings);
-      const config = await configSource();
-      const transport = await createTransport(settings, configSource, logger);
-      const store = await createStore(settings, configSource);
-      await transport.start();
-      running.push({ stop: () => transport.close() }, { stop: async () => store.close?.() });
-      if (transport instanceof MemoryTransport) {
-        // In-process queues end with the process: say what is dropped, never drop it silently.
-        running.push({
-          stop: async () => {
-            const { waiting, delayed } = transport.activity();
-            if (waiting + delayed > 0) logger.warn({ waiting, delayed }, 'memory transport: messages still queued are discarded as the process ends');
-          },
-        });
-      }
-      const listeners = [workerLogListener(logger), workerMetricsListener(metrics)];
-      running.push(...(await startServices(workers, { transport, store, config, logger, listeners, stagingMemoryBytes: settings.stagingMemoryBytes, ...(settings.stagingDir ? { stagingRoot: settings.stagingDir } : {}) })));
-      if (transport instanceof MemoryTransport) {
-        const inbox = await openInbox(transport, settings.stateDir);
-        running.push(inbox);
-        logger.info({ inbox: inbox.url }, 'memory transport: send work with `switchyard send <queue> <id...>` from this folder');
-      }
+    const listeners = [workerLogListener(logger), workerMetricsListener(metrics)];
+    running.push(...(await startServices(definitions, { transport, store, config, logger, listeners, stagingMemoryBytes: settings.stagingMemoryBytes, ...(settings.stagingDir ? { stagingRoot: settings.stagingDir } : {}) })));
+    if (transport instanceof MemoryTransport) {
+      const inbox = await openInbox(transport, settings.stateDir);
+      running.push(inbox);
+      logger.info({ inbox: inbox.url }, 'memory transport: send work with `switchyard send <queue> <id...>` from this folder');
     }
-    if (tasks.length > 0) running.push(...(await startServices(tasks, { task: await taskEnvironment(flags, logger, metrics.registry) })));
   } catch (err) {
     await stopAll(running).catch(() => undefined);
     throw err;
@@ -71,7 +62,7 @@ export async function run(modules: readonly string[], { settings, logger, flags 
   await stopOnSignals(
     { stop: () => stopAll(running) },
     {
-      onFirstSignal: (signal) => logger.info({ signal }, 'stopping: no new work; finishing what is in flight (signal again to exit at once)'),
+      onFirstSignal: (signal) => logger.info({ signal }, 'stopping: no new messages; finishing the ones in flight (signal again to exit at once)'),
       onSecondSignal: (signal) => logger.warn({ signal }, 'second signal: exiting now; unacked messages will be redelivered'),
     },
   ).stopped;
