@@ -361,3 +361,17 @@ describe('methods', () => {
     }
   });
 });
+
+describe('listening', () => {
+  it('a port in use fails the start with SY_ERR_HTTP_LISTEN naming the address and the fix', async () => {
+    const first = await startService(upperService);
+    try {
+      await assert.rejects(startService(upperService, { port: first.running.port }), (err: Error) => {
+        assert.match(err.message, new RegExp(`^SY_ERR_HTTP_LISTEN: cannot serve HTTP on 127\\.0\\.0\\.1:${first.running.port}: the port is already in use; pick another port \\(SERVICE_PORT or --port\\)$`));
+        return true;
+      });
+    } finally {
+      await first.stop();
+    }
+  });
+});
