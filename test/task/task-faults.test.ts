@@ -226,6 +226,24 @@ describe('the engine down, then up', () => {
     }
   });
 
+  it('an engine that cannot reach SERVICE_URL answers 503: the reason is logged with each retry', async () => {
+    const eng = await startEngine();
+    const svc = await service(upperService, {
+      engineUrls: [eng.url], serviceUrl: 'http://127.0.0.1:1',
+      announceRetry: retryPolicy({ maxAttempts: 2, initialDelayMs: 10, maxDelayMs: 10, factor: 1, jitter: 0 }),
+    });
+    try {
+      const [outcome] = await svc.running.registration;
+      assert.equal(outcome!.registered, false);
+      assert.match(outcome!.error!, /POST \/services answered 503 \{"detail":"Service not reachable"\}; gave up after 2 attempt\(s\)/);
+      assert.match(svc.logText(), /"reason":"POST \/services answered 503/);
+      assert.equal(eng.services.size, 0);
+    } finally {
+      await svc.stop();
+      await eng.close();
+    }
+  });
+
   it('at callback time: the task is finished (outputs stored) and the callback is retried until the engine is back', async () => {
     const eng = await startEngine();
     const svc = await service(upperService);
