@@ -121,6 +121,24 @@ export const errors = {
     (what: string, fix: string) => `${what}; ${fix}`),
 
   // ---- task model and http (issue 5)
+  SY_ERR_TASK_DECLARATION: define('SY_ERR_TASK_DECLARATION', 'usage',
+    (problems: string[]) => `taskService(declaration, process) is not valid:\n  - ${problems.join('\n  - ')}`),
+  SY_ERR_TASK_INPUT: define('SY_ERR_TASK_INPUT', 'runtime',
+    (why: string) => `task input rejected: ${why}`),
+  SY_ERR_TASK_OUTPUT: define('SY_ERR_TASK_OUTPUT', 'runtime',
+    (why: string) => `process returned unusable outputs: ${why}; return { [output name]: { type, data } } for every declared output, with a type the declaration allows`),
+  SY_ERR_TASK_SAVE: define('SY_ERR_TASK_SAVE', 'runtime',
+    (output: string, why: string) => `saving output "${output}" failed: ${why}`),
+  SY_ERR_TASK_PROCESS: define('SY_ERR_TASK_PROCESS', 'runtime',
+    (message: string) => `process failed: ${message}`),
+  SY_ERR_TASK_CALLBACK: define('SY_ERR_TASK_CALLBACK', 'runtime',
+    (url: string, why: string) => `PATCH ${redactUrl(url)} (task callback) failed: ${why}`),
+  SY_ERR_ENGINE_REGISTRATION: define('SY_ERR_ENGINE_REGISTRATION', 'runtime',
+    (engine: string, why: string) => `registering with the engine at ${redactUrl(engine)} failed: ${why}`),
+  SY_ERR_HTTP_LISTEN: define('SY_ERR_HTTP_LISTEN', 'config',
+    (address: string, why: string) => `cannot serve HTTP on ${address}: ${why}`),
+  SY_ERR_TASK_SETTINGS: define('SY_ERR_TASK_SETTINGS', 'config',
+    (problems: string[]) => `invalid task service settings: ${problems.join('; ')}`),
 
   // ---- service model and zeromq (issue 6)
 

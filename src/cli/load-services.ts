@@ -7,10 +7,11 @@ import { pathToFileURL } from 'node:url';
 import { errors } from '../errors.js';
 import { isWorkerDefinition, type WorkerDefinition } from '../models/worker/mod.js';
 import { isApiServiceDefinition, type ApiServiceDefinition } from '../models/api/api-service.js';
+import { isTaskServiceDefinition, type TaskServiceDefinition } from '../models/task/mod.js';
 
-export type ServiceDefinition = WorkerDefinition | ApiServiceDefinition;
+export type ServiceDefinition = WorkerDefinition | ApiServiceDefinition | TaskServiceDefinition;
 
-const isServiceDefinition = (v: unknown): v is ServiceDefinition => isWorkerDefinition(v) || isApiServiceDefinition(v);
+const isServiceDefinition = (v: unknown): v is ServiceDefinition => isWorkerDefinition(v) || isApiServiceDefinition(v) || isTaskServiceDefinition(v);
 
 let tsxRegistered = false;
 
@@ -43,6 +44,6 @@ export async function loadServices(path: string): Promise<ServiceDefinition[]> {
   for (const value of [...Object.values(mod), ...cjs]) {
     for (const item of Array.isArray(value) ? value : [value]) if (isServiceDefinition(item)) found.add(item);
   }
-  if (found.size === 0) throw new errors.SY_ERR_MODULE(path, 'it exports no service; add `export default worker("name", process)` or `export default apiService({ api }, setup)`');
+  if (found.size === 0) throw new errors.SY_ERR_MODULE(path, 'it exports no service; add `export default worker("name", process)`, `apiService({ api }, setup)` or `taskService({ ... }, process)`');
   return [...found];
 }

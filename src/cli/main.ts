@@ -11,6 +11,7 @@ import { send } from './commands/send.js';
 import { providerCommand } from './commands/provider.js';
 import { loadSettings } from './settings.js';
 import { createLogger, type LevelName } from '../observability/logger.js';
+import { withTaskServiceFlags } from './task-settings.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -48,8 +49,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  withSettings(program.command('run'))
-    .description('start the services a module exports (worker(...) and apiService(...) definitions)')
+  withTaskServiceFlags(withSettings(program.command('run')))
+    .description('start the services a module exports (worker(...), apiService(...) and taskService(...) definitions)')
     .argument('<module...>', 'TypeScript or JavaScript module(s) exporting services')
     .option('--bus-config <file|url>', 'bus configuration for API services (YAML/JSON, path or http(s) URL; default the embedded memory bus); env SWITCHYARD_BUS_CONFIG')
     .option('--service-name <name>', 'bus service name (listener groups are {service}-{listener}); env SWITCHYARD_SERVICE_NAME')
@@ -59,12 +60,13 @@ export function buildProgram(): Command {
 Examples:
   switchyard run worker.ts --map sysmap.yaml
   switchyard run worker.ts --config-host http://127.0.0.1:7070 --metrics-port 9464
-  SWITCHYARD_MAP=sysmap.yaml switchyard run ingest.ts classify.ts`)
+  SWITCHYARD_MAP=sysmap.yaml switchyard run ingest.ts classify.ts
+  SERVICE_PORT=9090 ENGINE_URLS='["http://localhost:8080"]' switchyard run examples/text-stats-task/text-stats.ts`)
     .action(async (modules: string[], flags: Record<string, unknown>) => {
       const settings = loadSettings(flags);
       // Synchronous stdout: the signal handlers call process.exit, which would drop or reorder
       // lines still queued in pino's asynchronous stream (e.g. the last "message done").
-      process.exitCode = await run(modules, { settings, logger: createLogger({ level: settings.logLevel, destination: 1 }), out });
+      process.exitCode = await run(modules, { settings, logger: createLogger({ level: settings.logLevel, destination: 1 }), out, flags });
     });
 
   // dev always runs the folder's sysmap.yaml on the embedded default: no transport or configuration flags.

@@ -12,17 +12,22 @@ import { loadServices } from '../load-services.js';
 import type { Settings } from '../settings.js';
 import { startServices } from '../start-services.js';
 import { startApiServices } from '../start-api-services.js';
+import { runTaskService } from './run-task-service.js';
 
 export interface RunOptions {
   readonly settings: Settings;
   readonly logger: Logger;
   readonly out: (line: string) => void;
+  /** The command's flags, for task-service settings (--port, --engine-url, ...). */
+  readonly flags?: Record<string, unknown>;
 }
 
-export async function run(modules: readonly string[], { settings, logger }: RunOptions): Promise<number> {
+export async function run(modules: readonly string[], options: RunOptions): Promise<number> {
+  const { settings, logger } = options;
   const definitions = (await Promise.all(modules.map((m) => loadServices(m)))).flat();
   // API services alone need no system map, queues or storage: only a bus.
   if (definitions.every((d) => d.kind === 'api-service')) return runApiServicesOnly(definitions, settings, logger);
+  if (definitions.some((d) => d.kind === 'task')) return runTaskService(definitions, options);
   const configSource = lazyConfigSource(settings);
   const config = await configSource();
   const transport = await createTransport(settings, configSource, logger);
