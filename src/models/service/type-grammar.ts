@@ -262,7 +262,7 @@ function check(value: unknown, spec: unknown, mode: Mode, path: PropertyKey[], o
       }
     } else {
       for (const [k, v] of Object.entries(value)) {
-        if (!(k in spec)) problem('no such key (not in the optional arguments)', [...path, k], v);
+        if (!(k in spec)) problem('no such key (not in the optional spec)', [...path, k], v);
         else check(v, spec[k], mode, [...path, k], out);
       }
     }
@@ -275,7 +275,12 @@ function check(value: unknown, spec: unknown, mode: Mode, path: PropertyKey[], o
  * Python's validate_args(new, required, optional) on an args dict: every required key present
  * and valid, every other key declared optional and valid. Returns every problem found.
  */
-export function argsProblems(args: unknown, required: Record<string, unknown> | undefined, optional: Record<string, unknown> | undefined): ValidationProblem[] {
+export function argsProblems(
+  args: unknown,
+  required: Readonly<Record<string, unknown>> | undefined,
+  optional: Readonly<Record<string, unknown>> | undefined,
+  options: { allowUndeclared?: boolean } = {},
+): ValidationProblem[] {
   const out: ValidationProblem[] = [];
   if (!isPlainObject(args)) return [{ field: '', expected: 'dict of arguments', received: kindOf(args) }];
   const req = required ?? {};
@@ -286,7 +291,9 @@ export function argsProblems(args: unknown, required: Record<string, unknown> | 
   }
   for (const [key, value] of Object.entries(args)) {
     if (key in req || value === undefined) continue;
-    if (!(key in opt)) out.push({ field: key, expected: 'no such key (not in the required or optional arguments)', received: kindOf(value) });
+    if (!(key in opt)) {
+      if (!options.allowUndeclared) out.push({ field: key, expected: 'no such key (declare it in requiredArguments or optionalArguments)', received: kindOf(value) });
+    }
     else check(value, opt[key], 'optional', [key], out);
   }
   return out;
