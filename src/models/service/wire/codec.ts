@@ -22,6 +22,8 @@ const decoder = new Decoder({ useBigInt64: true });
 
 const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
 const SAFE_MIN = BigInt(Number.MIN_SAFE_INTEGER);
+const INT32_MIN = -0x80000000n;
+const UINT32_MAX = 0xffffffffn;
 
 function isPlainObject(v: object): v is Record<string, unknown> {
   const proto = Object.getPrototypeOf(v);
@@ -31,7 +33,10 @@ function isPlainObject(v: object): v is Record<string, unknown> {
 /** Turns our value classes into the marker maps, recursively (Python's `default=` hook). */
 export function toWire(value: unknown): unknown {
   if (value === null || typeof value !== 'object') {
-    if (typeof value === 'bigint' && value >= SAFE_MIN && value <= SAFE_MAX) return Number(value);
+    if (typeof value === 'bigint' && value >= INT32_MIN && value <= UINT32_MAX) return Number(value);
+    // With 64-bit ints as bigint, the encoder would write a whole number past 32 bits as a
+    // float64; Python writes uint64/int64. Hand such integers over as bigint.
+    if (typeof value === 'number' && (value > 0xffffffff || value < -0x80000000) && Number.isSafeInteger(value)) return BigInt(value);
     return value;
   }
   if (value instanceof Uint8Array) return value;
