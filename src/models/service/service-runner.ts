@@ -134,7 +134,7 @@ export async function startService(definition: ServiceDefinition, env: ServiceEn
   checkModels(where, connectionModels, stateModels);
   if (env.mainMode) {
     if (typeof definition.main !== 'function') throw new errors.SY_ERR_SERVICE_MAIN_MODE(`service ${where} has no main function; add main(toSend, config) or run without -m`);
-    if (Object.keys(stateModels.in ?? {}).length > 0) throw new errors.SY_ERR_SERVICE_MAIN_MODE(`inbound states (${Object.keys(stateModels.in ?? {}).join(', ')}) do not work in main mode, as in the original; remove them or run without -m`);
+    if (Object.keys(stateModels.in ?? {}).length > 0) throw new errors.SY_ERR_SERVICE_MAIN_MODE(`inbound states (${Object.keys(stateModels.in ?? {}).join(', ')}) are not allowed, as in the original; remove them or run without -m`);
   }
 
   const outConnections = new Map<string, OutConnection>();
