@@ -7,6 +7,7 @@ import { dev } from './commands/dev.js';
 import { put } from './commands/put.js';
 import { run } from './commands/run.js';
 import { send } from './commands/send.js';
+import { normalizeServiceArgv, serviceCommand } from './commands/service.js';
 import { loadSettings } from './settings.js';
 import { createLogger } from '../observability/logger.js';
 
@@ -125,13 +126,52 @@ Examples:
       await configServerCommand(flags, out);
     });
 
+  // ---- service model (issue 6): the original service_framework command line
+  program.command('service')
+    .description('run one service of connections and states (the service_framework model) over ZeroMQ')
+    .requiredOption('-s, --service-path <file>', 'the service module (TypeScript or JavaScript) exporting service({...})')
+    .option('-a, --addresses-path <file>', 'addresses.json: {connections: {in, out}, states: {in, out}}')
+    .option('-c, --config-path <file>', 'config.json, loaded as is; extra --key value pairs are merged into it')
+    .option('-m, --main-mode', 'run main(toSend, config) (a leading-edge service) and stop when it returns')
+    .option('--console-loglevel <level>', 'console log level, also -cl (default INFO)', 'INFO')
+    .option('--file-loglevel <level>', 'accepted for compatibility (also -f); file logging is not implemented: logs go to stdout')
+    .option('--backup-count <n>', 'accepted for compatibility (also -bc); see --file-loglevel')
+    .option('-l, --log-folder <dir>', 'accepted for compatibility; see --file-loglevel')
+    .option('-f <level>', 'same as --file-loglevel')
+    .addOption(new Option('--transport <name>', 'socket transport: zeromq, or memory (in-process only)').choices(['zeromq', 'memory']).default('zeromq'))
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .addHelpText('after', `
+Every other --key value pair is added to the config (values are strings), as the original does.
+
+Examples:
+  switchyard service -s replyer.ts -a addresses.json -c config.json
+  switchyard service -s leading.ts -a addresses.json -m -cl DEBUG --symbol BTC-USD`)
+    .action(async (flags: Record<string, unknown>, command: Command) => {
+      const logger = createLogger({ level: String(flags.consoleLoglevel), destination: 1 });
+      const fileLogging = flags.fileLoglevel ?? flags.f ?? flags.logFolder ?? flags.backupCount;
+      if (fileLogging !== undefined) logger.warn('file logging (-f, -l, -bc) is not implemented; logging to stdout only');
+      const sockets = flags.transport === 'memory'
+        ? new (await import('../transports/memory/memory-sockets.js')).MemorySockets()
+        : new (await import('../transports/zeromq/zeromq-sockets.js')).ZeroMqSockets();
+      process.exitCode = await serviceCommand({
+        servicePath: String(flags.servicePath),
+        ...(flags.addressesPath ? { addressesPath: String(flags.addressesPath) } : {}),
+        ...(flags.configPath ? { configPath: String(flags.configPath) } : {}),
+        mainMode: Boolean(flags.mainMode),
+        extra: command.args,
+        sockets,
+        logger,
+      });
+    });
+
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(normalizeServiceArgv(argv));
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version end here with code 0; every other commander error is usage.
