@@ -31,6 +31,27 @@ export function checkArgs(
   return args as Record<string, unknown>;
 }
 
+export type ArgsChecker = (args: unknown) => Record<string, unknown>;
+
+/**
+ * A checker for one model, made once at start: the merged specs are built here rather than
+ * on every message.
+ */
+export function argsChecker(
+  model: { schema?: unknown; required?: Readonly<Record<string, unknown>>; optional?: Readonly<Record<string, unknown>> },
+  subject: string,
+  builtIn: { required?: Record<string, unknown>; optional?: Record<string, unknown> } = {},
+): ArgsChecker {
+  if ((model.schema as { safeParse?: unknown } | undefined)?.safeParse) return (args) => checkArgs(args, model, subject, builtIn);
+  const required = { ...builtIn.required, ...model.required };
+  const optional = { ...builtIn.optional, ...model.optional };
+  return (args) => {
+    const problems = argsProblems(args, required, optional);
+    if (problems.length > 0) throw new errors.SY_ERR_VALIDATION(subject, describeProblems(problems));
+    return args as Record<string, unknown>;
+  };
+}
+
 export function argsModelOf(m: ArgsModel) {
   return { schema: m.arguments, required: m.requiredArguments, optional: m.optionalArguments };
 }

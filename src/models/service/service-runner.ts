@@ -8,7 +8,7 @@
 import { errors } from '../../errors.js';
 import { createLogger, type Logger } from '../../observability/logger.js';
 import type { Closable, PublisherSocket, RequesterSocket, SocketFactory } from '../../transports/sockets.js';
-import { argsModelOf, checkArgs, returnModelOf } from './args-model.js';
+import { argsChecker, argsModelOf, returnModelOf, type ArgsChecker } from './args-model.js';
 import { DELTA_STATE_ARGS, DeltaStateIn, DeltaStateOut, type DeltaOutcome, type Snapshot } from './delta-state.js';
 import type {
   Addresses, Args, Config, ConnectionModels, ExternalRequestModel, InStateModel, OutStateModel, PublisherModel,
@@ -55,14 +55,27 @@ export interface RunningService {
   readonly done: Promise<void>;
 }
 
-type OutConnection =
+interface Checkers {
+  readonly args: ArgsChecker;
+  readonly returns: ArgsChecker;
+}
+
+type OutConnection = Checkers & (
   | { model: RequesterModel; socket: RequesterSocket }
   | { model: PublisherModel; socket: PublisherSocket; prefix: Uint8Array }
-  | { model: ExternalRequestModel };
+  | { model: ExternalRequestModel });
 
-type OutState =
+type OutState = { readonly args: ArgsChecker } & (
   | { model: OutStateModel; kind: 'full'; socket: PublisherSocket }
-  | { model: OutStateModel; kind: 'delta'; socket: PublisherSocket; delta: DeltaStateOut };
+  | { model: OutStateModel; kind: 'delta'; socket: PublisherSocket; delta: DeltaStateOut });
+
+/** Checkers of a connection's args and return args, made once. */
+function connectionCheckers(name: string, model: RequesterModel | PublisherModel | ExternalRequestModel | ReplyerModel | SubscriberModel, direction: 'inbound' | 'outbound'): Checkers {
+  return {
+    args: argsChecker(argsModelOf(model), `${direction} args of connection "${name}"`),
+    returns: argsChecker('returnArguments' in model || 'requiredReturnArguments' in model || 'optionalReturnArguments' in model ? returnModelOf(model as ReplyerModel) : {}, `return args of connection "${name}"`),
+  };
+}
 
 type InState = { kind: 'full'; value: Args } | { kind: 'delta'; delta: DeltaStateIn };
 
@@ -73,15 +86,24 @@ const DEFAULT_SNAPSHOT_TIMEOUT_MS = 10_000;
 class SerialLoop {
   private tail: Promise<unknown>;
   private openGate!: () => void;
+  private opened = false;
+  private pending = 0;
+  private readonly release = () => {
+    this.pending--;
+  };
   constructor() {
     this.tail = new Promise<void>((resolve) => (this.openGate = resolve));
   }
   open(): void {
+    this.opened = true;
     this.openGate();
   }
   run<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(work);
-    this.tail = result.then(() => undefined, () => undefined);
+    // Idle: start at once rather than a promise hop later (this is on every message's path).
+    const idle = this.opened && this.pending === 0;
+    this.pending++;
+    const result = idle ? work() : this.tail.then(work);
+    this.tail = result.then(this.release, this.release);
     return result;
   }
   idle(): Promise<unknown> {
@@ -152,10 +174,10 @@ export async function startService(definition: ServiceDefinition, env: ServiceEn
     if (kind === 'connection') {
       const out = outConnections.get(name);
       if (!out) throw new errors.SY_ERR_SERVICE_OUTPUT(kind, name, [...outConnections.keys()]);
-      const checked = checkArgs(args, argsModelOf(out.model), `outbound args of connection "${name}"`);
+      const checked = out.args(args);
       if (out.model.connectionType === 'external_request') {
         const result = (await out.model.funcToCall(checked as never)) ?? {};
-        return checkArgs(result, returnModelOf(out.model), `return args of connection "${name}"`);
+        return out.returns(result);
       }
       if (out.model.connectionType === 'publisher') {
         const o = out as { socket: PublisherSocket; prefix: Uint8Array };
@@ -172,18 +194,18 @@ export async function startService(definition: ServiceDefinition, env: ServiceEn
         throw new errors.SY_ERR_SERVICE_REMOTE(name, `its reply could not be read: ${reasonOf(err)}`);
       }
       if (reply.error !== undefined) throw new errors.SY_ERR_SERVICE_REMOTE(name, reply.error);
-      return checkArgs(reply.returnArgs, returnModelOf(model), `return args of connection "${name}"`);
+      return out.returns(reply.returnArgs);
     }
     if (kind === 'state') {
       const out = outStates.get(name);
       if (!out) throw new errors.SY_ERR_SERVICE_OUTPUT(kind, name, [...outStates.keys()]);
       if (out.kind === 'full') {
-        checkArgs(args, argsModelOf(out.model), `args of state "${name}"`);
+        out.args(args);
         await out.socket.publish(encodeEnvelope(args, nextId()));
         return {};
       }
       const complete = out.delta.complete(args);
-      checkArgs(complete, argsModelOf(out.model), `args of state "${name}"`, { required: DELTA_STATE_ARGS });
+      out.args(complete);
       const frame = encodeEnvelope(complete, nextId());
       // Recorded before the publish resolves: a snapshot served from now on includes it.
       out.delta.record(complete);
@@ -204,64 +226,75 @@ export async function startService(definition: ServiceDefinition, env: ServiceEn
     emit({ type: 'rejected', kind, name, reason });
   };
 
-  const onRequest = (name: string, model: ReplyerModel) => async (frame: Uint8Array): Promise<Uint8Array> => {
-    let envelope;
-    try {
-      envelope = decodeEnvelope(frame);
-    } catch (err) {
-      reject('connection', name, reasonOf(err), 'malformed request answered with an error');
-      return encodeReply({}, null, reasonOf(err));
-    }
-    try {
-      const args = checkArgs(envelope.args, argsModelOf(model), `inbound args of connection "${name}"`);
-      const handler = model.onNewRequest as (...a: unknown[]) => unknown;
-      const result = await handler(args, makeToSend(envelope.workflowId, true), statesView(), config);
-      const returnArgs = checkArgs(result === undefined ? {} : result, returnModelOf(model), `return args of connection "${name}"`);
-      const reply = encodeReply(returnArgs, envelope.workflowId);
-      emit({ type: 'handled', kind: 'connection', name, workflowId: envelope.workflowId });
-      return reply;
-    } catch (err) {
-      reject('connection', name, reasonOf(err), 'request failed; answered with the error');
-      return encodeReply({}, envelope.workflowId, reasonOf(err));
-    }
-  };
-
-  const onMessage = (name: string, model: SubscriberModel, skip: number) => async (frame: Uint8Array): Promise<void> => {
-    try {
-      const envelope = decodeEnvelope(frame, skip);
-      const args = checkArgs(envelope.args, argsModelOf(model), `inbound args of connection "${name}"`);
-      const handler = model.onNewMessage as (...a: unknown[]) => unknown;
-      await handler(args, makeToSend(envelope.workflowId, true), statesView(), config);
-      emit({ type: 'handled', kind: 'connection', name, workflowId: envelope.workflowId });
-    } catch (err) {
-      reject('connection', name, reasonOf(err), err instanceof MalformedFrame ? 'malformed message dropped' : 'message failed; dropped');
-    }
-  };
-
-  const onStateFrame = (name: string, model: InStateModel, state: InState, requester?: RequesterSocket) => async (frame: Uint8Array): Promise<void> => {
-    try {
-      const envelope = decodeEnvelope(frame);
-      if (state.kind === 'full') {
-        state.value = checkArgs(envelope.args, argsModelOf(model), `args of state "${name}"`);
-        emit({ type: 'state', name, outcome: 'replaced' });
-        return;
+  const onRequest = (name: string, model: ReplyerModel) => {
+    const check = connectionCheckers(name, model, 'inbound');
+    return async (frame: Uint8Array): Promise<Uint8Array> => {
+      let envelope;
+      try {
+        envelope = decodeEnvelope(frame);
+      } catch (err) {
+        reject('connection', name, reasonOf(err), 'malformed request answered with an error');
+        return encodeReply({}, null, reasonOf(err));
       }
-      const args = checkArgs(envelope.args, argsModelOf(model), `args of state "${name}"`, { required: DELTA_STATE_ARGS });
-      const fetchSnapshot = async (): Promise<Snapshot> => {
-        log.info({ state: name, have: state.delta.currentNum, got: Number(envelope.args.current_num) }, 'gap in delta updates; requesting a snapshot');
-        const bytes = await requester!.request(pack({ args: {} }), { timeoutMs: model.snapshotTimeoutMs ?? DEFAULT_SNAPSHOT_TIMEOUT_MS });
-        const reply = decodeReply(bytes);
-        const snap = reply.returnArgs as Partial<Snapshot>;
-        if (reply.error !== undefined || typeof snap.state !== 'object' || snap.state === null || snap.current_num === undefined) {
-          throw new errors.SY_ERR_SERVICE_REMOTE(`state ${name}`, reply.error ?? 'the snapshot reply has no state and current_num');
+      try {
+        const args = check.args(envelope.args);
+        const handler = model.onNewRequest as (...a: unknown[]) => unknown;
+        const pending = handler(args, makeToSend(envelope.workflowId, true), statesView(), config);
+        // A handler that answers synchronously costs no extra turn.
+        const result = pending instanceof Promise ? await pending : pending;
+        const returnArgs = check.returns(result === undefined ? {} : result);
+        const reply = encodeReply(returnArgs, envelope.workflowId);
+        emit({ type: 'handled', kind: 'connection', name, workflowId: envelope.workflowId });
+        return reply;
+      } catch (err) {
+        reject('connection', name, reasonOf(err), 'request failed; answered with the error');
+        return encodeReply({}, envelope.workflowId, reasonOf(err));
+      }
+    };
+  };
+
+  const onMessage = (name: string, model: SubscriberModel, skip: number) => {
+    const check = connectionCheckers(name, model, 'inbound');
+    return async (frame: Uint8Array): Promise<void> => {
+      try {
+        const envelope = decodeEnvelope(frame, skip);
+        const args = check.args(envelope.args);
+        const handler = model.onNewMessage as (...a: unknown[]) => unknown;
+        await handler(args, makeToSend(envelope.workflowId, true), statesView(), config);
+        emit({ type: 'handled', kind: 'connection', name, workflowId: envelope.workflowId });
+      } catch (err) {
+        reject('connection', name, reasonOf(err), err instanceof MalformedFrame ? 'malformed message dropped' : 'message failed; dropped');
+      }
+    };
+  };
+
+  const onStateFrame = (name: string, model: InStateModel, state: InState, requester?: RequesterSocket) => {
+    const check = argsChecker(argsModelOf(model), `args of state "${name}"`, state.kind === 'delta' ? { required: DELTA_STATE_ARGS } : {});
+    return async (frame: Uint8Array): Promise<void> => {
+      try {
+        const envelope = decodeEnvelope(frame);
+        if (state.kind === 'full') {
+          state.value = check(envelope.args);
+          emit({ type: 'state', name, outcome: 'replaced' });
+          return;
         }
-        return snap as Snapshot;
-      };
-      const outcome = await state.delta.update(args, fetchSnapshot);
-      emit({ type: 'state', name, outcome, currentNum: state.delta.currentNum });
-    } catch (err) {
-      reject('state', name, reasonOf(err), err instanceof MalformedFrame ? 'malformed state update dropped' : 'state update failed; dropped');
-    }
+        const args = check(envelope.args);
+        const fetchSnapshot = async (): Promise<Snapshot> => {
+          log.info({ state: name, have: state.delta.currentNum, got: Number(envelope.args.current_num) }, 'gap in delta updates; requesting a snapshot');
+          const bytes = await requester!.request(pack({ args: {} }), { timeoutMs: model.snapshotTimeoutMs ?? DEFAULT_SNAPSHOT_TIMEOUT_MS });
+          const reply = decodeReply(bytes);
+          const snap = reply.returnArgs as Partial<Snapshot>;
+          if (reply.error !== undefined || typeof snap.state !== 'object' || snap.state === null || snap.current_num === undefined) {
+            throw new errors.SY_ERR_SERVICE_REMOTE(`state ${name}`, reply.error ?? 'the snapshot reply has no state and current_num');
+          }
+          return snap as Snapshot;
+        };
+        const outcome = await state.delta.update(args, fetchSnapshot);
+        emit({ type: 'state', name, outcome, currentNum: state.delta.currentNum });
+      } catch (err) {
+        reject('state', name, reasonOf(err), err instanceof MalformedFrame ? 'malformed state update dropped' : 'state update failed; dropped');
+      }
+    };
   };
 
   const serial = <A extends unknown[], R>(fn: (...a: A) => Promise<R>) => (...a: A) => loop.run(() => fn(...a));
@@ -283,14 +316,14 @@ export async function startService(definition: ServiceDefinition, env: ServiceEn
       if (model.connectionType === 'requester') {
         const socket = await sockets.requester(addr.requester!);
         outbound.push(socket);
-        outConnections.set(name, { model, socket });
+        outConnections.set(name, { model, socket, ...connectionCheckers(name, model, 'outbound') });
       } else if (model.connectionType === 'publisher') {
         const socket = await sockets.publisher(addr.publisher!, { connect: model.isXPub === true });
         outbound.push(socket);
-        outConnections.set(name, { model, socket, prefix: topicPrefixOf(model.topic) });
+        outConnections.set(name, { model, socket, prefix: topicPrefixOf(model.topic), ...connectionCheckers(name, model, 'outbound') });
         joinWaitS = Math.max(joinWaitS, model.waitAfterCreationS ?? DEFAULT_JOIN_WAIT_S);
       } else {
-        outConnections.set(name, { model });
+        outConnections.set(name, { model, ...connectionCheckers(name, model, 'outbound') });
       }
     }
     for (const [name, model] of Object.entries(stateModels.in ?? {})) {
@@ -313,10 +346,10 @@ export async function startService(definition: ServiceDefinition, env: ServiceEn
       outbound.push(socket);
       joinWaitS = Math.max(joinWaitS, DEFAULT_JOIN_WAIT_S);
       if (model.stateType === 'full_update_out') {
-        outStates.set(name, { model, kind: 'full', socket });
+        outStates.set(name, { model, kind: 'full', socket, args: argsChecker(argsModelOf(model), `args of state "${name}"`) });
       } else {
         const delta = new DeltaStateOut();
-        outStates.set(name, { model, kind: 'delta', socket, delta });
+        outStates.set(name, { model, kind: 'delta', socket, delta, args: argsChecker(argsModelOf(model), `args of state "${name}"`, { required: DELTA_STATE_ARGS }) });
         // Snapshot requests are answered at once, outside the message loop: no user code runs.
         outbound.push(await sockets.replyer(addr.replyer!, () => {
           const snap = delta.snapshot();
