@@ -18,7 +18,7 @@ const WINDOW = 500;
 let port = 17680;
 const nextAddress = () => {
   const a = `127.0.0.1:${port}`;
-  port = port >= 17699 ? 17680 : port + 1;
+  port = port >= 17689 ? 17680 : port + 1;
   return a;
 };
 

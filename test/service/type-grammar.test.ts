@@ -88,6 +88,11 @@ describe('service type grammar', () => {
     bad({ fn: 'x' }, { fn: t.func() }, {}, 'fn', /function/);
   });
 
+  it('t.nullable(T) (ours): T or None, as delta values need', () => {
+    ok({ book: { a: null, b: new Decimal('1') } }, { book: t.mapOf(t.str, t.nullable(t.Decimal)) });
+    bad({ book: { a: 'x' } }, { book: t.mapOf(t.str, t.nullable(t.Decimal)) }, {}, 'book.a', /Decimal or None/);
+  });
+
   it('zod schemas work anywhere in a spec and as the whole model', () => {
     ok({ e: 'a@example.com' }, { e: z.string().email() });
     bad({ e: 'nope' }, { e: z.string().email() }, {}, 'e', /email/);

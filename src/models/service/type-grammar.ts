@@ -13,6 +13,7 @@
 //   {T}                         t.setOf(T)  or  new Set([T])
 //   {"x", "y"} (literals)       t.literals('x', 'y')  or  new Set(['x', 'y'])
 //   a function                  t.func(arity)                     (JS compares arity, not names)
+//   —                           t.nullable(T): T or None          (e.g. delta values, where None deletes)
 //   —                           any zod schema, anywhere in a spec
 //
 // The checks are Python's: `int` accepts booleans (bool is an int there); a nested object
@@ -50,6 +51,10 @@ export class LiteralsSpec<L extends string | number | boolean = string | number 
     this.values = new Set(values);
   }
 }
+/** Switchyard's addition: T or null (a delta's deletion, Python's None). */
+export class NullableSpec<I = unknown> {
+  constructor(readonly item: I) {}
+}
 export class FuncSpec {
   constructor(readonly arity: number | undefined) {}
 }
@@ -77,6 +82,7 @@ export const t = {
   setOf: <I extends TypeSpec>(item: I) => new SetOfSpec<I>(item),
   literals: <const L extends string | number | boolean>(...values: L[]) => new LiteralsSpec<L>(values),
   func: (arity?: number) => new FuncSpec(arity),
+  nullable: <I extends TypeSpec>(item: I) => new NullableSpec<I>(item),
 } as const;
 
 /** The TypeScript type of values a spec accepts. */
@@ -87,6 +93,7 @@ export type InferSpec<S> =
   : S extends TupleSpec<infer Items> ? { -readonly [K in keyof Items]: InferSpec<Items[K]> }
   : S extends SetOfSpec<infer I> ? Set<InferSpec<I>>
   : S extends LiteralsSpec<infer L> ? Set<L> | L[]
+  : S extends NullableSpec<infer I> ? InferSpec<I> | null
   : S extends FuncSpec ? (...args: never[]) => unknown
   : S extends StringConstructor ? string
   : S extends NumberConstructor ? number
@@ -160,6 +167,7 @@ export function describeSpec(spec: unknown): string {
   if (spec instanceof SetOfSpec) return `set of ${describeSpec(spec.item)}`;
   if (spec instanceof LiteralsSpec) return `items of {${[...spec.values].map((v) => JSON.stringify(v)).join(', ')}}`;
   if (spec instanceof FuncSpec) return spec.arity === undefined ? 'function' : `function of ${spec.arity} parameter(s)`;
+  if (spec instanceof NullableSpec) return `${describeSpec(spec.item)} or None`;
   if (spec instanceof Set) return describeSpec(setSpec(spec));
   if (Array.isArray(spec)) return `list of ${describeSpec(spec[0])}`;
   if (isPlainObject(spec)) return 'dict';
@@ -241,6 +249,13 @@ function check(value: unknown, spec: unknown, mode: Mode, path: PropertyKey[], o
         if (!spec.values.has(v as string)) problem(`one of {${[...spec.values].map((x) => JSON.stringify(x)).join(', ')}}`, [...path, i], v);
       });
     }
+    return;
+  }
+  if (spec instanceof NullableSpec) {
+    if (value === null) return;
+    const before = out.length;
+    check(value, spec.item, mode, path, out);
+    for (let i = before; i < out.length; i++) out[i] = { ...out[i]!, expected: `${out[i]!.expected} or None` };
     return;
   }
   if (spec instanceof FuncSpec) {
