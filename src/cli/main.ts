@@ -153,7 +153,7 @@ Examples:
       if (fileLogging !== undefined) logger.warn('file logging (-f, -l, -bc) is not implemented; logging to stdout only');
       const sockets = flags.transport === 'memory'
         ? new (await import('../transports/memory/memory-sockets.js')).MemorySockets()
-        : new (await import('../transports/zeromq/zeromq-sockets.js')).ZeroMqSockets();
+        : new (await import('../transports/zeromq/zeromq-sockets.js')).ZeroMqSockets({ onError: (what, err) => logger.error({ err }, `${what} stopped`) });
       process.exitCode = await serviceCommand({
         servicePath: String(flags.servicePath),
         ...(flags.addressesPath ? { addressesPath: String(flags.addressesPath) } : {}),

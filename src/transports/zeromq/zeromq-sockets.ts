@@ -46,11 +46,31 @@ function connectTo(socket: zmq.Socket, address: string): void {
   }
 }
 
+export interface ZeroMqSocketsOptions {
+  /**
+   * Told when a socket's read loop fails and stops (not when it is closed). Default: a
+   * process warning. A transport has no logger of its own; the CLI passes one in.
+   */
+  readonly onError?: (what: string, err: unknown) => void;
+}
+
 export class ZeroMqSockets implements SocketFactory {
   readonly name = 'zeromq';
   readonly slowJoiner = true;
   private readonly open = new Set<Closable>();
   private closed = false;
+  private readonly onError: (what: string, err: unknown) => void;
+
+  constructor(options: ZeroMqSocketsOptions = {}) {
+    this.onError = options.onError ?? ((what, err) => process.emitWarning(`zeromq ${what} stopped: ${(err as Error)?.message ?? String(err)}`));
+  }
+
+  /** A read loop never rejects unobserved: a failure is reported, a close is not. */
+  private guardLoop(what: string, socket: zmq.Socket, loop: Promise<void>): Promise<void> {
+    return loop.catch((err: unknown) => {
+      if (!socket.closed && !isClosedError(err)) this.onError(what, err);
+    });
+  }
 
   private guard(op: string): void {
     if (this.closed) throw new errors.SY_ERR_TRANSPORT_CLOSED(this.name, op);
@@ -78,18 +98,20 @@ export class ZeroMqSockets implements SocketFactory {
     const socket = new zmq.Reply({ linger: 0 });
     await bindTo(socket, address);
     const loop = (async () => {
-      try {
-        for await (const [frame] of socket) {
-          // REP must answer every request before it can read the next one: the handler
-          // always gives a frame (the service model turns failures into error replies).
-          const reply = await handler(frame ?? new Uint8Array(0));
-          await socket.send(reply);
+      for await (const [frame] of socket) {
+        // REP must answer every request before it can read the next one. The service model
+        // turns its failures into error replies; should a handler throw anyway, an empty
+        // frame still answers (the requester reports it unreadable) and the loop goes on.
+        let reply: Uint8Array;
+        try {
+          reply = await handler(frame ?? new Uint8Array(0));
+        } catch {
+          reply = new Uint8Array(0);
         }
-      } catch (err) {
-        if (!socket.closed && !isClosedError(err)) throw err;
+        await socket.send(reply);
       }
     })();
-    return this.track([socket], [loop]);
+    return this.track([socket], [this.guardLoop(`replyer at ${address}`, socket, loop)]);
   }
 
   async requester(address: string): Promise<RequesterSocket> {
@@ -164,19 +186,15 @@ export class ZeroMqSockets implements SocketFactory {
     connectTo(socket, address);
     socket.subscribe(Buffer.from(prefix));
     const loop = (async () => {
-      try {
-        for await (const [frame] of socket) {
-          try {
-            await handler(frame ?? new Uint8Array(0));
-          } catch {
-            // The handler owns its errors (the service model logs them); keep reading.
-          }
+      for await (const [frame] of socket) {
+        try {
+          await handler(frame ?? new Uint8Array(0));
+        } catch {
+          // The handler owns its errors (the service model logs them); keep reading.
         }
-      } catch (err) {
-        if (!socket.closed && !isClosedError(err)) throw err;
       }
     })();
-    return this.track([socket], [loop]);
+    return this.track([socket], [this.guardLoop(`subscriber of ${address}`, socket, loop)]);
   }
 
   async proxy(frontend: string, backend: string): Promise<Closable> {
@@ -190,15 +208,12 @@ export class ZeroMqSockets implements SocketFactory {
       xsub.close();
       throw err;
     }
-    const forward = async (from: zmq.XSubscriber | zmq.XPublisher, to: zmq.XSubscriber | zmq.XPublisher) => {
-      try {
+    const forward = (from: zmq.XSubscriber | zmq.XPublisher, to: zmq.XSubscriber | zmq.XPublisher, what: string) =>
+      this.guardLoop(what, to.closed ? to : from, (async () => {
         for await (const msg of from) await to.send(msg);
-      } catch (err) {
-        if (!from.closed && !to.closed && !isClosedError(err)) throw err;
-      }
-    };
+      })());
     // Frames flow publishers → subscribers; subscriptions flow back so publishers filter.
-    return this.track([xsub, xpub], [forward(xsub, xpub), forward(xpub, xsub)]);
+    return this.track([xsub, xpub], [forward(xsub, xpub, `proxy ${frontend} → ${backend}`), forward(xpub, xsub, `proxy subscriptions ${backend} → ${frontend}`)]);
   }
 
   async close(): Promise<void> {
