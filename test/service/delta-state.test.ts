@@ -29,14 +29,31 @@ describe('delta state logic', () => {
   it('sender: advances its own number (the original stayed at 0) and numbers updates left unnumbered', () => {
     const tx = new DeltaStateOut();
     assert.deepEqual(tx.snapshot(), { state: {}, current_num: -1 });
-    const first = tx.complete({ state: { a: 1 } });
-    assert.deepEqual(first, { state: { a: 1 }, current_num: 0, is_snapshot: false });
+    // The first update goes out as a snapshot of the sender's whole state (nulls dropped).
+    const first = tx.complete({ state: { a: 1, gone: null } });
+    assert.deepEqual(first, { state: { a: 1 }, current_num: 0, is_snapshot: true });
     tx.record(first);
     tx.record(tx.complete({ state: { b: 2 } }));
     tx.record(tx.complete({ current_num: 10, state: { a: null } }));
     assert.deepEqual(tx.snapshot(), { state: { b: 2 }, current_num: 10 });
     tx.record(tx.complete({ is_snapshot: true, state: { only: 1 } }));
     assert.deepEqual(tx.snapshot(), { state: { only: 1 }, current_num: 11 });
+  });
+
+  it('a restarted sender\'s first update resynchronises receivers that hold higher numbers', async () => {
+    const rx = new DeltaStateIn();
+    const noSnapshot = async () => {
+      throw new Error('no snapshot request expected');
+    };
+    await rx.update({ current_num: 41, is_snapshot: true, state: { old: 1 } }, noSnapshot);
+    const restarted = new DeltaStateOut();
+    const first = restarted.complete({ state: { fresh: 1 } });
+    restarted.record(first);
+    assert.equal(await rx.update(first, noSnapshot), 'snapshot');
+    const second = restarted.complete({ state: { more: 2 } });
+    assert.equal(second.is_snapshot, false);
+    assert.equal(await rx.update(second, noSnapshot), 'applied');
+    assert.deepEqual(rx.state, { fresh: 1, more: 2 });
   });
 
   it('a receiver that resets from the fixed sender\'s snapshot continues without another gap', async () => {

@@ -10,7 +10,8 @@
 // receiver that reset from it saw the next delta as a gap again. Here the sender records
 // the number of every update it sends, so a snapshot reports the number of the last update
 // it contains. The sender also numbers updates itself when `current_num` is left out
-// (the last number + 1, starting at 0) and treats a missing `is_snapshot` as false.
+// (the last number + 1, starting at 0) and treats a missing `is_snapshot` as false, except
+// for its first update, which goes out as a snapshot (see complete()).
 
 import { t } from './type-grammar.js';
 
@@ -67,8 +68,18 @@ export class DeltaStateOut {
   currentNum = -1;
   state: StateDict = {};
 
-  /** The args to send: current_num and is_snapshot filled in when left out. */
+  /**
+   * The args to send: current_num and is_snapshot filled in when left out. The first update
+   * a sender makes goes out as a snapshot (its whole state is that update): receivers that
+   * hold numbers from a previous run of the sender would otherwise ignore the restarted
+   * sender's low numbers as stale.
+   */
   complete(args: StateDict): StateDict {
+    const first = this.currentNum === -1 && args.is_snapshot === undefined && args.current_num === undefined;
+    if (first && args.state !== null && typeof args.state === 'object') {
+      const whole = Object.fromEntries(Object.entries(args.state as StateDict).filter(([, v]) => v !== null));
+      return { ...args, state: whole, current_num: 0, is_snapshot: true };
+    }
     return {
       ...args,
       current_num: args.current_num ?? this.currentNum + 1,
