@@ -67,6 +67,10 @@ describe('service wire: envelopes byte for byte', () => {
     assert.equal(hex(pack(1.5)), 'cb3ff8000000000000');
   });
 
+  it('keys holding undefined are left out (null is sent as nil)', () => {
+    assert.equal(hex(pack({ a: undefined, b: null })), '81' + str('b') + 'c0');
+  });
+
   it('bytes as bin (use_bin_type=True), strings as str', () => {
     assert.equal(hex(pack(new Uint8Array([1, 2]))), 'c4020102');
     assert.equal(hex(pack('é')), 'a2c3a9');

@@ -181,12 +181,12 @@ export async function startService(definition: ServiceDefinition, env: ServiceEn
       }
       if (out.model.connectionType === 'publisher') {
         const o = out as { socket: PublisherSocket; prefix: Uint8Array };
-        await o.socket.publish(encodeEnvelope(args, nextId(), o.prefix));
+        await o.socket.publish(encodeEnvelope(checked, nextId(), o.prefix));
         return {};
       }
       const model = out.model;
       const socket = (out as { socket: RequesterSocket }).socket;
-      const replyBytes = await socket.request(encodeEnvelope(args, nextId()), model.timeoutMs === undefined ? {} : { timeoutMs: model.timeoutMs });
+      const replyBytes = await socket.request(encodeEnvelope(checked, nextId()), model.timeoutMs === undefined ? {} : { timeoutMs: model.timeoutMs });
       let reply;
       try {
         reply = decodeReply(replyBytes);
@@ -200,8 +200,7 @@ export async function startService(definition: ServiceDefinition, env: ServiceEn
       const out = outStates.get(name);
       if (!out) throw new errors.SY_ERR_SERVICE_OUTPUT(kind, name, [...outStates.keys()]);
       if (out.kind === 'full') {
-        out.args(args);
-        await out.socket.publish(encodeEnvelope(args, nextId()));
+        await out.socket.publish(encodeEnvelope(out.args(args), nextId()));
         return {};
       }
       const complete = out.delta.complete(args);
@@ -241,7 +240,7 @@ export async function startService(definition: ServiceDefinition, env: ServiceEn
         const handler = model.onNewRequest as (...a: unknown[]) => unknown;
         const pending = handler(args, makeToSend(envelope.workflowId, true), statesView(), config);
         // A handler that answers synchronously costs no extra turn.
-        const result = pending instanceof Promise ? await pending : pending;
+        const result = typeof (pending as PromiseLike<unknown> | undefined)?.then === 'function' ? await pending : pending;
         const returnArgs = check.returns(result === undefined ? {} : result);
         const reply = encodeReply(returnArgs, envelope.workflowId);
         emit({ type: 'handled', kind: 'connection', name, workflowId: envelope.workflowId });

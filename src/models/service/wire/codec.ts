@@ -17,7 +17,8 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { Decimal, Uuid } from './values.js';
 
-const encoder = new Encoder({ useBigInt64: true });
+// A key whose value is undefined is left out (JavaScript's "absent"), never sent as nil.
+const encoder = new Encoder({ useBigInt64: true, ignoreUndefined: true });
 const decoder = new Decoder({ useBigInt64: true });
 
 const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
