@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { argsProblems, t, Decimal, Uuid } from '../../src/models/service/mod.js';
+import { compileArgsCheck } from '../../src/models/service/type-grammar.js';
 import { checkArgs } from '../../src/models/service/args-model.js';
 
 const ok = (args: unknown, required?: Record<string, unknown>, optional?: Record<string, unknown>) =>
@@ -91,6 +92,17 @@ describe('service type grammar', () => {
   it('t.nullable(T) (ours): T or None, as delta values need', () => {
     ok({ book: { a: null, b: new Decimal('1') } }, { book: t.mapOf(t.str, t.nullable(t.Decimal)) });
     bad({ book: { a: 'x' } }, { book: t.mapOf(t.str, t.nullable(t.Decimal)) }, {}, 'book.a', /Decimal or None/);
+  });
+
+  it('the compiled checker (the services\' hot path) finds exactly what argsProblems finds', () => {
+    const req = { a: t.str, n: [t.int], o: { x: t.bool } };
+    const opt = { b: t.int, f: t.literals('p', 'q') };
+    const cases: unknown[] = [
+      { a: 'x', n: [1], o: { x: true } }, {}, { a: 1, n: ['z'], o: {} }, { a: 'x', n: [], o: { x: false }, b: 'no', zz: 1 },
+      { a: 'x', n: [], o: { x: true }, f: ['r'] }, 'not a dict', { a: undefined, n: [1], o: { x: true } },
+    ];
+    const compiled = compileArgsCheck(req, opt);
+    for (const c of cases) assert.deepEqual(compiled(c), argsProblems(c, req, opt), JSON.stringify(c));
   });
 
   it('zod schemas work anywhere in a spec and as the whole model', () => {

@@ -7,7 +7,7 @@
 import { errors } from '../../errors.js';
 import { describeProblems, problemsOf } from '../../schema/validate.js';
 import type { ArgsModel, ReturnModel } from './definition.js';
-import { argsProblems } from './type-grammar.js';
+import { argsProblems, compileArgsCheck } from './type-grammar.js';
 
 /** Checks `args` against a model (plus the args every state of a type carries); returns them, parsed if zod. */
 export function checkArgs(
@@ -43,10 +43,9 @@ export function argsChecker(
   builtIn: { required?: Record<string, unknown>; optional?: Record<string, unknown> } = {},
 ): ArgsChecker {
   if ((model.schema as { safeParse?: unknown } | undefined)?.safeParse) return (args) => checkArgs(args, model, subject, builtIn);
-  const required = { ...builtIn.required, ...model.required };
-  const optional = { ...builtIn.optional, ...model.optional };
+  const problemsOf = compileArgsCheck({ ...builtIn.required, ...model.required }, { ...builtIn.optional, ...model.optional });
   return (args) => {
-    const problems = argsProblems(args, required, optional);
+    const problems = problemsOf(args);
     if (problems.length > 0) throw new errors.SY_ERR_VALIDATION(subject, describeProblems(problems));
     return args as Record<string, unknown>;
   };

@@ -290,6 +290,40 @@ function check(value: unknown, spec: unknown, mode: Mode, path: PropertyKey[], o
  * Python's validate_args(new, required, optional) on an args dict: every required key present
  * and valid, every other key declared optional and valid. Returns every problem found.
  */
+/** argsProblems for one required/optional pair, with the key lists made once (hot path). */
+export function compileArgsCheck(
+  required: Readonly<Record<string, unknown>> | undefined,
+  optional: Readonly<Record<string, unknown>> | undefined,
+): (args: unknown) => ValidationProblem[] {
+  const req = required ?? {};
+  const opt = optional ?? {};
+  const reqEntries = Object.entries(req);
+  const none: ValidationProblem[] = [];
+  return (args) => {
+    if (!isPlainObject(args)) return argsProblems(args, req, opt);
+    let out: ValidationProblem[] | undefined;
+    for (const [key, spec] of reqEntries) {
+      const value = args[key];
+      if (value === undefined) (out ??= []).push({ field: key, expected: `${describeSpec(spec)} (required)`, received: 'undefined' });
+      else {
+        const token = spec instanceof TypeToken ? spec : undefined;
+        // The common case, a plain type, without building a path.
+        if (token) {
+          if (!isInstance(value, token.kind)) (out ??= []).push({ field: key, expected: token.kind, received: kindOf(value) });
+        } else check(value, spec, 'required', [key], (out ??= []));
+      }
+    }
+    for (const key in args) {
+      if (key in req) continue;
+      const value = args[key];
+      if (value === undefined) continue;
+      if (!(key in opt)) (out ??= []).push({ field: key, expected: 'no such key (declare it in requiredArguments or optionalArguments)', received: kindOf(value) });
+      else check(value, opt[key], 'optional', [key], (out ??= []));
+    }
+    return out ?? none;
+  };
+}
+
 export function argsProblems(
   args: unknown,
   required: Readonly<Record<string, unknown>> | undefined,

@@ -62,7 +62,7 @@ export function toWire(value: unknown): unknown {
   }
   // Plain objects: copy only when something inside changes (the common case costs no allocation).
   let out: Record<string, unknown> | undefined;
-  for (const key of Object.keys(value)) {
+  for (const key in value) {
     const v = (value as Record<string, unknown>)[key];
     const w = toWire(v);
     if (w !== v && out === undefined) out = { ...(value as Record<string, unknown>) };
@@ -79,11 +79,19 @@ export function fromWire(value: unknown): unknown {
   }
   if (value instanceof Uint8Array) return value;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = fromWire(value[i]);
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i];
+      if ((v !== null && typeof v === 'object') || typeof v === 'bigint') value[i] = fromWire(v);
+    }
     return value;
   }
   const map = value as Record<string, unknown>;
-  for (const key of Object.keys(map)) map[key] = fromWire(map[key]);
+  // for…in allocates nothing; decoded maps are plain objects with no inherited keys.
+  for (const key in map) {
+    const v = map[key];
+    if (v !== null && typeof v === 'object') map[key] = fromWire(v);
+    else if (typeof v === 'bigint') map[key] = fromWire(v);
+  }
   // Python tests the markers in this order and only their presence, not their value.
   if ('__decimal__' in map) return new Decimal(String(map.as_str));
   if ('__uuid__' in map) return new Uuid(String(map.as_str));

@@ -33,8 +33,8 @@ const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 export class Uuid {
   readonly asStr: string;
   constructor(text: string, trusted = false) {
-    if (trusted) {
-      this.asStr = text;
+    if (trusted || UUID_TEXT.test(text)) {
+      this.asStr = text; // already canonical (what every peer sends)
       return;
     }
     // Python's UUID() accepts braces, "urn:uuid:" and missing dashes; str() gives the canonical form.
