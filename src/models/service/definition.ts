@@ -7,7 +7,7 @@
 // Names follow the original in camelCase (connection_type → connectionType, on_new_request →
 // onNewRequest, required_arguments → requiredArguments, ...).
 
-import type { z } from 'zod';
+import type { z } from '../../schema/mod.js';
 import type { InferArgs } from './type-grammar.js';
 
 export type Args = Record<string, unknown>;

@@ -22,7 +22,7 @@
 // every literal present, in optional position each provided item must be one of them.
 // Deliberate difference: JavaScript cannot tell 1.0 from 1, so `float` accepts any number.
 
-import type { z } from 'zod';
+import type { z } from '../../schema/mod.js';
 import { formatPath, kindOf, problemsOf, type ValidationProblem } from '../../schema/validate.js';
 import { Decimal, Uuid } from './wire/values.js';
 
