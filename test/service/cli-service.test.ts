@@ -48,6 +48,17 @@ export default service({
 });
 `;
 
+const EXTERNAL = `
+import { service, externalRequest, t } from ${MOD};
+
+export default service({
+  connections: { out: { add: externalRequest({ requiredArguments: { a: t.int, b: t.int }, requiredReturnArguments: { sum: t.int } }, (x) => ({ sum: Number(x.a) + Number(x.b) })) } },
+  main: async (toSend) => {
+    console.log('SUM ' + (await toSend('connection', 'add', { a: 2, b: 40 })).sum);
+  },
+});
+`;
+
 describe('switchyard service (CLI)', () => {
   let dir: string;
   let remove: () => Promise<void>;
@@ -56,6 +67,7 @@ describe('switchyard service (CLI)', () => {
     ({ dir, remove } = await tempDir('switchyard-service-'));
     await writeFile(join(dir, 'replyer.mts'), REPLYER);
     await writeFile(join(dir, 'leading.mts'), LEADING);
+    await writeFile(join(dir, 'external.mts'), EXTERNAL);
   });
   after(async () => {
     killAll();
@@ -100,6 +112,12 @@ describe('switchyard service (CLI)', () => {
       await server.stop();
       await sockets.close();
     }
+  });
+
+  it('--transport memory: in-process sockets, no addresses needed for an external request', T, async () => {
+    const r = await runCli(['service', '-s', 'external.mts', '-m', '--transport', 'memory'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /SUM 42/);
   });
 
   it('usage and configuration errors: odd extra arguments, a config failing the model, no main in main mode', T, async () => {
