@@ -10,9 +10,9 @@ import { startService, service, replyer, requester, publisher, subscriber, t } f
 import { ZeroMqSockets } from '../dist/transports/zeromq/mod.js';
 import { median, printResult } from './_result.js';
 
-const ROUND_TRIPS = Number(process.argv[2] ?? 10_000);
-const MESSAGES = Number(process.argv[3] ?? 50_000);
-const TURNS = Number(process.argv[4] ?? 20);
+const ROUND_TRIPS = Number(process.argv[2] ?? 30_000);
+const MESSAGES = Number(process.argv[3] ?? 150_000);
+const TURNS = Number(process.argv[4] ?? 60);
 const WINDOW = 500;
 
 let port = 17680;
