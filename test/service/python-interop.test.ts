@@ -2,7 +2,8 @@
 // service_framework packs (test/service/fixtures/python_peer.py; Debian's python3-zmq and
 // python3-msgpack, installed by .ci/run). Our bytes equal Python's packb bytes, a Python
 // requester talks to our replyer, our requester to a Python replyer, and a Python subscriber
-// with a topic hears our publisher. Loopback ports 17670-17679; children killed by PID.
+// with a topic hears our publisher and ours hears a Python publisher. Loopback ports
+// 17670-17679; children killed by PID.
 
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,9 +11,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  startService, service, replyer, requester, publisher, t, pack, encodeEnvelope, encodeReply, topicPrefixOf, Decimal, Uuid,
+  startService, service, replyer, requester, publisher, subscriber, t, pack, encodeEnvelope, encodeReply, topicPrefixOf, Decimal, Uuid,
 } from '../../src/models/service/mod.js';
 import { ZeroMqSockets } from '../../src/transports/zeromq/mod.js';
+import { waitFor } from './service-kit.js';
 
 const PEER = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'python_peer.py');
 // Debian's interpreter, where python3-zmq and python3-msgpack live (not a pyenv shim).
@@ -138,6 +140,29 @@ describe('wire compatibility with a Python service_framework peer', () => {
       await svc.stop();
       assert.equal(await within(p.exited, 10_000, 'python replyer'), 0, p.err());
     } finally {
+      await sockets.close();
+    }
+  });
+
+  it('our subscriber with a topic hears a Python publisher; other topics are filtered out', T, async () => {
+    const sockets = new ZeroMqSockets();
+    const got: Array<{ seq: number; px: unknown }> = [];
+    const ids: unknown[] = [];
+    const svc = await startService(service({
+      connections: { in: { ticks: subscriber({ requiredArguments: { seq: t.int, px: t.Decimal }, topic: 'ticks' }, (args) => void got.push({ seq: Number(args.seq), px: args.px })) } },
+    }), { sockets, addresses: { connections: { in: { ticks: { subscriber: '127.0.0.1:17673' } } } }, onEvent: (e) => e.type === 'handled' && ids.push(e.workflowId) });
+    try {
+      const p = python(['publisher', '17673', 'ticks']);
+      assert.equal(await within(p.exited, 15_000, 'python publisher'), 0, p.err());
+      await waitFor(() => got.at(-1)?.seq === 199, 'the last message from Python', 10_000);
+      // Everything from the moment the subscription was up: a contiguous run ending at 199.
+      assert.ok(got.length > 50, `only ${got.length} messages arrived`);
+      const first = got[0]!.seq;
+      assert.deepEqual(got.map((g) => g.seq), Array.from({ length: 200 - first }, (_, i) => first + i));
+      assert.ok(got.every((g) => g.px instanceof Decimal && Number(g.px.asStr) === g.seq / 4));
+      assert.ok(ids.every((id) => id instanceof Uuid && id.asStr === UUID_1));
+    } finally {
+      await svc.stop();
       await sockets.close();
     }
   });
