@@ -133,7 +133,7 @@ Examples:
     .option('-a, --addresses-path <file>', 'addresses.json: {connections: {in, out}, states: {in, out}}')
     .option('-c, --config-path <file>', 'config.json, loaded as is; extra --key value pairs are merged into it')
     .option('-m, --main-mode', 'run main(toSend, config) (a leading-edge service) and stop when it returns')
-    .option('--console-loglevel <level>', 'console log level, also -cl (default INFO)', 'INFO')
+    .option('--console-loglevel <level>', 'console log level, also -cl', 'INFO')
     .option('--file-loglevel <level>', 'accepted for compatibility (also -f); file logging is not implemented: logs go to stdout')
     .option('--backup-count <n>', 'accepted for compatibility (also -bc); see --file-loglevel')
     .option('-l, --log-folder <dir>', 'accepted for compatibility; see --file-loglevel')
