@@ -9,7 +9,9 @@ import {
   type RunningService, type ServiceEvent, decodeReply, encodeEnvelope,
 } from '../../src/models/service/mod.js';
 import type { SocketFactory } from '../../src/transports/sockets.js';
-import { addr, factories, waitFor, warmUp } from './service-kit.js';
+import { addresses, factories, waitFor, warmUp } from './service-kit.js';
+
+const addr = addresses(17600, 17629);
 
 for (const { name: factoryName, make } of factories) {
   describe(`service connections on ${factoryName} sockets`, () => {

@@ -10,12 +10,17 @@ export const factories: ReadonlyArray<{ name: string; make: () => SocketFactory 
   { name: 'zeromq', make: () => new ZeroMqSockets() },
 ];
 
-let nextPort = 17600;
-/** A fresh 127.0.0.1 address; ports 17600-17659 rotate (each file runs in its own process). */
-export function addr(): string {
-  const port = nextPort++;
-  if (nextPort > 17659) nextPort = 17600;
-  return `127.0.0.1:${port}`;
+/**
+ * Fresh 127.0.0.1 addresses from ports [from, to], rotating. Each test file takes its own
+ * range (files may run at the same time): connections 17600-17629, states 17630-17659.
+ */
+export function addresses(from: number, to: number): () => string {
+  let next = from;
+  return () => {
+    const port = next;
+    next = next >= to ? from : next + 1;
+    return `127.0.0.1:${port}`;
+  };
 }
 
 /** Waits until `check()` is true, polling; fails after `ms` naming `what`. */

@@ -9,7 +9,9 @@ import {
   startService, service, replyer, requester, t, decodeEnvelope, decodeReply, pack, type RunningService, type ServiceEvent,
 } from '../../src/models/service/mod.js';
 import type { Closable, SocketFactory } from '../../src/transports/sockets.js';
-import { addr, factories, waitFor, warmUp } from './service-kit.js';
+import { addresses, factories, waitFor, warmUp } from './service-kit.js';
+
+const addr = addresses(17630, 17659);
 
 for (const { name: factoryName, make } of factories) {
   describe(`service states on ${factoryName} sockets`, () => {
