@@ -96,15 +96,18 @@ export class MemorySockets implements SocketFactory {
     return handle;
   }
 
-  private whenReplyer(address: string): Promise<Responder> {
+  /** The replyer at `address` once one is bound; `cancel` forgets the wait (a timed-out request is dropped, as ZeroMQ drops it). */
+  private whenReplyer(address: string): { ready: Promise<Responder>; cancel(): void } {
     const now = this.replyers.get(address);
-    if (now) return Promise.resolve(now);
-    return new Promise((resolve) => {
-      const wake = () => resolve(this.replyers.get(address)!);
-      let set = this.waitingForReplyer.get(address);
-      if (!set) this.waitingForReplyer.set(address, (set = new Set()));
-      set.add(wake);
+    if (now) return { ready: Promise.resolve(now), cancel: () => undefined };
+    let wake!: () => void;
+    const ready = new Promise<Responder>((resolve) => {
+      wake = () => resolve(this.replyers.get(address)!);
     });
+    let set = this.waitingForReplyer.get(address);
+    if (!set) this.waitingForReplyer.set(address, (set = new Set()));
+    set.add(wake);
+    return { ready, cancel: () => this.waitingForReplyer.get(address)?.delete(wake) };
   }
 
   async requester(address: string): Promise<RequesterSocket> {
@@ -115,11 +118,15 @@ export class MemorySockets implements SocketFactory {
       request: (frame, options) => {
         if (closed) return Promise.reject(new errors.SY_ERR_TRANSPORT_CLOSED(this.name, `request on ${address}`));
         const attempt = async () => {
-          const exchange = this.whenReplyer(address).then((r) => r.answer(frame));
+          const wait = this.whenReplyer(address);
+          const exchange = wait.ready.then((r) => r.answer(frame));
           if (options?.timeoutMs === undefined) return exchange;
           let timer: NodeJS.Timeout | undefined;
           const timeout = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new errors.SY_ERR_REQUEST_TIMEOUT(address, options.timeoutMs!)), options.timeoutMs);
+            timer = setTimeout(() => {
+              wait.cancel();
+              reject(new errors.SY_ERR_REQUEST_TIMEOUT(address, options.timeoutMs!));
+            }, options.timeoutMs);
           });
           try {
             return await Promise.race([exchange, timeout]);
