@@ -1,5 +1,6 @@
 // The `switchyard` command. Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration.
 
+import { basename, extname } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { errors, exitCodeFor } from '../errors.js';
 import { configServerCommand } from './commands/config-server.js';
@@ -8,6 +9,7 @@ import { put } from './commands/put.js';
 import { run } from './commands/run.js';
 import { send } from './commands/send.js';
 import { normalizeServiceArgv, serviceCommand } from './commands/service.js';
+import { createServiceLog } from './service-log.js';
 import { loadSettings } from './settings.js';
 import { createLogger } from '../observability/logger.js';
 
@@ -134,10 +136,10 @@ Examples:
     .option('-c, --config-path <file>', 'config.json, loaded as is; extra --key value pairs are merged into it')
     .option('-m, --main-mode', 'run main(toSend, config) (a leading-edge service) and stop when it returns')
     .option('--console-loglevel <level>', 'console log level, also -cl', 'INFO')
-    .option('--file-loglevel <level>', 'accepted for compatibility (also -f); file logging is not implemented: logs go to stdout')
-    .option('--backup-count <n>', 'accepted for compatibility (also -bc); see --file-loglevel')
-    .option('-l, --log-folder <dir>', 'accepted for compatibility; see --file-loglevel')
+    .option('-l, --log-folder <dir>', 'also write the log to DIR/<service>.log')
+    .option('--file-loglevel <level>', 'level of the file log, also -f (default INFO)')
     .option('-f <level>', 'same as --file-loglevel')
+    .option('--backup-count <n>', 'accepted for compatibility, also -bc: the file is not rotated')
     .addOption(new Option('--transport <name>', 'socket transport: zeromq, or memory (in-process only)').choices(['zeromq', 'memory']).default('zeromq'))
     .allowUnknownOption()
     .allowExcessArguments()
@@ -148,21 +150,28 @@ Examples:
   switchyard service -s replyer.ts -a addresses.json -c config.json
   switchyard service -s leading.ts -a addresses.json -m -cl DEBUG --symbol BTC-USD`)
     .action(async (flags: Record<string, unknown>, command: Command) => {
-      const logger = createLogger({ level: String(flags.consoleLoglevel), destination: 1 });
-      const fileLogging = flags.fileLoglevel ?? flags.f ?? flags.logFolder ?? flags.backupCount;
-      if (fileLogging !== undefined) logger.warn('file logging (-f, -l, -bc) is not implemented; logging to stdout only');
+      const servicePath = String(flags.servicePath);
+      const fileLevel = (flags.fileLoglevel ?? flags.f) as string | undefined;
+      const log = createServiceLog({
+        consoleLevel: String(flags.consoleLoglevel),
+        service: basename(servicePath, extname(servicePath)),
+        ...(flags.logFolder ? { folder: String(flags.logFolder) } : {}),
+        ...(fileLevel ? { fileLevel } : {}),
+      });
+      const logger = log.logger;
+      if (flags.backupCount !== undefined) logger.warn('-bc/--backup-count is accepted but the log file is not rotated');
       const sockets = flags.transport === 'memory'
         ? new (await import('../transports/memory/memory-sockets.js')).MemorySockets()
         : new (await import('../transports/zeromq/zeromq-sockets.js')).ZeroMqSockets({ onError: (what, err) => logger.error({ err }, `${what} stopped`) });
       process.exitCode = await serviceCommand({
-        servicePath: String(flags.servicePath),
+        servicePath,
         ...(flags.addressesPath ? { addressesPath: String(flags.addressesPath) } : {}),
         ...(flags.configPath ? { configPath: String(flags.configPath) } : {}),
         mainMode: Boolean(flags.mainMode),
         extra: command.args,
         sockets,
         logger,
-      });
+      }).finally(() => log.close());
     });
 
   return program;

@@ -120,6 +120,16 @@ describe('switchyard service (CLI)', () => {
     assert.match(r.stdout, /SUM 42/);
   });
 
+  it('-l DIR writes the log to DIR/<service>.log at -f\'s level while -cl filters the console', T, async () => {
+    const logs = join(dir, 'logs');
+    const r = await runCli(['service', '-s', 'external.mts', '-m', '--transport', 'memory', '-l', logs, '-f', 'DEBUG', '-cl', 'ERROR'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.doesNotMatch(r.stdout, /service started/);
+    const file = await readFile(join(logs, 'external.log'), 'utf8');
+    assert.match(file, /"msg":"service started"/);
+    assert.match(file, /"msg":"service stopped"/);
+  });
+
   it('usage and configuration errors: odd extra arguments, a config failing the model, no main in main mode', T, async () => {
     const odd = await runCli(['service', '-s', 'leading.mts', '-m', '--count'], { cwd: dir });
     assert.equal(odd.code, 2);
