@@ -141,6 +141,18 @@ export const errors = {
     (problems: string[]) => `invalid task service settings: ${problems.join('; ')}`),
 
   // ---- service model and zeromq (issue 6)
+  SY_ERR_SOCKET_ADDRESS: define('SY_ERR_SOCKET_ADDRESS', 'config',
+    (address: string, why: string) => `socket address ${JSON.stringify(address)} cannot be used: ${why}; give "host:port" (e.g. "127.0.0.1:8899") or a full endpoint such as "tcp://127.0.0.1:8899"`),
+  SY_ERR_SERVICE_DEFINITION: define('SY_ERR_SERVICE_DEFINITION', 'usage',
+    (where: string, what: string) => `service definition ${where} is not valid: ${what}`),
+  SY_ERR_SERVICE_ADDRESSES: define('SY_ERR_SERVICE_ADDRESSES', 'config',
+    (path: string, what: string) => `addresses: ${path} ${what}; add it to addresses.json (see README "Services with connections and states")`),
+  SY_ERR_SERVICE_OUTPUT: define('SY_ERR_SERVICE_OUTPUT', 'usage',
+    (kind: string, name: string, known: string[]) => `toSend(${JSON.stringify(kind)}, ${JSON.stringify(name)}): no outbound ${kind} of that name (known: ${known.length ? known.map((k) => JSON.stringify(k)).join(', ') : 'none'}); declare it under ${kind === 'state' ? 'states' : 'connections'}.out`),
+  SY_ERR_SERVICE_REMOTE: define('SY_ERR_SERVICE_REMOTE', 'runtime',
+    (connection: string, why: string) => `the replyer behind connection "${connection}" could not answer: ${why}`),
+  SY_ERR_SERVICE_MAIN_MODE: define('SY_ERR_SERVICE_MAIN_MODE', 'usage',
+    (why: string) => `main mode: ${why}`),
 
   // ---- provider model and unix sockets (issue 7)
   SY_ERR_PROVIDER_CONFIG: define('SY_ERR_PROVIDER_CONFIG', 'config',
