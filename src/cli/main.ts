@@ -1,6 +1,5 @@
 // The `switchyard` command. Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration.
 
-import { basename, extname } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { errors, exitCodeFor } from '../errors.js';
 import { configServerCommand } from './commands/config-server.js';
@@ -10,8 +9,8 @@ import { put } from './commands/put.js';
 import { run } from './commands/run.js';
 import { send } from './commands/send.js';
 import { providerCommand } from './commands/provider.js';
-import { normalizeServiceArgv, serviceCommand } from './commands/service.js';
-import { createServiceLog } from './service-log.js';
+import { normalizeServiceArgv } from './commands/service.js';
+import { addServiceCommand } from './service-cli.js';
 import { loadSettings } from './settings.js';
 import { createLogger, type LevelName } from '../observability/logger.js';
 import { withTaskServiceFlags } from './task-settings.js';
@@ -137,52 +136,7 @@ Examples:
 
   addBusTools(program);
   providerCommand(program, out);
-  // ---- service model (issue 6): the original service_framework command line
-  program.command('service')
-    .description('run one service of connections and states (the service_framework model) over ZeroMQ')
-    .requiredOption('-s, --service-path <file>', 'the service module (TypeScript or JavaScript) exporting service({...})')
-    .option('-a, --addresses-path <file>', 'addresses.json: {connections: {in, out}, states: {in, out}}')
-    .option('-c, --config-path <file>', 'config.json, loaded as is; extra --key value pairs are merged into it')
-    .option('-m, --main-mode', 'run main(toSend, config) (a leading-edge service) and stop when it returns')
-    .option('--console-loglevel <level>', 'console log level, also -cl', 'INFO')
-    .option('-l, --log-folder <dir>', 'also write the log to DIR/<service>.log')
-    .option('--file-loglevel <level>', 'level of the file log, also -f (default INFO)')
-    .option('-f <level>', 'same as --file-loglevel')
-    .option('--backup-count <n>', 'accepted for compatibility, also -bc: the file is not rotated')
-    .addOption(new Option('--transport <name>', 'socket transport: zeromq, or memory (in-process only)').choices(['zeromq', 'memory']).default('zeromq'))
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .addHelpText('after', `
-Every other --key value pair is added to the config (values are strings), as the original does.
-
-Examples:
-  switchyard service -s replyer.ts -a addresses.json -c config.json
-  switchyard service -s leading.ts -a addresses.json -m -cl DEBUG --symbol BTC-USD`)
-    .action(async (flags: Record<string, unknown>, command: Command) => {
-      const servicePath = String(flags.servicePath);
-      const fileLevel = (flags.fileLoglevel ?? flags.f) as string | undefined;
-      const log = createServiceLog({
-        consoleLevel: String(flags.consoleLoglevel),
-        service: basename(servicePath, extname(servicePath)),
-        ...(flags.logFolder ? { folder: String(flags.logFolder) } : {}),
-        ...(fileLevel ? { fileLevel } : {}),
-      });
-      const logger = log.logger;
-      if (flags.backupCount !== undefined) logger.warn('-bc/--backup-count is accepted but the log file is not rotated');
-      const sockets = flags.transport === 'memory'
-        ? new (await import('../transports/memory/memory-sockets.js')).MemorySockets()
-        : new (await import('../transports/zeromq/zeromq-sockets.js')).ZeroMqSockets({ onError: (what, err) => logger.error({ err }, `${what} stopped`) });
-      process.exitCode = await serviceCommand({
-        servicePath,
-        ...(flags.addressesPath ? { addressesPath: String(flags.addressesPath) } : {}),
-        ...(flags.configPath ? { configPath: String(flags.configPath) } : {}),
-        mainMode: Boolean(flags.mainMode),
-        extra: command.args,
-        sockets,
-        logger,
-      }).finally(() => log.close());
-    });
-
+  addServiceCommand(program);
   return program;
 }
 
