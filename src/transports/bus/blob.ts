@@ -1,4 +1,4 @@
-// Lightbus's blob serializer (SPECS.md §5.1): one JSON document `{"kwargs": {...},
+// Lightbus's blob serializer (SPECS.md §5.1), as text: one JSON document `{"kwargs": {...},
 // "metadata": {...}}` per RPC call and per result; events use it too on transports that
 // carry one body per message (on Redis streams events go field by field instead).
 
@@ -8,10 +8,10 @@ import { sortedJson } from './sorted-json.js';
 
 const text = new TextDecoder('utf-8', { fatal: true });
 
-function parseBlob(bytes: Uint8Array, what: string): { kwargs: Kwargs; metadata: Record<string, unknown> } {
+function parseBlob(input: string | Uint8Array, what: string): { kwargs: Kwargs; metadata: Record<string, unknown> } {
   let doc: unknown;
   try {
-    doc = JSON.parse(text.decode(bytes));
+    doc = JSON.parse(typeof input === 'string' ? input : text.decode(input));
   } catch {
     throw new errors.SY_ERR_BUS_FRAME(what, 'not UTF-8 JSON');
   }
@@ -28,13 +28,11 @@ function requireString(metadata: Record<string, unknown>, key: string, what: str
   return v;
 }
 
-export function encodeRpcBlob(call: RpcCall, returnPath: string): Buffer {
-  return Buffer.from(
-    sortedJson({ kwargs: call.kwargs, metadata: { api_name: call.api, id: call.id, procedure_name: call.procedure, return_path: returnPath } }),
-  );
+export function encodeRpcBlob(call: RpcCall, returnPath: string): string {
+  return sortedJson({ kwargs: call.kwargs, metadata: { api_name: call.api, id: call.id, procedure_name: call.procedure, return_path: returnPath } });
 }
 
-export function decodeRpcBlob(bytes: Uint8Array): RpcCall & { readonly returnPath: string } {
+export function decodeRpcBlob(bytes: string | Uint8Array): RpcCall & { readonly returnPath: string } {
   const { kwargs, metadata } = parseBlob(bytes, 'RPC call');
   return {
     id: requireString(metadata, 'id', 'RPC call'),
@@ -45,13 +43,13 @@ export function decodeRpcBlob(bytes: Uint8Array): RpcCall & { readonly returnPat
   };
 }
 
-export function encodeResultBlob(result: RpcResult): Buffer {
+export function encodeResultBlob(result: RpcResult): string {
   const metadata: Record<string, JsonValue> = { error: result.error, id: result.id, rpc_message_id: result.rpcId };
   if (result.error) metadata.trace = result.trace ?? '';
-  return Buffer.from(sortedJson({ kwargs: { result: result.result }, metadata }));
+  return sortedJson({ kwargs: { result: result.result }, metadata });
 }
 
-export function decodeResultBlob(bytes: Uint8Array): RpcResult {
+export function decodeResultBlob(bytes: string | Uint8Array): RpcResult {
   const { kwargs, metadata } = parseBlob(bytes, 'RPC result');
   const error = metadata.error;
   if (typeof error !== 'boolean') throw new errors.SY_ERR_BUS_FRAME('RPC result', 'metadata "error" is missing or not a boolean');
@@ -64,13 +62,11 @@ export function decodeResultBlob(bytes: Uint8Array): RpcResult {
   };
 }
 
-export function encodeEventBlob(event: BusEvent): Buffer {
-  return Buffer.from(
-    sortedJson({ kwargs: event.kwargs, metadata: { api_name: event.api, event_name: event.event, id: event.id, version: event.version } }),
-  );
+export function encodeEventBlob(event: BusEvent): string {
+  return sortedJson({ kwargs: event.kwargs, metadata: { api_name: event.api, event_name: event.event, id: event.id, version: event.version } });
 }
 
-export function decodeEventBlob(bytes: Uint8Array): BusEvent {
+export function decodeEventBlob(bytes: string | Uint8Array): BusEvent {
   const { kwargs, metadata } = parseBlob(bytes, 'event');
   const version = metadata.version ?? 1;
   if (typeof version !== 'number' || !Number.isInteger(version)) throw new errors.SY_ERR_BUS_FRAME('event', 'metadata "version" is not an integer');

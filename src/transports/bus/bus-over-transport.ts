@@ -50,7 +50,7 @@ export class BusOverTransport implements BusTransport {
   }
 
   async call(call: RpcCall, options: CallOptions): Promise<RpcResult> {
-    const reply = await this.transport.request(rpcSubject(call.api), { body: encodeRpcBlob(call, `${this.transport.name}:reply`) }, { timeoutMs: options.timeoutMs });
+    const reply = await this.transport.request(rpcSubject(call.api), { body: Buffer.from(encodeRpcBlob(call, `${this.transport.name}:reply`)) }, { timeoutMs: options.timeoutMs });
     return decodeResultBlob(reply.body);
   }
 
@@ -59,7 +59,7 @@ export class BusOverTransport implements BusTransport {
       apis.map((api) =>
         this.transport.serve(rpcSubject(api), async (request) => {
           const call = decodeRpcBlob(request.body);
-          return { body: encodeResultBlob(await server(call)) };
+          return { body: Buffer.from(encodeResultBlob(await server(call))) };
         }),
       ),
     );
@@ -67,7 +67,7 @@ export class BusOverTransport implements BusTransport {
   }
 
   async fire(event: BusEvent): Promise<void> {
-    await this.transport.publish(eventTopic(event.api, event.event), { body: encodeEventBlob(event) });
+    await this.transport.publish(eventTopic(event.api, event.event), { body: Buffer.from(encodeEventBlob(event)) });
   }
 
   async listen(spec: ListenSpec, handler: (delivery: EventDelivery) => Promise<void>): Promise<Subscription> {

@@ -52,7 +52,7 @@ export class RedisBusTransport implements BusTransport {
     if (this.commands) return;
     this.commands = openRedis(this.options.url, 'commands', this.options.logger);
     await this.commands.connect();
-    this.client = new RpcClient(this.options.url, this.commands, this.options.logger);
+    this.client = new RpcClient(this.options.url, this.options.logger);
   }
 
   async close(): Promise<void> {

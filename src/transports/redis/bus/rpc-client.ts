@@ -12,6 +12,7 @@ import type { Logger } from '../../../observability/logger.js';
 import { decodeResultBlob, encodeRpcBlob } from '../../bus/blob.js';
 import type { CallOptions, RpcCall, RpcResult } from '../../bus/bus-transport.js';
 import { isClosedError, openRedis, sleep } from './connections.js';
+import { WriteBatcher } from './write-batcher.js';
 import { RETURN_PATH_PREFIX, rpcExpiryKey, rpcQueueKey } from './names.js';
 
 interface Pending {
@@ -24,12 +25,13 @@ export class RpcClient {
   private readonly replyKey = `switchyard:reply:${randomUUID()}`;
   private readonly pending = new Map<string, Pending>();
   private reader: Redis | undefined;
+  private writerConnection: Redis | undefined;
+  private batcher: WriteBatcher | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
 
   constructor(
     private readonly url: string,
-    private readonly commands: Redis,
     private readonly logger: Logger,
   ) {}
 
@@ -45,10 +47,19 @@ export class RpcClient {
       this.pending.set(call.id, { resolve, reject, timer });
     });
     // The expiry key first: a server must never see the call without it.
-    // Commands on one connection keep their order: the expiry key exists before the call is
-    // queued. Auto-pipelining sends those of every call made in the same tick in one write.
-    await Promise.all([this.commands.set(rpcExpiryKey(call.id), '1', 'EX', expiryS), this.commands.rpush(rpcQueueKey(call.api), blob)]);
+    // One script: the expiry key exists before the call is queued (SPECS.md §5.2's SET,
+    // EXPIRE and RPUSH in one command); calls made in the same tick share one write.
+    await this.writes.call(rpcExpiryKey(call.id), rpcQueueKey(call.api), expiryS, blob);
     return result;
+  }
+
+  /** Calls go out on a connection of their own, without auto-pipelining (see write-batcher.ts). */
+  private get writes(): WriteBatcher {
+    if (!this.batcher) {
+      this.writerConnection = openRedis(this.url, 'rpc-calls', this.logger);
+      this.batcher = new WriteBatcher(this.writerConnection);
+    }
+    return this.batcher;
   }
 
   private ensureReader(): void {
@@ -89,7 +100,7 @@ export class RpcClient {
   private settle(raw: string): void {
     let result: RpcResult;
     try {
-      result = decodeResultBlob(Buffer.from(raw));
+      result = decodeResultBlob(raw);
     } catch (error) {
       this.logger.warn({ reason: (error as Error).message }, 'an RPC result could not be read; dropped');
       return;
@@ -109,6 +120,7 @@ export class RpcClient {
     }
     this.pending.clear();
     this.reader?.disconnect();
+    this.writerConnection?.disconnect();
     await this.loop;
   }
 }

@@ -9,6 +9,7 @@ import { decodeRpcBlob, encodeResultBlob } from '../../bus/blob.js';
 import type { RpcServer } from '../../bus/bus-transport.js';
 import type { Subscription } from '../../transport.js';
 import { isClosedError, openRedis, sleep } from './connections.js';
+import { WriteBatcher } from './write-batcher.js';
 import { RETURN_PATH_PREFIX, rpcExpiryKey, rpcQueueKey } from './names.js';
 import { ageOfUuid1 } from '../../bus/uuid1.js';
 
@@ -27,6 +28,9 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
   const { commands, logger } = options;
   const queues = apis.map(rpcQueueKey);
   const reader = openRedis(options.url, 'rpc-server', logger);
+  // Results go out on a connection of their own, without auto-pipelining (see write-batcher.ts).
+  const writer = openRedis(options.url, 'rpc-results', logger);
+  const writes = new WriteBatcher(writer);
   const running = new Set<Promise<void>>();
   let stopping = false;
   let slotFreed: (() => void) | undefined;
@@ -35,7 +39,7 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
   const decode = (raw: string) => {
     let call: ReturnType<typeof decodeRpcBlob>;
     try {
-      call = decodeRpcBlob(Buffer.from(raw));
+      call = decodeRpcBlob(raw);
     } catch (error) {
       logger.warn({ reason: (error as Error).message }, 'an RPC call could not be read; dropped (no return path to answer on)');
       return undefined;
@@ -50,11 +54,7 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
   const execute = async (call: NonNullable<ReturnType<typeof decode>>): Promise<void> => {
     const result = await server(call);
     const key = call.returnPath.slice(RETURN_PATH_PREFIX.length);
-    // Separate commands, auto-pipelined: results finished in the same tick share one write.
-    await Promise.all([
-      commands.lpush(key, encodeResultBlob(result)),
-      commands.expire(key, options.resultTtlS),
-    ]);
+    await writes.result(key, encodeResultBlob(result), options.resultTtlS);
   };
 
   const start = (call: NonNullable<ReturnType<typeof decode>>) => {
@@ -134,6 +134,7 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
       reader.disconnect();
       await loop;
       await Promise.all(running);
+      writer.disconnect();
     },
   };
 }
