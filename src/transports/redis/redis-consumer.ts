@@ -1,0 +1,451 @@
+// One consumer (a queue consumer or one member of a listener group) over Redis Streams.
+//
+// Why streams with a consumer group, for queues too: the group gives, on the server, what a
+// broker gives — each entry to one member, a pending list (PEL) of what was handed out and
+// not acked, and XAUTOCLAIM to take over what a dead member held. What the group does not
+// give is done with Lua scripts (scripts.ts), each one atomic step:
+//
+// - ack: XACK, and on queue streams XDEL too (a queue keeps only what is not done yet).
+// - requeue / handed back / handler threw: the entry is re-added at the tail of the
+//   consumer's home queue with its attempt + 1, and settled on its source, at once.
+// - delayed requeue: parked in a sorted set (due time) + hash; every consumer of the queue
+//   moves due entries back (atomic, so never twice).
+// - dead letter: re-added to deadLetterQueueOf(queue) with DEAD_LETTER_HEADERS, at once.
+//
+// Prefetch: XREADGROUP COUNT asks for at most the free slots, so no more than `prefetch`
+// deliveries are ever unsettled. A listener group reads two streams in one call (the topic
+// and its own retry queue) and COUNT applies per stream: entries beyond the free slots wait
+// in a small local buffer (already in our PEL) and are handed back with the rest on stop.
+//
+// Blocking reads use a connection of their own (one per consumer). stop() ends a blocked
+// read at once with CLIENT UNBLOCK from the command connection, so no entry read at that
+// moment is stranded. After a reconnect the consumer first reads its own pending entries
+// (id 0): a reply lost with the connection would otherwise leave them in our PEL unseen.
+// Entries held by a consumer that died are reclaimed by live ones after `reclaimIdleMs`;
+// live consumers refresh the idle time of what their handlers still hold, so slow
+// handlers are not robbed.
+
+import type { Redis } from 'ioredis';
+import { errors } from '../../errors.js';
+import type { Logger } from '../../observability/logger.js';
+import { settleWithin } from '../grace.js';
+import { DEAD_LETTER_HEADERS, type Delivery, type DeliveryHandler, type Headers, type NackOptions, type Subscription } from '../transport.js';
+import { entryFields, parseEntry, type Entry } from './entry.js';
+import { consumerName } from './names.js';
+import type { ScriptedRedis } from './scripts.js';
+
+/** A stream the consumer reads, with the group's start for a group created anew. */
+export interface Source {
+  readonly stream: string;
+  /** XDEL on ack: true for queue streams, false for topic streams (other groups read them too). */
+  readonly deleteOnAck: boolean;
+  /** Where a group created anew starts: '0' (everything kept) for queues, '$' (from now on) for topics. */
+  readonly startAt: '0' | '$';
+}
+
+export interface ConsumerPlan {
+  /** The queue deliveries name: the queue, or the listener group's own queue. */
+  readonly queue: string;
+  readonly group: string;
+  readonly sources: readonly Source[];
+  /** The home queue's keys: requeues go to its stream, delays to its set and hash. */
+  readonly home: { readonly stream: string; readonly delayedSet: string; readonly delayedData: string };
+  readonly deadLetterStream: string;
+}
+
+export interface ConsumerSettings {
+  readonly blockMs: number;
+  readonly reclaimIdleMs: number;
+  readonly reclaimIntervalMs: number;
+  readonly delayPollMs: number;
+}
+
+export interface ConsumerHost {
+  readonly commands: Redis & ScriptedRedis;
+  /** A new connection of its own, for blocking reads. */
+  openReader(purpose: string): Promise<Redis>;
+  /** Creates the group on the stream if missing (after a Redis that lost its data, too). */
+  ensureGroup(stream: string, group: string, startAt: '0' | '$', force?: boolean): Promise<void>;
+  readonly settings: ConsumerSettings;
+  readonly log: Logger;
+}
+
+interface Pending {
+  readonly source: Source;
+  readonly id: string;
+  readonly entry: Entry;
+  /** Deliveries of this entry that never reached a handler of ours or were not acked (0 on a first read). */
+  readonly missed: number;
+}
+
+type XReadReply = Array<[Buffer, Array<[Buffer, Buffer[] | null]>]> | null;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class RedisConsumer implements Subscription {
+  readonly name = consumerName();
+  private reader: Redis | undefined;
+  private readerId: number | undefined;
+  private readerIdStale = false;
+  private stopped = false;
+  private stopping: Promise<void> | undefined;
+  private loopDone: Promise<void> = Promise.resolve();
+  private readonly inFlight = new Map<string, RedisDelivery>();
+  private buffer: Pending[] = [];
+  private readonly running = new Set<Promise<void>>();
+  private roomWaiter: (() => void) | undefined;
+  private needHistory = false;
+  private readFailing = false;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly reclaimCursor = new Map<string, string>();
+  private readonly log: Logger;
+
+  constructor(
+    private readonly host: ConsumerHost,
+    readonly plan: ConsumerPlan,
+    private readonly handler: DeliveryHandler,
+    private readonly prefetch: number,
+  ) {
+    this.log = host.log.child({ queue: plan.queue, consumer: this.name });
+  }
+
+  get queue(): string {
+    return this.plan.queue;
+  }
+
+  async start(): Promise<void> {
+    const reader = await this.host.openReader(`consumer of ${this.plan.queue}`);
+    this.reader = reader;
+    this.readerId = Number(await reader.client('ID'));
+    let lost = false;
+    reader.on('close', () => (lost = true));
+    reader.on('ready', () => {
+      if (!lost) return;
+      lost = false;
+      // A new connection has a new id (for CLIENT UNBLOCK), and a read reply may have been
+      // lost with the old one: read our own pending entries first.
+      this.readerIdStale = true;
+      this.needHistory = true;
+    });
+    this.loopDone = this.readLoop();
+    const { reclaimIntervalMs, reclaimIdleMs, delayPollMs } = this.host.settings;
+    this.every(reclaimIntervalMs, () => this.reclaim());
+    this.every(Math.max(10, Math.floor(reclaimIdleMs / 3)), () => this.touch());
+    this.every(delayPollMs, () => this.moveDue());
+  }
+
+  stop(options: { graceMs?: number } = {}): Promise<void> {
+    this.stopping ??= this.drain(options.graceMs);
+    return this.stopping;
+  }
+
+  // ---- reading
+
+  private async readLoop(): Promise<void> {
+    const { sources, group } = this.plan;
+    const keys = sources.map((s) => s.stream);
+    while (!this.stopped) {
+      this.dispatch();
+      const free = this.prefetch - this.inFlight.size - this.buffer.length;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => (this.roomWaiter = resolve));
+        continue;
+      }
+      const reader = this.reader!;
+      try {
+        if (this.readerIdStale) {
+          this.readerIdStale = false;
+          this.readerId = Number(await reader.client('ID'));
+        }
+        if (this.stopped) break;
+        if (this.needHistory) {
+          this.needHistory = false;
+          const reply = (await reader.callBuffer('XREADGROUP', 'GROUP', group, this.name, 'COUNT', free + this.inFlight.size + this.buffer.length,
+            'STREAMS', ...keys, ...keys.map(() => '0'))) as XReadReply;
+          await this.take(reply, true);
+        } else {
+          const reply = (await reader.callBuffer('XREADGROUP', 'GROUP', group, this.name, 'COUNT', free, 'BLOCK', this.host.settings.blockMs,
+            'STREAMS', ...keys, ...keys.map(() => '>'))) as XReadReply;
+          await this.take(reply, false);
+        }
+        if (this.readFailing) {
+          this.readFailing = false;
+          this.log.info('consuming again');
+        }
+      } catch (err) {
+        if (this.stopped) break;
+        const message = (err as Error).message;
+        if (/NOGROUP/.test(message)) {
+          // The stream or its group is gone (a Redis restarted without its data, or a
+          // deleted key): create them again and go on.
+          this.log.warn({ err: message }, 'the consumer group is gone on Redis; creating it again');
+          await Promise.all(sources.map((s) => this.host.ensureGroup(s.stream, group, s.startAt, true))).catch(() => undefined);
+          continue;
+        }
+        if (!this.readFailing) this.log.warn({ err: message }, 'reading from Redis failed; trying again once it is reachable');
+        this.readFailing = true;
+        this.needHistory = true;
+        await sleep(200);
+      }
+    }
+  }
+
+  /** Entries of a read (or of a reclaim) into the buffer, then out to the handler. */
+  private async take(reply: XReadReply, history: boolean): Promise<void> {
+    if (!reply) return;
+    const gone: Array<[Source, string]> = [];
+    for (const [key, entries] of reply) {
+      const stream = key.toString();
+      const source = this.plan.sources.find((s) => s.stream === stream);
+      if (!source) continue;
+      for (const [rawId, fields] of entries) {
+        const id = rawId.toString();
+        if (history && (this.inFlight.has(keyOf(stream, id)) || this.buffer.some((p) => p.source === source && p.id === id))) continue;
+        const entry = parseEntry(fields);
+        // Trimmed (MAXLEN) or deleted while pending: nothing left to deliver.
+        if (!entry) gone.push([source, id]);
+        else this.buffer.push({ source, id, entry, missed: history ? 1 : 0 });
+      }
+    }
+    this.dispatch();
+    for (const [source, id] of gone) await this.host.commands.syAck(source.stream, this.plan.group, source.deleteOnAck ? '1' : '0', id).catch(() => undefined);
+  }
+
+  private dispatch(): void {
+    while (!this.stopped && this.buffer.length > 0 && this.inFlight.size < this.prefetch) this.deliver(this.buffer.shift()!);
+  }
+
+  private deliver(pending: Pending): void {
+    const delivery = new RedisDelivery(this, pending.source, pending.id, pending.entry, pending.entry.attempt + pending.missed);
+    this.inFlight.set(keyOf(pending.source.stream, pending.id), delivery);
+    // The handler starts on a microtask, never inside the read's reply handling; one that
+    // throws (synchronously or not) leaves its delivery unsettled: it goes back, flagged.
+    const run: Promise<void> = Promise.resolve(delivery).then(this.handler).then(
+      () => {
+        this.running.delete(run);
+      },
+      () => this.handBack(delivery).finally(() => this.running.delete(run)),
+    );
+    this.running.add(run);
+  }
+
+  private async handBack(delivery: RedisDelivery): Promise<void> {
+    if (delivery.settled) return;
+    try {
+      await delivery.nack({ requeue: true });
+    } catch (err) {
+      this.needHistory = true;
+      this.log.warn({ err: (err as Error).message }, 'could not hand back a failed delivery; it stays pending and is read again');
+    }
+  }
+
+  /** @internal called by a delivery once settled: its slot is free. */
+  forget(delivery: RedisDelivery): void {
+    this.inFlight.delete(keyOf(delivery.source.stream, delivery.id));
+    const wake = this.roomWaiter;
+    this.roomWaiter = undefined;
+    wake?.();
+  }
+
+  /** @internal a settlement did not reach Redis: read our pending entries again. */
+  settleFailed(): void {
+    this.needHistory = true;
+  }
+
+  /** @internal */
+  get redis(): Redis & ScriptedRedis {
+    return this.host.commands;
+  }
+
+  // ---- timers: reclaim, keep-alive of held entries, delayed requeues
+
+  private every(ms: number, fn: () => Promise<void>): void {
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy || this.stopped) return;
+      busy = true;
+      fn().catch((err: unknown) => this.log.debug({ err: (err as Error).message }, 'background step failed; tried again on the next tick'))
+        .finally(() => (busy = false));
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  /** Takes over entries idle longer than reclaimIdleMs (their consumer died), up to the free slots. */
+  private async reclaim(): Promise<void> {
+    const { group } = this.plan;
+    const redis = this.host.commands;
+    for (const source of this.plan.sources) {
+      const free = this.prefetch - this.inFlight.size - this.buffer.length;
+      if (free <= 0 || this.stopped) return;
+      const cursor = this.reclaimCursor.get(source.stream) ?? '0-0';
+      const [next, claimed, deleted] = (await redis.callBuffer('XAUTOCLAIM', source.stream, group, this.name,
+        this.host.settings.reclaimIdleMs, cursor, 'COUNT', free)) as [Buffer, Array<[Buffer, Buffer[] | null]>, Buffer[] | undefined];
+      this.reclaimCursor.set(source.stream, next.toString());
+      const live = claimed.filter(([, fields]) => fields);
+      if (deleted?.length) this.log.debug({ count: deleted.length }, 'pending entries were trimmed before anyone acked them');
+      if (live.length === 0) continue;
+      const ids = live.map(([id]) => id.toString());
+      // How often each was delivered before (XAUTOCLAIM counted this one too).
+      const counts = new Map<string, number>();
+      const rows = (await redis.call('XPENDING', source.stream, group, ids[0]!, ids.at(-1)!, ids.length * 2 + 10, this.name)) as Array<[string, string, number, number]>;
+      for (const [id, , , count] of rows) counts.set(id, Number(count));
+      this.log.warn({ count: ids.length, stream: source.stream }, 'reclaimed entries a consumer held too long (it died or hangs); delivering them again');
+      for (const [rawId, fields] of live) {
+        const id = rawId.toString();
+        if (this.inFlight.has(keyOf(source.stream, id))) continue;
+        const entry = parseEntry(fields)!;
+        this.buffer.push({ source, id, entry, missed: Math.max(1, (counts.get(id) ?? 2) - 1) });
+      }
+      this.dispatch();
+    }
+  }
+
+  /** Resets the idle time of what we hold, so only a dead consumer's entries look idle. */
+  private async touch(): Promise<void> {
+    const bySource = new Map<Source, string[]>();
+    for (const d of this.inFlight.values()) bySource.set(d.source, [...(bySource.get(d.source) ?? []), d.id]);
+    for (const p of this.buffer) bySource.set(p.source, [...(bySource.get(p.source) ?? []), p.id]);
+    for (const [source, ids] of bySource) await this.host.commands.syTouch(source.stream, this.plan.group, this.name, ...ids);
+  }
+
+  private async moveDue(): Promise<void> {
+    const { home } = this.plan;
+    await this.host.commands.syDue(home.delayedSet, home.delayedData, home.stream, 100);
+  }
+
+  // ---- stopping
+
+  private async drain(graceMs: number | undefined): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+    this.roomWaiter?.();
+    await this.endBlockedRead();
+    await settleWithin(this.running, graceMs);
+    // Everything still unsettled goes back to the home queue, in the order it came.
+    const unsettled = [...this.inFlight.values()];
+    const unread = this.buffer;
+    this.buffer = [];
+    const redis = this.host.commands;
+    const backs: Array<Promise<unknown>> = [];
+    for (const delivery of unsettled) backs.push(delivery.handBackOnStop());
+    for (const p of unread) backs.push(this.moveHome(p.source, p.id, p.entry, p.entry.attempt + p.missed));
+    const results = await Promise.allSettled(backs);
+    const failed = results.filter((r) => r.status === 'rejected').length;
+    if (failed > 0) this.log.warn({ failed }, 'could not hand back every unsettled delivery; they stay pending and are reclaimed after reclaimIdleMs');
+    else {
+      // Nothing of ours is pending any more: the consumer name can go.
+      for (const source of this.plan.sources) {
+        const mine = (await redis.call('XPENDING', source.stream, this.plan.group, '-', '+', 1, this.name).catch(() => [1])) as unknown[];
+        if (mine.length === 0) await redis.call('XGROUP', 'DELCONSUMER', source.stream, this.plan.group, this.name).catch(() => undefined);
+      }
+    }
+    this.reader?.disconnect();
+  }
+
+  /** Ends our blocked XREADGROUP at once (CLIENT UNBLOCK), or, when Redis does not answer, by closing its connection. */
+  private async endBlockedRead(): Promise<void> {
+    let done = false;
+    const loop = this.loopDone.then(() => (done = true));
+    const deadline = Date.now() + 2_000;
+    while (!done && Date.now() < deadline) {
+      if (this.readerId !== undefined) void this.host.commands.client('UNBLOCK', this.readerId, 'TIMEOUT').catch(() => undefined);
+      await Promise.race([loop, sleep(25)]);
+    }
+    if (!done) {
+      this.reader?.disconnect();
+      await loop;
+    }
+  }
+
+  /** Re-adds an entry at the tail of the home queue and settles it on its source, atomically. */
+  async moveHome(source: Source, id: string, entry: { body: Uint8Array; headers: Headers }, attempt: number): Promise<void> {
+    const moved = await this.host.commands.syMove(source.stream, this.plan.home.stream, this.plan.group, source.deleteOnAck ? '1' : '0', id, this.name,
+      ...entryFields(entry.body, entry.headers, attempt));
+    if (!moved) throw new errors.SY_ERR_DELIVERY_RECLAIMED(this.plan.queue);
+  }
+}
+
+export class RedisDelivery implements Delivery {
+  private state: 'acked' | 'nacked' | 'handed back' | undefined;
+
+  constructor(
+    private readonly consumer: RedisConsumer,
+    readonly source: Source,
+    readonly id: string,
+    private readonly entry: Entry,
+    readonly attempt: number,
+  ) {}
+
+  get body(): Uint8Array { return this.entry.body; }
+  get headers(): Headers { return this.entry.headers; }
+  get queue(): string { return this.consumer.queue; }
+  get redelivered(): boolean { return this.attempt > 1; }
+  get settled(): boolean { return this.state !== undefined; }
+
+  async ack(): Promise<void> {
+    this.settle('acked');
+    const { stream, deleteOnAck } = this.source;
+    try {
+      await this.consumer.redis.syAck(stream, this.consumer.plan.group, deleteOnAck ? '1' : '0', this.id);
+    } catch (err) {
+      this.consumer.settleFailed();
+      throw new errors.SY_ERR_BROKER(`ack on "${this.queue}"`, `${(err as Error).message}; the message stays pending and is delivered again`);
+    }
+  }
+
+  async nack(options: NackOptions): Promise<void> {
+    this.settle('nacked');
+    try {
+      if (!options.requeue) await this.deadLetter(options.reason);
+      else if (options.delayMs && options.delayMs > 0) await this.delay(options.delayMs);
+      else await this.consumer.moveHome(this.source, this.id, this.entry, this.attempt + 1);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SY_ERR_DELIVERY_RECLAIMED') throw err;
+      this.consumer.settleFailed();
+      throw new errors.SY_ERR_BROKER(`nack on "${this.queue}"`, `${(err as Error).message}; the message stays pending and is delivered again`);
+    }
+  }
+
+  /** @internal stop(): back to the queue, flagged, unless settled meanwhile. */
+  handBackOnStop(): Promise<void> {
+    if (this.state) return Promise.resolve();
+    this.settle('handed back');
+    return this.consumer.moveHome(this.source, this.id, this.entry, this.attempt + 1);
+  }
+
+  private async delay(delayMs: number): Promise<void> {
+    const { plan, name } = this.consumerInfo();
+    const uid = `${this.source.stream}\u0000${this.id}`;
+    const ok = await this.consumer.redis.syDelay(this.source.stream, plan.home.delayedSet, plan.home.delayedData, plan.group,
+      this.source.deleteOnAck ? '1' : '0', this.id, name, Math.ceil(delayMs), uid, ...entryFields(this.entry.body, this.entry.headers, this.attempt + 1));
+    if (!ok) throw new errors.SY_ERR_DELIVERY_RECLAIMED(this.queue);
+  }
+
+  private async deadLetter(reason: string): Promise<void> {
+    const { plan, name } = this.consumerInfo();
+    const headers = {
+      ...this.entry.headers,
+      [DEAD_LETTER_HEADERS.reason]: reason,
+      [DEAD_LETTER_HEADERS.sourceQueue]: this.queue,
+      [DEAD_LETTER_HEADERS.attempts]: String(this.attempt),
+    };
+    const ok = await this.consumer.redis.syMove(this.source.stream, plan.deadLetterStream, plan.group, this.source.deleteOnAck ? '1' : '0',
+      this.id, name, ...entryFields(this.entry.body, headers, 1));
+    if (!ok) throw new errors.SY_ERR_DELIVERY_RECLAIMED(this.queue);
+  }
+
+  private consumerInfo(): { plan: ConsumerPlan; name: string } {
+    return { plan: this.consumer.plan, name: this.consumer.name };
+  }
+
+  private settle(how: 'acked' | 'nacked' | 'handed back'): void {
+    if (this.state) throw new errors.SY_ERR_DELIVERY_SETTLED(this.queue, this.state);
+    this.state = how;
+    this.consumer.forget(this);
+  }
+}
+
+function keyOf(stream: string, id: string): string {
+  return `${stream}\u0000${id}`;
+}

@@ -1,0 +1,235 @@
+// Request/reply over Redis lists.
+//
+// A request is RPUSHed to {prefix}rpc:{subject} as one frame (entry.ts) naming a reply key
+// of its own; the requester waits on that key with BLPOP. Responders wait on the request
+// list with BLMPOP (several at once, up to their free handler slots); Redis hands each
+// request to one of them, the one waiting longest first, so responders share. The reply is
+// RPUSHed to the reply key, which expires soon after, so a reply nobody waits for any more
+// does not stay. The request list itself expires when no responder takes from it for as
+// long as the longest waiting request's timeout (PEXPIRE NX, then GT), so requests to
+// nobody do not pile up either.
+//
+// Each waiting request needs a blocking connection: they come from a pool that keeps a
+// few idle ones for the next requests (a pool of BLPOP connections, as every Redis RPC
+// client does).
+
+import type { Redis } from 'ioredis';
+import { errors } from '../../errors.js';
+import type { Logger } from '../../observability/logger.js';
+import { settleWithin } from '../grace.js';
+import type { OutboundMessage, Reply, RequestHandler, RequestOptions, Subscription } from '../transport.js';
+import { decodeFrame, encodeFrame, stringHeaders } from './entry.js';
+import { REDIS_HEADERS, type RedisNames } from './names.js';
+
+export interface RpcHost {
+  readonly commands: Redis;
+  openReader(purpose: string): Promise<Redis>;
+  readonly names: RedisNames;
+  readonly log: Logger;
+  readonly blockMs: number;
+}
+
+/** Idle blocking connections kept for later requests. */
+const POOL_IDLE = 16;
+/** Extra life of a reply key past the request's timeout. */
+const REPLY_SLACK_MS = 1_000;
+
+export class Requester {
+  private readonly idle: Redis[] = [];
+  private readonly busy = new Set<Redis>();
+  private closed = false;
+
+  constructor(private readonly host: RpcHost) {}
+
+  async request(subject: string, message: OutboundMessage, options: RequestOptions): Promise<Reply> {
+    const { commands, names } = this.host;
+    const list = names.requestList(subject);
+    const replyKey = names.replyList();
+    const timeoutMs = Math.ceil(options.timeoutMs);
+    const headers = { ...message.headers, ...options.headers };
+    const frame = encodeFrame({ h: headers, r: replyKey, t: timeoutMs, s: Date.now() }, message.body);
+    const connection = await this.acquire();
+    try {
+      const pushed = Promise.all([
+        commands.rpush(list, frame),
+        commands.pexpire(list, timeoutMs, 'NX'),
+        commands.pexpire(list, timeoutMs, 'GT'),
+      ]);
+      await pushed.catch((err: Error) => {
+        throw new errors.SY_ERR_BROKER(`request to "${subject}"`, `could not send it (${err.message}); check that Redis is reachable`);
+      });
+      const reply = await this.waitForReply(connection, replyKey, subject, timeoutMs);
+      const decoded = decodeFrame(reply);
+      if (!decoded) throw new errors.SY_ERR_BROKER(`request to "${subject}"`, 'the reply was not a Switchyard frame');
+      const replyHeaders = stringHeaders(decoded.head.h);
+      const failure = replyHeaders[REDIS_HEADERS.error];
+      if (failure !== undefined) throw new errors.SY_ERR_REMOTE(subject, failure);
+      return { body: decoded.body, headers: replyHeaders };
+    } finally {
+      this.release(connection);
+    }
+  }
+
+  /**
+   * BLPOP with the request's timeout; a client-side timer backs it up for when Redis does
+   * not answer at all (then that connection is dropped, not pooled: it is still blocked).
+   */
+  private waitForReply(connection: Redis, replyKey: string, subject: string, timeoutMs: number): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.busy.delete(connection);
+        connection.disconnect();
+        reject(new errors.SY_ERR_REQUEST_TIMEOUT(subject, timeoutMs));
+      }, timeoutMs + 500);
+      connection.blpopBuffer(replyKey, timeoutMs / 1000).then(
+        (popped) => {
+          clearTimeout(timer);
+          if (popped) resolve(popped[1]);
+          else reject(new errors.SY_ERR_REQUEST_TIMEOUT(subject, timeoutMs));
+        },
+        (err: Error) => {
+          clearTimeout(timer);
+          reject(new errors.SY_ERR_BROKER(`request to "${subject}"`, `waiting for the reply failed (${err.message})`));
+        },
+      );
+    });
+  }
+
+  private async acquire(): Promise<Redis> {
+    if (this.closed) throw new errors.SY_ERR_TRANSPORT_CLOSED('redis', 'request');
+    const connection = this.idle.pop() ?? (await this.host.openReader('request replies'));
+    this.busy.add(connection);
+    return connection;
+  }
+
+  private release(connection: Redis): void {
+    if (!this.busy.delete(connection)) return;
+    if (this.closed || this.idle.length >= POOL_IDLE || connection.status !== 'ready') connection.disconnect();
+    else this.idle.push(connection);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const c of [...this.idle, ...this.busy]) c.disconnect();
+    this.idle.length = 0;
+    this.busy.clear();
+  }
+}
+
+/** One responder: a blocking connection taking requests, handlers run up to `concurrency` at once. */
+export class Responder implements Subscription {
+  private reader: Redis | undefined;
+  private readerId: number | undefined;
+  private readerIdStale = false;
+  private stopped = false;
+  private stopping: Promise<void> | undefined;
+  private loopDone: Promise<void> = Promise.resolve();
+  private readonly running = new Set<Promise<void>>();
+  private roomWaiter: (() => void) | undefined;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly host: RpcHost,
+    private readonly subject: string,
+    private readonly handler: RequestHandler,
+    private readonly concurrency: number,
+  ) {
+    this.log = host.log.child({ subject });
+  }
+
+  async start(): Promise<void> {
+    const reader = await this.host.openReader(`responder of ${this.subject}`);
+    this.reader = reader;
+    this.readerId = Number(await reader.client('ID'));
+    let lost = false;
+    reader.on('close', () => (lost = true));
+    reader.on('ready', () => {
+      if (lost) this.readerIdStale = true;
+      lost = false;
+    });
+    this.loopDone = this.loop();
+  }
+
+  stop(options: { graceMs?: number } = {}): Promise<void> {
+    this.stopping ??= (async () => {
+      this.stopped = true;
+      this.roomWaiter?.();
+      let done = false;
+      const loop = this.loopDone.then(() => (done = true));
+      const deadline = Date.now() + 2_000;
+      while (!done && Date.now() < deadline) {
+        if (this.readerId !== undefined) void this.host.commands.client('UNBLOCK', this.readerId, 'TIMEOUT').catch(() => undefined);
+        await Promise.race([loop, new Promise((r) => setTimeout(r, 25))]);
+      }
+      if (!done) this.reader?.disconnect();
+      await loop;
+      // Requests already taken are answered (within the grace period); none are put back:
+      // their requesters wait only so long, and a late answer is worth less than none.
+      await settleWithin(this.running, options.graceMs);
+      this.reader?.disconnect();
+    })();
+    return this.stopping;
+  }
+
+  private async loop(): Promise<void> {
+    const list = this.host.names.requestList(this.subject);
+    let failing = false;
+    while (!this.stopped) {
+      const free = this.concurrency - this.running.size;
+      if (free <= 0) {
+        await new Promise<void>((r) => (this.roomWaiter = r));
+        continue;
+      }
+      try {
+        if (this.readerIdStale) {
+          this.readerIdStale = false;
+          this.readerId = Number(await this.reader!.client('ID'));
+        }
+        if (this.stopped) break;
+        const popped = (await this.reader!.callBuffer('BLMPOP', this.host.blockMs / 1000, 1, list, 'LEFT', 'COUNT', free)) as [Buffer, Buffer[]] | null;
+        if (failing) {
+          failing = false;
+          this.log.info('serving again');
+        }
+        if (popped) for (const frame of popped[1]) this.answer(frame);
+      } catch (err) {
+        if (this.stopped) break;
+        if (!failing) this.log.warn({ err: (err as Error).message }, 'taking requests from Redis failed; trying again once it is reachable');
+        failing = true;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+
+  private answer(frame: Buffer): void {
+    const decoded = decodeFrame(frame);
+    const { r: replyKey, t: timeoutMs = 0, s: sentAt = 0 } = decoded?.head ?? {};
+    if (!decoded || !replyKey) {
+      this.log.warn('dropped a request that is not a Switchyard frame');
+      return;
+    }
+    // Its requester stopped waiting already: answering would only leave garbage behind.
+    if (timeoutMs > 0 && sentAt > 0 && Date.now() - sentAt > timeoutMs + REPLY_SLACK_MS) return;
+    const run: Promise<void> = (async () => {
+      let reply: OutboundMessage;
+      try {
+        reply = await this.handler({ body: decoded.body, headers: stringHeaders(decoded.head.h) });
+      } catch (err) {
+        reply = { body: Buffer.alloc(0), headers: { [REDIS_HEADERS.error]: (err as Error)?.message ?? String(err) } };
+      }
+      const ttl = Math.max(timeoutMs, 1) + REPLY_SLACK_MS;
+      await Promise.all([
+        this.host.commands.rpush(replyKey, encodeFrame(reply.headers ? { h: reply.headers } : {}, reply.body)),
+        this.host.commands.pexpire(replyKey, ttl),
+      ]);
+    })()
+      .catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'could not send a reply; its requester times out'))
+      .finally(() => {
+        this.running.delete(run);
+        const wake = this.roomWaiter;
+        this.roomWaiter = undefined;
+        wake?.();
+      });
+    this.running.add(run);
+  }
+}
