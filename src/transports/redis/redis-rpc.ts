@@ -41,13 +41,27 @@ export class Requester {
 
   constructor(private readonly host: RpcHost) {}
 
+  /** Bounded by timeoutMs as a whole, even while Redis is unreachable (commands would wait out their retries). */
   async request(subject: string, message: OutboundMessage, options: RequestOptions): Promise<Reply> {
+    const timeoutMs = Math.ceil(options.timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new errors.SY_ERR_REQUEST_TIMEOUT(subject, timeoutMs)), timeoutMs + 250);
+    });
+    try {
+      return await Promise.race([this.exchange(subject, message, options.headers, timeoutMs), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async exchange(subject: string, message: OutboundMessage, extraHeaders: RequestOptions['headers'], timeoutMs: number): Promise<Reply> {
     const { commands, names } = this.host;
+    const started = Date.now();
     const list = names.requestList(subject);
     const replyKey = names.replyList();
-    const timeoutMs = Math.ceil(options.timeoutMs);
-    const headers = { ...message.headers, ...options.headers };
-    const frame = encodeFrame({ h: headers, r: replyKey, t: timeoutMs, s: Date.now() }, message.body);
+    const headers = { ...message.headers, ...extraHeaders };
+    const frame = encodeFrame({ h: headers, r: replyKey, t: timeoutMs, s: started }, message.body);
     const connection = await this.acquire();
     try {
       const pushed = Promise.all([
@@ -58,7 +72,8 @@ export class Requester {
       await pushed.catch((err: Error) => {
         throw new errors.SY_ERR_BROKER(`request to "${subject}"`, `could not send it (${err.message}); check that Redis is reachable`);
       });
-      const reply = await this.waitForReply(connection, replyKey, subject, timeoutMs);
+      const left = Math.max(1, timeoutMs - (Date.now() - started));
+      const reply = await this.waitForReply(connection, replyKey, subject, timeoutMs, left);
       const decoded = decodeFrame(reply);
       if (!decoded) throw new errors.SY_ERR_BROKER(`request to "${subject}"`, 'the reply was not a Switchyard frame');
       const replyHeaders = stringHeaders(decoded.head.h);
@@ -74,14 +89,14 @@ export class Requester {
    * BLPOP with the request's timeout; a client-side timer backs it up for when Redis does
    * not answer at all (then that connection is dropped, not pooled: it is still blocked).
    */
-  private waitForReply(connection: Redis, replyKey: string, subject: string, timeoutMs: number): Promise<Buffer> {
+  private waitForReply(connection: Redis, replyKey: string, subject: string, timeoutMs: number, leftMs: number): Promise<Buffer> {
     return new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.busy.delete(connection);
         connection.disconnect();
         reject(new errors.SY_ERR_REQUEST_TIMEOUT(subject, timeoutMs));
-      }, timeoutMs + 500);
-      connection.blpopBuffer(replyKey, timeoutMs / 1000).then(
+      }, leftMs + 500);
+      connection.blpopBuffer(replyKey, leftMs / 1000).then(
         (popped) => {
           clearTimeout(timer);
           if (popped) resolve(popped[1]);
