@@ -78,6 +78,11 @@ interface Pending {
   readonly missed: number;
 }
 
+/** Buffer variants ioredis has at run time but does not type. */
+interface BufferCommands {
+  xautoclaimBuffer(...args: Array<string | number>): Promise<unknown>;
+}
+
 type XReadReply = Array<[Buffer, Array<[Buffer, Buffer[] | null]>]> | null;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -130,7 +135,8 @@ export class RedisConsumer implements Subscription {
     this.loopDone = this.readLoop();
     const { reclaimIntervalMs, reclaimIdleMs, delayPollMs } = this.host.settings;
     this.every(reclaimIntervalMs, () => this.reclaim());
-    this.every(Math.max(10, Math.floor(reclaimIdleMs / 3)), () => this.touch());
+    // Also while stop() waits for running handlers: what they hold is still ours.
+    this.every(Math.max(10, Math.floor(reclaimIdleMs / 3)), () => this.touch(), { whileStopping: true });
     this.every(delayPollMs, () => this.moveDue());
   }
 
@@ -259,10 +265,10 @@ export class RedisConsumer implements Subscription {
 
   // ---- timers: reclaim, keep-alive of held entries, delayed requeues
 
-  private every(ms: number, fn: () => Promise<void>): void {
+  private every(ms: number, fn: () => Promise<void>, { whileStopping = false } = {}): void {
     let busy = false;
     const timer = setInterval(() => {
-      if (busy || this.stopped) return;
+      if (busy || (this.stopped && !whileStopping)) return;
       busy = true;
       fn().catch((err: unknown) => this.log.debug({ err: (err as Error).message }, 'background step failed; tried again on the next tick'))
         .finally(() => (busy = false));
@@ -279,7 +285,8 @@ export class RedisConsumer implements Subscription {
       const free = this.prefetch - this.inFlight.size - this.buffer.length;
       if (free <= 0 || this.stopped) return;
       const cursor = this.reclaimCursor.get(source.stream) ?? '0-0';
-      const [next, claimed, deleted] = (await redis.callBuffer('XAUTOCLAIM', source.stream, group, this.name,
+      // Typed methods, not call(): auto-pipelining loses call()'s command name in ioredis 5.
+      const [next, claimed, deleted] = (await (redis as unknown as BufferCommands).xautoclaimBuffer(source.stream, group, this.name,
         this.host.settings.reclaimIdleMs, cursor, 'COUNT', free)) as [Buffer, Array<[Buffer, Buffer[] | null]>, Buffer[] | undefined];
       this.reclaimCursor.set(source.stream, next.toString());
       const live = claimed.filter(([, fields]) => fields);
@@ -288,7 +295,7 @@ export class RedisConsumer implements Subscription {
       const ids = live.map(([id]) => id.toString());
       // How often each was delivered before (XAUTOCLAIM counted this one too).
       const counts = new Map<string, number>();
-      const rows = (await redis.call('XPENDING', source.stream, group, ids[0]!, ids.at(-1)!, ids.length * 2 + 10, this.name)) as Array<[string, string, number, number]>;
+      const rows = (await redis.xpending(source.stream, group, ids[0]!, ids.at(-1)!, ids.length * 2 + 10, this.name)) as Array<[string, string, number, number]>;
       for (const [id, , , count] of rows) counts.set(id, Number(count));
       this.log.warn({ count: ids.length, stream: source.stream }, 'reclaimed entries a consumer held too long (it died or hangs); delivering them again');
       for (const [rawId, fields] of live) {
@@ -318,10 +325,10 @@ export class RedisConsumer implements Subscription {
 
   private async drain(graceMs: number | undefined): Promise<void> {
     this.stopped = true;
-    for (const timer of this.timers) clearInterval(timer);
     this.roomWaiter?.();
     await this.endBlockedRead();
     await settleWithin(this.running, graceMs);
+    for (const timer of this.timers) clearInterval(timer);
     // Everything still unsettled goes back to the home queue, in the order it came.
     const unsettled = [...this.inFlight.values()];
     const unread = this.buffer;
@@ -336,8 +343,8 @@ export class RedisConsumer implements Subscription {
     else {
       // Nothing of ours is pending any more: the consumer name can go.
       for (const source of this.plan.sources) {
-        const mine = (await redis.call('XPENDING', source.stream, this.plan.group, '-', '+', 1, this.name).catch(() => [1])) as unknown[];
-        if (mine.length === 0) await redis.call('XGROUP', 'DELCONSUMER', source.stream, this.plan.group, this.name).catch(() => undefined);
+        const mine = (await redis.xpending(source.stream, this.plan.group, '-', '+', 1, this.name).catch(() => [1])) as unknown[];
+        if (mine.length === 0) await redis.xgroup('DELCONSUMER', source.stream, this.plan.group, this.name).catch(() => undefined);
       }
     }
     this.reader?.disconnect();
