@@ -103,7 +103,11 @@ export class RedisConsumer implements Subscription {
   private readFailing = false;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly reclaimCursor = new Map<string, string>();
+  private readonly acks = new Map<Source, { ids: string[]; waiters: Array<{ resolve: () => void; reject: (err: unknown) => void }> }>();
+  private ackFlushScheduled = false;
   private readonly log: Logger;
+  /** Free slots that make a read worth it: half the window (1 for prefetch 1). */
+  private readonly refillAt: number;
 
   constructor(
     private readonly host: ConsumerHost,
@@ -112,6 +116,7 @@ export class RedisConsumer implements Subscription {
     private readonly prefetch: number,
   ) {
     this.log = host.log.child({ queue: plan.queue, consumer: this.name });
+    this.refillAt = Math.max(1, Math.floor(prefetch / 2));
   }
 
   get queue(): string {
@@ -121,7 +126,8 @@ export class RedisConsumer implements Subscription {
   async start(): Promise<void> {
     const reader = await this.host.openReader(`consumer of ${this.plan.queue}`);
     this.reader = reader;
-    this.readerId = Number(await reader.client('ID'));
+    // Not awaited: it goes out just before the first read, on the same connection.
+    reader.client('ID').then((id) => (this.readerId = Number(id)), () => (this.readerIdStale = true));
     let lost = false;
     reader.on('close', () => (lost = true));
     reader.on('ready', () => {
@@ -153,7 +159,9 @@ export class RedisConsumer implements Subscription {
     while (!this.stopped) {
       this.dispatch();
       const free = this.prefetch - this.inFlight.size - this.buffer.length;
-      if (free <= 0) {
+      // Read again once a good part of the window is free, not for every slot: one read per
+      // freed slot would make the reads, one round trip each, the bottleneck.
+      if (free < this.refillAt) {
         await new Promise<void>((resolve) => (this.roomWaiter = resolve));
         continue;
       }
@@ -248,9 +256,39 @@ export class RedisConsumer implements Subscription {
   /** @internal called by a delivery once settled: its slot is free. */
   forget(delivery: RedisDelivery): void {
     this.inFlight.delete(keyOf(delivery.source.stream, delivery.id));
+    if (this.buffer.length === 0 && this.prefetch - this.inFlight.size < this.refillAt) return;
     const wake = this.roomWaiter;
     this.roomWaiter = undefined;
     wake?.();
+  }
+
+  /**
+   * @internal Acks of one turn of the event loop go out as one script call per stream
+   * (XACK and XDEL of many ids): under load that halves the commands per message.
+   */
+  ackLater(source: Source, id: string): Promise<void> {
+    let batch = this.acks.get(source);
+    if (!batch) {
+      this.acks.set(source, (batch = { ids: [], waiters: [] }));
+      if (!this.ackFlushScheduled) {
+        this.ackFlushScheduled = true;
+        setImmediate(() => this.flushAcks());
+      }
+    }
+    batch.ids.push(id);
+    return new Promise<void>((resolve, reject) => batch.waiters.push({ resolve, reject }));
+  }
+
+  private flushAcks(): void {
+    this.ackFlushScheduled = false;
+    const batches = [...this.acks];
+    this.acks.clear();
+    for (const [source, { ids, waiters }] of batches) {
+      this.host.commands.syAck(source.stream, this.plan.group, source.deleteOnAck ? '1' : '0', ...ids).then(
+        () => { for (const w of waiters) w.resolve(); },
+        (err: unknown) => { for (const w of waiters) w.reject(err); },
+      );
+    }
   }
 
   /** @internal a settlement did not reach Redis: read our pending entries again. */
@@ -392,9 +430,8 @@ export class RedisDelivery implements Delivery {
 
   async ack(): Promise<void> {
     this.settle('acked');
-    const { stream, deleteOnAck } = this.source;
     try {
-      await this.consumer.redis.syAck(stream, this.consumer.plan.group, deleteOnAck ? '1' : '0', this.id);
+      await this.consumer.ackLater(this.source, this.id);
     } catch (err) {
       this.consumer.settleFailed();
       throw new errors.SY_ERR_BROKER(`ack on "${this.queue}"`, `${(err as Error).message}; the message stays pending and is delivered again`);

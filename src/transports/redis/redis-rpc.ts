@@ -155,7 +155,7 @@ export class Responder implements Subscription {
   async start(): Promise<void> {
     const reader = await this.host.openReader(`responder of ${this.subject}`);
     this.reader = reader;
-    this.readerId = Number(await reader.client('ID'));
+    reader.client('ID').then((id) => (this.readerId = Number(id)), () => (this.readerIdStale = true));
     let lost = false;
     reader.on('close', () => (lost = true));
     reader.on('ready', () => {

@@ -139,6 +139,8 @@ export class RedisTransport implements Transport {
     this.commands = commands;
     this.requester = new Requester(this.rpcHost);
     this.started = true;
+    this.spare = this.connectReader('spare reader');
+    this.spare.catch(() => undefined);
   }
 
   async close(): Promise<void> {
@@ -146,6 +148,7 @@ export class RedisTransport implements Transport {
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
     this.closed = true;
     this.requester?.close();
+    await this.spare?.catch(() => undefined);
     for (const reader of this.readers) reader.disconnect();
     this.readers.clear();
     await this.commands?.quit().catch(() => this.commands?.disconnect());
@@ -260,9 +263,24 @@ export class RedisTransport implements Transport {
     this.groups.add(key);
   }
 
-  /** A connection of its own for blocking reads: waits out outages (no retry limit), closed by close(). */
+  /**
+   * A connection of its own for blocking reads: waits out outages (no retry limit), closed
+   * by close(). One is kept opened ahead, so that consume() and serve() start without a
+   * connection set-up on their path.
+   */
   private async openReader(purpose: string): Promise<Redis> {
-    const reader = this.open('open a connection').duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false, lazyConnect: true });
+    const spare = this.spare;
+    this.spare = undefined;
+    const reader = (await spare?.catch(() => undefined)) ?? (await this.connectReader(purpose));
+    if (!this.closed) this.spare = this.connectReader('spare reader');
+    this.spare?.catch(() => undefined);
+    return reader;
+  }
+
+  private spare: Promise<Redis> | undefined;
+
+  private async connectReader(purpose: string): Promise<Redis> {
+    const reader = this.open('open a connection').duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false, enableReadyCheck: false, lazyConnect: true });
     reader.on('error', (err: Error) => this.log.debug({ err: err.message, purpose }, 'reader connection error'));
     reader.on('end', () => this.readers.delete(reader));
     this.readers.add(reader);
@@ -272,6 +290,7 @@ export class RedisTransport implements Transport {
       reader.disconnect();
       throw new errors.SY_ERR_BROKER(`at ${redactUrl(this.url)}`, `cannot open a connection for the ${purpose} (${(err as Error).message})`);
     }
+    if (this.closed) reader.disconnect();
     return reader;
   }
 
