@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { transportConformance } from '../conformance/transport-conformance.js';
-import { RedisTransport } from '../../src/transports/redis/mod.js';
+import { RedisTransport, groupQueueOf } from '../../src/transports/redis/mod.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { redisInstalled, startRedis, type RedisServer } from '../support/redis-server.js';
-import type { Delivery } from '../../src/transports/transport.js';
+import { DEAD_LETTER_HEADERS, deadLetterQueueOf, type Delivery } from '../../src/transports/transport.js';
 import { decodeFrame, encodeFrame, entryFields, parseEntry } from '../../src/transports/redis/entry.js';
 
 let server: RedisServer | undefined;
@@ -150,6 +150,51 @@ if (redisInstalled()) {
       assert.ok(length >= 100 && length <= 300, `stream length ${length} for a bound of 100`);
     });
 
+    it('a listener group retries and dead-letters on a queue of its own; other groups are not touched', { timeout: 20_000 }, async () => {
+      const topic = unique('group-retry');
+      const t = new RedisTransport({ url: redis.url, logger: silent(), delayPollMs: 20 });
+      await t.start();
+      const a: Delivery[] = [];
+      const b: string[] = [];
+      const subA = await t.subscribe(topic, 'a', async (d) => {
+        a.push(d);
+        if (d.attempt === 1) await d.nack({ requeue: true, delayMs: 100 });
+        else await d.nack({ requeue: false, reason: 'second failure' });
+      }, { prefetch: 4 });
+      const subB = await t.subscribe(topic, 'b', async (d) => { b.push(text(d)); await d.ack(); }, { prefetch: 4 });
+      await t.publish(topic, { body: Buffer.from('evt'), headers: { 'x-k': 'v' } });
+      await until('two deliveries to group a', () => a.length >= 2);
+      const dead: Delivery[] = [];
+      const dsub = await t.consume(deadLetterQueueOf(groupQueueOf(topic, 'a')), async (d) => { dead.push(d); await d.ack(); }, { prefetch: 1 });
+      await until('the dead letter', () => dead.length >= 1);
+      await sleep(50);
+      await Promise.all([subA.stop(), subB.stop(), dsub.stop()]);
+      await t.close();
+      assert.deepEqual(a.map((d) => [text(d), d.attempt, d.redelivered, d.queue]), [
+        ['evt', 1, false, groupQueueOf(topic, 'a')],
+        ['evt', 2, true, groupQueueOf(topic, 'a')],
+      ]);
+      assert.deepEqual(b, ['evt'], 'group b saw the retry of group a');
+      assert.equal(dead.length, 1);
+      assert.equal(dead[0]!.headers[DEAD_LETTER_HEADERS.reason], 'second failure');
+      assert.equal(dead[0]!.headers[DEAD_LETTER_HEADERS.sourceQueue], groupQueueOf(topic, 'a'));
+      assert.equal(dead[0]!.headers[DEAD_LETTER_HEADERS.attempts], '2');
+      assert.equal(dead[0]!.headers['x-k'], 'v');
+      assert.equal(await raw.exists(`sy:qd:${groupQueueOf(topic, 'a')}`, `sy:qdd:${groupQueueOf(topic, 'a')}`), 0, 'delay keys left behind');
+    });
+
+    it('a stopped consumer leaves no consumer name behind; stop() returns at once though its read was blocked', { timeout: 20_000 }, async () => {
+      const q = unique('names');
+      const t = new RedisTransport({ url: redis.url, logger: silent(), blockMs: 60_000 });
+      await t.start();
+      const sub = await t.consume(q, async (d) => { await d.ack(); }, { prefetch: 2 });
+      await sleep(50); // its XREADGROUP now blocks for up to a minute
+      await sub.stop(); // bounded by the test timeout: CLIENT UNBLOCK ends the read
+      const consumers = (await raw.xinfo('CONSUMERS', `sy:q:${q}`, 'switchyard')) as unknown[];
+      await t.close();
+      assert.equal(consumers.length, 0);
+    });
+
     it('start() fails naming the server, without the password, when Redis is not there', { timeout: 20_000 }, async () => {
       const t = new RedisTransport({ url: 'redis://:hunter2@127.0.0.1:1', logger: silent() });
       await assert.rejects(t.start(), (err: Error & { code?: string }) => {
@@ -211,6 +256,32 @@ if (redisInstalled()) {
       for (let i = 0; i < TOTAL; i++) assert.ok(received.has(String(i)), `message ${i} was lost`);
       assert.ok(lines.some((l) => l.includes('lost the connection to Redis')), 'no log line on disconnect');
       assert.ok(lines.some((l) => l.includes('reconnected to Redis')), 'no log line on reconnect');
+    });
+
+    it('a Redis restarted without its data: consumers create their group again and go on', { timeout: 30_000 }, async () => {
+      const volatile = await startRedis(); // no append-only file: a restart empties it
+      try {
+        const q = unique('lost-data');
+        const { logger, lines } = capturingLogger();
+        const t = new RedisTransport({ url: volatile.url, logger, blockMs: 300 });
+        await t.start();
+        const got: string[] = [];
+        const sub = await t.consume(q, async (d) => { got.push(text(d)); await d.ack(); }, { prefetch: 4 });
+        await t.send(q, { body: Buffer.from('before') });
+        await until('the first message', () => got.length === 1);
+        await volatile.restart();
+        // Sends may meet the server still starting: retry until one lands.
+        for (let i = 0; i < 100; i++) {
+          if (await t.send(q, { body: Buffer.from('after') }).then(() => true, () => false)) break;
+          await sleep(50);
+        }
+        await until('the message sent after the restart', () => got.includes('after'), 15_000);
+        await sub.stop();
+        await t.close();
+        assert.ok(lines.some((l) => l.includes('consumer group is gone')), 'no log line about the lost group');
+      } finally {
+        await volatile.destroy();
+      }
     });
 
     it('a request while Redis is down fails within its timeout; once back, requests are served again', { timeout: 30_000 }, async () => {
