@@ -62,6 +62,12 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
+// Servers still running when this process exits (a test crashed) are killed by PID, not left behind.
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const proc of live) proc.kill('SIGKILL');
+});
+
 // Test files run in parallel processes: start at a port picked by pid, and move on when taken.
 let nextOffset = process.pid % (PORT_RANGE.last - PORT_RANGE.first + 1);
 
@@ -81,6 +87,8 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     log = '';
     const proc = spawn(SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
+    live.add(proc);
+    proc.once('exit', () => live.delete(proc));
     proc.stdout?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
     proc.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
     const deadline = Date.now() + 10_000;

@@ -143,8 +143,14 @@ export class RedisTransport implements Transport {
     this.spare.catch(() => undefined);
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  private closing: Promise<void> | undefined;
+
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
     this.closed = true;
     this.requester?.close();
