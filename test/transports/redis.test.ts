@@ -195,6 +195,40 @@ if (redisInstalled()) {
       assert.equal(consumers.length, 0);
     });
 
+    it('a request to nobody times out naming the subject, and its request list expires', { timeout: 20_000 }, async () => {
+      const subject = unique('nobody');
+      const t = new RedisTransport({ url: redis.url, logger: silent() });
+      await t.start();
+      await assert.rejects(t.request(subject, { body: Buffer.from('x') }, { timeoutMs: 200 }), (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'SY_ERR_REQUEST_TIMEOUT');
+        assert.match(err.message, new RegExp(subject));
+        return true;
+      });
+      await t.close();
+      let expired = false;
+      for (let i = 0; i < 200 && !expired; i++) {
+        expired = (await raw.exists(`sy:rpc:${subject}`)) === 0;
+        if (!expired) await sleep(10);
+      }
+      assert.ok(expired, 'the request nobody took stayed in Redis');
+    });
+
+    it('a reply that comes after its requester gave up expires instead of staying', { timeout: 20_000 }, async () => {
+      const subject = unique('late');
+      const t = new RedisTransport({ url: redis.url, logger: silent() });
+      await t.start();
+      let answered = false;
+      const sub = await t.serve(subject, async () => { await sleep(300); answered = true; return { body: Buffer.from('late') }; });
+      await assert.rejects(t.request(subject, { body: Buffer.from('x') }, { timeoutMs: 100 }), /SY_ERR_REQUEST_TIMEOUT/);
+      await until('the late answer', () => answered);
+      await sleep(20);
+      const replies = async () => (await raw.keys('sy:reply:*')).length;
+      assert.equal(await replies(), 1, 'the late reply was not written');
+      assert.ok((await raw.pttl((await raw.keys('sy:reply:*'))[0]!)) > 0, 'the late reply has no expiry');
+      await sub.stop();
+      await t.close();
+    });
+
     it('start() fails naming the server, without the password, when Redis is not there', { timeout: 20_000 }, async () => {
       const t = new RedisTransport({ url: 'redis://:hunter2@127.0.0.1:1', logger: silent() });
       await assert.rejects(t.start(), (err: Error & { code?: string }) => {
