@@ -108,6 +108,20 @@ if (redisInstalled()) {
       assert.deepEqual(got.map(text).sort(), ['r0', 'r1', 'r2', 'r3', 'r4']);
       assert.ok(got.every((d) => d.redelivered && d.attempt === 2), JSON.stringify(got.map((d) => d.attempt)));
       assert.equal(Number((await raw.xpending(`sy:q:${q}`, 'switchyard'))[0]), 0, 'nothing left pending');
+      // The killed consumer's name goes once it holds nothing and was not seen for 3 × max(reclaimIdleMs, blockMs).
+      const pruner = new RedisTransport({ url: redis.url, logger: silent(), reclaimIdleMs: 100, blockMs: 100 });
+      await pruner.start();
+      await sleep(350);
+      const sub2 = await pruner.consume(q, async (d) => { await d.ack(); }, { prefetch: 1 });
+      let names: string[] = [];
+      for (let i = 0; i < 100; i++) {
+        names = ((await raw.xinfo('CONSUMERS', `sy:q:${q}`, 'switchyard')) as string[][]).map((c) => c[1]!);
+        if (names.every((name) => name.includes(`:${process.pid}:`))) break;
+        await sleep(10);
+      }
+      await sub2.stop();
+      await pruner.close();
+      assert.ok(names.every((name) => name.includes(`:${process.pid}:`)), `the killed consumer's name is still there: ${names.join(', ')}`);
     });
 
     it('a live consumer whose handler outlasts reclaimIdleMs keeps its delivery', { timeout: 20_000 }, async () => {

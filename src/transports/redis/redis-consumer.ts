@@ -139,6 +139,7 @@ export class RedisConsumer implements Subscription {
       this.needHistory = true;
     });
     this.loopDone = this.readLoop();
+    void this.prune();
     const { reclaimIntervalMs, reclaimIdleMs, delayPollMs } = this.host.settings;
     this.every(reclaimIntervalMs, () => this.reclaim());
     // Also while stop() waits for running handlers: what they hold is still ours.
@@ -336,6 +337,7 @@ export class RedisConsumer implements Subscription {
       const rows = (await redis.xpending(source.stream, group, ids[0]!, ids.at(-1)!, ids.length * 2 + 10, this.name)) as Array<[string, string, number, number]>;
       for (const [id, , , count] of rows) counts.set(id, Number(count));
       this.log.warn({ count: ids.length, stream: source.stream }, 'reclaimed entries a consumer held too long (it died or hangs); delivering them again');
+      void this.prune();
       for (const [rawId, fields] of live) {
         const id = rawId.toString();
         if (this.inFlight.has(keyOf(source.stream, id))) continue;
@@ -343,6 +345,16 @@ export class RedisConsumer implements Subscription {
         this.buffer.push({ source, id, entry, missed: Math.max(1, (counts.get(id) ?? 2) - 1) });
       }
       this.dispatch();
+    }
+  }
+
+  /** Forgets consumer names of the group that hold nothing and were not seen for long: killed processes. */
+  private async prune(): Promise<void> {
+    const { reclaimIdleMs, blockMs } = this.host.settings;
+    const minIdle = 3 * Math.max(reclaimIdleMs, blockMs);
+    for (const source of this.plan.sources) {
+      const pruned = await this.host.commands.syPrune(source.stream, this.plan.group, minIdle).catch(() => 0);
+      if (pruned > 0) this.log.info({ count: pruned, stream: source.stream }, 'forgot consumers that held nothing and were not seen for long (stopped without saying so)');
     }
   }
 

@@ -87,6 +87,26 @@ for i = 3, #ARGV do
 end
 return n`,
   },
+  /**
+   * Deletes the group's consumers that hold nothing and were not seen for minIdle ms (the
+   * names of killed processes; a live consumer reads every blockMs, and would come back by
+   * itself with its next read anyway). One script, so none can take an entry in between.
+   * KEYS: stream. ARGV: group, minIdle.
+   */
+  syPrune: {
+    numberOfKeys: 1,
+    lua: `
+local n = 0
+for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local info = {}
+  for i = 1, #c, 2 do info[c[i]] = c[i + 1] end
+  if tonumber(info['pending']) == 0 and tonumber(info['idle']) >= tonumber(ARGV[2]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], info['name'])
+    n = n + 1
+  end
+end
+return n`,
+  },
 } as const;
 
 type Arg = string | Buffer | number;
@@ -98,6 +118,7 @@ export interface ScriptedRedis {
   syDelay(source: string, delayedSet: string, delayedData: string, group: string, del: '0' | '1', id: string, consumer: string, delayMs: number, uid: string, ...fields: Arg[]): Promise<number>;
   syDue(delayedSet: string, delayedData: string, target: string, limit: number): Promise<number>;
   syTouch(stream: string, group: string, consumer: string, ...ids: string[]): Promise<number>;
+  syPrune(stream: string, group: string, minIdleMs: number): Promise<number>;
 }
 
 export function withScripts(redis: Redis): Redis & ScriptedRedis {
