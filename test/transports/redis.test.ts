@@ -50,6 +50,13 @@ function capturingLogger(): { logger: ReturnType<typeof createLogger>; lines: st
   return { logger: createLogger({ level: process.env.SY_TEST_DEBUG ? "debug" : "info", destination: { write: (line: string) => { lines.push(line); if (process.env.SY_TEST_DEBUG) process.stderr.write(line); } } }), lines };
 }
 
+describe('redis transport options', () => {
+  it('refuses an option that is not a positive number, naming it', () => {
+    assert.throws(() => new RedisTransport({ reclaimIdleMs: 0 }), /SY_ERR_REDIS_OPTION: Redis transport option reclaimIdleMs = 0 is not valid/);
+    assert.throws(() => new RedisTransport({ topicMaxLength: Number.NaN }), /topicMaxLength/);
+  });
+});
+
 describe('redis entries and frames', () => {
   it('a stream entry keeps body, headers and attempt; empty headers and attempt 1 take no field', () => {
     const plain = entryFields(Buffer.from('x'), {});
@@ -338,12 +345,21 @@ if (redisInstalled()) {
       await t.start();
       const sub = await t.serve(subject, (req) => ({ body: Buffer.from(`re:${text(req)}`) }));
       assert.equal(text(await t.request(subject, { body: Buffer.from('a') }, { timeoutMs: 2_000 })), 're:a');
+      const impatient = new RedisTransport({ url: redis.url, logger: silent(), redis: { maxRetriesPerRequest: 1 } });
+      await impatient.start();
       await redis.stop();
       await assert.rejects(t.request(subject, { body: Buffer.from('b') }, { timeoutMs: 300 }), (err: Error & { code?: string }) => {
         assert.ok(err.code === 'SY_ERR_REQUEST_TIMEOUT' || err.code === 'SY_ERR_BROKER', String(err.code));
         assert.match(err.message, new RegExp(subject));
         return true;
       });
+      // A send Redis did not confirm fails naming the queue and what to do.
+      await assert.rejects(impatient.send('unreachable-q', { body: Buffer.from('x') }), (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'SY_ERR_BROKER');
+        assert.match(err.message, /send to queue "unreachable-q".*send it again/);
+        return true;
+      });
+      await impatient.close();
       await redis.start();
       let reply: string | undefined;
       for (let i = 0; i < 50 && reply === undefined; i++) {

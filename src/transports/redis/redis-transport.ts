@@ -171,7 +171,8 @@ export class RedisTransport implements Transport {
   async send(queue: string, message: OutboundMessage): Promise<void> {
     validateName('queue', queue);
     // No group needed yet: a group created later starts at '0' and sees what waits.
-    await this.open('send').xadd(this.names.queueStream(queue), '*', ...entryFields(message.body, message.headers));
+    await this.open('send').xadd(this.names.queueStream(queue), '*', ...entryFields(message.body, message.headers))
+      .catch((err: Error) => { throw notStored(`send to queue "${queue}"`, err); });
   }
 
   async consume(queue: string, handler: DeliveryHandler, options: ConsumeOptions): Promise<Subscription> {
@@ -193,7 +194,8 @@ export class RedisTransport implements Transport {
   async publish(topic: string, message: OutboundMessage): Promise<void> {
     validateName('topic', topic);
     // One XADD: every group that exists now sees the entry; MAXLEN ~ keeps the stream bounded.
-    await this.open('publish').xadd(this.names.topicStream(topic), 'MAXLEN', '~', this.settings.topicMaxLength, '*', ...entryFields(message.body, message.headers));
+    await this.open('publish').xadd(this.names.topicStream(topic), 'MAXLEN', '~', this.settings.topicMaxLength, '*', ...entryFields(message.body, message.headers))
+      .catch((err: Error) => { throw notStored(`publish to topic "${topic}"`, err); });
   }
 
   async subscribe(topic: string, group: string, handler: DeliveryHandler, options: ConsumeOptions): Promise<Subscription> {
@@ -315,6 +317,10 @@ export class RedisTransport implements Transport {
     if (this.closed || !this.commands) throw new errors.SY_ERR_TRANSPORT_CLOSED(this.name, op);
     return this.commands;
   }
+}
+
+function notStored(what: string, err: Error): Error {
+  return new errors.SY_ERR_BROKER(what, `Redis did not confirm it (${err.message}); it may or may not be stored: send it again (a duplicate at worst) once Redis is reachable`);
 }
 
 function positive(option: string, value: number): number {
