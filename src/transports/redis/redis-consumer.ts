@@ -144,7 +144,14 @@ export class RedisConsumer implements Subscription {
     this.every(reclaimIntervalMs, () => this.reclaim());
     // Also while stop() waits for running handlers: what they hold is still ours.
     this.every(Math.max(10, Math.floor(reclaimIdleMs / 3)), () => this.touch(), { whileStopping: true });
-    this.every(delayPollMs, () => this.moveDue());
+    // Delayed requeues: every delayPollMs while some wait, ten times slower while none do
+    // (a delayed nack of ours speeds it up again at once).
+    let quietTicks = 0;
+    this.every(delayPollMs, async () => {
+      if (this.delaysWaiting) quietTicks = 0;
+      else if (++quietTicks % 10 !== 0) return;
+      this.delaysWaiting = (await this.moveDue()) > 0;
+    });
   }
 
   stop(options: { graceMs?: number } = {}): Promise<void> {
@@ -366,10 +373,14 @@ export class RedisConsumer implements Subscription {
     for (const [source, ids] of bySource) await this.host.commands.syTouch(source.stream, this.plan.group, this.name, ...ids);
   }
 
-  private async moveDue(): Promise<void> {
+  /** Moves what is due back to the home queue; answers how many still wait. */
+  private moveDue(): Promise<number> {
     const { home } = this.plan;
-    await this.host.commands.syDue(home.delayedSet, home.delayedData, home.stream, 100);
+    return this.host.commands.syDue(home.delayedSet, home.delayedData, home.stream, 100);
   }
+
+  /** @internal a delayed requeue was parked: watch the delayed set closely. */
+  delaysWaiting = false;
 
   // ---- stopping
 
@@ -476,6 +487,7 @@ export class RedisDelivery implements Delivery {
     const ok = await this.consumer.redis.syDelay(this.source.stream, plan.home.delayedSet, plan.home.delayedData, plan.group,
       this.source.deleteOnAck ? '1' : '0', this.id, name, Math.ceil(delayMs), uid, ...entryFields(this.entry.body, this.entry.headers, this.attempt + 1));
     if (!ok) throw new errors.SY_ERR_DELIVERY_RECLAIMED(this.queue);
+    this.consumer.delaysWaiting = true;
   }
 
   private async deadLetter(reason: string): Promise<void> {

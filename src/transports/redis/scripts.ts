@@ -54,7 +54,10 @@ redis.call('ZADD', KEYS[2], due, ARGV[6])
 settle(KEYS[1], ARGV[1], ARGV[3], ARGV[2])
 return 1`,
   },
-  /** Moves due delayed entries to their queue. KEYS: delayed set, delayed data, target stream. ARGV: limit. */
+  /**
+   * Moves due delayed entries to their queue; answers how many still wait.
+   * KEYS: delayed set, delayed data, target stream. ARGV: limit.
+   */
   syDue: {
     numberOfKeys: 3,
     lua: `
@@ -69,7 +72,7 @@ for _, uid in ipairs(due) do
   end
   redis.call('ZREM', KEYS[1], uid)
 end
-return #due`,
+return redis.call('ZCARD', KEYS[1])`,
   },
   /**
    * Resets the idle time of entries this consumer still holds (its handlers are running),
