@@ -234,6 +234,19 @@ if (redisInstalled()) {
       assert.ok(expired, 'the request nobody took stayed in Redis');
     });
 
+    it('more concurrent requests than maxWaitingRequests take turns and are all answered', { timeout: 20_000 }, async () => {
+      const subject = unique('turns');
+      const t = new RedisTransport({ url: redis.url, logger: silent(), maxWaitingRequests: 3 });
+      await t.start();
+      const sub = await t.serve(subject, async (req) => { await sleep(5); return { body: Buffer.from(`re:${text(req)}`) }; });
+      const replies = await Promise.all(Array.from({ length: 30 }, (_, i) => t.request(subject, { body: Buffer.from(String(i)) }, { timeoutMs: 10_000 })));
+      const clients = ((await raw.client('LIST')) as string).split('\n').filter((l) => l.includes('cmd=blpop')).length;
+      await sub.stop();
+      await t.close();
+      assert.deepEqual(replies.map(text), Array.from({ length: 30 }, (_, i) => `re:${i}`));
+      assert.ok(clients <= 3, `${clients} connections last waited on a reply`);
+    });
+
     it('a reply that comes after its requester gave up expires instead of staying', { timeout: 20_000 }, async () => {
       const subject = unique('late');
       const t = new RedisTransport({ url: redis.url, logger: silent() });

@@ -27,6 +27,8 @@ export interface RpcHost {
   readonly names: RedisNames;
   readonly log: Logger;
   readonly blockMs: number;
+  /** Requests waiting for their reply at once (each holds a connection); more wait their turn, within their timeout. */
+  readonly maxWaitingRequests: number;
 }
 
 /** Idle blocking connections kept for later requests. */
@@ -37,6 +39,8 @@ const REPLY_SLACK_MS = 1_000;
 export class Requester {
   private readonly idle: Redis[] = [];
   private readonly busy = new Set<Redis>();
+  private readonly queued: Array<(connection: Redis | undefined) => void> = [];
+  private opening = 0;
   private closed = false;
 
   constructor(private readonly host: RpcHost) {}
@@ -64,6 +68,7 @@ export class Requester {
     const frame = encodeFrame({ h: headers, r: replyKey, t: timeoutMs, s: started }, message.body);
     const connection = await this.acquire();
     try {
+      if (Date.now() - started >= timeoutMs) throw new errors.SY_ERR_REQUEST_TIMEOUT(subject, timeoutMs);
       const pushed = Promise.all([
         commands.rpush(list, frame),
         commands.pexpire(list, timeoutMs, 'NX'),
@@ -94,6 +99,7 @@ export class Requester {
       const timer = setTimeout(() => {
         this.busy.delete(connection);
         connection.disconnect();
+        this.openForQueued();
         reject(new errors.SY_ERR_REQUEST_TIMEOUT(subject, timeoutMs));
       }, leftMs + 500);
       connection.blpopBuffer(replyKey, leftMs / 1000).then(
@@ -112,19 +118,48 @@ export class Requester {
 
   private async acquire(): Promise<Redis> {
     if (this.closed) throw new errors.SY_ERR_TRANSPORT_CLOSED('redis', 'request');
-    const connection = this.idle.pop() ?? (await this.host.openReader('request replies'));
+    let connection = this.idle.pop();
+    if (!connection && this.busy.size + this.opening >= this.host.maxWaitingRequests) {
+      connection = await new Promise<Redis | undefined>((resolve) => this.queued.push(resolve));
+      if (!connection && this.closed) throw new errors.SY_ERR_TRANSPORT_CLOSED('redis', 'request');
+      if (!connection) throw new errors.SY_ERR_BROKER('request', 'no connection to wait for the reply on could be opened; check that Redis is reachable');
+    }
+    if (!connection) {
+      this.opening++;
+      try {
+        connection = await this.host.openReader('request replies');
+      } finally {
+        this.opening--;
+      }
+    }
     this.busy.add(connection);
     return connection;
   }
 
   private release(connection: Redis): void {
     if (!this.busy.delete(connection)) return;
-    if (this.closed || this.idle.length >= POOL_IDLE || connection.status !== 'ready') connection.disconnect();
+    const usable = !this.closed && connection.status === 'ready';
+    if (usable && this.queued.length > 0) return this.queued.shift()!(connection);
+    if (!usable || this.idle.length >= POOL_IDLE) connection.disconnect();
     else this.idle.push(connection);
+    this.openForQueued();
+  }
+
+  /** A slot freed without a connection to pass on: open one for the first request waiting. */
+  private openForQueued(): void {
+    const next = this.queued.shift();
+    if (!next) return;
+    if (this.closed) return next(undefined);
+    this.opening++;
+    this.host.openReader('request replies').then(
+      (connection) => { this.opening--; next(connection); },
+      () => { this.opening--; next(undefined); },
+    );
   }
 
   close(): void {
     this.closed = true;
+    for (const waiter of this.queued.splice(0)) waiter(undefined);
     for (const c of [...this.idle, ...this.busy]) c.disconnect();
     this.idle.length = 0;
     this.busy.clear();

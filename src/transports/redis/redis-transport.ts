@@ -47,12 +47,14 @@ export interface RedisTransportOptions {
   readonly reclaimIdleMs?: number;
   /** How often consumers look for such entries. Default reclaimIdleMs / 2, at most 5000. */
   readonly reclaimIntervalMs?: number;
-  /** How often consumers move due delayed requeues back to their queue. Default 100. */
+  /** How often consumers move due delayed requeues back to their queue (ten times less often while none wait). Default 100. */
   readonly delayPollMs?: number;
   /** Topic streams are trimmed to about this many entries (XADD MAXLEN ~): a group further behind loses the oldest. Default 100000. */
   readonly topicMaxLength?: number;
   /** Requests one responder handles at once. Default 16. */
   readonly serveConcurrency?: number;
+  /** Requests of this transport waiting for replies at once (each holds a blocking connection); more wait their turn within their timeout. Default 256. */
+  readonly maxWaitingRequests?: number;
   /** Extra ioredis options (TLS, timeouts, ...), applied to every connection. */
   readonly redis?: RedisOptions;
 }
@@ -69,7 +71,7 @@ export class RedisTransport implements Transport {
   private readonly log: Logger;
   private readonly url: string;
   private readonly names: RedisNames;
-  private readonly settings: ConsumerSettings & { topicMaxLength: number; serveConcurrency: number };
+  private readonly settings: ConsumerSettings & { topicMaxLength: number; serveConcurrency: number; maxWaitingRequests: number };
   private closed = false;
   private started = false;
   /** What consumers and responders use of the transport. */
@@ -88,6 +90,7 @@ export class RedisTransport implements Transport {
       delayPollMs: positive('delayPollMs', options.delayPollMs ?? 100),
       topicMaxLength: positive('topicMaxLength', options.topicMaxLength ?? 100_000),
       serveConcurrency: positive('serveConcurrency', options.serveConcurrency ?? 16),
+      maxWaitingRequests: positive('maxWaitingRequests', options.maxWaitingRequests ?? 256),
     };
     const transport = this;
     this.consumerHost = {
@@ -107,6 +110,7 @@ export class RedisTransport implements Transport {
       names: this.names,
       log: this.log,
       blockMs: this.settings.blockMs,
+      maxWaitingRequests: this.settings.maxWaitingRequests,
     };
   }
 
