@@ -10,8 +10,7 @@
 // nobody do not pile up either.
 //
 // Each waiting request needs a blocking connection: they come from a pool that keeps a
-// few idle ones for the next requests (a pool of BLPOP connections, as every Redis RPC
-// client does).
+// few idle ones for the next requests, at most maxWaitingRequests of them at once.
 
 import type { Redis } from 'ioredis';
 import { errors } from '../../errors.js';
@@ -35,6 +34,11 @@ export interface RpcHost {
 const POOL_IDLE = 16;
 /** Extra life of a reply key past the request's timeout. */
 const REPLY_SLACK_MS = 1_000;
+/**
+ * A responder skips a request sent longer ago than its timeout plus this: its requester
+ * gave up. Generous, because the two clocks are different machines' clocks.
+ */
+const STALE_SLACK_MS = 5_000;
 
 export class Requester {
   private readonly idle: Redis[] = [];
@@ -259,7 +263,7 @@ export class Responder implements Subscription {
       return;
     }
     // Its requester stopped waiting already: answering would only leave garbage behind.
-    if (timeoutMs > 0 && sentAt > 0 && Date.now() - sentAt > timeoutMs + REPLY_SLACK_MS) return;
+    if (timeoutMs > 0 && sentAt > 0 && Date.now() - sentAt > timeoutMs + STALE_SLACK_MS) return;
     const run: Promise<void> = (async () => {
       let reply: OutboundMessage;
       try {
