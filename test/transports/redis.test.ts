@@ -263,6 +263,15 @@ if (redisInstalled()) {
       await t.close();
     });
 
+    it('a queue key some other program made, of another type, fails naming the key and the fix', { timeout: 10_000 }, async () => {
+      const q = unique('foreign');
+      await raw.set(`sy:q:${q}`, 'not a stream');
+      const t = new RedisTransport({ url: redis.url, logger: silent() });
+      await t.start();
+      await assert.rejects(t.consume(q, () => undefined, { prefetch: 1 }), /SY_ERR_BROKER: .*sy:q:.*is not a stream.*keyPrefix/);
+      await t.close();
+    });
+
     it('start() fails naming the server, without the password, when Redis is not there', { timeout: 20_000 }, async () => {
       const t = new RedisTransport({ url: 'redis://:hunter2@127.0.0.1:1', logger: silent() });
       await assert.rejects(t.start(), (err: Error & { code?: string }) => {

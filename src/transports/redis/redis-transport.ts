@@ -270,7 +270,11 @@ export class RedisTransport implements Transport {
     try {
       await this.open('create a consumer group').xgroup('CREATE', stream, group, startAt, 'MKSTREAM');
     } catch (err) {
-      if (!/BUSYGROUP/.test((err as Error).message)) throw err;
+      const message = (err as Error).message;
+      if (/WRONGTYPE/.test(message)) {
+        throw new errors.SY_ERR_BROKER(`key "${stream}"`, 'it exists and is not a stream; another program uses the same key: give this transport a keyPrefix of its own');
+      }
+      if (!/BUSYGROUP/.test(message)) throw new errors.SY_ERR_BROKER(`creating consumer group "${group}" on "${stream}"`, message);
     }
     this.groups.add(key);
   }
