@@ -32,7 +32,8 @@ import {
 import { entryFields } from './entry.js';
 import { GROUP_OF_QUEUE, RedisNames, groupQueueOf } from './names.js';
 import { RedisConsumer, type ConsumerHost, type ConsumerPlan, type ConsumerSettings, type Source } from './redis-consumer.js';
-import { Requester, Responder, type RpcHost } from './redis-rpc.js';
+import { Responder } from './redis-responder.js';
+import { Requester, type RpcHost } from './redis-rpc.js';
 import { withScripts, type ScriptedRedis } from './scripts.js';
 
 export interface RedisTransportOptions {
