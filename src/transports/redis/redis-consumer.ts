@@ -103,6 +103,8 @@ export class RedisConsumer implements Subscription {
   private needHistory = false;
   private readFailing = false;
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Timer steps running now (a reclaim may be adding entries to the buffer). */
+  private readonly background = new Set<Promise<void>>();
   private readonly reclaimCursor = new Map<string, string>();
   private readonly acks = new Map<Source, { ids: string[]; waiters: Array<{ resolve: () => void; reject: (err: unknown) => void }> }>();
   private ackFlushScheduled = false;
@@ -317,8 +319,13 @@ export class RedisConsumer implements Subscription {
     const timer = setInterval(() => {
       if (busy || (this.stopped && !whileStopping)) return;
       busy = true;
-      fn().catch((err: unknown) => this.log.debug({ err: (err as Error).message }, 'background step failed; tried again on the next tick'))
-        .finally(() => (busy = false));
+      const step: Promise<void> = fn()
+        .catch((err: unknown) => this.log.debug({ err: (err as Error).message }, 'background step failed; tried again on the next tick'))
+        .finally(() => {
+          busy = false;
+          this.background.delete(step);
+        });
+      this.background.add(step);
     }, ms);
     timer.unref();
     this.timers.push(timer);
@@ -389,6 +396,8 @@ export class RedisConsumer implements Subscription {
     this.stopped = true;
     this.roomWaiter?.();
     await this.endBlockedRead();
+    // A reclaim under way finishes first: what it takes over is handed back with the rest.
+    await Promise.allSettled([...this.background]);
     await settleWithin(this.running, graceMs);
     for (const timer of this.timers) clearInterval(timer);
     // Everything still unsettled goes back to the home queue, in the order it came.
