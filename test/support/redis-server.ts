@@ -49,15 +49,26 @@ function portTaken(port: number): Promise<boolean> {
   });
 }
 
-/** One round trip of PING over a plain socket: true once the server answers +PONG. */
-function ping(port: number): Promise<boolean> {
+/**
+ * Asks the server on the port for its process id (INFO server over a plain socket): true
+ * once it answers with `pid`. Another test file's server that took the port first answers
+ * with its own pid, so it is never mistaken for ours.
+ */
+function answersAs(port: number, pid: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
     let answer = '';
     const done = (ok: boolean) => { socket.destroy(); resolve(ok); };
     socket.setTimeout(500, () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (d: Buffer) => { answer += d.toString(); if (answer.includes('\r\n')) done(answer.startsWith('+PONG')); });
+    // PING answers -LOADING while an append-only file is still being read: not ready yet.
+    socket.once('connect', () => socket.write('INFO server\r\nPING\r\n'));
+    socket.on('data', (d: Buffer) => {
+      answer += d.toString();
+      const m = /process_id:(\d+)\r\n/.exec(answer);
+      if (m && Number(m[1]) !== pid) done(false);
+      else if (m && /\r\n\+PONG\r\n$/.test(answer)) done(true);
+      else if (/\r\n-[A-Z]+[^\r]*\r\n$/.test(answer)) done(false);
+    });
     socket.once('error', () => done(false));
   });
 }
@@ -71,7 +82,7 @@ process.once('exit', () => {
 // Test files run in parallel processes: start at a port picked by pid, and move on when taken.
 let nextOffset = process.pid % (PORT_RANGE.last - PORT_RANGE.first + 1);
 
-/** Starts a server and resolves once it answers PING. */
+/** Starts a server and resolves once it answers PING (and is the process we started). */
 export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
   const dir = await mkdtemp(join(tmpdir(), 'sy-redis-'));
   let port = 0;
@@ -94,8 +105,8 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     const deadline = Date.now() + 10_000;
     for (;;) {
       if (proc.exitCode !== null || proc.signalCode !== null) return false; // e.g. the port was taken
-      if (await ping(port)) return true;
-      if (Date.now() > deadline) throw new Error(`redis-server did not answer PING on ${port} within 10 s:\n${log}`);
+      if (await answersAs(port, proc.pid!)) return true;
+      if (Date.now() > deadline) throw new Error(`redis-server did not answer on ${port} within 10 s:\n${log}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   };
