@@ -34,6 +34,8 @@ export interface RedisServer {
 export interface RedisServerOptions {
   /** Keep data across restarts in an append-only file synced on every write. Default false. */
   readonly appendOnly?: boolean;
+  /** Require this password (requirepass); the url then carries it. */
+  readonly password?: string;
 }
 
 export function redisInstalled(): boolean {
@@ -54,14 +56,14 @@ function portTaken(port: number): Promise<boolean> {
  * once it answers with `pid`. Another test file's server that took the port first answers
  * with its own pid, so it is never mistaken for ours.
  */
-function answersAs(port: number, pid: number): Promise<boolean> {
+function answersAs(port: number, pid: number, password?: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
     let answer = '';
     const done = (ok: boolean) => { socket.destroy(); resolve(ok); };
     socket.setTimeout(500, () => done(false));
     // PING answers -LOADING while an append-only file is still being read: not ready yet.
-    socket.once('connect', () => socket.write('INFO server\r\nPING\r\n'));
+    socket.once('connect', () => socket.write(`${password ? `AUTH ${password}\r\n` : ''}INFO server\r\nPING\r\n`));
     socket.on('data', (d: Buffer) => {
       answer += d.toString();
       const m = /process_id:(\d+)\r\n/.exec(answer);
@@ -94,6 +96,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
       '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--daemonize', 'no',
       '--save', '', '--logfile', '',
       ...(options.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
+      ...(options.password ? ['--requirepass', options.password] : []),
     ];
     log = '';
     const proc = spawn(SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -105,7 +108,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     const deadline = Date.now() + 10_000;
     for (;;) {
       if (proc.exitCode !== null || proc.signalCode !== null) return false; // e.g. the port was taken
-      if (await answersAs(port, proc.pid!)) return true;
+      if (await answersAs(port, proc.pid!, options.password)) return true;
       if (Date.now() > deadline) throw new Error(`redis-server did not answer on ${port} within 10 s:\n${log}`);
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -135,7 +138,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   }
 
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `redis://${options.password ? `:${encodeURIComponent(options.password)}@` : ''}127.0.0.1:${port}`,
     port,
     get pid() { return child?.pid; },
     start,

@@ -283,6 +283,30 @@ if (redisInstalled()) {
     });
   });
 
+  describe('redis transport: credentials', () => {
+    it('a wrong password fails start() naming the server, never the password', { timeout: 20_000 }, async () => {
+      const guarded = await startRedis({ password: 's3cret-pw' });
+      try {
+        const ok = new RedisTransport({ url: guarded.url, logger: silent() });
+        await ok.start();
+        await ok.send(unique('auth'), { body: Buffer.from('x') });
+        await ok.close();
+        const wrongUrl = guarded.url.replace('s3cret-pw', 'wrong-pw-123');
+        const lines: string[] = [];
+        const t = new RedisTransport({ url: wrongUrl, logger: createLogger({ level: 'debug', destination: { write: (l: string) => void lines.push(l) } }) });
+        await assert.rejects(t.start(), (err: Error & { code?: string }) => {
+          assert.equal(err.code, 'SY_ERR_BROKER');
+          assert.match(err.message, new RegExp(`127\\.0\\.0\\.1:${guarded.port}`));
+          assert.doesNotMatch(err.message, /wrong-pw-123|s3cret-pw/);
+          return true;
+        });
+        assert.ok(lines.every((l) => !l.includes('wrong-pw-123')), 'the password reached a log line');
+      } finally {
+        await guarded.destroy();
+      }
+    });
+  });
+
   describe('redis transport: server restart', () => {
     let redis: RedisServer;
     before(async () => {
