@@ -66,18 +66,24 @@ export class Requester {
     const frame = encodeFrame({ h: headers, r: replyKey, t: timeoutMs, s: started }, message.body);
     const connection = await this.acquire();
     try {
-      if (Date.now() - started >= timeoutMs) throw new errors.SY_ERR_REQUEST_TIMEOUT(subject, timeoutMs);
-      const pushed = Promise.all([
-        commands.rpush(list, frame),
-        commands.pexpire(list, timeoutMs, 'NX'),
-        commands.pexpire(list, timeoutMs, 'GT'),
-      ]);
-      await pushed.catch((err: Error) => {
-        throw new errors.SY_ERR_BROKER(`request to "${subject}"`, `could not send it (${err.message}); check that Redis is reachable`);
-      });
-      const left = Math.max(1, timeoutMs - (Date.now() - started));
-      const reply = await this.waitForReply(connection, replyKey, subject, timeoutMs, left);
-      const decoded = decodeFrame(reply);
+      const left = timeoutMs - (Date.now() - started);
+      if (left <= 0) throw new errors.SY_ERR_REQUEST_TIMEOUT(subject, timeoutMs);
+      // Wait for the reply while the request goes out: the reply cannot come first, and
+      // this saves a round trip. If the request cannot be sent, that wait is cut short.
+      const reply = this.waitForReply(connection, replyKey, subject, timeoutMs, left);
+      reply.catch(() => undefined); // awaited below; meanwhile its failure is not unhandled
+      try {
+        await Promise.all([
+          commands.rpush(list, frame),
+          commands.pexpire(list, timeoutMs, 'NX'),
+          commands.pexpire(list, timeoutMs, 'GT'),
+        ]);
+      } catch (err) {
+        this.drop(connection);
+        throw new errors.SY_ERR_BROKER(`request to "${subject}"`, `could not send it (${(err as Error).message}); check that Redis is reachable`);
+      }
+      const replyFrame = await reply;
+      const decoded = decodeFrame(replyFrame);
       if (!decoded) throw new errors.SY_ERR_BROKER(`request to "${subject}"`, 'the reply was not a Switchyard frame');
       const replyHeaders = stringHeaders(decoded.head.h);
       const failure = replyHeaders[REDIS_HEADERS.error];
@@ -95,9 +101,7 @@ export class Requester {
   private waitForReply(connection: Redis, replyKey: string, subject: string, timeoutMs: number, leftMs: number): Promise<Buffer> {
     return new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.busy.delete(connection);
-        connection.disconnect();
-        this.openForQueued();
+        this.drop(connection);
         reject(new errors.SY_ERR_REQUEST_TIMEOUT(subject, timeoutMs));
       }, leftMs + 500);
       connection.blpopBuffer(replyKey, leftMs / 1000).then(
@@ -140,6 +144,13 @@ export class Requester {
     if (usable && this.queued.length > 0) return this.queued.shift()!(connection);
     if (!usable || this.idle.length >= POOL_IDLE) connection.disconnect();
     else this.idle.push(connection);
+    this.openForQueued();
+  }
+
+  /** A connection still blocked (or broken) cannot be pooled: close it, and free its slot. */
+  private drop(connection: Redis): void {
+    if (!this.busy.delete(connection)) return;
+    connection.disconnect();
     this.openForQueued();
   }
 
