@@ -5,7 +5,7 @@
 //   {prefix}qdd:{queue}             hash: the delayed entries themselves (uid → packed entry)
 //   {prefix}t:{topic}               stream: a topic (one consumer group per listener group)
 //   {prefix}rpc:{subject}           list: requests waiting for a responder
-//   {prefix}reply:{uuid}            list: the reply of one request (expires)
+//   {prefix}reply:{random}:{n}      list: the reply of one request (expires)
 //
 // A listener group's own retries (requeue, delayed requeue, handed-back deliveries) cannot
 // go back on the topic stream, where every group would see them again: they go to a
@@ -30,7 +30,13 @@ export const REDIS_HEADERS = {
 } as const;
 
 export class RedisNames {
-  constructor(readonly prefix: string = DEFAULT_KEY_PREFIX) {}
+  /** Reply keys: random per transport, then a counter (no random bytes drawn per call). */
+  private readonly replyBase: string;
+  private replies = 0;
+
+  constructor(readonly prefix: string = DEFAULT_KEY_PREFIX) {
+    this.replyBase = `${prefix}reply:${randomBytes(9).toString('base64url')}:`;
+  }
 
   queueStream(queue: string): string {
     return `${this.prefix}q:${queue}`;
@@ -53,7 +59,7 @@ export class RedisNames {
   }
 
   replyList(): string {
-    return `${this.prefix}reply:${randomBytes(12).toString('hex')}`;
+    return `${this.replyBase}${(this.replies++).toString(36)}`;
   }
 }
 

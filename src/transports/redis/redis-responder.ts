@@ -6,7 +6,7 @@ import { settleWithin } from '../grace.js';
 import type { OutboundMessage, RequestHandler, Subscription } from '../transport.js';
 import { decodeFrame, encodeFrame, stringHeaders } from './entry.js';
 import { REDIS_HEADERS } from './names.js';
-import { REPLY_SLACK_MS, type RpcHost } from './redis-rpc.js';
+import { REPLY_SLACK_MS, type RpcHost, type ScriptedPipeline } from './redis-rpc.js';
 
 /**
  * A responder skips a request sent longer ago than its timeout plus this: its requester
@@ -116,10 +116,8 @@ export class Responder implements Subscription {
         reply = { body: Buffer.alloc(0), headers: { [REDIS_HEADERS.error]: (err as Error)?.message ?? String(err) } };
       }
       const ttl = Math.max(timeoutMs, 1) + REPLY_SLACK_MS;
-      await Promise.all([
-        this.host.commands.rpush(replyKey, encodeFrame(reply.headers ? { h: reply.headers } : {}, reply.body)),
-        this.host.commands.pexpire(replyKey, ttl),
-      ]);
+      const frame = encodeFrame(reply.headers ? { h: reply.headers } : {}, reply.body);
+      await this.host.batch.run(1, (p) => (p as unknown as ScriptedPipeline).syPush(replyKey, frame, ttl));
     })()
       .catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'could not send a reply; its requester times out'))
       .finally(() => {

@@ -17,16 +17,29 @@ import { errors } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { OutboundMessage, Reply, RequestOptions } from '../transport.js';
 import { decodeFrame, encodeFrame, stringHeaders } from './entry.js';
+import type { MicroBatch } from './micro-batch.js';
 import { REDIS_HEADERS, type RedisNames } from './names.js';
 
 export interface RpcHost {
   readonly commands: Redis;
+  /** Request and reply pushes of one burst, in one pipeline. */
+  readonly batch: MicroBatch;
   openReader(purpose: string): Promise<Redis>;
   readonly names: RedisNames;
   readonly log: Logger;
   readonly blockMs: number;
   /** Requests waiting for their reply at once (each holds a connection); more wait their turn, within their timeout. */
   readonly maxWaitingRequests: number;
+}
+
+/** What the timer of a call needs to know: the connection blocked on its reply, if any. */
+interface Call {
+  blocked: Redis | undefined;
+}
+
+/** A pipeline with the push script (scripts.ts). */
+export interface ScriptedPipeline {
+  syPush(list: string, frame: Buffer, ttlMs: number): unknown;
 }
 
 /** Idle blocking connections kept for later requests. */
@@ -43,26 +56,33 @@ export class Requester {
 
   constructor(private readonly host: RpcHost) {}
 
-  /** Bounded by timeoutMs as a whole, even while Redis is unreachable (commands would wait out their retries). */
+  /**
+   * Bounded by timeoutMs as a whole, even while Redis is unreachable (commands would wait
+   * out their retries): one timer per call, which also drops a connection still blocked.
+   */
   async request(subject: string, message: OutboundMessage, options: RequestOptions): Promise<Reply> {
     const timeoutMs = Math.ceil(options.timeoutMs);
+    const call: Call = { blocked: undefined };
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new errors.SY_ERR_REQUEST_TIMEOUT(subject, timeoutMs)), timeoutMs + 250);
+      timer = setTimeout(() => {
+        if (call.blocked) this.drop(call.blocked); // still blocked: it cannot go back to the pool
+        reject(new errors.SY_ERR_REQUEST_TIMEOUT(subject, timeoutMs));
+      }, timeoutMs + 250);
     });
     try {
-      return await Promise.race([this.exchange(subject, message, options.headers, timeoutMs), timedOut]);
+      return await Promise.race([this.exchange(subject, message, options.headers, timeoutMs, call), timedOut]);
     } finally {
       clearTimeout(timer);
     }
   }
 
-  private async exchange(subject: string, message: OutboundMessage, extraHeaders: RequestOptions['headers'], timeoutMs: number): Promise<Reply> {
-    const { commands, names } = this.host;
+  private async exchange(subject: string, message: OutboundMessage, extraHeaders: RequestOptions['headers'], timeoutMs: number, call: Call): Promise<Reply> {
+    const { names } = this.host;
     const started = Date.now();
     const list = names.requestList(subject);
     const replyKey = names.replyList();
-    const headers = { ...message.headers, ...extraHeaders };
+    const headers = extraHeaders ? { ...message.headers, ...extraHeaders } : message.headers;
     const frame = encodeFrame({ h: headers, r: replyKey, t: timeoutMs, s: started }, message.body);
     const connection = await this.acquire();
     try {
@@ -70,52 +90,33 @@ export class Requester {
       if (left <= 0) throw new errors.SY_ERR_REQUEST_TIMEOUT(subject, timeoutMs);
       // Wait for the reply while the request goes out: the reply cannot come first, and
       // this saves a round trip. If the request cannot be sent, that wait is cut short.
-      const reply = this.waitForReply(connection, replyKey, subject, timeoutMs, left);
+      call.blocked = connection;
+      const reply = connection.blpopBuffer(replyKey, left / 1000);
       reply.catch(() => undefined); // awaited below; meanwhile its failure is not unhandled
       try {
-        await Promise.all([
-          commands.rpush(list, frame),
-          commands.pexpire(list, timeoutMs, 'NX'),
-          commands.pexpire(list, timeoutMs, 'GT'),
-        ]);
+        await this.host.batch.run(1, (p) => (p as unknown as ScriptedPipeline).syPush(list, frame, timeoutMs));
       } catch (err) {
         this.drop(connection);
         throw new errors.SY_ERR_BROKER(`request to "${subject}"`, `could not send it (${(err as Error).message}); check that Redis is reachable`);
       }
-      const replyFrame = await reply;
-      const decoded = decodeFrame(replyFrame);
+      let popped: [Buffer, Buffer] | null;
+      try {
+        popped = await reply;
+      } catch (err) {
+        throw new errors.SY_ERR_BROKER(`request to "${subject}"`, `waiting for the reply failed (${(err as Error).message})`);
+      }
+      call.blocked = undefined;
+      if (!popped) throw new errors.SY_ERR_REQUEST_TIMEOUT(subject, timeoutMs);
+      const decoded = decodeFrame(popped[1]);
       if (!decoded) throw new errors.SY_ERR_BROKER(`request to "${subject}"`, 'the reply was not a Switchyard frame');
       const replyHeaders = stringHeaders(decoded.head.h);
       const failure = replyHeaders[REDIS_HEADERS.error];
       if (failure !== undefined) throw new errors.SY_ERR_REMOTE(subject, failure);
       return { body: decoded.body, headers: replyHeaders };
     } finally {
+      call.blocked = undefined;
       this.release(connection);
     }
-  }
-
-  /**
-   * BLPOP with the request's timeout; a client-side timer backs it up for when Redis does
-   * not answer at all (then that connection is dropped, not pooled: it is still blocked).
-   */
-  private waitForReply(connection: Redis, replyKey: string, subject: string, timeoutMs: number, leftMs: number): Promise<Buffer> {
-    return new Promise<Buffer>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.drop(connection);
-        reject(new errors.SY_ERR_REQUEST_TIMEOUT(subject, timeoutMs));
-      }, leftMs + 500);
-      connection.blpopBuffer(replyKey, leftMs / 1000).then(
-        (popped) => {
-          clearTimeout(timer);
-          if (popped) resolve(popped[1]);
-          else reject(new errors.SY_ERR_REQUEST_TIMEOUT(subject, timeoutMs));
-        },
-        (err: Error) => {
-          clearTimeout(timer);
-          reject(new errors.SY_ERR_BROKER(`request to "${subject}"`, `waiting for the reply failed (${err.message})`));
-        },
-      );
-    });
   }
 
   private async acquire(): Promise<Redis> {

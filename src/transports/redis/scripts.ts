@@ -110,6 +110,19 @@ for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
 end
 return n`,
   },
+  /**
+   * Request/reply: RPUSH, and make the list expire no sooner than ttlMs from now (never
+   * shortening a longer expiry of an earlier element). One command instead of three.
+   * KEYS: list. ARGV: element, ttlMs.
+   */
+  syPush: {
+    numberOfKeys: 1,
+    lua: `
+redis.call('RPUSH', KEYS[1], ARGV[1])
+local ttl = tonumber(ARGV[2])
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+return 1`,
+  },
 } as const;
 
 type Arg = string | Buffer | number;
@@ -122,6 +135,7 @@ export interface ScriptedRedis {
   syDue(delayedSet: string, delayedData: string, target: string, limit: number): Promise<number>;
   syTouch(stream: string, group: string, consumer: string, ...ids: string[]): Promise<number>;
   syPrune(stream: string, group: string, minIdleMs: number): Promise<number>;
+  syPush(list: string, element: Buffer, ttlMs: number): Promise<number>;
 }
 
 export function withScripts(redis: Redis): Redis & ScriptedRedis {
