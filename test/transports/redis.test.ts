@@ -29,7 +29,6 @@ if (redisInstalled()) {
   });
 }
 
-
 const silent = () => createLogger({ level: 'silent' });
 const text = (d: { body: Uint8Array }) => Buffer.from(d.body).toString('utf8');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -44,10 +43,15 @@ async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void
   }
 }
 
-/** A logger whose lines are kept, to check what an operator would read. */
+/** A logger whose lines are kept, to check what an operator would read (SY_TEST_DEBUG=1 also prints them, at debug). */
 function capturingLogger(): { logger: ReturnType<typeof createLogger>; lines: string[] } {
   const lines: string[] = [];
-  return { logger: createLogger({ level: process.env.SY_TEST_DEBUG ? "debug" : "info", destination: { write: (line: string) => { lines.push(line); if (process.env.SY_TEST_DEBUG) process.stderr.write(line); } } }), lines };
+  const debug = Boolean(process.env.SY_TEST_DEBUG);
+  const write = (line: string) => {
+    lines.push(line);
+    if (debug) process.stderr.write(line);
+  };
+  return { logger: createLogger({ level: debug ? 'debug' : 'info', destination: { write } }), lines };
 }
 
 describe('redis transport options', () => {
