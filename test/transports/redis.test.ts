@@ -276,6 +276,42 @@ if (redisInstalled()) {
       await t.close();
     });
 
+    it('stopping a busy consumer mid-stream and starting another loses nothing and duplicates nothing (queue and group)', { timeout: 30_000 }, async () => {
+      const t = new RedisTransport({ url: redis.url, logger: silent() });
+      await t.start();
+      for (const kind of ['queue', 'group'] as const) {
+        const name = unique(`handover-${kind}`);
+        const TOTAL = 600;
+        const seen = new Map<string, number>();
+        const handler = async (d: Delivery) => {
+          const key = text(d);
+          seen.set(key, (seen.get(key) ?? 0) + 1);
+          await sleep(Math.random() * 2);
+          // Every fifth one fails once (handed back, redelivered later).
+          if (Number(key) % 5 === 0 && d.attempt === 1) throw new Error('first try fails');
+          await d.ack();
+        };
+        const start = () => (kind === 'queue' ? t.consume(name, handler, { prefetch: 32 }) : t.subscribe(name, 'g', handler, { prefetch: 32 }));
+        const first = await start();
+        for (let i = 0; i < TOTAL; i++) {
+          if (kind === 'queue') await t.send(name, { body: Buffer.from(String(i)) });
+          else await t.publish(name, { body: Buffer.from(String(i)) });
+        }
+        await until('a third handled', () => seen.size >= TOTAL / 3);
+        await first.stop();
+        const second = await start();
+        const done = () => [...seen.keys()].length === TOTAL;
+        await until(`all ${TOTAL} on the second consumer (${kind})`, done, 20_000);
+        await sleep(100); // a duplicate would show up now
+        await second.stop();
+        const failedOnce = [...seen].filter(([k]) => Number(k) % 5 === 0);
+        const others = [...seen].filter(([k]) => Number(k) % 5 !== 0);
+        assert.ok(others.every(([, c]) => c === 1), `${kind}: duplicates ${JSON.stringify(others.filter(([, c]) => c > 1).slice(0, 5))}`);
+        assert.ok(failedOnce.every(([, c]) => c === 2), `${kind}: failed-once messages not seen exactly twice ${JSON.stringify(failedOnce.filter(([, c]) => c !== 2).slice(0, 5))}`);
+      }
+      await t.close();
+    });
+
     it('start() fails naming the server, without the password, when Redis is not there', { timeout: 20_000 }, async () => {
       const t = new RedisTransport({ url: 'redis://:hunter2@127.0.0.1:1', logger: silent() });
       await assert.rejects(t.start(), (err: Error & { code?: string }) => {
