@@ -312,6 +312,16 @@ if (redisInstalled()) {
       await t.close();
     });
 
+    it('a consume racing close() ends stopped or refused, never reading on a closed connection', { timeout: 10_000 }, async () => {
+      const { logger, lines } = capturingLogger();
+      const t = new RedisTransport({ url: redis.url, logger });
+      await t.start();
+      const [consumed] = await Promise.allSettled([t.consume(unique('race'), () => undefined, { prefetch: 1 }), t.close()]);
+      if (consumed.status === 'rejected') assert.match(String(consumed.reason), /SY_ERR_TRANSPORT_CLOSED/);
+      await sleep(500);
+      assert.equal(lines.filter((l) => l.includes('reading from Redis failed')).length, 0, lines.join(''));
+    });
+
     it('start() fails naming the server, without the password, when Redis is not there', { timeout: 20_000 }, async () => {
       const t = new RedisTransport({ url: 'redis://:hunter2@127.0.0.1:1', logger: silent() });
       await assert.rejects(t.start(), (err: Error & { code?: string }) => {

@@ -142,7 +142,7 @@ export class RedisConsumer implements Subscription {
       this.needHistory = true;
     });
     this.loopDone = this.readLoop();
-    void this.prune();
+    void this.prune().catch(() => undefined);
     const { reclaimIntervalMs, reclaimIdleMs, delayPollMs } = this.host.settings;
     this.every(reclaimIntervalMs, () => this.reclaim());
     // Also while stop() waits for running handlers: what they hold is still ours.
@@ -199,6 +199,11 @@ export class RedisConsumer implements Subscription {
         }
       } catch (err) {
         if (this.stopped) break;
+        if (reader.status === 'end') {
+          // Closed for good (the transport closed under us): nothing more to read, ever.
+          this.log.warn('the reader connection was closed; this consumer stops reading');
+          break;
+        }
         const message = (err as Error).message;
         if (/NOGROUP/.test(message)) {
           // The stream or its group is gone (a Redis restarted without its data, or a
@@ -352,7 +357,7 @@ export class RedisConsumer implements Subscription {
       const rows = (await redis.xpending(source.stream, group, ids[0]!, ids.at(-1)!, ids.length * 2 + 10, this.name)) as Array<[string, string, number, number]>;
       for (const [id, , , count] of rows) counts.set(id, Number(count));
       this.log.warn({ count: ids.length, stream: source.stream }, 'reclaimed entries a consumer held too long (it died or hangs); delivering them again');
-      void this.prune();
+      void this.prune().catch(() => undefined);
       for (const [rawId, fields] of live) {
         const id = rawId.toString();
         if (this.inFlight.has(keyOf(source.stream, id))) continue;

@@ -92,6 +92,7 @@ export class Responder implements Subscription {
         if (popped) for (const frame of popped[1]) this.answer(frame);
       } catch (err) {
         if (this.stopped) break;
+        if (this.reader!.status === 'end') break; // closed for good: the transport closed under us
         if (!failing) this.log.warn({ err: (err as Error).message }, 'taking requests from Redis failed; trying again once it is reachable');
         failing = true;
         await new Promise((r) => setTimeout(r, 200));

@@ -97,9 +97,12 @@ export class RedisTransport implements Transport {
       maxWaitingRequests: positive('maxWaitingRequests', options.maxWaitingRequests ?? 256),
     };
     const transport = this;
+    // Consumers and responders exist only once started. After close() their commands fail
+    // as rejected promises (ioredis: connection closed), never by throwing where they
+    // are issued, inside timers and background steps.
     this.consumerHost = {
       get commands() {
-        return transport.open('use Redis');
+        return transport.commands!;
       },
       openReader: (purpose) => this.openReader(purpose),
       ensureGroup: (stream, group, startAt, force) => this.ensureGroup(stream, group, startAt, force),
@@ -108,7 +111,6 @@ export class RedisTransport implements Transport {
     };
     this.rpcHost = {
       get commands() {
-        transport.open('use Redis');
         return transport.rpcCommands!;
       },
       openReader: (purpose) => this.openReader(purpose),
@@ -253,7 +255,7 @@ export class RedisTransport implements Transport {
     this.open('serve');
     const responder = new Responder(this.rpcHost, subject, handler, this.settings.serveConcurrency);
     await responder.start();
-    return this.track(responder);
+    return this.trackStarted(responder, 'serve');
   }
 
   // ---- internals
@@ -263,7 +265,16 @@ export class RedisTransport implements Transport {
     for (const source of plan.sources) await this.ensureGroup(source.stream, plan.group, source.startAt);
     const consumer = new RedisConsumer(this.consumerHost, plan, handler, prefetch);
     await consumer.start();
-    return this.track(consumer);
+    return this.trackStarted(consumer, 'consume');
+  }
+
+  /** A subscription that finished starting while close() ran is stopped, not left running. */
+  private async trackStarted(subscription: Subscription, op: string): Promise<Subscription> {
+    if (this.closing) {
+      await subscription.stop();
+      throw new errors.SY_ERR_TRANSPORT_CLOSED(this.name, op);
+    }
+    return this.track(subscription);
   }
 
   private track(subscription: Subscription): Subscription {
