@@ -1,8 +1,9 @@
-// Calls/s of request/reply on a real Redis: RedisTransport request() → serve() against a
-// raw ioredis pair doing the same Redis work (RPUSH the request naming a reply key, the
-// server BLPOPs it and RPUSHes the reply with an expiry, the caller BLPOPs the reply key),
-// at concurrency 1 and 32. Same server, same run; the order flips every round; medians.
-//   npm run bench -- redis-rpc [rounds]
+// Calls/s of the generic RedisTransport's request/reply (request() → serve(): lists with
+// per-call reply keys; the Lightbus bus has its own bench, redis-rpc) against a raw ioredis
+// pair doing the same Redis work (RPUSH the request naming a reply key, the server BLPOPs
+// it and RPUSHes the reply with an expiry, the caller BLPOPs the reply key), at
+// concurrency 1 and 32. Same server, same run; the order flips every round; medians.
+//   npm run bench -- redis-requests [rounds]
 
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -88,7 +89,7 @@ try {
       }
       console.log(`c=${concurrency} round ${round + 1}: RedisTransport ${o.at(-1)!.toFixed(0)} calls/s, raw ioredis ${r.at(-1)!.toFixed(0)} calls/s`);
     }
-    printResult({ bench: 'redis-rpc', case: `echo-c${concurrency}`, against: 'raw-ioredis-lists', unit: 'calls/s', ours: Math.round(median(o)), baseline: Math.round(median(r)) });
+    printResult({ bench: 'redis-requests', case: `echo-c${concurrency}`, against: 'raw-ioredis-lists', unit: 'calls/s', ours: Math.round(median(o)), baseline: Math.round(median(r)) });
   }
 } finally {
   await server.destroy();
