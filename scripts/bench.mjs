@@ -11,6 +11,11 @@ if (!name || !existsSync(`bench/${name}.ts`)) {
   console.error(`usage: npm run bench -- NAME [args]\navailable: ${available.join(', ')}`);
   process.exit(2);
 }
+// The frameworks compared against live in bench/peers with their own node_modules.
+if (!existsSync('bench/peers/node_modules')) {
+  const peers = spawnSync('npm', ['ci', '--prefix', 'bench/peers', '--no-audit', '--no-fund'], { stdio: 'inherit' });
+  if (peers.status !== 0) process.exit(peers.status ?? 1);
+}
 // Benchmarks measure the built package, as users run it (tsx's transform adds costs of its own).
 const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);

@@ -2,6 +2,9 @@
 // (switchyard/transports/memory, switchyard/storage/fs, switchyard/config, ...).
 
 export * from './models/worker/mod.js';
+// The task model: everything else of it is at switchyard/models/task.
+export { taskService } from './models/task/mod.js';
+export type { TaskServiceDefinition } from './models/task/mod.js';
 export type {
   Transport, Capabilities, Capability, Delivery, DeliveryHandler, OutboundMessage, NackOptions,
   Subscription, ConsumeOptions, QueueOptions, Reply, RequestHandler, RequestOptions, Headers,

@@ -6,12 +6,16 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { errors } from '../errors.js';
 import { isWorkerDefinition, type WorkerDefinition } from '../models/worker/mod.js';
+import { isApiServiceDefinition, type ApiServiceDefinition } from '../models/api/api-service.js';
+import { isTaskServiceDefinition, type TaskServiceDefinition } from '../models/task/mod.js';
 
-export type ServiceDefinition = WorkerDefinition;
+export type ServiceDefinition = WorkerDefinition | ApiServiceDefinition | TaskServiceDefinition;
+
+const isServiceDefinition = (v: unknown): v is ServiceDefinition => isWorkerDefinition(v) || isApiServiceDefinition(v) || isTaskServiceDefinition(v);
 
 let tsxRegistered = false;
 
-async function importModule(file: string): Promise<Record<string, unknown>> {
+export async function importModule(file: string): Promise<Record<string, unknown>> {
   if (/\.[cm]?tsx?$/.test(file) && !tsxRegistered) {
     const [{ register }, { register: registerCjs }] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
     register();
@@ -38,8 +42,8 @@ export async function loadServices(path: string): Promise<ServiceDefinition[]> {
   // A CommonJS module's exports object arrives as the namespace's default; look inside it too.
   const cjs = mod.default !== null && typeof mod.default === 'object' && '__esModule' in mod.default ? Object.values(mod.default) : [];
   for (const value of [...Object.values(mod), ...cjs]) {
-    for (const item of Array.isArray(value) ? value : [value]) if (isWorkerDefinition(item)) found.add(item);
+    for (const item of Array.isArray(value) ? value : [value]) if (isServiceDefinition(item)) found.add(item);
   }
-  if (found.size === 0) throw new errors.SY_ERR_MODULE(path, 'it exports no service; add `export default worker("name", process)`');
+  if (found.size === 0) throw new errors.SY_ERR_MODULE(path, 'it exports no service; add `export default worker("name", process)`, `apiService({ api }, setup)` or `taskService({ ... }, process)`');
   return [...found];
 }

@@ -3,12 +3,17 @@
 import { Command, CommanderError, Option } from 'commander';
 import { errors, exitCodeFor } from '../errors.js';
 import { configServerCommand } from './commands/config-server.js';
+import { configSchema, inspect, schemaDump, schemaLoad, shell } from './commands/bus-tools.js';
 import { dev } from './commands/dev.js';
 import { put } from './commands/put.js';
 import { run } from './commands/run.js';
 import { send } from './commands/send.js';
+import { providerCommand } from './commands/provider.js';
+import { normalizeServiceArgv } from './commands/service.js';
+import { addServiceCommand } from './service-cli.js';
 import { loadSettings } from './settings.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger, type LevelName } from '../observability/logger.js';
+import { withTaskServiceFlags } from './task-settings.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -46,20 +51,24 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  withSettings(program.command('run'))
-    .description('start the services a module exports (worker(...) definitions)')
+  withTaskServiceFlags(withSettings(program.command('run')))
+    .description('start the services a module exports (worker(...), apiService(...) and taskService(...) definitions)')
     .argument('<module...>', 'TypeScript or JavaScript module(s) exporting services')
+    .option('--bus-config <file|url>', 'bus configuration for API services (YAML/JSON, path or http(s) URL; default the embedded memory bus); env SWITCHYARD_BUS_CONFIG')
+    .option('--service-name <name>', 'bus service name (listener groups are {service}-{listener}); env SWITCHYARD_SERVICE_NAME')
+    .option('--process-name <name>', 'this process inside its listener groups; env SWITCHYARD_PROCESS_NAME')
     .option('--metrics-port <port>', 'serve Prometheus metrics at GET /metrics on 127.0.0.1:PORT; env SWITCHYARD_METRICS_PORT')
     .addHelpText('after', `
 Examples:
   switchyard run worker.ts --map sysmap.yaml
   switchyard run worker.ts --config-host http://127.0.0.1:7070 --metrics-port 9464
-  SWITCHYARD_MAP=sysmap.yaml switchyard run ingest.ts classify.ts`)
+  SWITCHYARD_MAP=sysmap.yaml switchyard run ingest.ts classify.ts
+  SERVICE_PORT=9090 ENGINE_URLS='["http://localhost:8080"]' switchyard run examples/text-stats-task/text-stats.ts`)
     .action(async (modules: string[], flags: Record<string, unknown>) => {
       const settings = loadSettings(flags);
       // Synchronous stdout: the signal handlers call process.exit, which would drop or reorder
       // lines still queued in pino's asynchronous stream (e.g. the last "message done").
-      process.exitCode = await run(modules, { settings, logger: createLogger({ level: settings.logLevel, destination: 1 }), out });
+      process.exitCode = await run(modules, { settings, logger: createLogger({ level: settings.logLevel, destination: 1 }), out, flags });
     });
 
   // dev always runs the folder's sysmap.yaml on the embedded default: no transport or configuration flags.
@@ -125,13 +134,67 @@ Examples:
       await configServerCommand(flags, out);
     });
 
+  addBusTools(program);
+  providerCommand(program, out);
+  addServiceCommand(program);
   return program;
+}
+
+/** schema dump|load, inspect, shell, config schema: the bus tools (commands/bus-tools.ts). */
+function addBusTools(program: Command): void {
+  const busFlags = (command: Command) =>
+    command
+      .option('--bus-config <file|url>', 'bus configuration (YAML/JSON, path or http(s) URL); env SWITCHYARD_BUS_CONFIG')
+      .option('--module <file...>', 'modules whose declared APIs to include')
+      .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('warn'));
+  const toolOptions = (flags: Record<string, unknown>) => ({
+    busConfig: (flags.busConfig as string | undefined) ?? process.env.SWITCHYARD_BUS_CONFIG,
+    modules: (flags.module as string[] | undefined) ?? [],
+    logger: createLogger({ level: (flags.logLevel as LevelName | undefined) ?? 'warn', destination: 2 }),
+    out,
+  });
+  const schema = program.command('schema').description('API schemas on the bus');
+  busFlags(schema.command('dump'))
+    .description('write every API schema (on the bus and in --module) as JSON: to stdout, a file, or one {api}.json per API into a folder')
+    .option('--out <file|dir>', 'where to write (default stdout)')
+    .action(async (flags: Record<string, unknown>) => {
+      process.exitCode = await schemaDump({ ...toolOptions(flags), ...(flags.out ? { outPath: flags.out as string } : {}) });
+    });
+  busFlags(schema.command('load'))
+    .description('put schemas from a dump on the bus, so clients without the code validate against them')
+    .argument('<file|dir>', 'a file written by `schema dump --out FILE`, or a folder of {api}.json')
+    .option('--ttl <seconds>', 'how long they stay on the bus', '3600')
+    .action(async (file: string, flags: Record<string, unknown>) => {
+      const ttlS = Number(flags.ttl);
+      if (!Number.isInteger(ttlS) || ttlS < 1) throw new errors.SY_ERR_USAGE(`--ttl must be a whole number of seconds ≥ 1, got ${String(flags.ttl)}`);
+      process.exitCode = await schemaLoad(file, { ...toolOptions(flags), ttlS });
+    });
+  busFlags(program.command('inspect'))
+    .description('show the APIs on the bus with their RPCs and events, listener groups and recent events')
+    .option('--json', 'print JSON')
+    .action(async (flags: Record<string, unknown>) => {
+      process.exitCode = await inspect({ ...toolOptions(flags), json: Boolean(flags.json) });
+    });
+  busFlags(program.command('shell'))
+    .description('a REPL with `bus` connected: await bus.api(NAME).call(RPC, params), .fire(EVENT, params)')
+    .action(async (flags: Record<string, unknown>) => {
+      process.exitCode = await shell(toolOptions(flags));
+    });
+  program
+    .command('config')
+    .description('bus configuration')
+    .command('schema')
+    .description('print the JSON Schema of the bus configuration file')
+    .option('--out <file>', 'write it to a file instead of stdout')
+    .action(async (flags: { out?: string }) => {
+      process.exitCode = await configSchema(flags.out, out);
+    });
 }
 
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(normalizeServiceArgv(argv));
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version end here with code 0; every other commander error is usage.

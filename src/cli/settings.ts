@@ -40,6 +40,11 @@ export const settingsSchema = z
     stateDir: z.string().min(1).default('.switchyard'),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     metricsPort: z.coerce.number().int().min(0).max(65535).optional(),
+    /** Bus configuration (YAML/JSON path or http(s) URL) for API services; default: the embedded memory bus. */
+    busConfig: z.string().min(1).optional(),
+    /** Overrides the bus configuration's service_name / process_name. */
+    serviceName: z.string().min(1).optional(),
+    processName: z.string().min(1).optional(),
   })
   .strict();
 

@@ -10,3 +10,5 @@ export {
 export type {
   Metrics, MetricsOptions, QueueMetrics, DeadLetterReasonKind, MetricsServer, MetricsServerOptions,
 } from './metrics.js';
+export { createTaskMetrics, taskMetricNames } from './task-metrics.js';
+export type { TaskMetrics } from './task-metrics.js';

@@ -3,6 +3,7 @@
 // remote service needed). zod does both directions; this file fixes the options once.
 
 import { z } from 'zod';
+import { BYTES_SCHEMAS } from './wire-types.js';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -26,7 +27,8 @@ export function toJsonSchema(schema: z.ZodType, options: ToJsonSchemaOptions = {
     override: (ctx) => {
       const def = (ctx.zodSchema as { _zod?: { def?: { type?: string } } })._zod?.def;
       const type = def?.type;
-      if (type === 'date') Object.assign(ctx.jsonSchema, { type: 'string', format: 'date-time' });
+      if (BYTES_SCHEMAS.has(ctx.zodSchema as unknown as z.ZodType)) Object.assign(ctx.jsonSchema, { type: 'string', contentEncoding: 'base64' });
+      else if (type === 'date') Object.assign(ctx.jsonSchema, { type: 'string', format: 'date-time' });
       else if (type === 'bigint') Object.assign(ctx.jsonSchema, { type: 'integer' });
       else if (type === 'custom' && Object.keys(ctx.jsonSchema).length === 0) Object.assign(ctx.jsonSchema, { description: 'a value of a custom type' });
     },

@@ -5,3 +5,4 @@ export { validate, check, problemsOf, describeProblems, formatPath, kindOf } fro
 export type { Schema, Infer, InferInput, ValidationProblem, CheckResult } from './validate.js';
 export { toJsonSchema, fromJsonSchema } from './json-schema.js';
 export type { JsonSchema, ToJsonSchemaOptions } from './json-schema.js';
+export { bytes, datetime } from './wire-types.js';

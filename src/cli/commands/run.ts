@@ -11,15 +11,23 @@ import { openInbox } from '../inbox.js';
 import { loadServices } from '../load-services.js';
 import type { Settings } from '../settings.js';
 import { startServices } from '../start-services.js';
+import { startApiServices } from '../start-api-services.js';
+import { runTaskService } from './run-task-service.js';
 
 export interface RunOptions {
   readonly settings: Settings;
   readonly logger: Logger;
   readonly out: (line: string) => void;
+  /** The command's flags, for task-service settings (--port, --engine-url, ...). */
+  readonly flags?: Record<string, unknown>;
 }
 
-export async function run(modules: readonly string[], { settings, logger }: RunOptions): Promise<number> {
+export async function run(modules: readonly string[], options: RunOptions): Promise<number> {
+  const { settings, logger } = options;
   const definitions = (await Promise.all(modules.map((m) => loadServices(m)))).flat();
+  // API services alone need no system map, queues or storage: only a bus.
+  if (definitions.every((d) => d.kind === 'api-service')) return runApiServicesOnly(definitions, settings, logger);
+  if (definitions.some((d) => d.kind === 'task')) return runTaskService(definitions, options);
   const configSource = lazyConfigSource(settings);
   const config = await configSource();
   const transport = await createTransport(settings, configSource, logger);
@@ -43,6 +51,7 @@ export async function run(modules: readonly string[], { settings, logger }: RunO
       running.push({ stop: () => server.close() });
       logger.info({ url: `${server.url}/metrics` }, 'metrics served');
     }
+    running.push(...(await startApiServices(definitions, apiServiceOptions(settings, logger))));
     const listeners = [workerLogListener(logger), workerMetricsListener(metrics)];
     running.push(...(await startServices(definitions, { transport, store, config, logger, listeners, stagingMemoryBytes: settings.stagingMemoryBytes, ...(settings.stagingDir ? { stagingRoot: settings.stagingDir } : {}) })));
     if (transport instanceof MemoryTransport) {
@@ -54,12 +63,24 @@ export async function run(modules: readonly string[], { settings, logger }: RunO
     await stopAll(running).catch(() => undefined);
     throw err;
   }
+  return runUntilSignal(running, logger, 'no new messages; finishing the ones in flight', 'unacked messages will be redelivered');
+}
+
+/** Runs until SIGINT/SIGTERM, then stops everything (a second signal exits at once). */
+async function runUntilSignal(running: Stoppable[], logger: Logger, draining: string, abandoned: string): Promise<number> {
   await stopOnSignals(
     { stop: () => stopAll(running) },
     {
-      onFirstSignal: (signal) => logger.info({ signal }, 'stopping: no new messages; finishing the ones in flight (signal again to exit at once)'),
-      onSecondSignal: (signal) => logger.warn({ signal }, 'second signal: exiting now; unacked messages will be redelivered'),
+      onFirstSignal: (signal) => logger.info({ signal }, `stopping: ${draining} (signal again to exit at once)`),
+      onSecondSignal: (signal) => logger.warn({ signal }, `second signal: exiting now; ${abandoned}`),
     },
   ).stopped;
   return 0;
+}
+
+const apiServiceOptions = (settings: Settings, logger: Logger) => ({ busConfig: settings.busConfig, serviceName: settings.serviceName, processName: settings.processName, logger });
+
+async function runApiServicesOnly(definitions: Parameters<typeof startApiServices>[0], settings: Settings, logger: Logger): Promise<number> {
+  const running = await startApiServices(definitions, apiServiceOptions(settings, logger));
+  return runUntilSignal(running, logger, 'listeners finish the events in flight', 'unacked events are reclaimed by other members');
 }

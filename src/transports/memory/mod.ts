@@ -1,1 +1,2 @@
 export { MemoryTransport } from './memory-transport.js';
+export { MemorySockets } from './memory-sockets.js';

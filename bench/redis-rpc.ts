@@ -1,0 +1,132 @@
+// RPC round trips/s and p50/p99 latency over Redis at concurrency 1 and 32: Switchyard's
+// bus (Lightbus protocol) against Moleculer's Redis transporter and a raw ioredis
+// LPUSH + BLPOP loop both ways, same echo payload, servers in separate processes, in the
+// same run. Rounds alternate the order; medians are printed.
+//   npm run bench -- redis-rpc [rounds]
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { Redis } from 'ioredis';
+import { createBus } from '../dist/models/api/mod.js';
+import { createLogger } from '../dist/observability/logger.js';
+import { RedisBusTransport } from '../dist/transports/redis/bus/mod.js';
+import { startRedis } from '../test/support/redis-bus-server.js';
+import { echoApi, RAW_QUEUE } from './_redis-echo.js';
+import { median, printResult } from './_result.js';
+
+const ROUNDS = Number(process.argv[2] ?? 3);
+const LEVELS = [
+  { concurrency: 1, calls: 3_000 },
+  { concurrency: 32, calls: 30_000 },
+];
+const PAYLOAD = { text: 'hello world', n: 42 };
+type Kind = 'ours' | 'moleculer' | 'raw';
+interface Run {
+  rate: number;
+  p50: number;
+  p99: number;
+}
+
+const redis = await startRedis();
+const children = new Set<ChildProcess>();
+
+async function server(kind: Kind, concurrency: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./_redis-echo.ts', import.meta.url).pathname, kind, redis.url, String(concurrency)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${kind} server exited (${code})`)));
+    createInterface({ input: child.stdout! }).on('line', (l) => l === 'ready' && resolve());
+  });
+  return child;
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await exited;
+  children.delete(child);
+}
+
+/** Runs `calls` calls from `concurrency` workers; latencies in ms. */
+async function drive(call: () => Promise<unknown>, concurrency: number, calls: number): Promise<Run> {
+  for (let i = 0; i < 200; i++) await call(); // warm up
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < calls) {
+        const t = performance.now();
+        await call();
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { rate: calls / seconds, p50: latencies[Math.floor(latencies.length * 0.5)]!, p99: latencies[Math.floor(latencies.length * 0.99)]! };
+}
+
+async function measure(kind: Kind, concurrency: number, calls: number): Promise<Run> {
+  const child = await server(kind, concurrency);
+  try {
+    if (kind === 'ours') {
+      const logger = createLogger({ level: 'silent' });
+      const bus = createBus({ apis: { echo: echoApi }, transport: new RedisBusTransport({ url: redis.url, logger }), logger });
+      await bus.start();
+      const run = await drive(() => bus.echo.echo(PAYLOAD), concurrency, calls);
+      await bus.stop();
+      return run;
+    }
+    if (kind === 'moleculer') {
+      const require = createRequire(new URL('./peers/package.json', import.meta.url));
+      const { ServiceBroker } = require('moleculer');
+      const broker = new ServiceBroker({ nodeID: `client-${process.pid}`, transporter: redis.url, logger: false });
+      await broker.start();
+      await broker.waitForServices(['echo']);
+      const run = await drive(() => broker.call('echo.echo', PAYLOAD), concurrency, calls);
+      await broker.stop();
+      return run;
+    }
+    // raw: each worker its own reply list and blocking connection.
+    const commands = new Redis(redis.url);
+    const workers = Array.from({ length: concurrency }, () => ({ blocking: new Redis(redis.url), reply: `bench:raw:reply:${randomUUID()}` }));
+    let w = 0;
+    const free = [...workers];
+    const call = async () => {
+      const worker = free.pop() ?? workers[w++ % workers.length]!;
+      await commands.lpush(RAW_QUEUE, JSON.stringify({ reply: worker.reply, payload: PAYLOAD }));
+      const [, raw] = (await worker.blocking.blpop(worker.reply, 0))!;
+      JSON.parse(raw);
+      free.push(worker);
+    };
+    const run = await drive(call, concurrency, calls);
+    commands.disconnect();
+    for (const x of workers) x.blocking.disconnect();
+    return run;
+  } finally {
+    await stopServer(child);
+  }
+}
+
+try {
+  for (const { concurrency, calls } of LEVELS) {
+    const runs: Record<Kind, Run[]> = { ours: [], moleculer: [], raw: [] };
+    const order: Kind[] = ['raw', 'moleculer', 'ours'];
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const kind of round % 2 ? [...order].reverse() : order) runs[kind].push(await measure(kind, concurrency, calls));
+      const last = (k: Kind) => runs[k].at(-1)!;
+      console.log(`c=${concurrency} round ${round + 1}: ` + (['ours', 'moleculer', 'raw'] as Kind[]).map((k) => `${k} ${last(k).rate.toFixed(0)}/s p50 ${last(k).p50.toFixed(3)} p99 ${last(k).p99.toFixed(3)} ms`).join(' | '));
+    }
+    const med = (k: Kind, f: keyof Run) => median(runs[k].map((r) => r[f]));
+    printResult({ bench: 'redis-rpc', case: `calls-c${concurrency}`, against: 'raw-ioredis', unit: 'calls/s', ours: Math.round(med('ours', 'rate')), baseline: Math.round(med('raw', 'rate')) });
+    printResult({ bench: 'redis-rpc', case: `calls-c${concurrency}`, against: 'moleculer', unit: 'calls/s', ours: Math.round(med('ours', 'rate')), baseline: Math.round(med('moleculer', 'rate')) });
+    printResult({ bench: 'redis-rpc', case: `p50-c${concurrency}`, against: 'moleculer', unit: 'ms', ours: Number(med('ours', 'p50').toFixed(3)), baseline: Number(med('moleculer', 'p50').toFixed(3)), lowerIsBetter: true });
+    printResult({ bench: 'redis-rpc', case: `p99-c${concurrency}`, against: 'moleculer', unit: 'ms', ours: Number(med('ours', 'p99').toFixed(3)), baseline: Number(med('moleculer', 'p99').toFixed(3)), lowerIsBetter: true });
+  }
+} finally {
+  for (const c of children) c.kill('SIGKILL');
+  await redis.destroy();
+}

@@ -1,0 +1,135 @@
+// `switchyard provider run <module>`: starts the provider a module exports
+// (defineProvider(...)) with its configuration from --config, SWITCHYARD_PROVIDER_* and
+// flags, until SIGINT/SIGTERM, which remove its task sockets before it exits.
+// `switchyard provider request <task> [args]`: one request through the coordinator client.
+
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { errors } from '../../errors.js';
+import { createLogger } from '../../observability/logger.js';
+import { stopOnSignals } from '../../runtime/lifecycle.js';
+import {
+  coordinatorClient, isProviderDefinition, loadProviderConfig, provider, PROVIDER_CONFIG_KEYS, providerEnvName,
+  type ProviderDefinition,
+} from '../../models/provider/mod.js';
+import { importModule } from '../load-services.js';
+import { discoverProviders } from '../../models/provider/mod.js';
+import { probeSocket } from '../../transports/unix/mod.js';
+
+/** Task folders under socket_dir: every folder but the provider's own (response, streams). */
+async function listTaskFolders(socketDir: string): Promise<string[]> {
+  const { readdir } = await import('node:fs/promises');
+  try {
+    const entries = await readdir(socketDir, { withFileTypes: true });
+    return entries.filter((e) => e.isDirectory() && e.name !== 'response' && e.name !== 'streams').map((e) => e.name).sort();
+  } catch {
+    return [];
+  }
+}
+
+type Flags = Record<string, string | undefined>;
+
+/** Commander's camelCase flag values by config key (socketDir → socket_dir). */
+function configFlags(flags: Flags): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const key of PROVIDER_CONFIG_KEYS) out[key] = flags[key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())];
+  return out;
+}
+
+function withConfigFlags(command: Command): Command {
+  return command
+    .option('-c, --config <file>', `JSON config file; env ${providerEnvName('config_file')}`)
+    .option('-n, --service-name <name>', `name the provider registers as; env ${providerEnvName('service_name')}`)
+    .option('-s, --socket-dir <dir>', `base folder of task sockets (default /tmp/mistify); env ${providerEnvName('socket_dir')}`)
+    .option('-p, --default-priority <n>', `priority of tasks without their own (default 50; higher is preferred); env ${providerEnvName('default_priority')}`)
+    .option('-u, --coordinator-url <url>', `where requests to other tasks go (default: straight to the socket folder); env ${providerEnvName('coordinator_url')}`)
+    .option('-l, --log-level <level>', `log level (default warning); env ${providerEnvName('log_level')}`)
+    .option('--default-timeout <s>', `handler time limit in seconds (default 60; 0 = none); env ${providerEnvName('default_timeout')}`)
+    .option('-t, --request-timeout <s>', `wait for responses to requests, seconds (0 = 60); env ${providerEnvName('request_timeout')}`)
+    .option('--max-frame-bytes <n>', `largest frame body accepted (default 16777216); env ${providerEnvName('max_frame_bytes')}`)
+    .option('--socket-mode <octal>', `socket file mode (default 0660); env ${providerEnvName('socket_mode')}`);
+}
+
+async function loadDefinitions(path: string): Promise<ProviderDefinition[]> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = await importModule(resolve(path));
+  } catch (err) {
+    throw new errors.SY_ERR_MODULE(path, `importing it failed: ${(err as Error).message}`);
+  }
+  const found = [...new Set(Object.values(mod).filter(isProviderDefinition))];
+  if (found.length === 0) throw new errors.SY_ERR_MODULE(path, 'it exports no provider; add `export default defineProvider((p) => { p.registerTask(name, handler) })`');
+  return found;
+}
+
+export function providerCommand(program: Command, out: (line: string) => void): void {
+  const cmd = program.command('provider').description('task providers on unix sockets (mistifyio/provider and acomm compatible)');
+
+  withConfigFlags(cmd.command('run'))
+    .description('serve the tasks a module exports (defineProvider) on {socket_dir}/{task}/{priority}-{service}.sock until SIGINT/SIGTERM')
+    .argument('<module>', 'TypeScript or JavaScript module exporting defineProvider(...)')
+    .addHelpText('after', `
+Examples:
+  switchyard provider run examples/provider-simple/provider.ts -n provider-simple -s /tmp/mistify
+  switchyard provider run provider.ts --config config.json`)
+    .action(async (module: string, flags: Flags) => {
+      const [definition, ...more] = await loadDefinitions(module);
+      if (more.length > 0) throw new errors.SY_ERR_MODULE(module, `it exports ${more.length + 1} providers; run one per process (each has its own service_name)`);
+      const config = loadProviderConfig({
+        configFile: flags.config,
+        flags: configFlags(flags),
+        defaults: definition!.defaultServiceName ? { service_name: definition!.defaultServiceName } : {},
+      });
+      const logger = createLogger({ level: config.logLevel, service: config.serviceName, destination: 2 });
+      const server = provider(config, { logger });
+      await definition!.registerTasks(server);
+      await server.start();
+      out(`provider ${config.serviceName} serving ${server.registeredTasks().map((t) => server.taskSocketPath(t)).join(', ')}`);
+      await stopOnSignals(server, {
+        onFirstSignal: (signal) => logger.info({ signal }, 'stopping: removing task sockets, finishing requests in flight (signal again to exit at once)'),
+        onSecondSignal: (signal) => logger.warn({ signal }, 'second signal: exiting now'),
+      }).stopped;
+    });
+
+  cmd.command('list')
+    .description('list the providers registered under a socket folder: task, priority, service, live or stale')
+    .argument('[task...]', 'tasks to list (default: every task folder)')
+    .option('-s, --socket-dir <dir>', `base folder of task sockets (default /tmp/mistify); env ${providerEnvName('socket_dir')}`)
+    .action(async (tasks: string[], flags: Flags) => {
+      const socketDir = resolve(flags.socketDir ?? process.env[providerEnvName('socket_dir')] ?? '/tmp/mistify');
+      const names = tasks.length > 0 ? tasks : await listTaskFolders(socketDir);
+      for (const task of names) {
+        for (const p of await discoverProviders(socketDir, task)) {
+          // A probe is one connection that sends nothing; providers close it without running anything.
+          out(`${task}\t${p.priority}\t${p.service}\t${(await probeSocket(p.path)) === 'live' ? 'live' : 'stale'}\t${p.path}`);
+        }
+      }
+    });
+
+  cmd.command('request')
+    .description('send one request to the best live provider of a task and print the response')
+    .argument('<task>', 'task name')
+    .argument('[args]', 'args as JSON', 'null')
+    .option('-s, --socket-dir <dir>', `base folder of task sockets (default /tmp/mistify); env ${providerEnvName('socket_dir')}`)
+    .option('--timeout <s>', 'seconds to wait for the response', '60')
+    .option('--stream', 'when the response has a stream, print its bytes instead of the response')
+    .action(async (task: string, argsText: string, flags: Flags & { stream?: boolean }) => {
+      let args: unknown;
+      try {
+        args = JSON.parse(argsText);
+      } catch (err) {
+        throw new errors.SY_ERR_USAGE(`args ${JSON.stringify(argsText)} is not JSON (${(err as Error).message}); quote it, e.g. '{"guest_id":"abc"}'`);
+      }
+      const timeout = Number(flags.timeout);
+      if (!Number.isFinite(timeout) || timeout <= 0) throw new errors.SY_ERR_USAGE(`--timeout must be a positive number of seconds, got ${String(flags.timeout)}`);
+      const socketDir = resolve(flags.socketDir ?? process.env[providerEnvName('socket_dir')] ?? '/tmp/mistify');
+      const client = await coordinatorClient({ socketDir, timeoutMs: timeout * 1000 });
+      try {
+        const r = await client.request(task, args);
+        if (flags.stream && r.streamUrl) process.stdout.write(await client.readStream(r.streamUrl));
+        else out(JSON.stringify({ id: r.id, provider: r.provider.path, result: r.result, stream_url: r.streamUrl }));
+      } finally {
+        await client.stop();
+      }
+    });
+}

@@ -1,0 +1,56 @@
+// Logging for `switchyard service`, as the original's flags ask: the console at -cl's level
+// and, with -l DIR, a file DIR/<service>.log at -f's level (default INFO). One pino logger
+// writes to both through a tee that filters each line by its level. (The original rotates
+// its file, keeping -bc backups; Switchyard does not rotate: -bc is accepted and ignored.)
+
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { createLogger, validateLevel, type DestinationStream, type LevelName, type Logger } from '../observability/logger.js';
+
+/** Severity order, most verbose first, as pino numbers them. */
+const RANK: Readonly<Record<string, number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+
+function levelOfLine(line: string): number {
+  const m = /"level":"([a-z]+)"/.exec(line);
+  return m ? (RANK[m[1]!] ?? 30) : 30;
+}
+
+export interface ServiceLogOptions {
+  readonly consoleLevel: string;
+  readonly fileLevel?: string;
+  readonly folder?: string;
+  readonly service: string;
+}
+
+export interface ServiceLog {
+  readonly logger: Logger;
+  /** Where the file log goes, when there is one. */
+  readonly file?: string;
+  close(): Promise<void>;
+}
+
+export function createServiceLog(options: ServiceLogOptions): ServiceLog {
+  const consoleLevel = validateLevel(options.consoleLevel, 'console log level (-cl)');
+  if (options.folder === undefined) return { logger: createLogger({ level: consoleLevel, destination: 1 }), close: async () => undefined };
+  const fileLevel = validateLevel(options.fileLevel ?? 'info', 'file log level (-f)');
+  mkdirSync(options.folder, { recursive: true });
+  const file = join(options.folder, `${options.service}.log`);
+  // Written synchronously, like the console: the signal handlers exit the process at once.
+  const fd = openSync(file, 'a');
+  const consoleRank = RANK[consoleLevel]!;
+  const fileRank = RANK[fileLevel]!;
+  const tee: DestinationStream = {
+    write(line: string) {
+      const rank = levelOfLine(line);
+      if (rank >= consoleRank) writeSync(1, line);
+      if (rank >= fileRank) writeSync(fd, line);
+    },
+  };
+  // The logger passes the more verbose of the two levels; the tee sorts the lines.
+  const level: LevelName = consoleRank <= fileRank ? consoleLevel : fileLevel;
+  return {
+    logger: createLogger({ level, destination: tee }),
+    file,
+    close: async () => closeSync(fd),
+  };
+}

@@ -1,0 +1,34 @@
+// Values to what JSON carries, the way Lightbus deforms Python values for the bus: bytes
+// as base64 text, dates as ISO 8601, bigint and other scalars as text, sets as lists, maps
+// as objects. The receiving side turns them back while validating (schema/wire-types.ts).
+
+import type { JsonValue } from '../../transports/bus/bus-transport.js';
+
+export function toBus(value: unknown): JsonValue {
+  if (value === null || value === undefined) return null;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? value : null;
+    case 'bigint':
+      return value.toString();
+    case 'object':
+      break;
+    default:
+      return String(value);
+  }
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(toBus);
+  if (value instanceof Set) return [...value].map(toBus);
+  if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [String(k), toBus(v)]));
+  const out: Record<string, JsonValue> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) if (v !== undefined) out[k] = toBus(v);
+  return out;
+}
+
+export function kwargsToBus(params: Record<string, unknown>): Record<string, JsonValue> {
+  return toBus(params) as Record<string, JsonValue>;
+}

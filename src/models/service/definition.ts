@@ -1,0 +1,162 @@
+// What a service module declares (SPECS.md §2.2–2.5, DESIGN.md "service"): connection models,
+// state models, a config model, a handler per inbound connection, optional setup hooks, a
+// SIGINT handler and, for leading-edge services, `main`. A module exports it as its default:
+//
+//   export default service({ connections: { in: { cancel_order: replyer({...}, onCancel) } } })
+//
+// Names follow the original in camelCase (connection_type → connectionType, on_new_request →
+// onNewRequest, required_arguments → requiredArguments, ...).
+
+import type { z } from '../../schema/mod.js';
+import type { InferArgs } from './type-grammar.js';
+
+export type Args = Record<string, unknown>;
+export type Config = Record<string, unknown>;
+/** The current value of every inbound state, by name (a delta state: its dict; a full state: the last args). */
+export type StatesView = Record<string, unknown>;
+
+/**
+ * Sends to an outbound connection or updates an outbound state. Resolves with the reply's
+ * return_args for a requester or an external request, `{}` otherwise.
+ */
+export type ToSend = (kind: 'connection' | 'state', name: string, args: Args) => Promise<Args>;
+
+export type Handler<A = Args, R = Args | void> = (args: A, toSend: ToSend, states: StatesView, config: Config) => R | Promise<R>;
+
+/** The arguments a connection or state carries: a zod schema, or the original's required/optional grammar. */
+export interface ArgsModel {
+  /** A zod schema of the args (then requiredArguments/optionalArguments are not used). */
+  readonly arguments?: z.ZodType;
+  readonly requiredArguments?: Readonly<Record<string, unknown>>;
+  readonly optionalArguments?: Readonly<Record<string, unknown>>;
+}
+
+export interface ReturnModel {
+  readonly returnArguments?: z.ZodType;
+  readonly requiredReturnArguments?: Readonly<Record<string, unknown>>;
+  readonly optionalReturnArguments?: Readonly<Record<string, unknown>>;
+}
+
+/** The args type a model declares. */
+export type ArgsOf<M> = M extends { arguments: infer S extends z.ZodType } ? z.output<S>
+  : InferArgs<M extends { requiredArguments: infer R } ? R : unknown, M extends { optionalArguments: infer O } ? O : unknown>;
+export type ReturnOf<M> = M extends { returnArguments: infer S extends z.ZodType } ? z.input<S>
+  : M extends { requiredReturnArguments: infer R } ? InferArgs<R, M extends { optionalReturnArguments: infer O } ? O : unknown>
+  : M extends { optionalReturnArguments: infer O } ? InferArgs<unknown, O> : Args | void;
+
+export interface ReplyerModel extends ArgsModel, ReturnModel {
+  readonly connectionType: 'replyer';
+  readonly onNewRequest: Handler<never, unknown>;
+}
+export interface SubscriberModel extends ArgsModel {
+  readonly connectionType: 'subscriber';
+  readonly onNewMessage: Handler<never, unknown>;
+  /** Only frames published with this topic (a single-frame msgpack prefix). */
+  readonly topic?: string;
+}
+export interface RequesterModel extends ArgsModel, ReturnModel {
+  readonly connectionType: 'requester';
+  /** Give up on a reply after this long (SY_ERR_REQUEST_TIMEOUT). Default: wait forever, as the original. */
+  readonly timeoutMs?: number;
+}
+export interface PublisherModel extends ArgsModel {
+  readonly connectionType: 'publisher';
+  readonly topic?: string;
+  /** Connect to an XSUB/XPUB proxy's frontend instead of binding (the original's is_x_pub). */
+  readonly isXPub?: boolean;
+  /** Seconds to wait after creation so subscribers can join (ZeroMQ's slow joiner). Default 0.15. */
+  readonly waitAfterCreationS?: number;
+}
+export interface ExternalRequestModel extends ArgsModel, ReturnModel {
+  readonly connectionType: 'external_request';
+  /** Called with the args in place of a socket; its result is the return args. */
+  readonly funcToCall: (args: never) => unknown;
+}
+
+export type InConnectionModel = ReplyerModel | SubscriberModel;
+export type OutConnectionModel = RequesterModel | PublisherModel | ExternalRequestModel;
+
+export interface InStateModel extends ArgsModel {
+  readonly stateType: 'full_update_in' | 'delta_update_in';
+  /** delta_update_in: give up on a snapshot request after this long (default 10000; the original waits forever). */
+  readonly snapshotTimeoutMs?: number;
+}
+export interface OutStateModel extends ArgsModel {
+  readonly stateType: 'full_update_out' | 'delta_update_out';
+}
+
+export interface ConnectionModels {
+  readonly in?: Readonly<Record<string, InConnectionModel>>;
+  readonly out?: Readonly<Record<string, OutConnectionModel>>;
+}
+export interface StateModels {
+  readonly in?: Readonly<Record<string, InStateModel>>;
+  readonly out?: Readonly<Record<string, OutStateModel>>;
+}
+
+/** The config model: the original's {required, optional} grammar, or a zod schema. */
+export type ConfigModel = { readonly required?: Readonly<Record<string, unknown>>; readonly optional?: Readonly<Record<string, unknown>> } | z.ZodType;
+
+/** addresses.json: `{connections: {in: {name: {replyer: "host:port"}}, out: {...}}, states: {in, out}}`. */
+export interface Addresses {
+  connections?: { in?: Record<string, Record<string, string>>; out?: Record<string, Record<string, string>> };
+  states?: { in?: Record<string, Record<string, string>>; out?: Record<string, Record<string, string>> };
+}
+
+export interface ServiceDefinition {
+  readonly kind: 'switchyard.service';
+  /** For logs; the CLI uses the module's file name when absent. */
+  readonly name?: string;
+  readonly connections?: ConnectionModels;
+  readonly states?: StateModels;
+  readonly config?: ConfigModel;
+  /** setup_config: may change the config before it is validated; returns the config. */
+  readonly setupConfig?: (config: Config) => Config | Promise<Config>;
+  /** setup_addresses: returns the addresses to use. */
+  readonly setupAddresses?: (addresses: Addresses, config: Config) => Addresses | Promise<Addresses>;
+  /** setup_connection_models: returns the connection models to use. */
+  readonly setupConnections?: (models: ConnectionModels, config: Config) => ConnectionModels | Promise<ConnectionModels>;
+  /** setup_state_models: returns the state models to use. */
+  readonly setupStates?: (models: StateModels, config: Config) => StateModels | Promise<StateModels>;
+  /** Called on SIGINT before the service stops (the original's sigint_handler, without the frame). */
+  readonly sigintHandler?: (signal: NodeJS.Signals, toSend: ToSend, states: StatesView, config: Config) => void | Promise<void>;
+  /** Main mode (-m): runs once; the service stops when it returns. */
+  readonly main?: (toSend: ToSend, config: Config) => void | Promise<void>;
+}
+
+export type ServiceInput = Omit<ServiceDefinition, 'kind'>;
+
+/** Declares a service; export it as the module's default. */
+export function service(definition: ServiceInput): ServiceDefinition {
+  return { ...definition, kind: 'switchyard.service' };
+}
+
+export function isServiceDefinition(value: unknown): value is ServiceDefinition {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'switchyard.service';
+}
+
+// ---- typed helpers: the handler's args are inferred from the model
+
+type ModelFields<M> = Omit<M, 'connectionType' | 'onNewRequest' | 'onNewMessage'>;
+
+/** A replyer (REP): `onNewRequest` answers every request; its result is the return_args. */
+export function replyer<const M extends ArgsModel & ReturnModel>(model: M, onNewRequest: Handler<ArgsOf<M>, ReturnOf<M>>): ReplyerModel & ModelFields<M> {
+  return { ...model, connectionType: 'replyer', onNewRequest: onNewRequest as Handler<never, unknown> };
+}
+
+/** A subscriber (SUB): `onNewMessage` gets every published message (of `topic`, when given). */
+export function subscriber<const M extends ArgsModel & { topic?: string }>(model: M, onNewMessage: Handler<ArgsOf<M>, unknown>): SubscriberModel & ModelFields<M> {
+  return { ...model, connectionType: 'subscriber', onNewMessage: onNewMessage as Handler<never, unknown> };
+}
+
+export function requester<const M extends ArgsModel & ReturnModel & { timeoutMs?: number }>(model: M = {} as M): RequesterModel & M {
+  return { ...model, connectionType: 'requester' };
+}
+
+export function publisher<const M extends ArgsModel & { topic?: string; isXPub?: boolean; waitAfterCreationS?: number }>(model: M = {} as M): PublisherModel & M {
+  return { ...model, connectionType: 'publisher' };
+}
+
+export function externalRequest<const M extends ArgsModel & ReturnModel>(model: M, funcToCall: (args: ArgsOf<M>) => ReturnOf<M> | Promise<ReturnOf<M>>): ExternalRequestModel & M {
+  return { ...model, connectionType: 'external_request', funcToCall: funcToCall as (args: never) => unknown };
+}

@@ -1,0 +1,114 @@
+// Receiving: the handlers behind inbound sockets. A frame that cannot be read or validated,
+// or a handler that throws, is logged with the reason and reported as a `rejected` event; a
+// replyer answers with the reason; the service goes on serving.
+
+import { errors } from '../../errors.js';
+import type { Logger } from '../../observability/logger.js';
+import type { RequesterSocket } from '../../transports/sockets.js';
+import { argsChecker, argsModelOf } from './args-model.js';
+import { DELTA_STATE_ARGS, type DeltaOutcome, type DeltaStateIn, type Snapshot } from './delta-state.js';
+import type { Args, Config, InStateModel, ReplyerModel, StatesView, SubscriberModel, ToSend } from './definition.js';
+import { connectionCheckers } from './outbound.js';
+import { pack } from './wire/codec.js';
+import { decodeEnvelope, decodeReply, encodeReply, MalformedFrame, type WorkflowId } from './wire/envelope.js';
+
+export type ServiceEvent =
+  | { readonly type: 'handled'; readonly kind: 'connection' | 'state'; readonly name: string; readonly workflowId: WorkflowId }
+  | { readonly type: 'rejected'; readonly kind: 'connection' | 'state'; readonly name: string; readonly reason: string }
+  | { readonly type: 'state'; readonly name: string; readonly outcome: DeltaOutcome | 'replaced'; readonly currentNum?: number };
+
+export type InState = { kind: 'full'; value: Args } | { kind: 'delta'; delta: DeltaStateIn };
+
+/** What every inbound handler needs from its service. */
+export interface InboundContext {
+  readonly log: Logger;
+  readonly emit: (event: ServiceEvent) => void;
+  readonly config: Config;
+  readonly statesView: () => StatesView;
+  readonly makeToSend: (inboundId: WorkflowId | undefined, increment: boolean) => ToSend;
+}
+
+export const DEFAULT_SNAPSHOT_TIMEOUT_MS = 10_000;
+
+function reasonOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function reject(ctx: InboundContext, kind: 'connection' | 'state', name: string, reason: string, what: string): void {
+  ctx.log.warn({ [kind]: name, reason }, what);
+  ctx.emit({ type: 'rejected', kind, name, reason });
+}
+
+/** Answers a replyer's requests: decode, validate, handler, validate the return args, reply. */
+export function requestHandler(ctx: InboundContext, name: string, model: ReplyerModel): (frame: Uint8Array) => Promise<Uint8Array> {
+  const check = connectionCheckers(name, model, 'inbound');
+  return async (frame: Uint8Array): Promise<Uint8Array> => {
+    let envelope;
+    try {
+      envelope = decodeEnvelope(frame);
+    } catch (err) {
+      reject(ctx, 'connection', name, reasonOf(err), 'malformed request answered with an error');
+      return encodeReply({}, null, reasonOf(err));
+    }
+    try {
+      const args = check.args(envelope.args);
+      const handler = model.onNewRequest as (...a: unknown[]) => unknown;
+      const pending = handler(args, ctx.makeToSend(envelope.workflowId, true), ctx.statesView(), ctx.config);
+      // A handler that answers synchronously costs no extra turn.
+      const result = typeof (pending as PromiseLike<unknown> | undefined)?.then === 'function' ? await pending : pending;
+      const returnArgs = check.returns(result === undefined ? {} : result);
+      const reply = encodeReply(returnArgs, envelope.workflowId);
+      ctx.emit({ type: 'handled', kind: 'connection', name, workflowId: envelope.workflowId });
+      return reply;
+    } catch (err) {
+      reject(ctx, 'connection', name, reasonOf(err), 'request failed; answered with the error');
+      return encodeReply({}, envelope.workflowId, reasonOf(err));
+    }
+  };
+};
+
+/** Handles a subscriber's messages (after `skip` topic bytes). */
+export function messageHandler(ctx: InboundContext, name: string, model: SubscriberModel, skip: number): (frame: Uint8Array) => Promise<void> {
+  const check = connectionCheckers(name, model, 'inbound');
+  return async (frame: Uint8Array): Promise<void> => {
+    try {
+      const envelope = decodeEnvelope(frame, skip);
+      const args = check.args(envelope.args);
+      const handler = model.onNewMessage as (...a: unknown[]) => unknown;
+      await handler(args, ctx.makeToSend(envelope.workflowId, true), ctx.statesView(), ctx.config);
+      ctx.emit({ type: 'handled', kind: 'connection', name, workflowId: envelope.workflowId });
+    } catch (err) {
+      reject(ctx, 'connection', name, reasonOf(err), err instanceof MalformedFrame ? 'malformed message dropped' : 'message failed; dropped');
+    }
+  };
+};
+
+/** Updates an inbound state from its frames; a delta gap fetches the sender's snapshot. */
+export function stateHandler(ctx: InboundContext, name: string, model: InStateModel, state: InState, requester?: RequesterSocket): (frame: Uint8Array) => Promise<void> {
+  const check = argsChecker(argsModelOf(model), `args of state "${name}"`, state.kind === 'delta' ? { required: DELTA_STATE_ARGS } : {});
+  return async (frame: Uint8Array): Promise<void> => {
+    try {
+      const envelope = decodeEnvelope(frame);
+      if (state.kind === 'full') {
+        state.value = check(envelope.args);
+        ctx.emit({ type: 'state', name, outcome: 'replaced' });
+        return;
+      }
+      const args = check(envelope.args);
+      const fetchSnapshot = async (): Promise<Snapshot> => {
+        ctx.log.info({ state: name, have: state.delta.currentNum, got: Number(envelope.args.current_num) }, 'gap in delta updates; requesting a snapshot');
+        const bytes = await requester!.request(pack({ args: {} }), { timeoutMs: model.snapshotTimeoutMs ?? DEFAULT_SNAPSHOT_TIMEOUT_MS });
+        const reply = decodeReply(bytes);
+        const snap = reply.returnArgs as Partial<Snapshot>;
+        if (reply.error !== undefined || typeof snap.state !== 'object' || snap.state === null || snap.current_num === undefined) {
+          throw new errors.SY_ERR_SERVICE_REMOTE(`state ${name}`, reply.error ?? 'the snapshot reply has no state and current_num');
+        }
+        return snap as Snapshot;
+      };
+      const outcome = await state.delta.update(args, fetchSnapshot);
+      ctx.emit({ type: 'state', name, outcome, currentNum: state.delta.currentNum });
+    } catch (err) {
+      reject(ctx, 'state', name, reasonOf(err), err instanceof MalformedFrame ? 'malformed state update dropped' : 'state update failed; dropped');
+    }
+  };
+};

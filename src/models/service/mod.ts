@@ -1,0 +1,17 @@
+// switchyard/models/service: service_framework's model (connections and states over message
+// sockets, wire-compatible with the Python original). See README "Services with connections and states".
+export { service, isServiceDefinition, replyer, subscriber, requester, publisher, externalRequest } from './definition.js';
+export type {
+  Args, Config, StatesView, ToSend, Handler, ArgsModel, ReturnModel, ArgsOf, ReturnOf,
+  ReplyerModel, SubscriberModel, RequesterModel, PublisherModel, ExternalRequestModel,
+  InConnectionModel, OutConnectionModel, InStateModel, OutStateModel, ConnectionModels, StateModels,
+  ConfigModel, Addresses, ServiceDefinition, ServiceInput,
+} from './definition.js';
+export { t, argsProblems, describeSpec } from './type-grammar.js';
+export type { TypeSpec, InferSpec, InferArgs } from './type-grammar.js';
+export { startService } from './service-runner.js';
+export type { RunningService, ServiceEnvironment, ServiceEvent } from './service-runner.js';
+export { pairsToConfig, setupServiceConfig } from './service-config.js';
+export { applyDelta, DeltaStateIn, DeltaStateOut, DELTA_STATE_ARGS } from './delta-state.js';
+export { workflowIds } from './workflow-ids.js';
+export * from './wire/mod.js';

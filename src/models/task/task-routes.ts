@@ -1,0 +1,119 @@
+// The service's HTTP face, exactly the reference's (SPECS.md §3.1): GET /status,
+// GET /tasks/{task_id}/status, POST /compute, and GET / redirecting to /docs. Bodies and
+// status codes match FastAPI's, 422s included. Optional bearer-token auth guards the two
+// task routes (never /status: the engine's liveness check carries no token).
+
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { HttpRequest, HttpResponse, HttpRoute } from '../../transports/http/http-types.js';
+import { toJsonSchema } from '../../schema/json-schema.js';
+import { jsonInvalidBody, missingBody, pathUuidError, serviceTaskErrors } from './fastapi-errors.js';
+import { parseUuid } from './uuid.js';
+import { QUEUE_FULL_BODY, QUEUED_BODY, STATUS_BODY, TASK_STATUSES, serviceTaskSchema, type ServiceTask, type TaskStatus } from './wire.js';
+
+export type SubmitResult = 'queued' | 'full' | 'duplicate';
+
+export interface TaskDesk {
+  submit(task: ServiceTask, id: string): SubmitResult;
+  statusOf(id: string): TaskStatus | undefined;
+}
+
+const json = (status: number, body: unknown, headers?: Record<string, string>): HttpResponse => ({ status, body, ...(headers ? { headers } : {}) });
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+/** A check of `Authorization: Bearer <token>` in constant time; undefined when auth is off. */
+function bearerCheck(token: string | undefined): ((req: HttpRequest) => HttpResponse | undefined) | undefined {
+  if (token === undefined) return undefined;
+  const expected = digest(token);
+  return (req) => {
+    const header = req.headers.authorization;
+    const value = Array.isArray(header) ? header[0] : header;
+    const m = /^Bearer\s+(.+)$/i.exec(value ?? '');
+    if (m && timingSafeEqual(digest(m[1]!.trim()), expected)) return undefined;
+    return json(401, { detail: 'Not authenticated' }, { 'www-authenticate': 'Bearer' });
+  };
+}
+
+/** JSON.parse's complaint and where it happened, as FastAPI reports a body that is not JSON. */
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false; position: number; message: string } {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (err) {
+    const message = (err as Error).message;
+    const pos = /position (\d+)/.exec(message);
+    return { ok: false, position: pos ? Number(pos[1]) : 0, message };
+  }
+}
+
+const detailSchema = { type: 'object', properties: { detail: {} } };
+const statusSchema = { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] };
+
+export function taskRoutes(desk: TaskDesk, authToken: string | undefined): HttpRoute[] {
+  const guard = bearerCheck(authToken);
+  const secured = guard !== undefined;
+  return [
+    {
+      method: 'GET', path: '/', hidden: true,
+      handler: () => ({ status: 301, headers: { location: '/docs' } }),
+    },
+    {
+      method: 'GET', path: '/status', summary: 'Get service availability', tags: ['Service'],
+      schema: { responses: { 200: { description: 'The service is up', schema: statusSchema } } },
+      handler: () => json(200, STATUS_BODY),
+    },
+    {
+      method: 'GET', path: '/tasks/{task_id}/status', summary: 'Get the status of a task', tags: ['Tasks'], secured,
+      schema: {
+        params: { type: 'object', properties: { task_id: { type: 'string', format: 'uuid' } }, required: ['task_id'] },
+        responses: {
+          200: { description: `The task's status: one of ${TASK_STATUSES.join(', ')}`, schema: { type: 'object', properties: { status: { type: 'string', enum: [...TASK_STATUSES] } } } },
+          404: { description: 'No such task (finished tasks are forgotten once the engine was told)', schema: detailSchema },
+          422: { description: 'task_id is not a UUID', schema: detailSchema },
+        },
+      },
+      handler: (req) => {
+        const denied = guard?.(req);
+        if (denied) return denied;
+        const raw = req.params.task_id ?? '';
+        const parsed = parseUuid(raw);
+        if (!parsed.ok) return json(422, pathUuidError('task_id', raw));
+        const status = desk.statusOf(parsed.uuid);
+        if (status === undefined) return json(404, { detail: `Task ${parsed.uuid} not found` });
+        return json(200, { status });
+      },
+    },
+    {
+      method: 'POST', path: '/compute', summary: 'Queue a task', tags: ['Tasks'], secured,
+      description: 'Fetches data_in from S3, runs the service, uploads data_out and PATCHes callback_url with the TaskUpdate.',
+      schema: {
+        body: toJsonSchema(serviceTaskSchema, { title: 'ServiceTask', io: 'input' }),
+        responses: {
+          200: { description: 'Queued', schema: statusSchema },
+          409: { description: 'A task with this id is already queued or running', schema: detailSchema },
+          422: { description: 'The body is not a valid ServiceTask; detail names each failing field', schema: detailSchema },
+          503: { description: 'Queue is full (MAX_TASKS tasks in flight)', schema: detailSchema },
+        },
+      },
+      handler: (req) => {
+        const denied = guard?.(req);
+        if (denied) return denied;
+        if (req.rawBody.trim() === '') return json(422, missingBody());
+        const parsed = parseJson(req.rawBody);
+        if (!parsed.ok) return json(422, jsonInvalidBody(parsed.position, parsed.message));
+        const checked = serviceTaskSchema.safeParse(parsed.value);
+        if (!checked.success) return json(422, { detail: serviceTaskErrors(checked.error, parsed.value) });
+        const id = (parseUuid(checked.data.task.id) as { uuid: string }).uuid;
+        switch (desk.submit(checked.data, id)) {
+          case 'queued':
+            return json(200, QUEUED_BODY);
+          case 'full':
+            return json(503, QUEUE_FULL_BODY);
+          case 'duplicate':
+            return json(409, { detail: `Task ${id} is already queued or running` });
+        }
+      },
+    },
+  ];
+}

@@ -1,0 +1,84 @@
+// Lightbus's blob serializer (SPECS.md §5.1): one JSON document `{"kwargs": {...},
+// "metadata": {...}}` per RPC call and per result; events use it too on transports that
+// carry one body per message (on Redis streams events go field by field instead).
+
+import { errors } from '../../errors.js';
+import type { BusEvent, JsonValue, Kwargs, RpcCall, RpcResult } from './bus-transport.js';
+import { sortedJson } from './sorted-json.js';
+
+const text = new TextDecoder('utf-8', { fatal: true });
+
+function parseBlob(bytes: Uint8Array, what: string): { kwargs: Kwargs; metadata: Record<string, unknown> } {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text.decode(bytes));
+  } catch {
+    throw new errors.SY_ERR_BUS_FRAME(what, 'not UTF-8 JSON');
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new errors.SY_ERR_BUS_FRAME(what, 'not a JSON object');
+  const { kwargs, metadata } = doc as { kwargs?: unknown; metadata?: unknown };
+  if (kwargs === null || typeof kwargs !== 'object' || Array.isArray(kwargs)) throw new errors.SY_ERR_BUS_FRAME(what, '"kwargs" is missing or not an object');
+  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) throw new errors.SY_ERR_BUS_FRAME(what, '"metadata" is missing or not an object');
+  return { kwargs: kwargs as Kwargs, metadata: metadata as Record<string, unknown> };
+}
+
+function requireString(metadata: Record<string, unknown>, key: string, what: string): string {
+  const v = metadata[key];
+  if (typeof v !== 'string' || v === '') throw new errors.SY_ERR_BUS_FRAME(what, `metadata "${key}" is missing or not a non-empty string`);
+  return v;
+}
+
+export function encodeRpcBlob(call: RpcCall, returnPath: string): Buffer {
+  return Buffer.from(
+    sortedJson({ kwargs: call.kwargs, metadata: { api_name: call.api, id: call.id, procedure_name: call.procedure, return_path: returnPath } }),
+  );
+}
+
+export function decodeRpcBlob(bytes: Uint8Array): RpcCall & { readonly returnPath: string } {
+  const { kwargs, metadata } = parseBlob(bytes, 'RPC call');
+  return {
+    id: requireString(metadata, 'id', 'RPC call'),
+    api: requireString(metadata, 'api_name', 'RPC call'),
+    procedure: requireString(metadata, 'procedure_name', 'RPC call'),
+    returnPath: requireString(metadata, 'return_path', 'RPC call'),
+    kwargs,
+  };
+}
+
+export function encodeResultBlob(result: RpcResult): Buffer {
+  const metadata: Record<string, JsonValue> = { error: result.error, id: result.id, rpc_message_id: result.rpcId };
+  if (result.error) metadata.trace = result.trace ?? '';
+  return Buffer.from(sortedJson({ kwargs: { result: result.result }, metadata }));
+}
+
+export function decodeResultBlob(bytes: Uint8Array): RpcResult {
+  const { kwargs, metadata } = parseBlob(bytes, 'RPC result');
+  const error = metadata.error;
+  if (typeof error !== 'boolean') throw new errors.SY_ERR_BUS_FRAME('RPC result', 'metadata "error" is missing or not a boolean');
+  return {
+    id: requireString(metadata, 'id', 'RPC result'),
+    rpcId: requireString(metadata, 'rpc_message_id', 'RPC result'),
+    error,
+    result: kwargs.result ?? null,
+    ...(typeof metadata.trace === 'string' ? { trace: metadata.trace } : {}),
+  };
+}
+
+export function encodeEventBlob(event: BusEvent): Buffer {
+  return Buffer.from(
+    sortedJson({ kwargs: event.kwargs, metadata: { api_name: event.api, event_name: event.event, id: event.id, version: event.version } }),
+  );
+}
+
+export function decodeEventBlob(bytes: Uint8Array): BusEvent {
+  const { kwargs, metadata } = parseBlob(bytes, 'event');
+  const version = metadata.version ?? 1;
+  if (typeof version !== 'number' || !Number.isInteger(version)) throw new errors.SY_ERR_BUS_FRAME('event', 'metadata "version" is not an integer');
+  return {
+    id: requireString(metadata, 'id', 'event'),
+    api: requireString(metadata, 'api_name', 'event'),
+    event: requireString(metadata, 'event_name', 'event'),
+    version,
+    kwargs,
+  };
+}

@@ -1,0 +1,41 @@
+// Lightbus's by-field serializer for events on Redis streams (SPECS.md §5.1): metadata as
+// plain fields (id, api_name, event_name, version), each parameter as a field ":{name}"
+// holding its JSON. The code, not the RFC, is authoritative: no colon on metadata.
+
+import { errors } from '../../../errors.js';
+import type { BusEvent, JsonValue, Kwargs } from '../../bus/bus-transport.js';
+import { sortedJson } from '../../bus/sorted-json.js';
+
+export function eventToFields(event: BusEvent): string[] {
+  const fields = ['id', event.id, 'api_name', event.api, 'event_name', event.event, 'version', String(event.version)];
+  for (const key of Object.keys(event.kwargs).sort()) fields.push(`:${key}`, sortedJson(event.kwargs[key]!));
+  return fields;
+}
+
+/** True for Lightbus's no-op entry `{"": ""}`, written to make a stream exist. */
+export function isNoop(fields: readonly string[]): boolean {
+  return fields.length === 2 && fields[0] === '' && fields[1] === '';
+}
+
+export function fieldsToEvent(fields: readonly string[]): BusEvent {
+  const metadata: Record<string, string> = {};
+  const kwargs: Kwargs = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i]!;
+    const value = fields[i + 1]!;
+    if (name === '') continue;
+    if (name.startsWith(':')) {
+      try {
+        kwargs[name.slice(1)] = JSON.parse(value) as JsonValue;
+      } catch {
+        throw new errors.SY_ERR_BUS_FRAME('event', `field "${name}" is not JSON`);
+      }
+    } else metadata[name] = value;
+  }
+  for (const key of ['id', 'api_name', 'event_name']) {
+    if (!metadata[key]) throw new errors.SY_ERR_BUS_FRAME('event', `field "${key}" is missing`);
+  }
+  const version = metadata.version === undefined ? 1 : Number(metadata.version);
+  if (!Number.isInteger(version)) throw new errors.SY_ERR_BUS_FRAME('event', 'field "version" is not an integer');
+  return { id: metadata.id!, api: metadata.api_name!, event: metadata.event_name!, version, kwargs };
+}

@@ -1,0 +1,14 @@
+// Lightbus's Redis key and stream names (SPECS.md §5.2–5.4), in one place.
+
+export type StreamUse = 'per_api' | 'per_event';
+
+export const rpcQueueKey = (api: string) => `${api}:rpc_queue`;
+export const rpcExpiryKey = (id: string) => `rpc_expiry_key:${id}`;
+/** Lightbus's own per-call result key; our callers use one reply key per process instead. */
+export const resultKey = (api: string, procedure: string, id: string) => `${api}.${procedure}:result:${id}`;
+export const RETURN_PATH_PREFIX = 'redis+key://';
+export const streamOf = (api: string, event: string, use: StreamUse) => (use === 'per_api' ? `${api}.*:stream` : `${api}.${event}:stream`);
+/** Where entries a listener cannot use are set aside (Lightbus has no such place; ours). */
+export const deadLetterStreamOf = (stream: string) => `${stream}:dead_letter`;
+export const schemaKey = (api: string) => `schema:${api}`;
+export const SCHEMAS_SET = 'schemas';

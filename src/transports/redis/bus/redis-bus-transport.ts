@@ -1,0 +1,166 @@
+// The bus protocol on Redis, as Lightbus speaks it (SPECS.md §5), so a Switchyard service
+// and a Python Lightbus service share one bus. Where we differ on purpose:
+// - callers name one reply list per process in return_path instead of one key per call
+//   (Lightbus servers push to whatever the return path names, so both interoperate);
+// - the call's expiry key is written with SET ... EX in one MULTI with the RPUSH;
+// - entries a listener cannot read, or gives up on, are set aside on "{stream}:dead_letter"
+//   with the reason (Lightbus has no such place and stops or logs instead);
+// - reclaim uses XPENDING with IDLE (Redis ≥ 6.2) and XCLAIM;
+// - idle consumers and empty groups are not cleaned up (Lightbus's consumer_ttl).
+
+import type { Redis } from 'ioredis';
+import type { Logger } from '../../../observability/logger.js';
+import type { BusEvent, BusTransport, CallOptions, EventDelivery, ListenSpec, RpcCall, RpcResult, RpcServer, StoredSchema, StreamActivity } from '../../bus/bus-transport.js';
+import type { Subscription } from '../../transport.js';
+import { eventToFields, fieldsToEvent, isNoop } from './by-field.js';
+import { openRedis } from './connections.js';
+import { listenOnStreams } from './event-listener.js';
+import { SCHEMAS_SET, schemaKey, streamOf, type StreamUse } from './names.js';
+import { RpcClient } from './rpc-client.js';
+import { serveRpcs } from './rpc-server.js';
+import { sortedJson } from '../../bus/sorted-json.js';
+import type { JsonValue } from '../../bus/bus-transport.js';
+
+export interface RedisBusOptions {
+  /** redis://[:password@]host:port/db */
+  readonly url: string;
+  readonly logger: Logger;
+  /** One stream per API (Lightbus's default) or per event. */
+  readonly streamUse?: StreamUse;
+  /** Streams are trimmed to about this many entries (XADD MAXLEN ~). Lightbus: 100,000. */
+  readonly maxStreamLength?: number;
+  /** Seconds a result waits for its caller. Lightbus result_ttl: 60. */
+  readonly resultTtlS?: number;
+  /** Calls one process runs at once. */
+  readonly serveConcurrency?: number;
+}
+
+export class RedisBusTransport implements BusTransport {
+  readonly name = 'redis';
+  private commands: Redis | undefined;
+  private client: RpcClient | undefined;
+  private readonly subscriptions = new Set<Subscription>();
+  private readonly streamUse: StreamUse;
+  private readonly maxStreamLength: number;
+
+  constructor(private readonly options: RedisBusOptions) {
+    this.streamUse = options.streamUse ?? 'per_api';
+    this.maxStreamLength = options.maxStreamLength ?? 100_000;
+  }
+
+  async start(): Promise<void> {
+    if (this.commands) return;
+    this.commands = openRedis(this.options.url, 'commands', this.options.logger);
+    await this.commands.connect();
+    this.client = new RpcClient(this.options.url, this.commands, this.options.logger);
+  }
+
+  async close(): Promise<void> {
+    if (!this.commands) return;
+    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    this.subscriptions.clear();
+    await this.client?.close();
+    await this.commands.quit().catch(() => this.commands?.disconnect());
+    this.commands = undefined;
+    this.client = undefined;
+  }
+
+  private redis(): Redis {
+    if (!this.commands) throw new Error('RedisBusTransport used before start()');
+    return this.commands;
+  }
+
+  call(call: RpcCall, options: CallOptions): Promise<RpcResult> {
+    this.redis();
+    return this.client!.call(call, options);
+  }
+
+  async serve(apis: readonly string[], server: RpcServer): Promise<Subscription> {
+    const sub = serveRpcs(apis, server, {
+      url: this.options.url,
+      commands: this.redis(),
+      logger: this.options.logger,
+      resultTtlS: this.options.resultTtlS ?? 60,
+      concurrency: this.options.serveConcurrency ?? 64,
+    });
+    return this.track(sub);
+  }
+
+  async fire(event: BusEvent): Promise<void> {
+    const stream = streamOf(event.api, event.event, this.streamUse);
+    await this.redis().xadd(stream, 'MAXLEN', '~', String(this.maxStreamLength), '*', ...eventToFields(event));
+  }
+
+  async listen(spec: ListenSpec, handler: (delivery: EventDelivery) => Promise<void>): Promise<Subscription> {
+    const sub = await listenOnStreams(spec, handler, {
+      url: this.options.url,
+      commands: this.redis(),
+      logger: this.options.logger,
+      streamUse: this.streamUse,
+      maxStreamLength: this.maxStreamLength,
+    });
+    return this.track(sub);
+  }
+
+  async storeSchema(api: string, schema: StoredSchema, ttlS: number): Promise<void> {
+    await this.redis()
+      .multi()
+      .set(schemaKey(api), sortedJson(schema as unknown as JsonValue), 'EX', Math.max(1, Math.round(ttlS)))
+      .sadd(SCHEMAS_SET, api)
+      .exec();
+  }
+
+  async loadSchemas(): Promise<Record<string, StoredSchema>> {
+    const redis = this.redis();
+    const apis = (await redis.smembers(SCHEMAS_SET)).sort();
+    if (apis.length === 0) return {};
+    const values = await redis.mget(...apis.map(schemaKey));
+    const out: Record<string, StoredSchema> = {};
+    apis.forEach((api, i) => {
+      const raw = values[i];
+      if (!raw) return; // expired: its service is gone
+      try {
+        out[api] = JSON.parse(raw) as StoredSchema;
+      } catch {
+        this.options.logger.warn({ api }, 'a schema on the bus is not JSON; ignored');
+      }
+    });
+    return out;
+  }
+
+  async activity(events: readonly { api: string; event: string }[], recent: number): Promise<StreamActivity[]> {
+    const redis = this.redis();
+    const streams = [...new Set(events.map((e) => streamOf(e.api, e.event, this.streamUse)))];
+    const out: StreamActivity[] = [];
+    for (const stream of streams) {
+      if ((await redis.exists(stream)) === 0) continue;
+      const length = await redis.xlen(stream);
+      const groups = ((await redis.xinfo('GROUPS', stream)) as unknown[][]).map((row) => {
+        const info: Record<string, unknown> = {};
+        for (let i = 0; i + 1 < row.length; i += 2) info[String(row[i])] = row[i + 1];
+        return { name: String(info.name), consumers: Number(info.consumers), pending: Number(info.pending) };
+      });
+      const entries = (await redis.xrevrange(stream, '+', '-', 'COUNT', recent)) as [string, string[]][];
+      const recentEvents = entries.flatMap(([id, fields]) => {
+        try {
+          return isNoop(fields) ? [] : [{ ...fieldsToEvent(fields), nativeId: id }];
+        } catch {
+          return [];
+        }
+      });
+      out.push({ stream, length, groups, recent: recentEvents });
+    }
+    return out;
+  }
+
+  private track(sub: Subscription): Subscription {
+    const tracked: Subscription = {
+      stop: async (options) => {
+        this.subscriptions.delete(tracked);
+        await sub.stop(options);
+      },
+    };
+    this.subscriptions.add(tracked);
+    return tracked;
+  }
+}

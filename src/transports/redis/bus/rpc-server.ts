@@ -1,0 +1,139 @@
+// The serving side of Lightbus RPC on Redis (SPECS.md §5.2): pop calls from the rpc
+// queues of the served APIs, make sure each caller still waits (see admit), run it, then
+// LPUSH the result blob to the return path's key and EXPIRE it after result_ttl. Calls
+// run concurrently up to `concurrency`; stop() waits for those running.
+
+import type { Redis } from 'ioredis';
+import type { Logger } from '../../../observability/logger.js';
+import { decodeRpcBlob, encodeResultBlob } from '../../bus/blob.js';
+import type { RpcServer } from '../../bus/bus-transport.js';
+import type { Subscription } from '../../transport.js';
+import { isClosedError, openRedis, sleep } from './connections.js';
+import { RETURN_PATH_PREFIX, rpcExpiryKey, rpcQueueKey } from './names.js';
+import { ageOfUuid1 } from '../../bus/uuid1.js';
+
+/** A call made this recently (by its v1 UUID) runs without checking its expiry key first. */
+const FRESH_MS = 1_000;
+
+export interface RpcServeOptions {
+  readonly url: string;
+  readonly commands: Redis;
+  readonly logger: Logger;
+  readonly resultTtlS: number;
+  readonly concurrency: number;
+}
+
+export function serveRpcs(apis: readonly string[], server: RpcServer, options: RpcServeOptions): Subscription {
+  const { commands, logger } = options;
+  const queues = apis.map(rpcQueueKey);
+  const reader = openRedis(options.url, 'rpc-server', logger);
+  const running = new Set<Promise<void>>();
+  let stopping = false;
+  let slotFreed: (() => void) | undefined;
+
+  /** Reads a call; undefined (logged) when it cannot be answered. */
+  const decode = (raw: string) => {
+    let call: ReturnType<typeof decodeRpcBlob>;
+    try {
+      call = decodeRpcBlob(Buffer.from(raw));
+    } catch (error) {
+      logger.warn({ reason: (error as Error).message }, 'an RPC call could not be read; dropped (no return path to answer on)');
+      return undefined;
+    }
+    if (!call.returnPath.startsWith(RETURN_PATH_PREFIX)) {
+      logger.warn({ api: call.api, procedure: call.procedure, id: call.id }, `an RPC call's return path does not start with ${RETURN_PATH_PREFIX}; dropped`);
+      return undefined;
+    }
+    return call;
+  };
+
+  const execute = async (call: NonNullable<ReturnType<typeof decode>>): Promise<void> => {
+    const result = await server(call);
+    const key = call.returnPath.slice(RETURN_PATH_PREFIX.length);
+    // Separate commands, auto-pipelined: results finished in the same tick share one write.
+    await Promise.all([
+      commands.lpush(key, encodeResultBlob(result)),
+      commands.expire(key, options.resultTtlS),
+    ]);
+  };
+
+  const start = (call: NonNullable<ReturnType<typeof decode>>) => {
+    const p = execute(call)
+      .catch((err) => logger.error({ err }, 'answering an RPC call failed'))
+      .finally(() => {
+        running.delete(p);
+        slotFreed?.();
+      });
+    running.add(p);
+  };
+
+  /**
+   * At most once: each call is popped once. A call whose caller gave up must not run
+   * either: Lightbus's server DELs the call's expiry key first (0: drop it). That costs a
+   * round trip per call, so a call whose v1 UUID says it was made within FRESH_MS by this
+   * host's clock runs at once (its expiry key then lapses by itself at the caller's
+   * timeout); older calls, and ids that are not v1 UUIDs, get the DEL first (one pipeline
+   * per batch).
+   */
+  const admit = async (raws: string[]): Promise<void> => {
+    const checked: NonNullable<ReturnType<typeof decode>>[] = [];
+    for (const raw of raws) {
+      const call = decode(raw);
+      if (!call) continue;
+      const age = ageOfUuid1(call.id);
+      if (age !== undefined && age >= -FRESH_MS && age <= FRESH_MS) start(call);
+      else checked.push(call);
+    }
+    if (checked.length === 0) return;
+    const pipe = commands.pipeline();
+    for (const c of checked) pipe.del(rpcExpiryKey(c.id));
+    const replies = (await pipe.exec()) ?? [];
+    checked.forEach((call, i) => {
+      if (replies[i]?.[1] === 1) start(call);
+      else logger.debug({ api: call.api, procedure: call.procedure, id: call.id }, 'an RPC call arrived after its caller gave up; dropped');
+    });
+  };
+
+  let multiPop = true;
+  const pop = async (room: number): Promise<string[]> => {
+    if (multiPop) {
+      try {
+        // One blocking read takes up to `room` waiting calls (Redis ≥ 7.0).
+        const got = (await reader.blmpop(0, queues.length, ...queues, 'LEFT', 'COUNT', room)) as [string, string[]] | null;
+        return got ? got[1] : [];
+      } catch (error) {
+        if (!/unknown command/i.test((error as Error).message)) throw error;
+        multiPop = false;
+        logger.info('this Redis has no BLMPOP (< 7.0): taking RPC calls one at a time');
+      }
+    }
+    const popped = await reader.blpop(...queues, 0);
+    return popped ? [popped[1]] : [];
+  };
+
+  const loop = (async () => {
+    while (!stopping) {
+      if (running.size >= options.concurrency) {
+        await new Promise<void>((r) => (slotFreed = r));
+        continue;
+      }
+      try {
+        await admit(await pop(options.concurrency - running.size));
+      } catch (error) {
+        if (stopping || isClosedError(error)) return;
+        logger.warn({ err: (error as Error).message }, 'reading RPC calls failed; retrying');
+        await sleep(200);
+      }
+    }
+  })();
+
+  return {
+    stop: async () => {
+      stopping = true;
+      slotFreed?.();
+      reader.disconnect();
+      await loop;
+      await Promise.all(running);
+    },
+  };
+}

@@ -1,0 +1,47 @@
+// acomm's Send (SPECS.md §4.3): delivers a message to a URL by its scheme.
+//   unix://  one framed exchange; the reply's "error" is the outcome
+//   http(s)  POST of the raw JSON (no length prefix); the reply body is a Response too
+// Anything else fails with "unknown url type", as in the original.
+
+import { errors } from '../../errors.js';
+import { decodeResponse, unixPathOf } from './acomm.js';
+import { exchange, type ExchangeOptions } from './unix-client.js';
+
+export interface SendOptions extends ExchangeOptions {
+  /** Overall time limit for http(s) hooks. Default 10000 ms. */
+  readonly httpTimeoutMs?: number;
+}
+
+/**
+ * Sends `json` (an encoded Request or Response) to `url` and returns the peer's reply error
+ * text ("" = accepted). Connection failures throw (UnixConnectError for unix sockets).
+ */
+export async function sendTo(url: string, json: string, options: SendOptions = {}): Promise<string> {
+  let scheme: string;
+  try {
+    scheme = new URL(url).protocol;
+  } catch {
+    throw new errors.SY_ERR_HOOK(url, 'it is not a URL; use unix:///path/to/socket.sock or http(s)://host/path');
+  }
+  if (scheme === 'unix:') return decodeResponse(await exchange(unixPathOf(url), json, options)).error;
+  if (scheme === 'http:' || scheme === 'https:') {
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: json,
+        signal: AbortSignal.timeout(options.httpTimeoutMs ?? 10_000),
+      });
+    } catch (err) {
+      throw new errors.SY_ERR_HOOK(url, `the POST failed: ${(err as Error).message}`);
+    }
+    const text = await res.text();
+    try {
+      return decodeResponse(JSON.parse(text)).error;
+    } catch {
+      throw new errors.SY_ERR_HOOK(url, `HTTP ${res.status} with a body that is not an acomm response`);
+    }
+  }
+  throw new errors.SY_ERR_HOOK(url, 'unknown url type; use unix:// or http(s)://');
+}

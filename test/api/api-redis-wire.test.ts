@@ -1,0 +1,160 @@
+// Lightbus wire compatibility on Redis, checked with raw ioredis standing in for a Python
+// Lightbus service (SPECS.md §5): the exact keys, fields and blobs both ways; plus the
+// faults: malformed stream entries set aside, a Redis restart mid-stream, RPC timeout.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { z } from 'zod';
+import { createBus, defineApi } from '../../src/models/api/mod.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { RedisBusTransport } from '../../src/transports/redis/bus/mod.js';
+import { startRedis, type RedisServer } from '../support/redis-bus-server.js';
+import { waitUntil } from './bus-conformance.js';
+
+const logger = createLogger({ level: 'silent' });
+const auth = defineApi({
+  name: 'my_company.auth',
+  rpcs: { check_password: { params: z.object({ username: z.string(), password: z.string() }), result: z.boolean() } },
+  events: { user_registered: { params: z.object({ username: z.string(), email: z.string(), is_admin: z.boolean() }) } },
+});
+
+describe('Lightbus wire format on Redis', { timeout: 60_000 }, () => {
+  let server: RedisServer;
+  let raw: Redis;
+  before(async () => {
+    server = await startRedis();
+    raw = new Redis(server.url);
+  });
+  after(async () => {
+    raw.disconnect();
+    await server.destroy();
+  });
+
+  it('fires an event as a by-field stream entry on "{api}.*:stream"', async () => {
+    const bus = createBus({ apis: { auth }, transport: new RedisBusTransport({ url: server.url, logger }), logger });
+    await bus.start();
+    await bus.auth.user_registered.fire({ username: 'adam', email: 'a@x.io', is_admin: false });
+    await bus.stop();
+    const entries = await raw.xrange('my_company.auth.*:stream', '-', '+');
+    const fields = entries.at(-1)![1];
+    const map = Object.fromEntries(fields.reduce<[string, string][]>((acc, v, i) => (i % 2 ? acc : [...acc, [v, fields[i + 1]!]]), []));
+    assert.equal(map.api_name, 'my_company.auth');
+    assert.equal(map.event_name, 'user_registered');
+    assert.equal(map.version, '1');
+    assert.match(map.id!, /^[0-9a-f-]{36}$/);
+    assert.equal(map[':username'], '"adam"');
+    assert.equal(map[':email'], '"a@x.io"');
+    assert.equal(map[':is_admin'], 'false');
+  });
+
+  it('serves a call sent as Lightbus sends it, with the result at the return path', async () => {
+    const bus = createBus({ transport: new RedisBusTransport({ url: server.url, logger }), serviceName: 'auth', logger });
+    bus.serve(auth, { check_password: ({ username, password }) => username === 'adam' && password === 'secret' });
+    await bus.start();
+    const id = '1bff06d0-fa9b-11e9-b8ca-f218986bf8ce';
+    const blob = `{"kwargs":{"password":"secret","username":"adam"},"metadata":{"api_name":"my_company.auth","id":"${id}","procedure_name":"check_password","return_path":"redis+key://my_company.auth.check_password:result:${id}"}}`;
+    await raw.multi().rpush('my_company.auth:rpc_queue', blob).set(`rpc_expiry_key:${id}`, '1').expire(`rpc_expiry_key:${id}`, 5).exec();
+    const popped = await raw.blpop(`my_company.auth.check_password:result:${id}`, 5);
+    assert.ok(popped, 'a result arrived at the return path');
+    const result = JSON.parse(popped[1]);
+    assert.deepEqual(result.kwargs, { result: true });
+    assert.equal(result.metadata.error, false);
+    assert.equal(result.metadata.rpc_message_id, id);
+    assert.ok(popped[1].indexOf('"kwargs"') < popped[1].indexOf('"metadata"'), 'keys sorted as Lightbus does');
+    assert.ok((await raw.ttl(`my_company.auth.check_password:result:${id}`)) <= 60);
+    // A call whose caller gave up (expiry key gone) is dropped, not run.
+    const late = '2bff06d0-fa9b-11e9-b8ca-f218986bf8ce';
+    await raw.rpush('my_company.auth:rpc_queue', blob.replaceAll(id, late));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(await raw.exists(`my_company.auth.check_password:result:${late}`), 0);
+    await bus.stop();
+  });
+
+  it('calls with a Lightbus blob and an expiry key, and reads a Lightbus result', async () => {
+    const bus = createBus({ apis: { auth }, transport: new RedisBusTransport({ url: server.url, logger }), logger, settings: { rpcTimeoutMs: 5000 } });
+    await bus.start();
+    const pending = bus.auth.check_password({ username: 'adam', password: 'pw' });
+    const [, blob] = (await raw.blpop('my_company.auth:rpc_queue', 5))!;
+    const call = JSON.parse(blob);
+    assert.deepEqual(call.kwargs, { password: 'pw', username: 'adam' });
+    assert.equal(call.metadata.api_name, 'my_company.auth');
+    assert.equal(call.metadata.procedure_name, 'check_password');
+    assert.match(call.metadata.return_path, /^redis\+key:\/\//);
+    assert.equal(await raw.del(`rpc_expiry_key:${call.metadata.id}`), 1, 'the expiry key was set');
+    const key = call.metadata.return_path.slice('redis+key://'.length);
+    await raw.lpush(key, JSON.stringify({ kwargs: { result: true }, metadata: { error: false, id: 'r1', rpc_message_id: call.metadata.id } }));
+    assert.equal(await pending, true);
+    await bus.stop();
+  });
+
+  it('stores the schema as Lightbus does: schema:{api} with a TTL and the "schemas" set', async () => {
+    const bus = createBus({ transport: new RedisBusTransport({ url: server.url, logger }), logger, schemaTtlS: 30 });
+    bus.serve(auth, { check_password: () => true });
+    await bus.start();
+    assert.ok((await raw.smembers('schemas')).includes('my_company.auth'));
+    const ttl = await raw.ttl('schema:my_company.auth');
+    assert.ok(ttl > 0 && ttl <= 30, `ttl ${ttl}`);
+    const schema = JSON.parse((await raw.get('schema:my_company.auth'))!);
+    assert.equal(schema.events.user_registered.parameters.title, 'Event my_company.auth.user_registered parameters');
+    assert.equal(schema.rpcs.check_password.response.type, 'boolean');
+    await bus.stop();
+  });
+
+  it('sets malformed entries aside with the reason and keeps the stream flowing', async () => {
+    const bus = createBus({ apis: { auth }, transport: new RedisBusTransport({ url: server.url, logger }), serviceName: 'mal', logger });
+    const got: string[] = [];
+    await bus.auth.user_registered.listen((p) => void got.push(p.username), { listenerName: 'l' });
+    await bus.start();
+    const stream = 'my_company.auth.*:stream';
+    await raw.xadd(stream, '*', 'id', 'x1', 'api_name', 'my_company.auth', 'event_name', 'user_registered', ':username', 'not json');
+    await raw.xadd(stream, '*', 'id', 'x2', 'api_name', 'my_company.auth', 'event_name', 'user_registered', ':username', '42', ':email', '"e"', ':is_admin', 'true');
+    await raw.xadd(stream, '*', 'id', 'x3', 'api_name', 'my_company.auth', 'event_name', 'user_registered', ':username', '"ok"', ':email', '"e"', ':is_admin', 'true');
+    await waitUntil('the good event', () => got.length >= 1);
+    let dead: [string, string[]][] = [];
+    for (let i = 0; i < 200 && dead.length < 2; i++) {
+      dead = await raw.xrange(`${stream}:dead_letter`, '-', '+');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const reasons = dead.map(([, f]) => f[f.indexOf('x-switchyard-dead-letter-reason') + 1]);
+    assert.equal(dead.length, 2, JSON.stringify(reasons));
+    assert.match(reasons[0]!, /field ":username" is not JSON/);
+    assert.match(reasons[1]!, /field "username": expected string, got integer/);
+    assert.deepEqual(got, ['ok']);
+    await bus.stop();
+  });
+
+  it('keeps listening and serving across a Redis restart', async () => {
+    const durable = await startRedis({ appendonly: true });
+    try {
+      const transport = () => new RedisBusTransport({ url: durable.url, logger });
+      const listener = createBus({ apis: { auth }, transport: transport(), serviceName: 'restart', logger });
+      listener.serve(auth, { check_password: () => true });
+      const got = new Set<string>();
+      let handled = 0;
+      await listener.auth.user_registered.listen((p) => {
+        handled++;
+        got.add(p.username);
+      }, { listenerName: 'l', reclaimIdleMs: 500 });
+      await listener.start();
+      const firer = createBus({ apis: { auth }, transport: transport(), logger, settings: { eventFireTimeoutMs: 20_000, rpcTimeoutMs: 20_000 } });
+      await firer.start();
+      const N = 200;
+      for (let i = 0; i < N; i++) {
+        if (i === N / 2) {
+          await durable.stop();
+          setTimeout(() => void durable.start(), 300);
+        }
+        await firer.auth.user_registered.fire({ username: `u${i}`, email: 'e', is_admin: false });
+      }
+      await waitUntil(`all ${N} events after the restart`, () => got.size >= N, 30_000);
+      assert.equal(got.size, N, 'no event lost');
+      assert.ok(handled >= N, `duplicates counted: ${handled - N}`);
+      assert.equal(await firer.auth.check_password({ username: 'a', password: 'b' }), true, 'RPC works after the restart');
+      await firer.stop();
+      await listener.stop();
+    } finally {
+      await durable.destroy();
+    }
+  });
+});
