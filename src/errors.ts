@@ -173,6 +173,14 @@ export const errors = {
     (task: string, message: string) => `task ${JSON.stringify(task)} failed: ${message}`),
   SY_ERR_TASK_TIMEOUT: define('SY_ERR_TASK_TIMEOUT', 'runtime',
     (task: string, ms: number, fix: string) => `task ${JSON.stringify(task)} did not finish within ${ms} ms; ${fix}`),
+
+  // ---- redis transport (issue 4: src/transports/redis)
+  SY_ERR_DELIVERY_RECLAIMED: define('SY_ERR_DELIVERY_RECLAIMED', 'runtime',
+    (queue: string) => `a delivery from queue "${queue}" was taken over by another consumer before it was settled (it looked idle longer than reclaimIdleMs); that consumer delivers it again. Raise reclaimIdleMs above your longest handler`),
+  SY_ERR_REDIS_OPTION: define('SY_ERR_REDIS_OPTION', 'config',
+    (option: string, value: string, expected: string) => `Redis transport option ${option} = ${value} is not valid: expected ${expected}`),
+  SY_ERR_REDIS_VERSION: define('SY_ERR_REDIS_VERSION', 'config',
+    (where: string, version: string) => `the Redis server at ${where} is version ${version}; the Redis transport needs Redis 7.0 or later (XAUTOCLAIM, BLMPOP, CLIENT UNBLOCK); upgrade it or point the URL at a newer server`),
 } as const;
 
 export type ErrorCode = keyof typeof errors;
