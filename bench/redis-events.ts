@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { createBus } from '../dist/models/api/mod.js';
 import { createLogger } from '../dist/observability/logger.js';
 import { RedisBusTransport } from '../dist/transports/redis/bus/mod.js';
-import { startRedis } from '../test/support/redis-bus-server.js';
+import { startRedis } from '../test/support/redis-server.js';
 import { ordersApi, PREFETCH } from './_redis-events-listener.js';
 import { median, printResult } from './_result.js';
 

@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { createBus } from '../dist/models/api/mod.js';
 import { createLogger } from '../dist/observability/logger.js';
 import { RedisBusTransport } from '../dist/transports/redis/bus/mod.js';
-import { startRedis } from '../test/support/redis-bus-server.js';
+import { startRedis } from '../test/support/redis-server.js';
 import { echoApi, RAW_QUEUE } from './_redis-echo.js';
 import { median, printResult } from './_result.js';
 

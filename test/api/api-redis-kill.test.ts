@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { createBus, defineApi } from '../../src/models/api/mod.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { RedisBusTransport } from '../../src/transports/redis/bus/mod.js';
-import { startRedis } from '../support/redis-bus-server.js';
+import { startRedis } from '../support/redis-server.js';
 import { waitUntil } from './bus-conformance.js';
 
 const redis = await startRedis();

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { createBus, defineApi } from '../../src/models/api/mod.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { RedisBusTransport } from '../../src/transports/redis/bus/mod.js';
-import { startRedis, type RedisServer } from '../support/redis-bus-server.js';
+import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { waitUntil } from './bus-conformance.js';
 
 const logger = createLogger({ level: 'silent' });
@@ -125,7 +125,7 @@ describe('Lightbus wire format on Redis', { timeout: 60_000 }, () => {
   });
 
   it('keeps listening and serving across a Redis restart', async () => {
-    const durable = await startRedis({ appendonly: true });
+    const durable = await startRedis({ appendOnly: true });
     try {
       const transport = () => new RedisBusTransport({ url: durable.url, logger });
       const listener = createBus({ apis: { auth }, transport: transport(), serviceName: 'restart', logger });

@@ -1,7 +1,7 @@
 import { after } from 'node:test';
 import { createLogger } from '../../src/observability/logger.js';
 import { RedisBusTransport } from '../../src/transports/redis/bus/mod.js';
-import { startRedis } from '../support/redis-bus-server.js';
+import { startRedis } from '../support/redis-server.js';
 import { busConformance } from './bus-conformance.js';
 
 const redis = await startRedis();

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, ROOT, cleanEnv, killAll, requireBuild, runCli, start, waitFor } from './cli-helpers.js';
-import { startRedis, type RedisServer } from '../support/redis-bus-server.js';
+import { startRedis, type RedisServer } from '../support/redis-server.js';
 
 requireBuild();
 after(killAll);
