@@ -19,6 +19,7 @@ import { RemoteError, reprOf } from './remote-error.js';
 import { cronTask, everyTask, type Interval, type ScheduledTask, type ScheduleOptions } from './scheduler.js';
 import { DEFAULT_API_SETTINGS, DEFAULT_LISTENER_SETTINGS, type ApiSettings, type ListenerSettings } from './settings.js';
 import type { BusObserver } from './observer.js';
+import { DeadlineTracker } from './deadlines.js';
 
 export interface RpcContext {
   readonly api: string;
@@ -101,7 +102,11 @@ export class BusCore {
   private readonly scheduled: ScheduledTask[] = [];
   private readonly observers = new Set<BusObserver>();
   private readonly warnedUnknown = new Set<string>();
-  private readonly recent: RecentEvent[] = [];
+  private readonly recent: (Omit<RecentEvent, 'at'> & { atMs: number })[] = [];
+  private recentNext = 0;
+  /** Settings are fixed at construction; merged once per API. */
+  private readonly settingsCache = new Map<string, ApiSettings>();
+  private readonly fireDeadlines = new DeadlineTracker();
   private schemaTimer: NodeJS.Timeout | undefined;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
 
@@ -301,16 +306,8 @@ export class BusCore {
       else this.unknownMember(apiName, eventName, 'event', settings);
     }
     const event: BusEvent = { id: uuid1(), api: apiName, event: eventName, version: api?.version ?? 1, kwargs: kwargsToBus(parsed as Record<string, unknown>) };
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new errors.SY_ERR_REQUEST_TIMEOUT(`event ${apiName}.${eventName}`, settings.eventFireTimeoutMs)), settings.eventFireTimeoutMs);
-    });
-    try {
-      await Promise.race([this.transportOf(apiName).fire(event), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-    this.remember({ direction: 'fired', api: apiName, event: eventName, id: event.id, at: new Date().toISOString() });
+    await this.fireDeadlines.within(this.transportOf(apiName).fire(event), settings.eventFireTimeoutMs, () => new errors.SY_ERR_REQUEST_TIMEOUT(`event ${apiName}.${eventName}`, settings.eventFireTimeoutMs));
+    this.remember({ direction: 'fired', api: apiName, event: eventName, id: event.id });
     for (const o of this.observers) o.eventFired?.(apiName, eventName, parsed);
   }
 
@@ -381,7 +378,7 @@ export class BusCore {
       if (!checked.success) {
         const reason = `Event ${event.api}.${event.event} parameters are not valid: ${describeProblems(problemsOf(checked.error, event.kwargs)).join('; ')}`;
         this.logger.warn({ ...log, reason }, 'an event that fails its schema was set aside');
-        this.remember({ direction: 'set-aside', api: event.api, event: event.event, id: event.id, at: new Date().toISOString(), listener: entry.name });
+        this.remember({ direction: 'set-aside', api: event.api, event: event.event, id: event.id, listener: entry.name });
         return delivery.setAside(reason);
       }
       params = checked.data;
@@ -396,14 +393,14 @@ export class BusCore {
       }
       if (delivery.attempt >= settings.maxAttempts) {
         this.logger.error({ ...log, err: error }, `an event handler failed ${delivery.attempt} times; the event is set aside`);
-        this.remember({ direction: 'set-aside', api: event.api, event: event.event, id: event.id, at: new Date().toISOString(), listener: entry.name });
+        this.remember({ direction: 'set-aside', api: event.api, event: event.event, id: event.id, listener: entry.name });
         return delivery.setAside(`handler of listener "${entry.name}" failed ${delivery.attempt} times: ${(error as Error)?.message ?? String(error)}`);
       }
       this.logger.warn({ ...log, err: error }, 'an event handler failed; the event comes back after the reclaim idle time');
       return delivery.release();
     }
     await delivery.ack();
-    this.remember({ direction: 'handled', api: event.api, event: event.event, id: event.id, at: new Date().toISOString(), listener: entry.name });
+    this.remember({ direction: 'handled', api: event.api, event: event.event, id: event.id, listener: entry.name });
     for (const o of this.observers) o.eventHandled?.(event.api, event.event, params, entry.name);
   }
 
@@ -479,15 +476,16 @@ export class BusCore {
         events: Object.keys(s.events),
       })),
       listeners: [...this.listeners.values()].map((l) => ({ name: l.name, group: `${this.serviceName}-${l.name}`, events: l.refs.map((r) => `${r.api}.${r.event}`) })),
-      recentEvents: [...this.recent],
+      recentEvents: [...this.recent.slice(this.recentNext), ...this.recent.slice(0, this.recentNext)].map(({ atMs, ...e }) => ({ ...e, at: new Date(atMs).toISOString() })),
     };
   }
 
   // ---- helpers
 
-  private remember(event: RecentEvent): void {
-    this.recent.push(event);
-    if (this.recent.length > RECENT_LIMIT) this.recent.shift();
+  private remember(event: Omit<RecentEvent, 'at'>): void {
+    // A ring of the last RECENT_LIMIT, stamped with a number: formatting waits for describe().
+    this.recent[this.recentNext] = { ...event, atMs: Date.now() };
+    this.recentNext = (this.recentNext + 1) % RECENT_LIMIT;
   }
 
   private unknownMember(api: string, member: string, kind: string, settings: ApiSettings): void {
@@ -504,8 +502,13 @@ export class BusCore {
   }
 
   settingsOf(api: string): ApiSettings {
-    const own = this.apiSettings[api] ?? {};
-    return { ...DEFAULT_API_SETTINGS, ...this.settings, ...own, validate: { ...DEFAULT_API_SETTINGS.validate, ...this.settings.validate, ...own.validate } };
+    let settings = this.settingsCache.get(api);
+    if (!settings) {
+      const own = this.apiSettings[api] ?? {};
+      settings = { ...DEFAULT_API_SETTINGS, ...this.settings, ...own, validate: { ...DEFAULT_API_SETTINGS.validate, ...this.settings.validate, ...own.validate } };
+      this.settingsCache.set(api, settings);
+    }
+    return settings;
   }
 
   private transportOf(api: string): BusTransport {

@@ -18,8 +18,13 @@ import { RETURN_PATH_PREFIX, rpcExpiryKey, rpcQueueKey } from './names.js';
 interface Pending {
   resolve(result: RpcResult): void;
   reject(error: Error): void;
-  timer: NodeJS.Timeout;
+  readonly deadline: number;
+  readonly what: string;
+  readonly timeoutMs: number;
 }
+
+/** How often calls past their deadline are failed: timeouts are this much late at most. */
+const SWEEP_MS = 20;
 
 export class RpcClient {
   private readonly replyKey = `switchyard:reply:${randomUUID()}`;
@@ -29,6 +34,20 @@ export class RpcClient {
   private batcher: WriteBatcher | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
+  private sweeper: NodeJS.Timeout | undefined;
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [id, p] of this.pending) {
+      if (p.deadline > now) continue;
+      this.pending.delete(id);
+      p.reject(new errors.SY_ERR_REQUEST_TIMEOUT(p.what, p.timeoutMs));
+    }
+    if (this.pending.size === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  }
 
   constructor(
     private readonly url: string,
@@ -39,12 +58,10 @@ export class RpcClient {
     this.ensureReader();
     const blob = encodeRpcBlob(call, RETURN_PATH_PREFIX + this.replyKey);
     const expiryS = Math.max(1, Math.ceil(options.timeoutMs / 1000));
+    // One sweep timer for every call in flight instead of a timer per call.
     const result = new Promise<RpcResult>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(call.id);
-        reject(new errors.SY_ERR_REQUEST_TIMEOUT(`RPC ${call.api}.${call.procedure}()`, options.timeoutMs));
-      }, options.timeoutMs);
-      this.pending.set(call.id, { resolve, reject, timer });
+      this.pending.set(call.id, { resolve, reject, deadline: Date.now() + options.timeoutMs, what: `RPC ${call.api}.${call.procedure}()`, timeoutMs: options.timeoutMs });
+      this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS);
     });
     // The expiry key first: a server must never see the call without it.
     // One script: the expiry key exists before the call is queued (SPECS.md §5.2's SET,
@@ -108,16 +125,13 @@ export class RpcClient {
     const p = this.pending.get(result.rpcId);
     if (!p) return; // its caller gave up (timeout)
     this.pending.delete(result.rpcId);
-    clearTimeout(p.timer);
     p.resolve(result);
   }
 
   async close(): Promise<void> {
     this.stopping = true;
-    for (const [id, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.reject(new errors.SY_ERR_TRANSPORT_CLOSED('redis', `wait for the result of call ${id}`));
-    }
+    clearInterval(this.sweeper);
+    for (const [id, p] of this.pending) p.reject(new errors.SY_ERR_TRANSPORT_CLOSED('redis', `wait for the result of call ${id}`));
     this.pending.clear();
     this.reader?.disconnect();
     this.writerConnection?.disconnect();
