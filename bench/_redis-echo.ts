@@ -15,6 +15,10 @@ export const echoApi = defineApi({
   rpcs: { echo: { params: z.object({ text: z.string(), n: z.number() }), result: z.object({ text: z.string(), n: z.number() }) } },
 });
 export const RAW_QUEUE = 'bench:raw:requests';
+export const LIGHTBUS_QUEUE = 'bench:lightbus:rpc_queue';
+/** The Lightbus protocol's two-step writes, as scripts (what our transport sends too). */
+export const LIGHTBUS_CALL = `redis.call('SET', KEYS[1], '1', 'EX', ARGV[1]); return redis.call('RPUSH', KEYS[2], ARGV[2])`;
+export const LIGHTBUS_RESULT = `local n = redis.call('LPUSH', KEYS[1], ARGV[1]); redis.call('EXPIRE', KEYS[1], ARGV[2]); return n`;
 
 // Serves only when run as a program, not when the benchmark imports the API from here.
 if (import.meta.url === pathToFileURL(process.argv[1]!).href) {
@@ -44,6 +48,22 @@ async function serve(kind: string, url: string, concurrency: number): Promise<vo
           const [, raw] = (await blocking.blpop(RAW_QUEUE, 0))!;
           const request = JSON.parse(raw) as { reply: string; payload: unknown };
           await commands.lpush(request.reply, JSON.stringify({ result: request.payload }));
+        }
+      })();
+    }
+  } else if (kind === 'raw-lightbus') {
+    // The same Redis work as the Lightbus protocol, by hand: BLPOP a blob, answer with
+    // LPUSH + EXPIRE of the return path (one script), no framework.
+    for (let i = 0; i < concurrency; i++) {
+      const blocking = new Redis(url);
+      const commands = new Redis(url);
+      commands.defineCommand('result', { numberOfKeys: 1, lua: LIGHTBUS_RESULT });
+      void (async () => {
+        for (;;) {
+          const [, raw] = (await blocking.blpop(LIGHTBUS_QUEUE, 0))!;
+          const call = JSON.parse(raw) as { kwargs: unknown; metadata: { id: string; return_path: string } };
+          const result = JSON.stringify({ kwargs: { result: call.kwargs }, metadata: { error: false, id: call.metadata.id, rpc_message_id: call.metadata.id } });
+          await (commands as unknown as { result(k: string, b: string, t: number): Promise<number> }).result(call.metadata.return_path, result, 60);
         }
       })();
     }

@@ -1,7 +1,9 @@
 // RPC round trips/s and p50/p99 latency over Redis at concurrency 1 and 32: Switchyard's
-// bus (Lightbus protocol) against Moleculer's Redis transporter and a raw ioredis
-// LPUSH + BLPOP loop both ways, same echo payload, servers in separate processes, in the
-// same run. Rounds alternate the order; medians are printed.
+// bus (Lightbus protocol) against Moleculer's Redis transporter, a raw ioredis LPUSH +
+// BLPOP loop both ways, and a raw loop doing the Lightbus protocol's Redis work by hand
+// (expiry key + RPUSH, BLPOP, LPUSH + EXPIRE of the return path: the floor for any
+// Lightbus-compatible RPC), same echo payload, servers in separate processes, in the same
+// run. Rounds alternate the order; medians are printed.
 //   npm run bench -- redis-rpc [rounds]
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,7 +15,7 @@ import { createBus } from '../dist/models/api/mod.js';
 import { createLogger } from '../dist/observability/logger.js';
 import { RedisBusTransport } from '../dist/transports/redis/bus/mod.js';
 import { startRedis } from '../test/support/redis-server.js';
-import { echoApi, RAW_QUEUE } from './_redis-echo.js';
+import { echoApi, LIGHTBUS_CALL, LIGHTBUS_QUEUE, RAW_QUEUE } from './_redis-echo.js';
 import { median, printResult } from './_result.js';
 
 const ROUNDS = Number(process.argv[2] ?? 3);
@@ -22,7 +24,7 @@ const LEVELS = [
   { concurrency: 32, calls: 30_000 },
 ];
 const PAYLOAD = { text: 'hello world', n: 42 };
-type Kind = 'ours' | 'moleculer' | 'raw';
+type Kind = 'ours' | 'moleculer' | 'raw' | 'raw-lightbus';
 interface Run {
   rate: number;
   p50: number;
@@ -90,6 +92,25 @@ async function measure(kind: Kind, concurrency: number, calls: number): Promise<
       await broker.stop();
       return run;
     }
+    if (kind === 'raw-lightbus') {
+      const commands = new Redis(redis.url);
+      commands.defineCommand('call', { numberOfKeys: 2, lua: LIGHTBUS_CALL });
+      const send = commands as unknown as { call(e: string, q: string, t: number, b: string): Promise<number> };
+      const workers = Array.from({ length: concurrency }, () => ({ blocking: new Redis(redis.url), reply: `bench:lightbus:reply:${randomUUID()}` }));
+      const free = [...workers];
+      const call = async () => {
+        const worker = free.pop()!;
+        const id = randomUUID();
+        await send.call(`rpc_expiry_key:${id}`, LIGHTBUS_QUEUE, 5, JSON.stringify({ kwargs: PAYLOAD, metadata: { api_name: 'bench.echo', id, procedure_name: 'echo', return_path: worker.reply } }));
+        const [, raw] = (await worker.blocking.blpop(worker.reply, 0))!;
+        JSON.parse(raw);
+        free.push(worker);
+      };
+      const run = await drive(call, concurrency, calls);
+      commands.disconnect();
+      for (const x of workers) x.blocking.disconnect();
+      return run;
+    }
     // raw: each worker its own reply list and blocking connection.
     const commands = new Redis(redis.url);
     const workers = Array.from({ length: concurrency }, () => ({ blocking: new Redis(redis.url), reply: `bench:raw:reply:${randomUUID()}` }));
@@ -113,15 +134,16 @@ async function measure(kind: Kind, concurrency: number, calls: number): Promise<
 
 try {
   for (const { concurrency, calls } of LEVELS) {
-    const runs: Record<Kind, Run[]> = { ours: [], moleculer: [], raw: [] };
-    const order: Kind[] = ['raw', 'moleculer', 'ours'];
+    const runs: Record<Kind, Run[]> = { ours: [], moleculer: [], raw: [], 'raw-lightbus': [] };
+    const order: Kind[] = ['raw', 'raw-lightbus', 'moleculer', 'ours'];
     for (let round = 0; round < ROUNDS; round++) {
       for (const kind of round % 2 ? [...order].reverse() : order) runs[kind].push(await measure(kind, concurrency, calls));
       const last = (k: Kind) => runs[k].at(-1)!;
-      console.log(`c=${concurrency} round ${round + 1}: ` + (['ours', 'moleculer', 'raw'] as Kind[]).map((k) => `${k} ${last(k).rate.toFixed(0)}/s p50 ${last(k).p50.toFixed(3)} p99 ${last(k).p99.toFixed(3)} ms`).join(' | '));
+      console.log(`c=${concurrency} round ${round + 1}: ` + (['ours', 'moleculer', 'raw', 'raw-lightbus'] as Kind[]).map((k) => `${k} ${last(k).rate.toFixed(0)}/s p50 ${last(k).p50.toFixed(3)} p99 ${last(k).p99.toFixed(3)} ms`).join(' | '));
     }
     const med = (k: Kind, f: keyof Run) => median(runs[k].map((r) => r[f]));
     printResult({ bench: 'redis-rpc', case: `calls-c${concurrency}`, against: 'raw-ioredis', unit: 'calls/s', ours: Math.round(med('ours', 'rate')), baseline: Math.round(med('raw', 'rate')) });
+    printResult({ bench: 'redis-rpc', case: `calls-c${concurrency}`, against: 'raw-ioredis-lightbus-protocol', unit: 'calls/s', ours: Math.round(med('ours', 'rate')), baseline: Math.round(med('raw-lightbus', 'rate')) });
     printResult({ bench: 'redis-rpc', case: `calls-c${concurrency}`, against: 'moleculer', unit: 'calls/s', ours: Math.round(med('ours', 'rate')), baseline: Math.round(med('moleculer', 'rate')) });
     printResult({ bench: 'redis-rpc', case: `p50-c${concurrency}`, against: 'moleculer', unit: 'ms', ours: Number(med('ours', 'p50').toFixed(3)), baseline: Number(med('moleculer', 'p50').toFixed(3)), lowerIsBetter: true });
     printResult({ bench: 'redis-rpc', case: `p99-c${concurrency}`, against: 'moleculer', unit: 'ms', ours: Number(med('ours', 'p99').toFixed(3)), baseline: Number(med('moleculer', 'p99').toFixed(3)), lowerIsBetter: true });
