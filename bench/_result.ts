@@ -24,3 +24,21 @@ export function median(values: number[]): number {
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
+
+/**
+ * Runs every side once per round, the order reversed every other round so that no side
+ * always meets the warmer server; returns each side's results in round order.
+ */
+export async function alternate<K extends string, T>(
+  rounds: number,
+  sides: Record<K, () => Promise<T>>,
+  onRound?: (round: number, last: Record<K, T>) => void,
+): Promise<Record<K, T[]>> {
+  const names = Object.keys(sides) as K[];
+  const out = Object.fromEntries(names.map((n) => [n, [] as T[]])) as Record<K, T[]>;
+  for (let round = 0; round < rounds; round++) {
+    for (const name of round % 2 === 0 ? names : [...names].reverse()) out[name].push(await sides[name]());
+    onRound?.(round, Object.fromEntries(names.map((n) => [n, out[n].at(-1)!])) as Record<K, T>);
+  }
+  return out;
+}

@@ -1,6 +1,6 @@
 // Messages/s end to end on a real RabbitMQ (consume → publish with confirm → ack) of a
 // worker that does no file I/O, against a raw amqplib loop doing exactly the same broker
-// work, in the same run, at concurrency 1, 16 and 128. Runs alternate (the order flips every round), median of rounds.
+// work, in the same run, at concurrency 1, 16 and 128. Runs alternate, median of rounds.
 //   npm run bench -- amqp [rounds]
 
 import { connect } from 'amqplib';
@@ -10,7 +10,7 @@ import { FsObjectStore } from '../dist/storage/fs/mod.js';
 import { AmqpTransport } from '../dist/transports/amqp/mod.js';
 import { startWorker, worker } from '../dist/models/worker/mod.js';
 import { brokerKit, IN, OUT } from './_amqp-kit.js';
-import { median, printResult } from './_result.js';
+import { alternate, median, printResult } from './_result.js';
 
 const ROUNDS = Number(process.argv[2] ?? 4);
 const LEVELS = [
@@ -59,19 +59,9 @@ async function raw(concurrency: number, messages: number): Promise<number> {
 
 try {
   for (const { concurrency, messages } of LEVELS) {
-    const o: number[] = [];
-    const r: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      // The order flips every round, so neither side always meets a warmer broker or store.
-      if (round % 2 === 0) {
-        r.push(await raw(concurrency, messages));
-        o.push(await ours(concurrency, messages));
-      } else {
-        o.push(await ours(concurrency, messages));
-        r.push(await raw(concurrency, messages));
-      }
-      console.log(`c=${concurrency} round ${round + 1}: worker ${o.at(-1)!.toFixed(0)} msg/s, raw amqplib ${r.at(-1)!.toFixed(0)} msg/s`);
-    }
+    const { ours: o, raw: r } = await alternate(ROUNDS, { raw: () => raw(concurrency, messages), ours: () => ours(concurrency, messages) }, (round, last) =>
+      console.log(`c=${concurrency} round ${round + 1}: worker ${last.ours.toFixed(0)} msg/s, raw amqplib ${last.raw.toFixed(0)} msg/s`),
+    );
     printResult({ bench: 'amqp', case: `no-io-c${concurrency}`, against: 'raw-amqplib', unit: 'msg/s', ours: Math.round(median(o)), baseline: Math.round(median(r)) });
   }
 } finally {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { coordinatorClient, provider } from '../dist/models/provider/mod.js';
 import { createLogger } from '../dist/observability/logger.js';
 import { encodeFrame } from '../dist/transports/unix/mod.js';
-import { median, printResult } from './_result.js';
+import { alternate, median, printResult } from './_result.js';
 
 const ROUNDS = Number(process.argv[2] ?? 4);
 const LEVELS = [
@@ -166,20 +166,7 @@ try {
   await raw(4, 500);
   await raw2(4, 500);
   for (const { concurrency, requests } of LEVELS) {
-    const o: Run[] = [];
-    const b: Run[] = [];
-    const b2: Run[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      if (round % 2 === 0) {
-        o.push(await ours(concurrency, requests));
-        b.push(await raw(concurrency, requests));
-        b2.push(await raw2(concurrency, requests));
-      } else {
-        b2.push(await raw2(concurrency, requests));
-        b.push(await raw(concurrency, requests));
-        o.push(await ours(concurrency, requests));
-      }
-    }
+    const { o, b, b2 } = await alternate(ROUNDS, { o: () => ours(concurrency, requests), b: () => raw(concurrency, requests), b2: () => raw2(concurrency, requests) });
     const m = (runs: Run[], k: keyof Run) => median(runs.map((r) => r[k]));
     console.error(`concurrency ${concurrency}: provider ${m(o, 'rps').toFixed(0)} req/s (p50 ${m(o, 'p50').toFixed(3)} ms, p99 ${m(o, 'p99').toFixed(3)} ms); raw echo ${m(b, 'rps').toFixed(0)} req/s (p50 ${m(b, 'p50').toFixed(3)} ms, p99 ${m(b, 'p99').toFixed(3)} ms)`);
     printResult({ bench: 'provider', case: `c${concurrency}-throughput`, against: 'raw-unix-echo', unit: 'req/s', ours: Math.round(m(o, 'rps')), baseline: Math.round(m(b, 'rps')) });

@@ -13,7 +13,7 @@ import { createLogger } from '../dist/observability/logger.js';
 import { RedisBusTransport } from '../dist/transports/redis/bus/mod.js';
 import { startRedis } from '../test/support/redis-server.js';
 import { ordersApi, PREFETCH } from './_redis-events-listener.js';
-import { median, printResult } from './_result.js';
+import { alternate, median, printResult } from './_result.js';
 
 const ROUNDS = Number(process.argv[2] ?? 3);
 const EVENTS = 20_000;
@@ -80,12 +80,10 @@ async function measure(kind: Kind): Promise<number> {
 }
 
 try {
-  const runs: Record<Kind, number[]> = { ours: [], channels: [], raw: [] };
-  const order: Kind[] = ['raw', 'channels', 'ours'];
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const kind of round % 2 ? [...order].reverse() : order) runs[kind].push(await measure(kind));
-    console.log(`round ${round + 1}: ` + (['ours', 'channels', 'raw'] as Kind[]).map((k) => `${k} ${runs[k].at(-1)!.toFixed(0)} events/s`).join(' | ') + ` (listener prefetch ${PREFETCH})`);
-  }
+  const kinds: Kind[] = ['raw', 'channels', 'ours'];
+  const runs = await alternate(ROUNDS, { raw: () => measure('raw'), channels: () => measure('channels'), ours: () => measure('ours') }, (round, last) =>
+    console.log(`round ${round + 1}: ` + kinds.map((k) => `${k} ${last[k].toFixed(0)} events/s`).join(' | ') + ` (listener prefetch ${PREFETCH})`),
+  );
   printResult({ bench: 'redis-events', case: 'durable-end-to-end', against: 'moleculer-channels', unit: 'events/s', ours: Math.round(median(runs.ours)), baseline: Math.round(median(runs.channels)) });
   printResult({ bench: 'redis-events', case: 'durable-end-to-end', against: 'raw-ioredis', unit: 'events/s', ours: Math.round(median(runs.ours)), baseline: Math.round(median(runs.raw)) });
 } finally {

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { createLogger } from '../dist/observability/logger.js';
 import { RedisTransport } from '../dist/transports/redis/mod.js';
 import { startRedis } from '../test/support/redis-server.js';
-import { median, printResult } from './_result.js';
+import { alternate, median, printResult } from './_result.js';
 
 const ROUNDS = Number(process.argv[2] ?? 4);
 const LEVELS = [
@@ -91,18 +91,9 @@ async function raw(concurrency: number, messages: number): Promise<number> {
 
 try {
   for (const { concurrency, messages } of LEVELS) {
-    const o: number[] = [];
-    const r: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      if (round % 2 === 0) {
-        r.push(await raw(concurrency, messages));
-        o.push(await ours(concurrency, messages));
-      } else {
-        o.push(await ours(concurrency, messages));
-        r.push(await raw(concurrency, messages));
-      }
-      console.log(`c=${concurrency} round ${round + 1}: RedisTransport ${o.at(-1)!.toFixed(0)} msg/s, raw ioredis ${r.at(-1)!.toFixed(0)} msg/s`);
-    }
+    const { ours: o, raw: r } = await alternate(ROUNDS, { raw: () => raw(concurrency, messages), ours: () => ours(concurrency, messages) }, (round, last) =>
+      console.log(`c=${concurrency} round ${round + 1}: RedisTransport ${last.ours.toFixed(0)} msg/s, raw ioredis ${last.raw.toFixed(0)} msg/s`),
+    );
     printResult({ bench: 'redis-queue', case: `consume-send-ack-c${concurrency}`, against: 'raw-ioredis-streams', unit: 'msg/s', ours: Math.round(median(o)), baseline: Math.round(median(r)) });
   }
 } finally {

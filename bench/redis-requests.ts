@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { createLogger } from '../dist/observability/logger.js';
 import { RedisTransport } from '../dist/transports/redis/mod.js';
 import { startRedis } from '../test/support/redis-server.js';
-import { median, printResult } from './_result.js';
+import { alternate, median, printResult } from './_result.js';
 
 const ROUNDS = Number(process.argv[2] ?? 4);
 const LEVELS = [
@@ -77,18 +77,9 @@ async function raw(concurrency: number, calls: number): Promise<number> {
 
 try {
   for (const { concurrency, calls } of LEVELS) {
-    const o: number[] = [];
-    const r: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      if (round % 2 === 0) {
-        r.push(await raw(concurrency, calls));
-        o.push(await ours(concurrency, calls));
-      } else {
-        o.push(await ours(concurrency, calls));
-        r.push(await raw(concurrency, calls));
-      }
-      console.log(`c=${concurrency} round ${round + 1}: RedisTransport ${o.at(-1)!.toFixed(0)} calls/s, raw ioredis ${r.at(-1)!.toFixed(0)} calls/s`);
-    }
+    const { ours: o, raw: r } = await alternate(ROUNDS, { raw: () => raw(concurrency, calls), ours: () => ours(concurrency, calls) }, (round, last) =>
+      console.log(`c=${concurrency} round ${round + 1}: RedisTransport ${last.ours.toFixed(0)} calls/s, raw ioredis ${last.raw.toFixed(0)} calls/s`),
+    );
     printResult({ bench: 'redis-requests', case: `echo-c${concurrency}`, against: 'raw-ioredis-lists', unit: 'calls/s', ours: Math.round(median(o)), baseline: Math.round(median(r)) });
   }
 } finally {

@@ -16,7 +16,7 @@ import { createLogger } from '../dist/observability/logger.js';
 import { RedisBusTransport } from '../dist/transports/redis/bus/mod.js';
 import { startRedis } from '../test/support/redis-server.js';
 import { echoApi, LIGHTBUS_CALL, LIGHTBUS_QUEUE, RAW_QUEUE } from './_redis-echo.js';
-import { median, printResult } from './_result.js';
+import { alternate, median, printResult } from './_result.js';
 
 const ROUNDS = Number(process.argv[2] ?? 3);
 const LEVELS = [
@@ -71,6 +71,25 @@ async function drive(call: () => Promise<unknown>, concurrency: number, calls: n
   return { rate: calls / seconds, p50: latencies[Math.floor(latencies.length * 0.5)]!, p99: latencies[Math.floor(latencies.length * 0.99)]! };
 }
 
+/** A raw client: each worker its own reply list and blocking connection; `send` queues one request. */
+async function rawLoop(concurrency: number, calls: number, setup: (commands: Redis) => void, send: (commands: Redis, reply: string) => Promise<unknown>): Promise<Run> {
+  const commands = new Redis(redis.url);
+  setup(commands);
+  const workers = Array.from({ length: concurrency }, () => ({ blocking: new Redis(redis.url), reply: `bench:raw:reply:${randomUUID()}` }));
+  const free = [...workers];
+  const call = async () => {
+    const worker = free.pop()!;
+    await send(commands, worker.reply);
+    const [, raw] = (await worker.blocking.blpop(worker.reply, 0))!;
+    JSON.parse(raw);
+    free.push(worker);
+  };
+  const run = await drive(call, concurrency, calls);
+  commands.disconnect();
+  for (const x of workers) x.blocking.disconnect();
+  return run;
+}
+
 async function measure(kind: Kind, concurrency: number, calls: number): Promise<Run> {
   const child = await server(kind, concurrency);
   try {
@@ -93,40 +112,13 @@ async function measure(kind: Kind, concurrency: number, calls: number): Promise<
       return run;
     }
     if (kind === 'raw-lightbus') {
-      const commands = new Redis(redis.url);
-      commands.defineCommand('call', { numberOfKeys: 2, lua: LIGHTBUS_CALL });
-      const send = commands as unknown as { call(e: string, q: string, t: number, b: string): Promise<number> };
-      const workers = Array.from({ length: concurrency }, () => ({ blocking: new Redis(redis.url), reply: `bench:lightbus:reply:${randomUUID()}` }));
-      const free = [...workers];
-      const call = async () => {
-        const worker = free.pop()!;
+      return rawLoop(concurrency, calls, (commands) => commands.defineCommand('call', { numberOfKeys: 2, lua: LIGHTBUS_CALL }), (commands, reply) => {
         const id = randomUUID();
-        await send.call(`rpc_expiry_key:${id}`, LIGHTBUS_QUEUE, 5, JSON.stringify({ kwargs: PAYLOAD, metadata: { api_name: 'bench.echo', id, procedure_name: 'echo', return_path: worker.reply } }));
-        const [, raw] = (await worker.blocking.blpop(worker.reply, 0))!;
-        JSON.parse(raw);
-        free.push(worker);
-      };
-      const run = await drive(call, concurrency, calls);
-      commands.disconnect();
-      for (const x of workers) x.blocking.disconnect();
-      return run;
+        const blob = JSON.stringify({ kwargs: PAYLOAD, metadata: { api_name: 'bench.echo', id, procedure_name: 'echo', return_path: reply } });
+        return (commands as unknown as { call(e: string, q: string, t: number, b: string): Promise<number> }).call(`rpc_expiry_key:${id}`, LIGHTBUS_QUEUE, 5, blob);
+      });
     }
-    // raw: each worker its own reply list and blocking connection.
-    const commands = new Redis(redis.url);
-    const workers = Array.from({ length: concurrency }, () => ({ blocking: new Redis(redis.url), reply: `bench:raw:reply:${randomUUID()}` }));
-    let w = 0;
-    const free = [...workers];
-    const call = async () => {
-      const worker = free.pop() ?? workers[w++ % workers.length]!;
-      await commands.lpush(RAW_QUEUE, JSON.stringify({ reply: worker.reply, payload: PAYLOAD }));
-      const [, raw] = (await worker.blocking.blpop(worker.reply, 0))!;
-      JSON.parse(raw);
-      free.push(worker);
-    };
-    const run = await drive(call, concurrency, calls);
-    commands.disconnect();
-    for (const x of workers) x.blocking.disconnect();
-    return run;
+    return rawLoop(concurrency, calls, () => undefined, (commands, reply) => commands.lpush(RAW_QUEUE, JSON.stringify({ reply, payload: PAYLOAD })));
   } finally {
     await stopServer(child);
   }
@@ -134,13 +126,10 @@ async function measure(kind: Kind, concurrency: number, calls: number): Promise<
 
 try {
   for (const { concurrency, calls } of LEVELS) {
-    const runs: Record<Kind, Run[]> = { ours: [], moleculer: [], raw: [], 'raw-lightbus': [] };
-    const order: Kind[] = ['raw', 'raw-lightbus', 'moleculer', 'ours'];
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const kind of round % 2 ? [...order].reverse() : order) runs[kind].push(await measure(kind, concurrency, calls));
-      const last = (k: Kind) => runs[k].at(-1)!;
-      console.log(`c=${concurrency} round ${round + 1}: ` + (['ours', 'moleculer', 'raw', 'raw-lightbus'] as Kind[]).map((k) => `${k} ${last(k).rate.toFixed(0)}/s p50 ${last(k).p50.toFixed(3)} p99 ${last(k).p99.toFixed(3)} ms`).join(' | '));
-    }
+    const kinds: Kind[] = ['raw', 'raw-lightbus', 'moleculer', 'ours'];
+    const runs = await alternate(ROUNDS, Object.fromEntries(kinds.map((k) => [k, () => measure(k, concurrency, calls)])) as Record<Kind, () => Promise<Run>>, (round, last) =>
+      console.log(`c=${concurrency} round ${round + 1}: ` + kinds.map((k) => `${k} ${last[k].rate.toFixed(0)}/s p50 ${last[k].p50.toFixed(3)} p99 ${last[k].p99.toFixed(3)} ms`).join(' | ')),
+    );
     const med = (k: Kind, f: keyof Run) => median(runs[k].map((r) => r[f]));
     printResult({ bench: 'redis-rpc', case: `calls-c${concurrency}`, against: 'raw-ioredis', unit: 'calls/s', ours: Math.round(med('ours', 'rate')), baseline: Math.round(med('raw', 'rate')) });
     printResult({ bench: 'redis-rpc', case: `calls-c${concurrency}`, against: 'raw-ioredis-lightbus-protocol', unit: 'calls/s', ours: Math.round(med('ours', 'rate')), baseline: Math.round(med('raw-lightbus', 'rate')) });

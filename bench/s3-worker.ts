@@ -1,7 +1,7 @@
 // Messages/s end to end on a real RabbitMQ and an S3-compatible server (s3rver) of a
 // worker that reads a 1 KB object and writes a 1 KB object per message, against a raw
 // loop (amqplib + @aws-sdk/client-s3) doing exactly the same broker and storage work, in
-// the same run, at concurrency 1, 16 and 128. Runs alternate (the order flips every round), median of rounds.
+// the same run, at concurrency 1, 16 and 128. Runs alternate, median of rounds.
 //   npm run bench -- s3-worker [rounds]
 
 import { connect } from 'amqplib';
@@ -13,7 +13,7 @@ import { AmqpTransport } from '../dist/transports/amqp/mod.js';
 import { startWorker, worker } from '../dist/models/worker/mod.js';
 import { brokerKit, IN, OUT } from './_amqp-kit.js';
 import { startS3Server } from '../test/support/s3-server.js';
-import { median, printResult } from './_result.js';
+import { alternate, median, printResult } from './_result.js';
 
 const ROUNDS = Number(process.argv[2] ?? 4);
 const LEVELS = [
@@ -83,19 +83,9 @@ async function raw(concurrency: number, messages: number): Promise<number> {
 
 try {
   for (const { concurrency, messages } of LEVELS) {
-    const o: number[] = [];
-    const r: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      // The order flips every round, so neither side always meets a warmer broker or store.
-      if (round % 2 === 0) {
-        r.push(await raw(concurrency, messages));
-        o.push(await ours(concurrency, messages));
-      } else {
-        o.push(await ours(concurrency, messages));
-        r.push(await raw(concurrency, messages));
-      }
-      console.log(`c=${concurrency} round ${round + 1}: worker ${o.at(-1)!.toFixed(0)} msg/s, raw amqplib+s3 ${r.at(-1)!.toFixed(0)} msg/s`);
-    }
+    const { ours: o, raw: r } = await alternate(ROUNDS, { raw: () => raw(concurrency, messages), ours: () => ours(concurrency, messages) }, (round, last) =>
+      console.log(`c=${concurrency} round ${round + 1}: worker ${last.ours.toFixed(0)} msg/s, raw amqplib+s3 ${last.raw.toFixed(0)} msg/s`),
+    );
     printResult({ bench: 's3-worker', case: `1kb-read-write-c${concurrency}`, against: 'raw-amqplib+aws-sdk', unit: 'msg/s', ours: Math.round(median(o)), baseline: Math.round(median(r)) });
   }
 } finally {

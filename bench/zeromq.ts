@@ -8,7 +8,7 @@ import * as zmq from 'zeromq';
 import { Encoder, Decoder } from '@msgpack/msgpack';
 import { startService, service, replyer, requester, publisher, subscriber, t } from '../dist/models/service/mod.js';
 import { ZeroMqSockets } from '../dist/transports/zeromq/mod.js';
-import { median, printResult } from './_result.js';
+import { alternate, median, printResult } from './_result.js';
 
 const ROUND_TRIPS = Number(process.argv[2] ?? 30_000);
 const MESSAGES = Number(process.argv[3] ?? 150_000);
@@ -186,18 +186,7 @@ async function compare(name: string, unit: string, total: number, makeOurs: () =
   const chunk = Math.max(1, Math.floor(total / TURNS));
   await ours.run(Math.min(chunk, 200)); // warm both (JIT, connections)
   await raw.run(Math.min(chunk, 200));
-  const o: number[] = [];
-  const r: number[] = [];
-  for (let turn = 0; turn < TURNS; turn++) {
-    // The order flips every turn.
-    if (turn % 2 === 0) {
-      o.push(await timed(ours, chunk));
-      r.push(await timed(raw, chunk));
-    } else {
-      r.push(await timed(raw, chunk));
-      o.push(await timed(ours, chunk));
-    }
-  }
+  const { ours: o, raw: r } = await alternate(TURNS, { ours: () => timed(ours, chunk), raw: () => timed(raw, chunk) });
   console.log(`${name}: ${TURNS} turns of ${chunk}; service median ${median(o).toFixed(0)} ${unit} (min ${Math.min(...o).toFixed(0)}, max ${Math.max(...o).toFixed(0)}), raw zeromq median ${median(r).toFixed(0)} (min ${Math.min(...r).toFixed(0)}, max ${Math.max(...r).toFixed(0)})`);
   await ours.close();
   await raw.close();

@@ -43,3 +43,17 @@ export function backoffMs(policy: RetryPolicy, attempt: number, random: () => nu
   const base = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.factor ** Math.max(0, attempt - 1));
   return Math.round(base * (1 - policy.jitter * 0.5 * random()));
 }
+
+/** Waits `ms`, or less if `signal` aborts first (a stopping service ends its waits early). */
+export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

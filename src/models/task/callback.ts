@@ -3,6 +3,7 @@
 // policy's backoff while the engine is unreachable or answers 5xx/408/429, so a restart of
 // the engine does not lose results. A 4xx answer is final (the engine refused the update).
 
+import { sleepUnlessAborted } from '../../runtime/retry.js';
 import { SwitchyardError, errors } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import { backoffMs, shouldRetry, type RetryPolicy } from '../../runtime/retry.js';
@@ -21,19 +22,6 @@ export interface CallbackOptions {
 }
 
 export type CallbackOutcome = { delivered: true; attempts: number } | { delivered: false; attempts: number; error: SwitchyardError };
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 export async function deliverCallback(options: CallbackOptions): Promise<CallbackOutcome> {
   const { url, update, retry, log, stopping } = options;
@@ -56,6 +44,6 @@ export async function deliverCallback(options: CallbackOptions): Promise<Callbac
     }
     const delay = backoffMs(retry, attempt);
     log.warn({ attempt, retryInMs: delay, reason: why }, 'task callback failed; retrying');
-    await sleep(delay, stopping);
+    await sleepUnlessAborted(delay, stopping);
   }
 }

@@ -6,6 +6,7 @@
 // reference shares one budget across all engines; here every engine gets its own, and
 // engines are announced to at once, so one engine that is down delays no other.)
 
+import { sleepUnlessAborted } from '../../runtime/retry.js';
 import { errors } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import { backoffMs, shouldRetry, type RetryPolicy } from '../../runtime/retry.js';
@@ -50,19 +51,6 @@ export async function announce(engine: string, body: ServiceRegistration, signal
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
 /** Announces to one engine until it succeeds, the attempts run out, or `signal` aborts. */
 export async function registerWithEngine(engine: string, body: ServiceRegistration, retry: RetryPolicy, log: Logger, signal: AbortSignal): Promise<RegistrationOutcome> {
   for (let attempt = 1; ; attempt++) {
@@ -78,6 +66,6 @@ export async function registerWithEngine(engine: string, body: ServiceRegistrati
     }
     const delay = backoffMs(retry, attempt);
     log.warn({ engine, attempt, of: retry.maxAttempts, retryInMs: delay, reason: result.why }, 'registration with the engine failed; retrying');
-    await sleep(delay, signal);
+    await sleepUnlessAborted(delay, signal);
   }
 }
