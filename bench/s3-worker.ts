@@ -30,6 +30,8 @@ const { broker, prepare, finished } = kit;
 const s3 = await startS3Server({ buckets: [INPUTS, OUTPUTS] });
 const credentials = { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
 const client = new S3Client({ endpoint: s3.endpoint, region: 'garage', forcePathStyle: true, credentials });
+// Both sides keep one S3 client for the whole run, as a running worker keeps its store.
+const store = new S3ObjectStore({ endpoint: s3.endpoint, ...credentials });
 
 // Input objects, once: every run reads the same ones.
 const most = Math.max(...LEVELS.map((l) => l.messages));
@@ -43,7 +45,6 @@ async function ours(concurrency: number, messages: number): Promise<number> {
   const logger = createLogger({ level: 'silent' });
   const transport = new AmqpTransport({ url: broker.url, logger });
   await transport.start();
-  const store = new S3ObjectStore({ endpoint: s3.endpoint, ...credentials });
   const started = performance.now();
   const running = await startWorker(worker('bench', async (id, { readFile, writeFile }) => {
     const input = await (await readFile('in', id)).bytes();
@@ -53,7 +54,6 @@ async function ours(concurrency: number, messages: number): Promise<number> {
   const rate = await finished(messages, started);
   await running.stop();
   await transport.close();
-  await store.close();
   return rate;
 }
 
@@ -91,5 +91,6 @@ try {
 } finally {
   client.destroy();
   await s3.close();
+  await store.close();
   await kit.close();
 }
