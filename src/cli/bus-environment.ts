@@ -4,7 +4,7 @@
 
 import { errors } from '../errors.js';
 import { expandName, settingsOfApi, transportOfApi, type BusConfig, type TransportSelector } from '../config/bus-config.js';
-import { createBus, type TypedBus } from '../models/api/mod.js';
+import { createBus, installMetricsPlugin, installStatePlugin, type TypedBus } from '../models/api/mod.js';
 import type { AnyApi, ApiSettings } from '../models/api/mod.js';
 import type { Logger } from '../observability/logger.js';
 import type { BusTransport } from '../transports/bus/bus-transport.js';
@@ -56,7 +56,7 @@ export function busFromConfig<const A extends Record<string, AnyApi> = {}>(confi
   const perApi: Record<string, BusTransport> = {};
   for (const api of [...named, ...Object.values(options.apis ?? {}).map((a) => a.name)]) perApi[api] = transportFor(transportOfApi(config, api), cache, options.logger);
   const fallback = config.apis.default ? transportFor(transportOfApi(config, 'default'), cache, options.logger) : transportFor(schemaSelector, cache, options.logger);
-  return createBus({
+  const bus = createBus({
     apis: options.apis ?? ({} as A),
     transport: { default: fallback, apis: perApi },
     serviceName: options.serviceName ?? expandName(config.service_name),
@@ -66,4 +66,8 @@ export function busFromConfig<const A extends Record<string, AnyApi> = {}>(confi
     apiSettings: Object.fromEntries(named.map((api) => [api, apiSettings(config, api)])),
     schemaTtlS: config.bus.schema.ttl,
   });
+  const { internal_state: state, internal_metrics: metrics } = config.plugins;
+  if (state?.enabled) installStatePlugin(bus, { pingEnabled: state.ping_enabled, pingIntervalS: state.ping_interval, metricsEnabled: metrics?.enabled ?? false });
+  if (metrics?.enabled) installMetricsPlugin(bus);
+  return bus;
 }

@@ -63,7 +63,16 @@ export const busConfigSchema = z
       .strict()
       .default({ log_level: 'info', schema: { human_readable: true, ttl: 60 } }),
     apis: z.record(z.string(), apiConfig).default({}),
-    plugins: z.record(z.string(), z.unknown()).default({}),
+    plugins: z
+      .object({
+        internal_state: z
+          .object({ enabled: z.boolean().default(false), ping_enabled: z.boolean().default(true), ping_interval: z.number().positive().default(60) })
+          .strict()
+          .optional(),
+        internal_metrics: z.object({ enabled: z.boolean().default(false) }).strict().optional(),
+      })
+      .strict()
+      .default({}),
   })
   .strict();
 export type BusConfig = z.output<typeof busConfigSchema>;

@@ -242,8 +242,9 @@ export class BusCore {
       else this.unknownMember(apiName, procedure, 'rpc', settings);
     }
     const call: RpcCall = { id: uuid1(), api: apiName, procedure, kwargs: kwargsToBus(parsed as Record<string, unknown>) };
-    for (const o of this.observers) o.rpcCalled?.(apiName, procedure, parsed);
+    for (const o of this.observers) o.rpcCalled?.(apiName, procedure, parsed, call.id);
     const result = await this.transportOf(apiName).call(call, { timeoutMs: settings.rpcTimeoutMs });
+    for (const o of this.observers) o.rpcResultReceived?.(apiName, procedure, call.id);
     if (result.error) throw new RemoteError(apiName, procedure, String(result.result), result.trace ?? '');
     if (!settings.validate.incoming) return result.result;
     const responseSubject = `RPC ${apiName}.${procedure}() response`;
@@ -280,9 +281,10 @@ export class BusCore {
     const settings = this.settingsOf(call.api);
     try {
       const params = settings.validate.incoming ? validate(decl.params, call.kwargs, `RPC ${call.api}.${call.procedure}() parameters`) : call.kwargs;
-      for (const o of this.observers) o.rpcExecuting?.(call.api, call.procedure, params);
+      for (const o of this.observers) o.rpcExecuting?.(call.api, call.procedure, params, call.id);
       let result = await fn(params as never, { api: call.api, procedure: call.procedure, id: call.id });
       if (settings.validate.outgoing) result = validate(decl.result, result, `RPC ${call.api}.${call.procedure}() response`);
+      for (const o of this.observers) o.rpcResponding?.(call.api, call.procedure, call.id, result);
       return reply(false, result);
     } catch (error) {
       this.logger.warn({ err: error, api: call.api, procedure: call.procedure, id: call.id }, `RPC ${call.api}.${call.procedure}() failed; the error goes back to the caller`);
@@ -308,7 +310,7 @@ export class BusCore {
     const event: BusEvent = { id: uuid1(), api: apiName, event: eventName, version: api?.version ?? 1, kwargs: kwargsToBus(parsed as Record<string, unknown>) };
     await this.fireDeadlines.within(this.transportOf(apiName).fire(event), settings.eventFireTimeoutMs, () => new errors.SY_ERR_REQUEST_TIMEOUT(`event ${apiName}.${eventName}`, settings.eventFireTimeoutMs));
     this.remember({ direction: 'fired', api: apiName, event: eventName, id: event.id });
-    for (const o of this.observers) o.eventFired?.(apiName, eventName, parsed);
+    for (const o of this.observers) o.eventFired?.(apiName, eventName, parsed, event.id);
   }
 
   /** One handler on one or more events under a listener name. */
@@ -384,6 +386,7 @@ export class BusCore {
       params = checked.data;
     }
     const context: EventContext = { api: event.api, event: event.event, id: event.id, attempt: delivery.attempt };
+    for (const o of this.observers) o.eventReceived?.(event.api, event.event, params, entry.name, event.id);
     try {
       await entry.handler(params, context);
     } catch (error) {
@@ -401,7 +404,7 @@ export class BusCore {
     }
     await delivery.ack();
     this.remember({ direction: 'handled', api: event.api, event: event.event, id: event.id, listener: entry.name });
-    for (const o of this.observers) o.eventHandled?.(event.api, event.event, params, entry.name);
+    for (const o of this.observers) o.eventHandled?.(event.api, event.event, params, entry.name, event.id);
   }
 
   // ---- schemas
@@ -498,7 +501,8 @@ export class BusCore {
   }
 
   private requireRunning(what: string): void {
-    if (this.state !== 'running' && this.state !== 'starting') throw new errors.SY_ERR_BUS_STATE(`cannot ${what}: the bus is ${this.state}`, 'await bus.start() first (or use connectBus)');
+    // While stopping, transports are open until the onStop hooks ran (they may fire a last event).
+    if (this.state !== 'running' && this.state !== 'starting' && this.state !== 'stopping') throw new errors.SY_ERR_BUS_STATE(`cannot ${what}: the bus is ${this.state}`, 'await bus.start() first (or use connectBus)');
   }
 
   settingsOf(api: string): ApiSettings {

@@ -14,3 +14,6 @@ export type { BusObserver } from './observer.js';
 export { bytes, datetime, z } from '../../schema/mod.js';
 export { apiService, isApiServiceDefinition } from './api-service.js';
 export type { ApiServiceDefinition } from './api-service.js';
+export { installStatePlugin, internalStateApi } from './plugins/state-plugin.js';
+export type { StatePluginOptions } from './plugins/state-plugin.js';
+export { installMetricsPlugin, internalMetricsApi } from './plugins/metrics-plugin.js';
