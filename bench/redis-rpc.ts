@@ -112,13 +112,14 @@ async function measure(kind: Kind, concurrency: number, calls: number): Promise<
       return run;
     }
     if (kind === 'raw-lightbus') {
-      return rawLoop(concurrency, calls, (commands) => commands.defineCommand('call', { numberOfKeys: 2, lua: LIGHTBUS_CALL }), (commands, reply) => {
+      // `return await`: the finally below must not stop the server before the loop ends.
+      return await rawLoop(concurrency, calls, (commands) => commands.defineCommand('call', { numberOfKeys: 2, lua: LIGHTBUS_CALL }), (commands, reply) => {
         const id = randomUUID();
         const blob = JSON.stringify({ kwargs: PAYLOAD, metadata: { api_name: 'bench.echo', id, procedure_name: 'echo', return_path: reply } });
         return (commands as unknown as { call(e: string, q: string, t: number, b: string): Promise<number> }).call(`rpc_expiry_key:${id}`, LIGHTBUS_QUEUE, 5, blob);
       });
     }
-    return rawLoop(concurrency, calls, () => undefined, (commands, reply) => commands.lpush(RAW_QUEUE, JSON.stringify({ reply, payload: PAYLOAD })));
+    return await rawLoop(concurrency, calls, () => undefined, (commands, reply) => commands.lpush(RAW_QUEUE, JSON.stringify({ reply, payload: PAYLOAD })));
   } finally {
     await stopServer(child);
   }

@@ -1,6 +1,7 @@
 // Two-step writes as one Lua script each, so a call or a result costs one command (one
-// socket write) instead of two: on these machines a write is the largest part of an RPC's
-// cost. The effects are exactly the two Lightbus commands, in the same order.
+// socket write) instead of two, and a burst of them one command in all: on these machines
+// writes and per-command client work are most of an RPC's cost. The effects are exactly
+// the Lightbus commands, in the same order.
 
 import type { Redis } from 'ioredis';
 
@@ -9,7 +10,15 @@ const CALL = `redis.call('SET', KEYS[1], '1', 'EX', ARGV[1]); return redis.call(
 /** LPUSH the result on the return path's key, then EXPIRE it. */
 const RESULT = `local n = redis.call('LPUSH', KEYS[1], ARGV[1]); redis.call('EXPIRE', KEYS[1], ARGV[2]); return n`;
 
+/** A burst of calls: KEYS = expiry key, queue, expiry key, queue, …; ARGV = ttl, blob, ttl, blob, … */
+const CALLS = `for i = 1, #KEYS, 2 do redis.call('SET', KEYS[i], '1', 'EX', ARGV[i]); redis.call('RPUSH', KEYS[i + 1], ARGV[i + 1]) end; return #KEYS / 2`;
+/** A burst of results: KEYS = return path keys; ARGV = blob, ttl, blob, ttl, … */
+const RESULTS = `for i = 1, #KEYS do redis.call('LPUSH', KEYS[i], ARGV[2 * i - 1]); redis.call('EXPIRE', KEYS[i], ARGV[2 * i]) end; return #KEYS`;
+
 export interface BusScripts {
+  /** numKeys, then the keys, then the arguments (see CALLS). */
+  busCalls(numKeys: number, ...keysThenArgs: (string | number)[]): Promise<number>;
+  busResults(numKeys: number, ...keysThenArgs: (string | number)[]): Promise<number>;
   busCall(expiryKey: string, queue: string, ttlS: number, blob: string | Buffer): Promise<number>;
   busResult(key: string, blob: string | Buffer, ttlS: number): Promise<number>;
 }
@@ -19,6 +28,9 @@ export function withBusScripts(redis: Redis): Redis & BusScripts {
   if (!(redis as Partial<BusScripts>).busCall) {
     redis.defineCommand('busCall', { numberOfKeys: 2, lua: CALL });
     redis.defineCommand('busResult', { numberOfKeys: 1, lua: RESULT });
+    // No numberOfKeys: the first argument says how many keys follow.
+    redis.defineCommand('busCalls', { lua: CALLS });
+    redis.defineCommand('busResults', { lua: RESULTS });
   }
   return redis as Redis & BusScripts;
 }

@@ -1,5 +1,5 @@
-// One write per burst: commands issued in the same tick go out together in one pipeline,
-// a lone command goes out as itself, without auto-pipelining's setImmediate hop. RPC calls
+// One write per burst: calls (or results) issued in the same tick go out as one script
+// call, a lone one as itself, without auto-pipelining's setImmediate hop. RPC calls
 // and results are latency-bound at concurrency 1 and syscall-bound under load; this serves
 // both (on these machines a socket write is the largest part of a call's cost).
 
@@ -36,6 +36,24 @@ export class WriteBatcher {
     });
   }
 
+  private send(batch: Pending[], script: 'busCalls' | 'busResults'): void {
+    const keys: string[] = [];
+    const args: (string | number)[] = [];
+    for (const { op } of batch) {
+      if (op.name === 'busCall') {
+        keys.push(op.args[0], op.args[1]);
+        args.push(op.args[2], op.args[3]);
+      } else {
+        keys.push(op.args[0]);
+        args.push(op.args[1], op.args[2]);
+      }
+    }
+    this.redis[script](keys.length, ...keys, ...args).then(
+      () => batch.forEach((p) => p.resolve()),
+      (error: Error) => batch.forEach((p) => p.reject(error)),
+    );
+  }
+
   private flush(): void {
     const batch = this.queue;
     this.queue = [];
@@ -45,14 +63,11 @@ export class WriteBatcher {
       sent.then(() => resolve(), reject);
       return;
     }
-    const pipe = this.redis.pipeline() as unknown as BusScripts & { exec(): Promise<[Error | null, unknown][] | null> };
-    for (const { op } of batch) {
-      if (op.name === 'busCall') void pipe.busCall(...op.args);
-      else void pipe.busResult(...op.args);
-    }
-    pipe.exec().then(
-      (replies) => batch.forEach((p, i) => (replies?.[i]?.[0] ? p.reject(replies[i]![0]!) : p.resolve())),
-      (error: Error) => batch.forEach((p) => p.reject(error)),
-    );
+    // A burst is one script call: far fewer commands for the client library to build,
+    // send and parse than one per call. Calls and results never share a batch's script.
+    const calls = batch.filter((p) => p.op.name === 'busCall');
+    const results = batch.filter((p) => p.op.name === 'busResult');
+    if (calls.length > 0) this.send(calls, 'busCalls');
+    if (results.length > 0) this.send(results, 'busResults');
   }
 }
