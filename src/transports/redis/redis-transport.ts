@@ -12,6 +12,7 @@
 // always) for queues that must survive a Redis restart. Queue options `durable` and
 // `arguments` have no meaning on Redis and are ignored.
 
+import { redisReconnectDelay } from './reconnect.js';
 import { Redis, type RedisOptions } from 'ioredis';
 import { errors, redactUrl } from '../../errors.js';
 import { createLogger, type Logger } from '../../observability/logger.js';
@@ -343,7 +344,7 @@ export class RedisTransport implements Transport {
     return {
       lazyConnect: true,
       // Reconnect forever with a backoff capped at 2 s; commands wait out ~20 retries (some 20 s) before failing.
-      retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
+      retryStrategy: redisReconnectDelay,
       connectTimeout: 10_000,
       ...this.options.redis,
       ...extra,

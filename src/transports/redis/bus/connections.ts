@@ -5,6 +5,7 @@
 import { Redis } from 'ioredis';
 import { redactUrl } from '../../../errors.js';
 import type { Logger } from '../../../observability/logger.js';
+import { redisReconnectDelay } from '../reconnect.js';
 
 export function openRedis(url: string, role: string, logger: Logger): Redis {
   const redis = new Redis(url, {
@@ -12,7 +13,7 @@ export function openRedis(url: string, role: string, logger: Logger): Redis {
     // Commands wait through an outage instead of failing after 20 tries; callers bound
     // their own waits (RPC timeout, event fire timeout).
     maxRetriesPerRequest: null,
-    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 2_000),
+    retryStrategy: redisReconnectDelay,
     connectionName: `switchyard-${role}`,
     // Commands issued in the same tick (fires, acks, result pushes) go out as one write.
     enableAutoPipelining: role === 'commands',
