@@ -4,7 +4,7 @@
 // (expiry key + RPUSH, BLPOP, LPUSH + EXPIRE of the return path: the floor for any
 // Lightbus-compatible RPC), same echo payload, servers in separate processes, in the same
 // run. Rounds alternate the order; medians are printed.
-//   npm run bench -- redis-rpc [rounds]
+//   npm run bench -- redis-rpc [rounds] [concurrency,…]
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -20,9 +20,9 @@ import { alternate, median, printResult } from './_result.js';
 
 const ROUNDS = Number(process.argv[2] ?? 3);
 const LEVELS = [
-  { concurrency: 1, calls: 3_000 },
+  { concurrency: 1, calls: 5_000 },
   { concurrency: 32, calls: 30_000 },
-];
+].filter((l) => !process.argv[3] || process.argv[3].split(',').map(Number).includes(l.concurrency));
 const PAYLOAD = { text: 'hello world', n: 42 };
 type Kind = 'ours' | 'moleculer' | 'raw' | 'raw-lightbus';
 interface Run {
@@ -51,21 +51,25 @@ async function stopServer(child: ChildProcess): Promise<void> {
   children.delete(child);
 }
 
-/** Runs `calls` calls from `concurrency` workers; latencies in ms. */
+/** Runs `calls` calls from `concurrency` workers, after as many unmeasured ones (JIT
+ * warm-up: steady state is what a long-running service sees); latencies in ms. */
 async function drive(call: () => Promise<unknown>, concurrency: number, calls: number): Promise<Run> {
-  for (let i = 0; i < 200; i++) await call(); // warm up
+  const loop = async (count: number, latencies?: number[]) => {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next++ < count) {
+          const t = performance.now();
+          await call();
+          latencies?.push(performance.now() - t);
+        }
+      }),
+    );
+  };
+  await loop(calls);
   const latencies: number[] = [];
-  let next = 0;
   const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next++ < calls) {
-        const t = performance.now();
-        await call();
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
+  await loop(calls, latencies);
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   return { rate: calls / seconds, p50: latencies[Math.floor(latencies.length * 0.5)]!, p99: latencies[Math.floor(latencies.length * 0.99)]! };

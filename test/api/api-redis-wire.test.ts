@@ -88,6 +88,39 @@ describe('Lightbus wire format on Redis', { timeout: 60_000 }, () => {
     await bus.stop();
   });
 
+  it('publishes results for our callers on their reply channel, and pushes them to the list when no one listens', async () => {
+    const bus = createBus({ transport: new RedisBusTransport({ url: server.url, logger }), serviceName: 'auth', logger });
+    bus.serve(auth, { check_password: ({ username }) => username === 'adam' });
+    await bus.start();
+    const send = async (id: string, replyKey: string) => {
+      const blob = `{"kwargs":{"password":"x","username":"adam"},"metadata":{"api_name":"my_company.auth","id":"${id}","procedure_name":"check_password","return_path":"redis+key://${replyKey}"}}`;
+      await raw.multi().set(`rpc_expiry_key:${id}`, '1', 'EX', 5).rpush('my_company.auth:rpc_queue', blob).exec();
+    };
+    // A caller of ours listening on its channel: the result comes there, the list stays empty.
+    const listening = 'switchyard:reply:listening';
+    const subscriber = new Redis(server.url);
+    const published = new Promise<string>((resolve) => subscriber.on('message', (_c: string, m: string) => resolve(m)));
+    await subscriber.subscribe(listening);
+    await send('3bff06d0-fa9b-11e9-b8ca-f218986bf8ce', listening);
+    const message = JSON.parse(await published);
+    assert.deepEqual(message.kwargs, { result: true });
+    assert.equal(message.metadata.rpc_message_id, '3bff06d0-fa9b-11e9-b8ca-f218986bf8ce');
+    assert.equal(await raw.exists(listening), 0, 'nothing left on the list');
+    subscriber.disconnect();
+    // No one on the channel (a caller reconnecting): the result waits on the list, with its TTL.
+    const away = 'switchyard:reply:away';
+    await send('4bff06d0-fa9b-11e9-b8ca-f218986bf8ce', away);
+    const popped = await raw.blpop(away, 5);
+    assert.ok(popped, 'the result was pushed to the list');
+    assert.equal(JSON.parse(popped[1]).metadata.rpc_message_id, '4bff06d0-fa9b-11e9-b8ca-f218986bf8ce');
+    await send('5bff06d0-fa9b-11e9-b8ca-f218986bf8ce', away);
+    for (let i = 0; i < 100 && (await raw.llen(away)) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await raw.llen(away), 1, 'the second result on the list');
+    const ttl = await raw.ttl(away);
+    assert.ok(ttl > 0 && ttl <= 60, `the list expires (ttl ${ttl})`);
+    await bus.stop();
+  });
+
   it('stores the schema as Lightbus does: schema:{api} with a TTL and the "schemas" set', async () => {
     const bus = createBus({ transport: new RedisBusTransport({ url: server.url, logger }), logger, schemaTtlS: 30 });
     bus.serve(auth, { check_password: () => true });

@@ -1,8 +1,11 @@
 // The bus protocol on Redis, as Lightbus speaks it (SPECS.md §5), so a Switchyard service
 // and a Python Lightbus service share one bus. Where we differ on purpose:
 // - callers name one reply list per process in return_path instead of one key per call
-//   (Lightbus servers push to whatever the return path names, so both interoperate);
-// - the call's expiry key is written with SET ... EX in one MULTI with the RPUSH;
+//   (Lightbus servers push to whatever the return path names, so both interoperate), and
+//   also subscribe to the channel of that name: our servers PUBLISH results there, and
+//   push to the list only when no one received them (rpc-client.ts);
+// - the call's expiry key and its RPUSH are one script (and a burst of calls one script);
+// - a call younger than 1 s by its v1 UUID runs without the expiry key's DEL (rpc-server.ts);
 // - entries a listener cannot read, or gives up on, are set aside on "{stream}:dead_letter"
 //   with the reason (Lightbus has no such place and stops or logs instead);
 // - reclaim uses XPENDING with IDLE (Redis ≥ 6.2) and XCLAIM;

@@ -3,7 +3,10 @@
 // a server that picks it up late drops it (at most once). Results come back on one reply
 // list per process, named in each call's return_path: Lightbus servers LPUSH to whatever
 // key the return path names, so this is compatible, and one BLPOP loop serves every call
-// in flight instead of one blocking connection per call.
+// in flight instead of one blocking connection per call. Our servers PUBLISH results on
+// the channel of the same name instead (REPLY_KEY_PREFIX), which this client subscribes
+// to: a result then costs the caller no command at all (a list pop is a write per
+// result), and the list still catches results published while the subscription is down.
 
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -13,7 +16,7 @@ import { decodeResultBlob, encodeRpcBlob } from '../../bus/blob.js';
 import type { CallOptions, RpcCall, RpcResult } from '../../bus/bus-transport.js';
 import { isClosedError, openRedis, sleep } from './connections.js';
 import { WriteBatcher } from './write-batcher.js';
-import { RETURN_PATH_PREFIX, rpcExpiryKey, rpcQueueKey } from './names.js';
+import { REPLY_KEY_PREFIX, RETURN_PATH_PREFIX, rpcExpiryKey, rpcQueueKey } from './names.js';
 
 interface Pending {
   resolve(result: RpcResult): void;
@@ -27,9 +30,13 @@ interface Pending {
 const SWEEP_MS = 20;
 
 export class RpcClient {
-  private readonly replyKey = `switchyard:reply:${randomUUID()}`;
+  private readonly replyKey = `${REPLY_KEY_PREFIX}${randomUUID()}`;
   private readonly pending = new Map<string, Pending>();
   private reader: Redis | undefined;
+  private subscriber: Redis | undefined;
+  /** Settles once the reply channel is subscribed (or could not be: the list still works). */
+  private subscribed: Promise<void> | undefined;
+  private isSubscribed = false;
   private writerConnection: Redis | undefined;
   private batcher: WriteBatcher | undefined;
   private loop: Promise<void> | undefined;
@@ -56,6 +63,8 @@ export class RpcClient {
 
   async call(call: RpcCall, options: CallOptions): Promise<RpcResult> {
     this.ensureReader();
+    // The first calls wait for the subscription, so their results need no fallback.
+    if (!this.isSubscribed) await this.subscribed;
     const blob = encodeRpcBlob(call, RETURN_PATH_PREFIX + this.replyKey);
     const expiryS = Math.max(1, Math.ceil(options.timeoutMs / 1000));
     // One sweep timer for every call in flight instead of a timer per call.
@@ -83,6 +92,15 @@ export class RpcClient {
     if (this.loop || this.stopping) return;
     this.reader = openRedis(this.url, 'rpc-replies', this.logger);
     this.loop = this.read(this.reader);
+    const subscriber = (this.subscriber = openRedis(this.url, 'rpc-reply-channel', this.logger));
+    subscriber.on('message', (_channel: string, raw: string) => this.settle(raw));
+    this.subscribed = subscriber.subscribe(this.replyKey).then(
+      () => void (this.isSubscribed = true),
+      (error: Error) => {
+        if (this.stopping || isClosedError(error)) return;
+        this.logger.warn({ err: error.message }, 'subscribing to the RPC reply channel failed; results come by the reply list');
+      },
+    );
   }
 
   private async read(reader: Redis): Promise<void> {
@@ -134,6 +152,7 @@ export class RpcClient {
     for (const [id, p] of this.pending) p.reject(new errors.SY_ERR_TRANSPORT_CLOSED('redis', `wait for the result of call ${id}`));
     this.pending.clear();
     this.reader?.disconnect();
+    this.subscriber?.disconnect();
     this.writerConnection?.disconnect();
     await this.loop;
   }

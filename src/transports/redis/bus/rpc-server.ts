@@ -1,7 +1,8 @@
 // The serving side of Lightbus RPC on Redis (SPECS.md §5.2): pop calls from the rpc
 // queues of the served APIs, make sure each caller still waits (see admit), run it, then
-// LPUSH the result blob to the return path's key and EXPIRE it after result_ttl. Calls
-// run concurrently up to `concurrency`; stop() waits for those running.
+// LPUSH the result blob to the return path's key and EXPIRE it after result_ttl (a caller
+// of ours gets it published on its channel instead, see REPLY_KEY_PREFIX). Calls run
+// concurrently up to `concurrency`; stop() waits for those running.
 
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../../observability/logger.js';
@@ -10,7 +11,7 @@ import type { RpcServer } from '../../bus/bus-transport.js';
 import type { Subscription } from '../../transport.js';
 import { isClosedError, openRedis, sleep } from './connections.js';
 import { WriteBatcher } from './write-batcher.js';
-import { RETURN_PATH_PREFIX, rpcExpiryKey, rpcQueueKey } from './names.js';
+import { REPLY_KEY_PREFIX, RETURN_PATH_PREFIX, rpcExpiryKey, rpcQueueKey } from './names.js';
 import { ageOfUuid1 } from '../../bus/uuid1.js';
 
 /** A call made this recently (by its v1 UUID) runs without checking its expiry key first. */
@@ -54,7 +55,7 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
   const execute = async (call: NonNullable<ReturnType<typeof decode>>): Promise<void> => {
     const result = await server(call);
     const key = call.returnPath.slice(RETURN_PATH_PREFIX.length);
-    await writes.result(key, encodeResultBlob(result), options.resultTtlS);
+    await writes.result(key, encodeResultBlob(result), options.resultTtlS, key.startsWith(REPLY_KEY_PREFIX));
   };
 
   const start = (call: NonNullable<ReturnType<typeof decode>>) => {
@@ -119,6 +120,9 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
       }
       try {
         await admit(await pop(options.concurrency - running.size));
+        // Results of calls that finish at once go out before the next pop is written:
+        // each socket write is tens of µs here, and the caller waits on the result.
+        await new Promise<void>((r) => setImmediate(r));
       } catch (error) {
         if (stopping || isClosedError(error)) return;
         logger.warn({ err: (error as Error).message }, 'reading RPC calls failed; retrying');

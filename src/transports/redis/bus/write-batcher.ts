@@ -6,7 +6,7 @@
 import type { Redis } from 'ioredis';
 import { withBusScripts, type BusScripts } from './scripts.js';
 
-type Op = { name: 'busCall'; args: [string, string, number, string] } | { name: 'busResult'; args: [string, string, number] };
+type Op = { name: 'busCall'; args: [string, string, number, string] } | { name: 'busResult'; args: [string, string, number, '0' | '1'] };
 interface Pending {
   op: Op;
   resolve(): void;
@@ -25,8 +25,9 @@ export class WriteBatcher {
     return this.push({ name: 'busCall', args: [expiryKey, queue, ttlS, blob] });
   }
 
-  result(key: string, blob: string, ttlS: number): Promise<void> {
-    return this.push({ name: 'busResult', args: [key, blob, ttlS] });
+  /** `publish`: the key names a caller of ours, who also listens on the channel of that name. */
+  result(key: string, blob: string, ttlS: number, publish: boolean): Promise<void> {
+    return this.push({ name: 'busResult', args: [key, blob, ttlS, publish ? '1' : '0'] });
   }
 
   private push(op: Op): Promise<void> {
@@ -45,7 +46,7 @@ export class WriteBatcher {
         args.push(op.args[2], op.args[3]);
       } else {
         keys.push(op.args[0]);
-        args.push(op.args[1], op.args[2]);
+        args.push(op.args[1], op.args[2], op.args[3]);
       }
     }
     this.redis[script](keys.length, ...keys, ...args).then(
