@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { createBus, defineApi } from '../../src/models/api/mod.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { RedisBusTransport } from '../../src/transports/redis/bus/mod.js';
+import { uuid1 } from '../../src/transports/bus/uuid1.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { waitUntil } from './bus-conformance.js';
 
@@ -101,11 +102,13 @@ describe('Lightbus wire format on Redis', { timeout: 60_000 }, () => {
     const subscriber = new Redis(server.url);
     const published = new Promise<string>((resolve) => subscriber.on('message', (_c: string, m: string) => resolve(m)));
     await subscriber.subscribe(listening);
-    await send('3bff06d0-fa9b-11e9-b8ca-f218986bf8ce', listening);
+    const fresh = uuid1(); // run without the DEL round trip; its expiry key goes with the result
+    await send(fresh, listening);
     const message = JSON.parse(await published);
     assert.deepEqual(message.kwargs, { result: true });
-    assert.equal(message.metadata.rpc_message_id, '3bff06d0-fa9b-11e9-b8ca-f218986bf8ce');
+    assert.equal(message.metadata.rpc_message_id, fresh);
     assert.equal(await raw.exists(listening), 0, 'nothing left on the list');
+    assert.equal(await raw.exists(`rpc_expiry_key:${fresh}`), 0, 'the expiry key was deleted with the result');
     subscriber.disconnect();
     // No one on the channel (a caller reconnecting): the result waits on the list, with its TTL.
     const away = 'switchyard:reply:away';

@@ -23,9 +23,20 @@ export function toBus(value: unknown): JsonValue {
   if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) return value.map(toBus);
   if (value instanceof Set) return [...value].map(toBus);
-  if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [String(k), toBus(v)]));
+  if (value instanceof Map) return toBus(Object.fromEntries([...value].map(([k, v]) => [String(k), v])));
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1]! > keys[i]!) {
+      keys.sort();
+      break;
+    }
+  }
   const out: Record<string, JsonValue> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) if (v !== undefined) out[k] = toBus(v);
+  for (const k of keys) {
+    const v = record[k];
+    if (v !== undefined) out[k] = toBus(v);
+  }
   return out;
 }
 

@@ -4,7 +4,7 @@
 
 import { errors } from '../../errors.js';
 import type { BusEvent, JsonValue, Kwargs, RpcCall, RpcResult } from './bus-transport.js';
-import { sortedJson } from './sorted-json.js';
+import { sorted } from './sorted-json.js';
 
 const text = new TextDecoder('utf-8', { fatal: true });
 
@@ -28,8 +28,11 @@ function requireString(metadata: Record<string, unknown>, key: string, what: str
   return v;
 }
 
+// The encoders below write their own keys in sorted order, so only the user's values need
+// sorting (see sorted-json.ts).
+
 export function encodeRpcBlob(call: RpcCall, returnPath: string): string {
-  return sortedJson({ kwargs: call.kwargs, metadata: { api_name: call.api, id: call.id, procedure_name: call.procedure, return_path: returnPath } });
+  return JSON.stringify({ kwargs: sorted(call.kwargs), metadata: { api_name: call.api, id: call.id, procedure_name: call.procedure, return_path: returnPath } });
 }
 
 export function decodeRpcBlob(bytes: string | Uint8Array): RpcCall & { readonly returnPath: string } {
@@ -46,7 +49,7 @@ export function decodeRpcBlob(bytes: string | Uint8Array): RpcCall & { readonly 
 export function encodeResultBlob(result: RpcResult): string {
   const metadata: Record<string, JsonValue> = { error: result.error, id: result.id, rpc_message_id: result.rpcId };
   if (result.error) metadata.trace = result.trace ?? '';
-  return sortedJson({ kwargs: { result: result.result }, metadata });
+  return JSON.stringify({ kwargs: { result: sorted(result.result) }, metadata });
 }
 
 export function decodeResultBlob(bytes: string | Uint8Array): RpcResult {
@@ -63,7 +66,7 @@ export function decodeResultBlob(bytes: string | Uint8Array): RpcResult {
 }
 
 export function encodeEventBlob(event: BusEvent): string {
-  return sortedJson({ kwargs: event.kwargs, metadata: { api_name: event.api, event_name: event.event, id: event.id, version: event.version } });
+  return JSON.stringify({ kwargs: sorted(event.kwargs), metadata: { api_name: event.api, event_name: event.event, id: event.id, version: event.version } });
 }
 
 export function decodeEventBlob(bytes: string | Uint8Array): BusEvent {

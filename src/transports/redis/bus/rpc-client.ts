@@ -15,14 +15,15 @@ import type { Logger } from '../../../observability/logger.js';
 import { decodeResultBlob, encodeRpcBlob } from '../../bus/blob.js';
 import type { CallOptions, RpcCall, RpcResult } from '../../bus/bus-transport.js';
 import { isClosedError, openRedis, sleep } from './connections.js';
-import { WriteBatcher } from './write-batcher.js';
+import { callWriter, type CallWrite } from './rpc-writes.js';
+import type { Burst } from './burst.js';
 import { REPLY_KEY_PREFIX, RETURN_PATH_PREFIX, rpcExpiryKey, rpcQueueKey } from './names.js';
 
 interface Pending {
   resolve(result: RpcResult): void;
   reject(error: Error): void;
   readonly deadline: number;
-  readonly what: string;
+  readonly call: RpcCall;
   readonly timeoutMs: number;
 }
 
@@ -31,6 +32,7 @@ const SWEEP_MS = 20;
 
 export class RpcClient {
   private readonly replyKey = `${REPLY_KEY_PREFIX}${randomUUID()}`;
+  private readonly returnPath = RETURN_PATH_PREFIX + this.replyKey;
   private readonly pending = new Map<string, Pending>();
   private reader: Redis | undefined;
   private subscriber: Redis | undefined;
@@ -38,7 +40,7 @@ export class RpcClient {
   private subscribed: Promise<void> | undefined;
   private isSubscribed = false;
   private writerConnection: Redis | undefined;
-  private batcher: WriteBatcher | undefined;
+  private batcher: Burst<CallWrite> | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
   private sweeper: NodeJS.Timeout | undefined;
@@ -48,7 +50,7 @@ export class RpcClient {
     for (const [id, p] of this.pending) {
       if (p.deadline > now) continue;
       this.pending.delete(id);
-      p.reject(new errors.SY_ERR_REQUEST_TIMEOUT(p.what, p.timeoutMs));
+      p.reject(new errors.SY_ERR_REQUEST_TIMEOUT(`RPC ${p.call.api}.${p.call.procedure}()`, p.timeoutMs));
     }
     if (this.pending.size === 0) {
       clearInterval(this.sweeper);
@@ -61,29 +63,37 @@ export class RpcClient {
     private readonly logger: Logger,
   ) {}
 
-  async call(call: RpcCall, options: CallOptions): Promise<RpcResult> {
+  call(call: RpcCall, options: CallOptions): Promise<RpcResult> {
     this.ensureReader();
     // The first calls wait for the subscription, so their results need no fallback.
-    if (!this.isSubscribed) await this.subscribed;
-    const blob = encodeRpcBlob(call, RETURN_PATH_PREFIX + this.replyKey);
-    const expiryS = Math.max(1, Math.ceil(options.timeoutMs / 1000));
-    // One sweep timer for every call in flight instead of a timer per call.
-    const result = new Promise<RpcResult>((resolve, reject) => {
-      this.pending.set(call.id, { resolve, reject, deadline: Date.now() + options.timeoutMs, what: `RPC ${call.api}.${call.procedure}()`, timeoutMs: options.timeoutMs });
-      this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS);
-    });
-    // The expiry key first: a server must never see the call without it.
-    // One script: the expiry key exists before the call is queued (SPECS.md §5.2's SET,
-    // EXPIRE and RPUSH in one command); calls made in the same tick share one write.
-    await this.writes.call(rpcExpiryKey(call.id), rpcQueueKey(call.api), expiryS, blob);
-    return result;
+    if (!this.isSubscribed) return this.subscribed!.then(() => this.send(call, options));
+    return this.send(call, options);
   }
 
-  /** Calls go out on a connection of their own, without auto-pipelining (see write-batcher.ts). */
-  private get writes(): WriteBatcher {
+  private send(call: RpcCall, options: CallOptions): Promise<RpcResult> {
+    const write: CallWrite = {
+      queue: rpcQueueKey(call.api),
+      expiryKey: rpcExpiryKey(call.id),
+      ttlS: Math.max(1, Math.ceil(options.timeoutMs / 1000)),
+      blob: encodeRpcBlob(call, this.returnPath),
+    };
+    return new Promise<RpcResult>((resolve, reject) => {
+      // One sweep timer for every call in flight instead of a timer per call.
+      this.pending.set(call.id, { resolve, reject, deadline: Date.now() + options.timeoutMs, call, timeoutMs: options.timeoutMs });
+      this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS);
+      // One script: the expiry key exists before the call is queued (SPECS.md §5.2's SET,
+      // EXPIRE and RPUSH in one command); calls made in the same tick share one.
+      this.writes.add(write, (error) => {
+        if (error && this.pending.delete(call.id)) reject(error);
+      });
+    });
+  }
+
+  /** Calls go out on a connection of their own, without auto-pipelining (see burst.ts). */
+  private get writes(): Burst<CallWrite> {
     if (!this.batcher) {
       this.writerConnection = openRedis(this.url, 'rpc-calls', this.logger);
-      this.batcher = new WriteBatcher(this.writerConnection);
+      this.batcher = callWriter(this.writerConnection);
     }
     return this.batcher;
   }
@@ -93,7 +103,10 @@ export class RpcClient {
     this.reader = openRedis(this.url, 'rpc-replies', this.logger);
     this.loop = this.read(this.reader);
     const subscriber = (this.subscriber = openRedis(this.url, 'rpc-reply-channel', this.logger));
-    subscriber.on('message', (_channel: string, raw: string) => this.settle(raw));
+    // One message holds the results of one burst for this process, one per line.
+    subscriber.on('message', (_channel: string, joined: string) => {
+      for (const raw of joined.split('\n')) this.settle(raw);
+    });
     this.subscribed = subscriber.subscribe(this.replyKey).then(
       () => void (this.isSubscribed = true),
       (error: Error) => {

@@ -10,7 +10,7 @@ import { decodeRpcBlob, encodeResultBlob } from '../../bus/blob.js';
 import type { RpcServer } from '../../bus/bus-transport.js';
 import type { Subscription } from '../../transport.js';
 import { isClosedError, openRedis, sleep } from './connections.js';
-import { WriteBatcher } from './write-batcher.js';
+import { resultWriter, type ResultWrite } from './rpc-writes.js';
 import { REPLY_KEY_PREFIX, RETURN_PATH_PREFIX, rpcExpiryKey, rpcQueueKey } from './names.js';
 import { ageOfUuid1 } from '../../bus/uuid1.js';
 
@@ -29,9 +29,9 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
   const { commands, logger } = options;
   const queues = apis.map(rpcQueueKey);
   const reader = openRedis(options.url, 'rpc-server', logger);
-  // Results go out on a connection of their own, without auto-pipelining (see write-batcher.ts).
+  // Results go out on a connection of their own, without auto-pipelining (see burst.ts).
   const writer = openRedis(options.url, 'rpc-results', logger);
-  const writes = new WriteBatcher(writer);
+  const writes = resultWriter(writer);
   const running = new Set<Promise<void>>();
   let stopping = false;
   let slotFreed: (() => void) | undefined;
@@ -52,19 +52,23 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
     return call;
   };
 
-  const execute = async (call: NonNullable<ReturnType<typeof decode>>): Promise<void> => {
+  /** `expiryKey`: the call's, still there to delete (admitted without a DEL). */
+  const execute = async (call: NonNullable<ReturnType<typeof decode>>, expiryKey: string | undefined): Promise<void> => {
     const result = await server(call);
     const key = call.returnPath.slice(RETURN_PATH_PREFIX.length);
-    await writes.result(key, encodeResultBlob(result), options.resultTtlS, key.startsWith(REPLY_KEY_PREFIX));
+    const write: ResultWrite = { key, blob: encodeResultBlob(result), ttlS: options.resultTtlS, publish: key.startsWith(REPLY_KEY_PREFIX), expiryKey };
+    await new Promise<void>((resolve, reject) => writes.add(write, (error) => (error ? reject(error) : resolve())));
   };
 
-  const start = (call: NonNullable<ReturnType<typeof decode>>) => {
-    const p = execute(call)
-      .catch((err) => logger.error({ err }, 'answering an RPC call failed'))
-      .finally(() => {
-        running.delete(p);
-        slotFreed?.();
-      });
+  const start = (call: NonNullable<ReturnType<typeof decode>>, expiryKey?: string) => {
+    const done = () => {
+      running.delete(p);
+      slotFreed?.();
+    };
+    const p: Promise<void> = execute(call, expiryKey).then(done, (err) => {
+      logger.error({ err }, 'answering an RPC call failed');
+      done();
+    });
     running.add(p);
   };
 
@@ -72,9 +76,9 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
    * At most once: each call is popped once. A call whose caller gave up must not run
    * either: Lightbus's server DELs the call's expiry key first (0: drop it). That costs a
    * round trip per call, so a call whose v1 UUID says it was made within FRESH_MS by this
-   * host's clock runs at once (its expiry key then lapses by itself at the caller's
-   * timeout); older calls, and ids that are not v1 UUIDs, get the DEL first (one pipeline
-   * per batch).
+   * host's clock runs at once (its expiry key is deleted with the result's write);
+   * older calls, and ids that are not v1 UUIDs, get the DEL first (one pipeline per
+   * batch).
    */
   const admit = async (raws: string[]): Promise<void> => {
     const checked: NonNullable<ReturnType<typeof decode>>[] = [];
@@ -82,7 +86,7 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
       const call = decode(raw);
       if (!call) continue;
       const age = ageOfUuid1(call.id);
-      if (age !== undefined && age >= -FRESH_MS && age <= FRESH_MS) start(call);
+      if (age !== undefined && age >= -FRESH_MS && age <= FRESH_MS) start(call, rpcExpiryKey(call.id));
       else checked.push(call);
     }
     if (checked.length === 0) return;
