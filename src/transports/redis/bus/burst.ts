@@ -17,6 +17,8 @@ export class Burst<T> {
   constructor(
     private readonly send: (items: T[]) => Promise<unknown>,
     private readonly max: number,
+    /** Around sending a burst's chunks, e.g. corking the socket so they leave in one write. */
+    private readonly around?: { before(): void; after(): void },
   ) {}
 
   add(item: T, done: (error?: Error) => void): void {
@@ -27,6 +29,15 @@ export class Burst<T> {
   private flush(): void {
     const all = this.waiting;
     this.waiting = [];
+    this.around?.before();
+    try {
+      this.sendChunks(all);
+    } finally {
+      this.around?.after();
+    }
+  }
+
+  private sendChunks(all: Waiting<T>[]): void {
     for (let i = 0; i < all.length; i += this.max) {
       const chunk = all.length <= this.max ? all : all.slice(i, i + this.max);
       let sent: Promise<unknown>;

@@ -1,5 +1,6 @@
-// The two kinds of RPC writes on Redis, each collected per tick into one script call
-// (burst.ts, scripts.ts), on a connection of its own without auto-pipelining.
+// The two kinds of RPC writes on Redis, collected per tick (burst.ts): calls as one script
+// call per chunk on a connection of their own; results as plain commands, which the server
+// can send on its blocking reader together with the next pop (rpc-server.ts).
 
 import type { Redis } from 'ioredis';
 import { Burst } from './burst.js';
@@ -21,23 +22,44 @@ export interface ResultWrite {
   readonly ttlS: number;
   /** The key names a caller of ours, who also listens on the channel of that name. */
   readonly publish: boolean;
-  /** The call's expiry key, when it is still there to delete (see scripts.ts). */
+  /** The call's expiry key, when it is still there to delete (see rpc-server.ts). */
   readonly expiryKey?: string;
 }
 
-/** Calls: one script per queue (and expiry) in a chunk. */
+type Stream = Redis['stream'];
+
+/** Writes issued between the two calls leave the connection in one socket write. */
+export function corking(redis: Redis): { before(): void; after(): void } {
+  let corked: Stream | undefined;
+  return {
+    before: () => {
+      corked = redis.stream;
+      corked?.cork();
+    },
+    after: () => {
+      corked?.uncork();
+      corked = undefined;
+    },
+  };
+}
+
+/** Calls: one script per queue (and expiry) in a chunk, the chunks of a burst in one write. */
 export function callWriter(connection: Redis): Burst<CallWrite> {
   const redis: Redis & BusScripts = withBusScripts(connection);
-  return new Burst<CallWrite>((calls) => {
-    const first = calls[0]!;
-    if (calls.every((c) => c.queue === first.queue && c.ttlS === first.ttlS)) return sendCalls(redis, calls);
-    const groups = new Map<string, CallWrite[]>();
-    for (const c of calls) {
-      const group = `${c.ttlS} ${c.queue}`;
-      groups.get(group)?.push(c) ?? groups.set(group, [c]);
-    }
-    return Promise.all([...groups.values()].map((g) => sendCalls(redis, g)));
-  }, CHUNK);
+  return new Burst<CallWrite>(
+    (calls) => {
+      const first = calls[0]!;
+      if (calls.every((c) => c.queue === first.queue && c.ttlS === first.ttlS)) return sendCalls(redis, calls);
+      const groups = new Map<string, CallWrite[]>();
+      for (const c of calls) {
+        const group = `${c.ttlS} ${c.queue}`;
+        groups.get(group)?.push(c) ?? groups.set(group, [c]);
+      }
+      return Promise.all([...groups.values()].map((g) => sendCalls(redis, g)));
+    },
+    CHUNK,
+    corking(connection),
+  );
 }
 
 function sendCalls(redis: BusScripts, calls: CallWrite[]): Promise<number> {
@@ -50,25 +72,44 @@ function sendCalls(redis: BusScripts, calls: CallWrite[]): Promise<number> {
   return redis.busCalls(keys.length, ...keys, ...args);
 }
 
-/** Results: one script per chunk, the results for one key joined into one entry. */
-export function resultWriter(connection: Redis): Burst<ResultWrite> {
-  const redis: Redis & BusScripts = withBusScripts(connection);
-  return new Burst<ResultWrite>((results) => {
-    const byKey = new Map<string, { joined: string; ttlS: number; publish: boolean }>();
-    const expiryKeys: string[] = [];
-    for (const r of results) {
-      const entry = byKey.get(r.key);
-      if (entry) entry.joined += `\n${r.blob}`;
-      else byKey.set(r.key, { joined: r.blob, ttlS: r.ttlS, publish: r.publish });
-      if (r.expiryKey) expiryKeys.push(r.expiryKey);
+/**
+ * Results, per return path key: a caller of ours gets them published on its channel as one
+ * message, one result per line (JSON text never holds a raw newline); when no one
+ * received it (the caller is reconnecting, or gone), or for a Lightbus caller, each is
+ * LPUSHed to the key, which then EXPIREs after its TTL. Then one DEL of the expiry keys
+ * of the calls answered. Plain commands, no script: `via` (picked per chunk) may be a
+ * connection about to block, where a script's NOSCRIPT retry would wait behind the block.
+ * The list fallback goes on `fallback`, a connection that never blocks.
+ */
+export function resultWriter(via: () => Redis, fallback: Redis): Burst<ResultWrite> {
+  return new Burst<ResultWrite>((results) => sendResults(via(), fallback, results), CHUNK);
+}
+
+function sendResults(via: Redis, fallback: Redis, results: ResultWrite[]): Promise<unknown> {
+  const byKey = new Map<string, { blobs: string[]; ttlS: number; publish: boolean }>();
+  const expiryKeys: string[] = [];
+  for (const r of results) {
+    const entry = byKey.get(r.key);
+    if (entry) entry.blobs.push(r.blob);
+    else byKey.set(r.key, { blobs: [r.blob], ttlS: r.ttlS, publish: r.publish });
+    if (r.expiryKey) expiryKeys.push(r.expiryKey);
+  }
+  const sent: Promise<unknown>[] = [];
+  const cork = corking(via);
+  cork.before();
+  try {
+    for (const [key, { blobs, ttlS, publish }] of byKey) {
+      if (!publish) sent.push(pushToList(via, key, blobs, ttlS));
+      else sent.push(via.publish(key, blobs.join('\n')).then((received) => (received > 0 ? undefined : pushToList(fallback, key, blobs, ttlS))));
     }
-    const keys: string[] = [];
-    const args: (string | number)[] = [byKey.size];
-    for (const [key, { joined, ttlS, publish }] of byKey) {
-      keys.push(key);
-      args.push(joined, ttlS, publish ? '1' : '0');
-    }
-    keys.push(...expiryKeys);
-    return redis.busResults(keys.length, ...keys, ...args);
-  }, CHUNK);
+    if (expiryKeys.length > 0) sent.push(via.del(...expiryKeys));
+  } finally {
+    cork.after();
+  }
+  return Promise.all(sent);
+}
+
+/** Lightbus's result write: LPUSH, then EXPIRE (one connection keeps them in order). */
+function pushToList(redis: Redis, key: string, blobs: string[], ttlS: number): Promise<unknown> {
+  return Promise.all([redis.lpush(key, ...blobs), redis.expire(key, ttlS)]);
 }
