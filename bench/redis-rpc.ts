@@ -4,7 +4,7 @@
 // (expiry key + RPUSH, BLPOP, LPUSH + EXPIRE of the return path: the floor for any
 // Lightbus-compatible RPC), same echo payload, servers in separate processes, in the same
 // run. Rounds alternate the order; medians are printed.
-//   npm run bench -- redis-rpc [rounds] [concurrency,…]
+//   npm run bench -- redis-rpc [rounds] [concurrency,…] [kind,…]   (kinds: raw raw-lightbus moleculer ours)
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -131,14 +131,17 @@ async function measure(kind: Kind, concurrency: number, calls: number): Promise<
 
 try {
   for (const { concurrency, calls } of LEVELS) {
-    const kinds: Kind[] = ['raw', 'raw-lightbus', 'moleculer', 'ours'];
+    const kinds = (['raw', 'raw-lightbus', 'moleculer', 'ours'] as Kind[]).filter((k) => !process.argv[4] || process.argv[4].split(',').includes(k));
     const runs = await alternate(ROUNDS, Object.fromEntries(kinds.map((k) => [k, () => measure(k, concurrency, calls)])) as Record<Kind, () => Promise<Run>>, (round, last) =>
       console.log(`c=${concurrency} round ${round + 1}: ` + kinds.map((k) => `${k} ${last[k].rate.toFixed(0)}/s p50 ${last[k].p50.toFixed(3)} p99 ${last[k].p99.toFixed(3)} ms`).join(' | ')),
     );
     const med = (k: Kind, f: keyof Run) => median(runs[k].map((r) => r[f]));
-    printResult({ bench: 'redis-rpc', case: `calls-c${concurrency}`, against: 'raw-ioredis', unit: 'calls/s', ours: Math.round(med('ours', 'rate')), baseline: Math.round(med('raw', 'rate')) });
-    printResult({ bench: 'redis-rpc', case: `calls-c${concurrency}`, against: 'raw-ioredis-lightbus-protocol', unit: 'calls/s', ours: Math.round(med('ours', 'rate')), baseline: Math.round(med('raw-lightbus', 'rate')) });
-    printResult({ bench: 'redis-rpc', case: `calls-c${concurrency}`, against: 'moleculer', unit: 'calls/s', ours: Math.round(med('ours', 'rate')), baseline: Math.round(med('moleculer', 'rate')) });
+    if (!runs.ours) continue;
+    const against: [Kind, string][] = [['raw', 'raw-ioredis'], ['raw-lightbus', 'raw-ioredis-lightbus-protocol'], ['moleculer', 'moleculer']];
+    for (const [k, name] of against) {
+      if (runs[k]) printResult({ bench: 'redis-rpc', case: `calls-c${concurrency}`, against: name, unit: 'calls/s', ours: Math.round(med('ours', 'rate')), baseline: Math.round(med(k, 'rate')) });
+    }
+    if (!runs.moleculer) continue;
     printResult({ bench: 'redis-rpc', case: `p50-c${concurrency}`, against: 'moleculer', unit: 'ms', ours: Number(med('ours', 'p50').toFixed(3)), baseline: Number(med('moleculer', 'p50').toFixed(3)), lowerIsBetter: true });
     printResult({ bench: 'redis-rpc', case: `p99-c${concurrency}`, against: 'moleculer', unit: 'ms', ours: Number(med('ours', 'p99').toFixed(3)), baseline: Number(med('moleculer', 'p99').toFixed(3)), lowerIsBetter: true });
   }
