@@ -26,8 +26,10 @@ export class Burst<T> {
     this.waiting.push({ item, done });
   }
 
-  private flush(): void {
+  /** Sends what waits now instead of at the end of the tick. */
+  flush(): void {
     const all = this.waiting;
+    if (all.length === 0) return;
     this.waiting = [];
     this.around?.before();
     try {

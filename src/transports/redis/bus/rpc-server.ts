@@ -7,7 +7,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../../observability/logger.js';
 import { decodeRpcBlob, encodeResultBlob } from '../../bus/blob.js';
-import type { RpcServer } from '../../bus/bus-transport.js';
+import type { RpcResult, RpcServer } from '../../bus/bus-transport.js';
 import type { Subscription } from '../../transport.js';
 import { isClosedError, openRedis, sleep } from './connections.js';
 import { corking, resultWriter, type ResultWrite } from './rpc-writes.js';
@@ -56,9 +56,21 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
     return call;
   };
 
+  // Calls started whose result is not handed to the writer yet, and who waits for none.
+  let unhanded = 0;
+  let allHanded: (() => void) | undefined;
+  const handed = () => {
+    if (--unhanded === 0) allHanded?.();
+  };
+
   /** `expiryKey`: the call's, still there to delete (admitted without a DEL). */
   const execute = async (call: NonNullable<ReturnType<typeof decode>>, expiryKey: string | undefined): Promise<void> => {
-    const result = await server(call);
+    let result: RpcResult;
+    try {
+      result = await server(call);
+    } finally {
+      handed(); // on success, just below, before anything can run in between
+    }
     const key = call.returnPath.slice(RETURN_PATH_PREFIX.length);
     const write: ResultWrite = { key, blob: encodeResultBlob(result), ttlS: options.resultTtlS, publish: key.startsWith(REPLY_KEY_PREFIX), expiryKey };
     await new Promise<void>((resolve, reject) => writes.add(write, (error) => (error ? reject(error) : resolve())));
@@ -69,11 +81,25 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
       running.delete(p);
       slotFreed?.();
     };
+    unhanded++;
     const p: Promise<void> = execute(call, expiryKey).then(done, (err) => {
       logger.error({ err }, 'answering an RPC call failed');
       done();
     });
     running.add(p);
+  };
+
+  /**
+   * Until the calls just started have their results with the writer (handlers that
+   * answer at once), but no longer than one turn of the event loop (slower ones answer
+   * on the writer connection later).
+   */
+  const settleBatch = async (): Promise<void> => {
+    if (unhanded > 0) {
+      await Promise.race([new Promise<void>((r) => (allHanded = r)), new Promise<void>((r) => setImmediate(r))]);
+      allHanded = undefined;
+    }
+    writes.flush();
   };
 
   /**
@@ -141,8 +167,8 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
         const calls = await popping;
         cork.before();
         await admit(calls);
-        // Calls that finish at once have their results written (corked) before the next pop.
-        await new Promise<void>((r) => setImmediate(r));
+        // Results of calls that finish at once are written (corked) before the next pop.
+        await settleBatch();
       } catch (error) {
         cork.after();
         if (stopping || isClosedError(error)) return;
