@@ -29,10 +29,12 @@ function requireString(metadata: Record<string, unknown>, key: string, what: str
 }
 
 // The encoders below write their own keys in sorted order, so only the user's values need
-// sorting (see sorted-json.ts).
+// sorting (see sorted-json.ts). The two RPC ones, on every call's path, write the document
+// around JSON.stringify of the values: half the time of stringifying a nested object.
+const str = JSON.stringify;
 
 export function encodeRpcBlob(call: RpcCall, returnPath: string): string {
-  return JSON.stringify({ kwargs: sorted(call.kwargs), metadata: { api_name: call.api, id: call.id, procedure_name: call.procedure, return_path: returnPath } });
+  return `{"kwargs":${str(sorted(call.kwargs))},"metadata":{"api_name":${str(call.api)},"id":${str(call.id)},"procedure_name":${str(call.procedure)},"return_path":${str(returnPath)}}}`;
 }
 
 export function decodeRpcBlob(bytes: string | Uint8Array): RpcCall & { readonly returnPath: string } {
@@ -47,9 +49,8 @@ export function decodeRpcBlob(bytes: string | Uint8Array): RpcCall & { readonly 
 }
 
 export function encodeResultBlob(result: RpcResult): string {
-  const metadata: Record<string, JsonValue> = { error: result.error, id: result.id, rpc_message_id: result.rpcId };
-  if (result.error) metadata.trace = result.trace ?? '';
-  return JSON.stringify({ kwargs: { result: sorted(result.result) }, metadata });
+  const trace = result.error ? `,"trace":${str(result.trace ?? '')}` : '';
+  return `{"kwargs":{"result":${str(sorted(result.result))}},"metadata":{"error":${result.error},"id":${str(result.id)},"rpc_message_id":${str(result.rpcId)}${trace}}}`;
 }
 
 export function decodeResultBlob(bytes: string | Uint8Array): RpcResult {
