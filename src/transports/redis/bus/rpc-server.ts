@@ -56,7 +56,7 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
     return call;
   };
 
-  // Calls started whose result is not handed to the writer yet, and who waits for none.
+  // Calls started whose results are not with the writer yet (settleBatch waits on them).
   let unhanded = 0;
   let allHanded: (() => void) | undefined;
   const handed = () => {
