@@ -2,20 +2,15 @@
 // bus (Lightbus protocol) against Moleculer's Redis transporter, a raw ioredis LPUSH +
 // BLPOP loop both ways, and a raw loop doing the Lightbus protocol's Redis work by hand
 // (expiry key + RPUSH, BLPOP, LPUSH + EXPIRE of the return path: the floor for any
-// Lightbus-compatible RPC), same echo payload, servers in separate processes, in the same
-// run. Rounds alternate the order; medians are printed.
+// Lightbus-compatible RPC), same echo payload, in the same run; every measurement has a
+// server process and a client process of its own (bench/_redis-rpc-client.ts), so no
+// kind runs where another ran before. Rounds alternate the order; medians are printed.
 //   npm run bench -- redis-rpc [rounds] [concurrency,…] [kind,…]   (kinds: raw raw-lightbus moleculer ours)
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { Redis } from 'ioredis';
-import { createBus } from '../dist/models/api/mod.js';
-import { createLogger } from '../dist/observability/logger.js';
-import { RedisBusTransport } from '../dist/transports/redis/bus/mod.js';
 import { startRedis } from '../test/support/redis-server.js';
-import { echoApi, LIGHTBUS_CALL, LIGHTBUS_QUEUE, RAW_QUEUE } from './_redis-echo.js';
+import type { Run } from './_redis-rpc-client.js';
 import { alternate, median, printResult } from './_result.js';
 
 const ROUNDS = Number(process.argv[2] ?? 3);
@@ -23,109 +18,49 @@ const LEVELS = [
   { concurrency: 1, calls: 5_000 },
   { concurrency: 32, calls: 30_000 },
 ].filter((l) => !process.argv[3] || process.argv[3].split(',').map(Number).includes(l.concurrency));
-const PAYLOAD = { text: 'hello world', n: 42 };
 type Kind = 'ours' | 'moleculer' | 'raw' | 'raw-lightbus';
-interface Run {
-  rate: number;
-  p50: number;
-  p99: number;
-}
 
 const redis = await startRedis();
 const children = new Set<ChildProcess>();
 
-async function server(kind: Kind, concurrency: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./_redis-echo.ts', import.meta.url).pathname, kind, redis.url, String(concurrency)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.add(child);
-  await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${kind} server exited (${code})`)));
-    createInterface({ input: child.stdout! }).on('line', (l) => l === 'ready' && resolve());
+function child(script: string, args: string[]): ChildProcess {
+  const proc = spawn(process.execPath, ['--import', 'tsx', new URL(script, import.meta.url).pathname, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(proc);
+  proc.once('exit', () => children.delete(proc));
+  return proc;
+}
+
+/** Resolves with the child's first stdout line that `pick` accepts; rejects if it exits first. */
+function lineOf<T>(proc: ChildProcess, what: string, pick: (line: string) => T | undefined): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    proc.once('exit', (code) => reject(new Error(`${what} exited (${code})`)));
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      const got = pick(line);
+      if (got !== undefined) resolve(got);
+    });
   });
-  return child;
 }
 
-async function stopServer(child: ChildProcess): Promise<void> {
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
+async function stop(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGKILL');
   await exited;
-  children.delete(child);
 }
 
-/** Runs `calls` calls from `concurrency` workers, after as many unmeasured ones (JIT
- * warm-up: steady state is what a long-running service sees); latencies in ms. */
-async function drive(call: () => Promise<unknown>, concurrency: number, calls: number): Promise<Run> {
-  const loop = async (count: number, latencies?: number[]) => {
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next++ < count) {
-          const t = performance.now();
-          await call();
-          latencies?.push(performance.now() - t);
-        }
-      }),
-    );
-  };
-  await loop(calls);
-  const latencies: number[] = [];
-  const started = performance.now();
-  await loop(calls, latencies);
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { rate: calls / seconds, p50: latencies[Math.floor(latencies.length * 0.5)]!, p99: latencies[Math.floor(latencies.length * 0.99)]! };
-}
-
-/** A raw client: each worker its own reply list and blocking connection; `send` queues one request. */
-async function rawLoop(concurrency: number, calls: number, setup: (commands: Redis) => void, send: (commands: Redis, reply: string) => Promise<unknown>): Promise<Run> {
-  const commands = new Redis(redis.url);
-  setup(commands);
-  const workers = Array.from({ length: concurrency }, () => ({ blocking: new Redis(redis.url), reply: `bench:raw:reply:${randomUUID()}` }));
-  const free = [...workers];
-  const call = async () => {
-    const worker = free.pop()!;
-    await send(commands, worker.reply);
-    const [, raw] = (await worker.blocking.blpop(worker.reply, 0))!;
-    JSON.parse(raw);
-    free.push(worker);
-  };
-  const run = await drive(call, concurrency, calls);
-  commands.disconnect();
-  for (const x of workers) x.blocking.disconnect();
-  return run;
-}
-
+/** A fresh server process and a fresh client process for each measurement. */
 async function measure(kind: Kind, concurrency: number, calls: number): Promise<Run> {
-  const child = await server(kind, concurrency);
+  const server = child('./_redis-echo.ts', [kind, redis.url, String(concurrency)]);
   try {
-    if (kind === 'ours') {
-      const logger = createLogger({ level: 'silent' });
-      const bus = createBus({ apis: { echo: echoApi }, transport: new RedisBusTransport({ url: redis.url, logger }), logger });
-      await bus.start();
-      const run = await drive(() => bus.echo.echo(PAYLOAD), concurrency, calls);
-      await bus.stop();
-      return run;
+    await lineOf(server, `${kind} server`, (l) => (l === 'ready' ? true : undefined));
+    const client = child('./_redis-rpc-client.ts', [kind, redis.url, String(concurrency), String(calls)]);
+    try {
+      return await lineOf(client, `${kind} client`, (l) => (l.startsWith('{') ? (JSON.parse(l) as Run) : undefined));
+    } finally {
+      await stop(client);
     }
-    if (kind === 'moleculer') {
-      const require = createRequire(new URL('./peers/package.json', import.meta.url));
-      const { ServiceBroker } = require('moleculer');
-      const broker = new ServiceBroker({ nodeID: `client-${process.pid}`, transporter: redis.url, logger: false });
-      await broker.start();
-      await broker.waitForServices(['echo']);
-      const run = await drive(() => broker.call('echo.echo', PAYLOAD), concurrency, calls);
-      await broker.stop();
-      return run;
-    }
-    if (kind === 'raw-lightbus') {
-      // `return await`: the finally below must not stop the server before the loop ends.
-      return await rawLoop(concurrency, calls, (commands) => commands.defineCommand('call', { numberOfKeys: 2, lua: LIGHTBUS_CALL }), (commands, reply) => {
-        const id = randomUUID();
-        const blob = JSON.stringify({ kwargs: PAYLOAD, metadata: { api_name: 'bench.echo', id, procedure_name: 'echo', return_path: reply } });
-        return (commands as unknown as { call(e: string, q: string, t: number, b: string): Promise<number> }).call(`rpc_expiry_key:${id}`, LIGHTBUS_QUEUE, 5, blob);
-      });
-    }
-    return await rawLoop(concurrency, calls, () => undefined, (commands, reply) => commands.lpush(RAW_QUEUE, JSON.stringify({ reply, payload: PAYLOAD })));
   } finally {
-    await stopServer(child);
+    await stop(server);
   }
 }
 
