@@ -86,6 +86,16 @@ export function busConformance(name: string, options: BusConformanceOptions): vo
       assert.equal(await client.auth.check_password({ username: 'adam', password: 'nope' }), false);
     });
 
+    it('answers many calls at once, fast and slow ones mixed, each with its own result', async () => {
+      // Fast answers leave with the server's next read, slow ones while it waits for calls.
+      const calls = Array.from({ length: 60 }, (_, i) =>
+        i % 3 === 0
+          ? client.auth.slow({ ms: 5 + (i % 7) * 5 }).then((r) => assert.equal(r, 'done'))
+          : client.auth.check_password({ username: 'adam', password: i % 2 ? 'secret' : 'nope' }).then((r) => assert.equal(r, i % 2 === 1, `call ${i}`)),
+      );
+      await Promise.all(calls);
+    });
+
     it('round-trips binary data and dates in params and results', async () => {
       const data = new Uint8Array([0, 1, 2, 254, 255]);
       const at = new Date('2024-05-06T07:08:09.010Z');
