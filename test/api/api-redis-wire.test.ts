@@ -124,6 +124,21 @@ describe('Lightbus wire format on Redis', { timeout: 60_000 }, () => {
     await bus.stop();
   });
 
+  it('a server stopped while a call runs still answers it', async () => {
+    const slowApi = defineApi({ name: 'my_company.slow', rpcs: { wait: { params: z.object({ ms: z.number() }), result: z.string() } } });
+    const serving = createBus({ transport: new RedisBusTransport({ url: server.url, logger }), serviceName: 'slow', logger });
+    serving.serve(slowApi, { wait: async ({ ms }) => (await new Promise((r) => setTimeout(r, ms)), 'done') });
+    await serving.start();
+    const client = createBus({ apis: { slowApi }, transport: new RedisBusTransport({ url: server.url, logger }), logger, settings: { rpcTimeoutMs: 5000 } });
+    await client.start();
+    const pending = client.slowApi.wait({ ms: 300 });
+    await new Promise((r) => setTimeout(r, 100)); // the call is running
+    const stopped = serving.stop();
+    assert.equal(await pending, 'done');
+    await stopped;
+    await client.stop();
+  });
+
   it('stores the schema as Lightbus does: schema:{api} with a TTL and the "schemas" set', async () => {
     const bus = createBus({ transport: new RedisBusTransport({ url: server.url, logger }), logger, schemaTtlS: 30 });
     bus.serve(auth, { check_password: () => true });

@@ -34,10 +34,10 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
   // Results that come while the reader is blocked go on a connection of their own.
   const writer = openRedis(options.url, 'rpc-results', logger);
   let blocked = false;
-  const writes = resultWriter(() => (blocked ? writer : reader), writer);
+  let stopping = false;
+  const writes = resultWriter(() => (blocked || stopping ? writer : reader), writer);
   const cork = corking(reader);
   const running = new Set<Promise<void>>();
-  let stopping = false;
   let slotFreed: (() => void) | undefined;
 
   /** Reads a call; undefined (logged) when it cannot be answered. */
@@ -180,9 +180,12 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
 
   return {
     stop: async () => {
-      stopping = true;
+      stopping = true; // from here results go on the writer
       slotFreed?.();
       cork.after();
+      // Calls running finish first: results already sent on the reader get their replies
+      // there (they are ahead of its blocking pop), so the reader closes after them.
+      await Promise.all(running);
       reader.disconnect();
       await loop;
       await Promise.all(running);
