@@ -139,6 +139,41 @@ describe('Lightbus wire format on Redis', { timeout: 60_000 }, () => {
     await client.stop();
   });
 
+  it('answers by the list when Redis refuses our reply channel (an ACL user without channels)', async () => {
+    await raw.call('ACL', 'SETUSER', 'nochannels', 'on', '>pw', '~*', '+@all', 'resetchannels');
+    const url = server.url.replace('redis://', 'redis://nochannels:pw@');
+    const serving = createBus({ transport: new RedisBusTransport({ url, logger }), serviceName: 'auth', logger });
+    serving.serve(auth, { check_password: ({ username }) => username === 'adam' });
+    await serving.start();
+    const client = createBus({ apis: { auth }, transport: new RedisBusTransport({ url, logger }), logger, settings: { rpcTimeoutMs: 5000 } });
+    await client.start();
+    assert.equal(await client.auth.check_password({ username: 'adam', password: 'x' }), true);
+    assert.equal(await client.auth.check_password({ username: 'eve', password: 'x' }), false);
+    await client.stop();
+    await serving.stop();
+  });
+
+  it('times a first call out on time while the reply subscription waits, and sends nothing after close', async () => {
+    const call = () => ({ id: uuid1(), api: 'my_company.nobody', procedure: 'p', kwargs: {} });
+    // Redis paused: the first call's subscription cannot complete; its deadline still holds.
+    const paused = new RedisBusTransport({ url: server.url, logger });
+    await paused.start();
+    await raw.call('CLIENT', 'PAUSE', '1200', 'ALL');
+    const started = Date.now();
+    await assert.rejects(paused.call(call(), { timeoutMs: 300 }), (e: { code?: string }) => e.code === 'SY_ERR_REQUEST_TIMEOUT');
+    assert.ok(Date.now() - started < 1000, `timed out after ${Date.now() - started} ms`);
+    await raw.ping(); // answered once the pause ends
+    await paused.close();
+    // Closed before its subscription completed: the call fails at once and is never queued.
+    const closing = new RedisBusTransport({ url: server.url, logger });
+    await closing.start();
+    const failed = assert.rejects(closing.call(call(), { timeoutMs: 5000 }), (e: { code?: string }) => e.code === 'SY_ERR_TRANSPORT_CLOSED');
+    await closing.close();
+    await failed;
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await raw.llen('my_company.nobody:rpc_queue'), 0);
+  });
+
   it('stores the schema as Lightbus does: schema:{api} with a TTL and the "schemas" set', async () => {
     const bus = createBus({ transport: new RedisBusTransport({ url: server.url, logger }), logger, schemaTtlS: 30 });
     bus.serve(auth, { check_password: () => true });

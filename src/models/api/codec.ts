@@ -23,7 +23,7 @@ export function toBus(value: unknown): JsonValue {
   if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) return value.map(toBus);
   if (value instanceof Set) return [...value].map(toBus);
-  if (value instanceof Map) return toBus(Object.fromEntries([...value].map(([k, v]) => [String(k), v])));
+  if (value instanceof Map) return toBus(Object.fromEntries([...value].map(([k, v]) => [String(k), v === undefined ? null : v])));
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record);
   for (let i = 1; i < keys.length; i++) {
@@ -35,7 +35,10 @@ export function toBus(value: unknown): JsonValue {
   const out: Record<string, JsonValue> = {};
   for (const k of keys) {
     const v = record[k];
-    if (v !== undefined) out[k] = toBus(v);
+    if (v === undefined) continue;
+    // A key "__proto__" (JSON.parse and Object.fromEntries make such own keys) is data.
+    if (k === '__proto__') Object.defineProperty(out, k, { value: toBus(v), enumerable: true, writable: true, configurable: true });
+    else out[k] = toBus(v);
   }
   return out;
 }

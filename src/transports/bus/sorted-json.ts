@@ -24,7 +24,11 @@ function sortValue(value: JsonValue): JsonValue {
   if (Array.isArray(value)) return value.map(sortValue);
   if (value !== null && typeof value === 'object') {
     const out: Record<string, JsonValue> = {};
-    for (const key of Object.keys(value).sort()) out[key] = sortValue(value[key]!);
+    for (const key of Object.keys(value).sort()) {
+      // A key "__proto__" is data here, not the prototype.
+      if (key === '__proto__') Object.defineProperty(out, key, { value: sortValue(value[key]!), enumerable: true, writable: true, configurable: true });
+      else out[key] = sortValue(value[key]!);
+    }
     return out;
   }
   return value;

@@ -2,12 +2,12 @@
 // (BLPOP and XREADGROUP BLOCK hold their connection). Every connection reconnects with
 // backoff and says so in the log; the URL's password never reaches a log line.
 
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { redactUrl } from '../../../errors.js';
 import type { Logger } from '../../../observability/logger.js';
 import { redisReconnectDelay } from '../reconnect.js';
 
-export function openRedis(url: string, role: string, logger: Logger): Redis {
+export function openRedis(url: string, role: string, logger: Logger, extra: RedisOptions = {}): Redis {
   const redis = new Redis(url, {
     lazyConnect: true,
     // Commands wait through an outage instead of failing after 20 tries; callers bound
@@ -17,6 +17,7 @@ export function openRedis(url: string, role: string, logger: Logger): Redis {
     connectionName: `switchyard-${role}`,
     // Commands issued in the same tick (fires, acks, result pushes) go out as one write.
     enableAutoPipelining: role === 'commands',
+    ...extra,
   });
   let lost = false;
   redis.on('error', (err: Error) => {

@@ -6,11 +6,13 @@
 // in flight instead of one blocking connection per call. Our servers PUBLISH results on
 // the channel of the same name instead (REPLY_KEY_PREFIX), which this client subscribes
 // to: a result then costs the caller no command at all (a list pop is a write per
-// result), and the list still catches results published while the subscription is down.
+// result). A result that reaches no subscriber (PUBLISH answers 0: this client is
+// reconnecting) goes to the list; one Redis counts as delivered to a connection that then
+// dies is lost, and its call times out, as at-most-once RPC allows.
 
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { errors } from '../../../errors.js';
+import { errors, redactUrl } from '../../../errors.js';
 import type { Logger } from '../../../observability/logger.js';
 import { decodeResultBlob, encodeRpcBlob } from '../../bus/blob.js';
 import type { CallOptions, RpcCall, RpcResult } from '../../bus/bus-transport.js';
@@ -64,35 +66,45 @@ export class RpcClient {
   ) {}
 
   call(call: RpcCall, options: CallOptions): Promise<RpcResult> {
+    if (this.stopping) return Promise.reject(new errors.SY_ERR_TRANSPORT_CLOSED('redis', `call ${call.api}.${call.procedure}()`));
     this.ensureReader();
-    // The first calls wait for the subscription, so their results need no fallback.
-    if (!this.isSubscribed) return this.subscribed!.then(() => this.send(call, options));
-    return this.send(call, options);
+    // The deadline runs from now, also while the first calls wait for the subscription
+    // (so that their results come on the channel rather than by the list).
+    const result = new Promise<RpcResult>((resolve, reject) => {
+      this.pending.set(call.id, { resolve, reject, deadline: Date.now() + options.timeoutMs, call, timeoutMs: options.timeoutMs });
+      // One sweep timer for every call in flight instead of a timer per call.
+      this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS);
+    });
+    if (!this.isSubscribed && this.subscribed) void this.subscribed.then(() => this.send(call, options));
+    else this.send(call, options);
+    return result;
   }
 
-  private send(call: RpcCall, options: CallOptions): Promise<RpcResult> {
+  /** Writes a registered call, unless its caller gave up or the client closed meanwhile. */
+  private send(call: RpcCall, options: CallOptions): void {
+    if (this.stopping || !this.pending.has(call.id)) return;
     const write: CallWrite = {
       queue: rpcQueueKey(call.api),
       expiryKey: rpcExpiryKey(call.id),
       ttlS: Math.max(1, Math.ceil(options.timeoutMs / 1000)),
       blob: encodeRpcBlob(call, this.returnPath),
     };
-    return new Promise<RpcResult>((resolve, reject) => {
-      // One sweep timer for every call in flight instead of a timer per call.
-      this.pending.set(call.id, { resolve, reject, deadline: Date.now() + options.timeoutMs, call, timeoutMs: options.timeoutMs });
-      this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS);
-      // One script: the expiry key exists before the call is queued (SPECS.md §5.2's SET,
-      // EXPIRE and RPUSH in one command); calls made in the same tick share one.
-      this.writes.add(write, (error) => {
-        if (error && this.pending.delete(call.id)) reject(error);
-      });
+    // One script: the expiry key exists before the call is queued (SPECS.md §5.2's SET,
+    // EXPIRE and RPUSH in one command); calls made in the same tick share one.
+    this.writes.add(write, (error) => {
+      const p = error && this.pending.get(call.id);
+      if (!p) return;
+      this.pending.delete(call.id);
+      p.reject(new errors.SY_ERR_BROKER(`at ${redactUrl(this.url)}`, `the call ${call.api}.${call.procedure}() was not confirmed (${error.message}); it may or may not run: call again if that is safe`));
     });
   }
 
   /** Calls go out on a connection of their own, without auto-pipelining (see burst.ts). */
   private get writes(): Burst<CallWrite> {
     if (!this.batcher) {
-      this.writerConnection = openRedis(this.url, 'rpc-calls', this.logger);
+      // At most once: a call written but not confirmed before a disconnect is not sent
+      // again on reconnect (it may have been queued already); its caller gets the timeout.
+      this.writerConnection = openRedis(this.url, 'rpc-calls', this.logger, { autoResendUnfulfilledCommands: false });
       this.batcher = callWriter(this.writerConnection);
     }
     return this.batcher;

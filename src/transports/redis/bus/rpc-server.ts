@@ -56,20 +56,21 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
     return call;
   };
 
-  // Calls started whose results are not with the writer yet (settleBatch waits on them).
-  let unhanded = 0;
-  let allHanded: (() => void) | undefined;
-  const handed = () => {
-    if (--unhanded === 0) allHanded?.();
-  };
+  /** The calls of one pop whose results are not with the writer yet (see settleBatch). */
+  interface Batch {
+    unhanded: number;
+    allHanded?: () => void;
+  }
+  let batch: Batch = { unhanded: 0 };
 
   /** `expiryKey`: the call's, still there to delete (admitted without a DEL). */
-  const execute = async (call: NonNullable<ReturnType<typeof decode>>, expiryKey: string | undefined): Promise<void> => {
+  const execute = async (call: NonNullable<ReturnType<typeof decode>>, expiryKey: string | undefined, of: Batch): Promise<void> => {
     let result: RpcResult;
     try {
       result = await server(call);
     } finally {
-      handed(); // on success, just below, before anything can run in between
+      // On success the result is added just below, before anything else can run.
+      if (--of.unhanded === 0) of.allHanded?.();
     }
     const key = call.returnPath.slice(RETURN_PATH_PREFIX.length);
     const write: ResultWrite = { key, blob: encodeResultBlob(result), ttlS: options.resultTtlS, publish: key.startsWith(REPLY_KEY_PREFIX), expiryKey };
@@ -81,8 +82,8 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
       running.delete(p);
       slotFreed?.();
     };
-    unhanded++;
-    const p: Promise<void> = execute(call, expiryKey).then(done, (err) => {
+    batch.unhanded++;
+    const p: Promise<void> = execute(call, expiryKey, batch).then(done, (err) => {
       logger.error({ err }, 'answering an RPC call failed');
       done();
     });
@@ -90,14 +91,14 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
   };
 
   /**
-   * Until the calls just started have their results with the writer (handlers that
+   * Until the calls of the last pop have their results with the writer (handlers that
    * answer at once), but no longer than one turn of the event loop (slower ones answer
-   * on the writer connection later).
+   * on the writer connection later); then those results are written.
    */
-  const settleBatch = async (): Promise<void> => {
-    if (unhanded > 0) {
-      await Promise.race([new Promise<void>((r) => (allHanded = r)), new Promise<void>((r) => setImmediate(r))]);
-      allHanded = undefined;
+  const settleBatch = async (of: Batch): Promise<void> => {
+    if (of.unhanded > 0) {
+      await Promise.race([new Promise<void>((r) => (of.allHanded = r)), new Promise<void>((r) => setImmediate(r))]);
+      of.allHanded = undefined;
     }
     writes.flush();
   };
@@ -166,9 +167,10 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
         cork.after(); // the results written since the last pop and this pop: one write
         const calls = await popping;
         cork.before();
+        const admitted = (batch = { unhanded: 0 });
         await admit(calls);
         // Results of calls that finish at once are written (corked) before the next pop.
-        await settleBatch();
+        await settleBatch(admitted);
       } catch (error) {
         cork.after();
         if (stopping || isClosedError(error)) return;

@@ -75,7 +75,8 @@ function sendCalls(redis: BusScripts, calls: CallWrite[]): Promise<number> {
 /**
  * Results, per return path key: a caller of ours gets them published on its channel as one
  * message, one result per line (JSON text never holds a raw newline); when no one
- * received it (the caller is reconnecting, or gone), or for a Lightbus caller, each is
+ * received it (the caller is reconnecting, or gone) or Redis refused the PUBLISH, or for
+ * a Lightbus caller, each is
  * LPUSHed to the key, which then EXPIREs after its TTL. Then one DEL of the expiry keys
  * of the calls answered. Plain commands, no script: `via` (picked per chunk) may be a
  * connection about to block, where a script's NOSCRIPT retry would wait behind the block.
@@ -100,7 +101,11 @@ function sendResults(via: Redis, fallback: Redis, results: ResultWrite[]): Promi
   try {
     for (const [key, { blobs, ttlS, publish }] of byKey) {
       if (!publish) sent.push(pushToList(via, key, blobs, ttlS));
-      else sent.push(via.publish(key, blobs.join('\n')).then((received) => (received > 0 ? undefined : pushToList(fallback, key, blobs, ttlS))));
+      else {
+        // No subscriber, or PUBLISH refused (e.g. an ACL without channels): the list.
+        const toList = () => pushToList(fallback, key, blobs, ttlS);
+        sent.push(via.publish(key, blobs.join('\n')).then((received) => (received > 0 ? undefined : toList()), toList));
+      }
     }
     if (expiryKeys.length > 0) sent.push(via.del(...expiryKeys));
   } finally {
