@@ -25,13 +25,7 @@ export function toBus(value: unknown): JsonValue {
   if (value instanceof Set) return [...value].map(toBus);
   if (value instanceof Map) return toBus(Object.fromEntries([...value].map(([k, v]) => [String(k), v === undefined ? null : v])));
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record);
-  for (let i = 1; i < keys.length; i++) {
-    if (keys[i - 1]! > keys[i]!) {
-      keys.sort();
-      break;
-    }
-  }
+  const keys = sortKeys(Object.keys(record));
   const out: Record<string, JsonValue> = {};
   for (const k of keys) {
     const v = record[k];
@@ -41,6 +35,25 @@ export function toBus(value: unknown): JsonValue {
     else out[k] = toBus(v);
   }
   return out;
+}
+
+/**
+ * Sorts in place as Array.prototype.sort() would (UTF-16 order); few keys by insertion,
+ * which allocates nothing where sort() allocates a work array per call (most of what a
+ * small RPC's parameters cost to convert).
+ */
+function sortKeys(keys: string[]): string[] {
+  if (keys.length > 16) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > key) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+  return keys;
 }
 
 export function kwargsToBus(params: Record<string, unknown>): Record<string, JsonValue> {
