@@ -70,17 +70,22 @@ function rawRequest(path: string, json: string): Promise<unknown> {
   });
 }
 
+/** Calls `got` with the first length-prefixed frame (prefix included) read from the socket. */
+function onFrame(socket: Socket, got: (frame: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  let have = 0;
+  socket.on('data', (c: Buffer) => {
+    chunks.push(c);
+    have += c.length;
+    const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    if (have >= 4 && have >= 4 + all.readUInt32BE(0)) got(all.subarray(0, 4 + all.readUInt32BE(0)));
+  });
+}
+
 /** The baseline's server: reads one frame, writes it back, closes. */
 function echoServer(path: string): Promise<() => Promise<void>> {
   const server = createServer((socket) => {
-    const chunks: Buffer[] = [];
-    let have = 0;
-    socket.on('data', (c: Buffer) => {
-      chunks.push(c);
-      have += c.length;
-      const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      if (have >= 4 && have >= 4 + all.readUInt32BE(0)) socket.end(all.subarray(0, 4 + all.readUInt32BE(0)));
-    });
+    onFrame(socket, (frame) => socket.end(frame));
     socket.on('error', () => undefined);
   });
   return new Promise((resolve) => server.listen(path, () => resolve(() => new Promise((r) => server.close(() => r())))));
@@ -89,14 +94,7 @@ function echoServer(path: string): Promise<() => Promise<void>> {
 /** Resolves with the first frame's body from a socket (baseline code: no limits, no timeouts). */
 function oneFrame(socket: Socket): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let have = 0;
-    socket.on('data', (c: Buffer) => {
-      chunks.push(c);
-      have += c.length;
-      const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      if (have >= 4 && have >= 4 + all.readUInt32BE(0)) resolve(all.subarray(4, 4 + all.readUInt32BE(0)));
-    });
+    onFrame(socket, (frame) => resolve(frame.subarray(4)));
     socket.on('error', reject);
   });
 }

@@ -99,8 +99,10 @@ export function serviceTask(o: TaskBodyOptions): { id: string; body: Record<stri
   };
 }
 
-export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown; text: string; headers: Headers }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+type Reply = { status: number; json: unknown; text: string; headers: Headers };
+
+/** The body as text, and as JSON when it is JSON. */
+async function reply(res: Response): Promise<Reply> {
   const text = await res.text();
   let json: unknown;
   try {
@@ -111,14 +113,10 @@ export async function post(url: string, body: unknown, headers: Record<string, s
   return { status: res.status, json, text, headers: res.headers };
 }
 
-export async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown; text: string; headers: Headers }> {
-  const res = await fetch(url, { headers, redirect: 'manual', signal: AbortSignal.timeout(10_000) });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text, headers: res.headers };
+export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+  return reply(await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body), signal: AbortSignal.timeout(10_000) }));
+}
+
+export async function get(url: string, headers: Record<string, string> = {}): Promise<Reply> {
+  return reply(await fetch(url, { headers, redirect: 'manual', signal: AbortSignal.timeout(10_000) }));
 }
