@@ -13,6 +13,9 @@ export const RETURN_PATH_PREFIX = 'redis+key://';
  * one listens); Lightbus servers push to the list as always.
  */
 export const REPLY_KEY_PREFIX = 'switchyard:reply:';
+/** Switchyard's own RPC queue of an API (native-wire.ts), and the set of its servers of ours. */
+export const nativeRpcQueueKey = (api: string) => `switchyard:rpc_queue:${api}`;
+export const nativeServersKey = (api: string) => `switchyard:rpc_servers:${api}`;
 export const streamOf = (api: string, event: string, use: StreamUse) => (use === 'per_api' ? `${api}.*:stream` : `${api}.${event}:stream`);
 /** Where entries a listener cannot use are set aside (Lightbus has no such place; ours). */
 export const deadLetterStreamOf = (stream: string) => `${stream}:dead_letter`;

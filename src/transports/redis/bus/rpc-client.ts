@@ -1,14 +1,17 @@
-// The calling side of Lightbus RPC on Redis (SPECS.md §5.2): RPUSH the blob onto
-// "{api}:rpc_queue" and mark the call live with "rpc_expiry_key:{id}" for the timeout, so
-// a server that picks it up late drops it (at most once). Results come back on one reply
-// list per process, named in each call's return_path: Lightbus servers LPUSH to whatever
-// key the return path names, so this is compatible, and one BLPOP loop serves every call
-// in flight instead of one blocking connection per call. Our servers PUBLISH results on
-// the channel of the same name instead (REPLY_KEY_PREFIX), which this client subscribes
-// to: a result then costs the caller no command at all (a list pop is a write per
-// result). A result that reaches no subscriber (PUBLISH answers 0: this client is
-// reconnecting) goes to the list; one Redis counts as delivered to a connection that then
-// dies is lost, and its call times out, as at-most-once RPC allows.
+// The calling side of RPC on Redis. For an API a server of ours serves (native-servers.ts)
+// calls go in our own format (native-wire.ts): the calls of one tick to one API as one
+// RPUSH of one list element, each with its deadline on Redis's clock. Otherwise, in
+// Lightbus's (SPECS.md §5.2): RPUSH the blob onto "{api}:rpc_queue" and mark the call
+// live with "rpc_expiry_key:{id}" for the timeout, so a server that picks it up late drops
+// it (at most once). Results come back on one reply list per process, named in each
+// call's return_path: Lightbus servers LPUSH to whatever key the return path names, so
+// this is compatible, and one BLPOP loop serves every call in flight instead of one
+// blocking connection per call. Our servers PUBLISH results on the channel of the same
+// name instead (REPLY_KEY_PREFIX), which this client subscribes to: a result then costs
+// the caller no command at all (a list pop is a write per result). A result that reaches
+// no subscriber (PUBLISH answers 0: this client is reconnecting) goes to the list; one
+// Redis counts as delivered to a connection that then dies is lost, and its call times
+// out, as at-most-once RPC allows.
 
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -17,8 +20,11 @@ import type { Logger } from '../../../observability/logger.js';
 import { decodeResultBlob, encodeRpcBlob } from '../../bus/blob.js';
 import type { CallOptions, RpcCall, RpcResult } from '../../bus/bus-transport.js';
 import { isClosedError, openRedis, sleep } from './connections.js';
-import { callWriter, type CallWrite } from './rpc-writes.js';
+import { callWriter, nativeCallWriter, type CallWrite, type NativeCallWrite } from './rpc-writes.js';
 import type { Burst } from './burst.js';
+import { decodeResultLine, encodeCallLine, isResultLine } from './native-wire.js';
+import { NativeServers } from './native-servers.js';
+import { RedisClock } from './redis-clock.js';
 import { REPLY_KEY_PREFIX, RETURN_PATH_PREFIX, rpcExpiryKey, rpcQueueKey } from './names.js';
 
 interface Pending {
@@ -43,6 +49,11 @@ export class RpcClient {
   private isSubscribed = false;
   private writerConnection: Redis | undefined;
   private batcher: Burst<CallWrite> | undefined;
+  private nativeBatcher: Burst<NativeCallWrite> | undefined;
+  /** Redis's clock and which APIs our servers serve, once measured (see ready()). */
+  private clock: RedisClock | undefined;
+  private servers: NativeServers | undefined;
+  private serversReady: Promise<NativeServers> | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
   private sweeper: NodeJS.Timeout | undefined;
@@ -75,39 +86,66 @@ export class RpcClient {
       // One sweep timer for every call in flight instead of a timer per call.
       this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS);
     });
-    if (!this.isSubscribed && this.subscribed) void this.subscribed.then(() => this.send(call, options));
-    else this.send(call, options);
+    const native = this.isSubscribed ? this.servers?.peek(call.api) : undefined;
+    if (native === undefined) {
+      void this.ready(call.api).then(
+        (n) => this.send(call, n),
+        () => undefined, // closed meanwhile; the call was failed by close()
+      );
+    } else this.send(call, native);
     return result;
   }
 
+  /**
+   * Whether calls to `api` go in our format, once this client can send them: the reply
+   * channel subscribed (so results come there rather than by the list), Redis's clock
+   * measured, and the API's servers asked about.
+   */
+  private async ready(api: string): Promise<boolean> {
+    await this.subscribed;
+    this.serversReady ??= (async () => {
+      this.clock = await RedisClock.of(this.writer());
+      return (this.servers = new NativeServers(this.writer(), this.clock));
+    })().catch((error: unknown) => {
+      this.serversReady = undefined; // the next call asks again
+      throw error;
+    });
+    return (await this.serversReady).lookup(api);
+  }
+
   /** Writes a registered call, unless its caller gave up or the client closed meanwhile. */
-  private send(call: RpcCall, options: CallOptions): void {
-    if (this.stopping || !this.pending.has(call.id)) return;
+  private send(call: RpcCall, native: boolean): void {
+    const p = this.stopping ? undefined : this.pending.get(call.id);
+    if (!p) return;
+    const done = (error?: Error) => {
+      const failed = error && this.pending.get(call.id);
+      if (!failed) return;
+      this.pending.delete(call.id);
+      failed.reject(new errors.SY_ERR_BROKER(`at ${redactUrl(this.url)}`, `the call ${call.api}.${call.procedure}() was not confirmed (${error.message}); it may or may not run: call again if that is safe`));
+    };
+    if (native) {
+      this.nativeBatcher ??= nativeCallWriter(this.writer(), this.replyKey);
+      this.nativeBatcher.add({ api: call.api, line: encodeCallLine(call, this.clock!.toRedis(p.deadline)) }, done);
+      return;
+    }
+    // One script: the expiry key exists before the call is queued (SPECS.md §5.2's SET,
+    // EXPIRE and RPUSH in one command); calls made in the same tick share one.
+    this.batcher ??= callWriter(this.writer());
     const write: CallWrite = {
       queue: rpcQueueKey(call.api),
       expiryKey: rpcExpiryKey(call.id),
-      ttlS: Math.max(1, Math.ceil(options.timeoutMs / 1000)),
+      ttlS: Math.max(1, Math.ceil(p.timeoutMs / 1000)),
       blob: encodeRpcBlob(call, this.returnPath),
     };
-    // One script: the expiry key exists before the call is queued (SPECS.md §5.2's SET,
-    // EXPIRE and RPUSH in one command); calls made in the same tick share one.
-    this.writes.add(write, (error) => {
-      const p = error && this.pending.get(call.id);
-      if (!p) return;
-      this.pending.delete(call.id);
-      p.reject(new errors.SY_ERR_BROKER(`at ${redactUrl(this.url)}`, `the call ${call.api}.${call.procedure}() was not confirmed (${error.message}); it may or may not run: call again if that is safe`));
-    });
+    this.batcher.add(write, done);
   }
 
   /** Calls go out on a connection of their own, without auto-pipelining (see burst.ts). */
-  private get writes(): Burst<CallWrite> {
-    if (!this.batcher) {
-      // At most once: a call written but not confirmed before a disconnect is not sent
-      // again on reconnect (it may have been queued already); its caller gets the timeout.
-      this.writerConnection = openRedis(this.url, 'rpc-calls', this.logger, { autoResendUnfulfilledCommands: false });
-      this.batcher = callWriter(this.writerConnection);
-    }
-    return this.batcher;
+  private writer(): Redis {
+    // At most once: a call written but not confirmed before a disconnect is not sent
+    // again on reconnect (it may have been queued already); its caller gets the timeout.
+    this.writerConnection ??= openRedis(this.url, 'rpc-calls', this.logger, { autoResendUnfulfilledCommands: false });
+    return this.writerConnection;
   }
 
   private ensureReader(): void {
@@ -160,7 +198,7 @@ export class RpcClient {
   private settle(raw: string): void {
     let result: RpcResult;
     try {
-      result = decodeResultBlob(raw);
+      result = isResultLine(raw) ? decodeResultLine(raw) : decodeResultBlob(raw);
     } catch (error) {
       this.logger.warn({ reason: (error as Error).message }, 'an RPC result could not be read; dropped');
       return;
@@ -174,6 +212,7 @@ export class RpcClient {
   async close(): Promise<void> {
     this.stopping = true;
     clearInterval(this.sweeper);
+    this.clock?.stop();
     for (const [id, p] of this.pending) p.reject(new errors.SY_ERR_TRANSPORT_CLOSED('redis', `wait for the result of call ${id}`));
     this.pending.clear();
     this.reader?.disconnect();

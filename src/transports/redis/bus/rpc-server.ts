@@ -1,18 +1,24 @@
-// The serving side of Lightbus RPC on Redis (SPECS.md §5.2): pop calls from the rpc
-// queues of the served APIs, make sure each caller still waits (see admit), run it, then
-// LPUSH the result blob to the return path's key and EXPIRE it after result_ttl (a caller
-// of ours gets it published on its channel instead, see REPLY_KEY_PREFIX). Calls run
-// concurrently up to `concurrency`; stop() waits for those running.
+// The serving side of RPC on Redis. Calls come from two queues per API: Lightbus's
+// "{api}:rpc_queue" (SPECS.md §5.2; any Lightbus caller, and ours when no server of ours
+// was seen) and our own (native-wire.ts; announced in native-servers.ts). For a Lightbus
+// call: make sure its caller still waits (see admit), run it, then LPUSH the result blob
+// to the return path's key and EXPIRE it after result_ttl (a caller of ours gets it
+// published on its channel instead, see REPLY_KEY_PREFIX). For a native call: drop it if
+// its deadline passed on Redis's clock, else run it and publish its result line. Calls
+// run concurrently up to `concurrency`; stop() waits for those running.
 
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../../observability/logger.js';
 import { decodeRpcBlob, encodeResultBlob } from '../../bus/blob.js';
-import type { RpcResult, RpcServer } from '../../bus/bus-transport.js';
+import type { RpcCall, RpcResult, RpcServer } from '../../bus/bus-transport.js';
 import type { Subscription } from '../../transport.js';
 import { isClosedError, openRedis, sleep } from './connections.js';
 import { corking, resultWriter, type ResultWrite } from './rpc-writes.js';
-import { REPLY_KEY_PREFIX, RETURN_PATH_PREFIX, rpcExpiryKey, rpcQueueKey } from './names.js';
+import { REPLY_KEY_PREFIX, RETURN_PATH_PREFIX, nativeRpcQueueKey, rpcExpiryKey, rpcQueueKey } from './names.js';
 import { ageOfUuid1 } from '../../bus/uuid1.js';
+import { decodeCallElement, encodeResultLine, type NativeCall } from './native-wire.js';
+import { announceServer } from './native-servers.js';
+import { RedisClock } from './redis-clock.js';
 
 /** A call made this recently (by its v1 UUID) runs without checking its expiry key first. */
 const FRESH_MS = 1_000;
@@ -25,9 +31,29 @@ export interface RpcServeOptions {
   readonly concurrency: number;
 }
 
+/** A call admitted to run, and where its result goes. */
+interface Job {
+  readonly call: RpcCall;
+  readonly replyKey: string;
+  /** Our own format both ways (native-wire.ts); else Lightbus's. */
+  readonly native: boolean;
+  /** Native calls: dropped unstarted past this (Redis clock ms). */
+  readonly deadline?: number;
+  /** The Lightbus call's expiry key, still there to delete (admitted without a DEL). */
+  readonly expiryKey?: string;
+}
+
 export function serveRpcs(apis: readonly string[], server: RpcServer, options: RpcServeOptions): Subscription {
   const { commands, logger } = options;
-  const queues = apis.map(rpcQueueKey);
+  const lightbusQueues = new Map(apis.map((api) => [rpcQueueKey(api), api]));
+  const nativeQueues = new Map(apis.map((api) => [nativeRpcQueueKey(api), api]));
+  // Both orders, taken in turn: BLMPOP pops from the first non-empty list only, so a
+  // busy queue of one kind cannot starve the other.
+  const orders = [
+    [...nativeQueues.keys(), ...lightbusQueues.keys()],
+    [...lightbusQueues.keys(), ...nativeQueues.keys()],
+  ];
+  let turn = 0;
   const reader = openRedis(options.url, 'rpc-server', logger);
   // Results of the calls of one pop that finish at once go out on the reader, in the same
   // socket write as the next pop (corked in between): each write is tens of µs here.
@@ -38,10 +64,13 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
   const writes = resultWriter(() => (blocked || stopping ? writer : reader), writer);
   const cork = corking(reader);
   const running = new Set<Promise<void>>();
+  /** Native calls popped beyond the free slots (an element holds many): run as slots free. */
+  const backlog: Job[] = [];
   let slotFreed: (() => void) | undefined;
+  let clock: RedisClock | undefined;
 
-  /** Reads a call; undefined (logged) when it cannot be answered. */
-  const decode = (raw: string) => {
+  /** Reads a Lightbus call; undefined (logged) when it cannot be answered. */
+  const decodeLightbus = (raw: string) => {
     let call: ReturnType<typeof decodeRpcBlob>;
     try {
       call = decodeRpcBlob(raw);
@@ -61,29 +90,41 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
     unhanded: number;
     allHanded?: () => void;
   }
-  let batch: Batch = { unhanded: 0 };
 
-  /** `expiryKey`: the call's, still there to delete (admitted without a DEL). */
-  const execute = async (call: NonNullable<ReturnType<typeof decode>>, expiryKey: string | undefined, of: Batch): Promise<void> => {
+  const execute = async (job: Job, of: Batch): Promise<void> => {
     let result: RpcResult;
     try {
-      result = await server(call);
+      result = await server(job.call);
     } finally {
       // On success the result is added just below, before anything else can run.
       if (--of.unhanded === 0) of.allHanded?.();
     }
-    const key = call.returnPath.slice(RETURN_PATH_PREFIX.length);
-    const write: ResultWrite = { key, blob: encodeResultBlob(result), ttlS: options.resultTtlS, publish: key.startsWith(REPLY_KEY_PREFIX), expiryKey };
+    const write: ResultWrite = job.native
+      ? { key: job.replyKey, blob: encodeResultLine(result), ttlS: options.resultTtlS, publish: true }
+      : { key: job.replyKey, blob: encodeResultBlob(result), ttlS: options.resultTtlS, publish: job.replyKey.startsWith(REPLY_KEY_PREFIX), expiryKey: job.expiryKey };
     await new Promise<void>((resolve, reject) => writes.add(write, (error) => (error ? reject(error) : resolve())));
   };
 
-  const start = (call: NonNullable<ReturnType<typeof decode>>, expiryKey?: string) => {
+  const expired = (job: Job) => {
+    if (job.deadline === undefined || job.deadline >= clock!.now()) return false;
+    logger.debug({ api: job.call.api, procedure: job.call.procedure, id: job.call.id }, 'an RPC call arrived after its caller gave up; dropped');
+    return true;
+  };
+
+  /** Starts `job` now if a slot is free, else keeps it for later. */
+  const start = (job: Job, of: Batch) => {
+    if (running.size >= options.concurrency) {
+      backlog.push(job);
+      return;
+    }
+    if (expired(job)) return;
     const done = () => {
       running.delete(p);
+      while (backlog.length > 0 && running.size < options.concurrency) start(backlog.shift()!, { unhanded: 0 });
       slotFreed?.();
     };
-    batch.unhanded++;
-    const p: Promise<void> = execute(call, expiryKey, batch).then(done, (err) => {
+    of.unhanded++;
+    const p: Promise<void> = execute(job, of).then(done, (err) => {
       logger.error({ err }, 'answering an RPC call failed');
       done();
     });
@@ -103,6 +144,22 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
     writes.flush();
   };
 
+  const admitNative = (api: string, raws: string[], of: Batch): void => {
+    for (const raw of raws) {
+      let calls: NativeCall[];
+      let replyKey: string;
+      try {
+        const element = decodeCallElement(api, raw);
+        for (const why of element.bad) logger.warn({ api, reason: why }, 'an RPC call could not be read; dropped (its caller times out)');
+        ({ calls, replyKey } = element);
+      } catch (error) {
+        logger.warn({ api, reason: (error as Error).message }, 'a batch of RPC calls could not be read; dropped (their callers time out)');
+        continue;
+      }
+      for (const call of calls) start({ call, replyKey, native: true, deadline: call.deadline }, of);
+    }
+  };
+
   /**
    * At most once: each call is popped once. A call whose caller gave up must not run
    * either: Lightbus's server DELs the call's expiry key first (0: drop it). That costs a
@@ -111,13 +168,19 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
    * older calls, and ids that are not v1 UUIDs, get the DEL first (one pipeline per
    * batch).
    */
-  const admit = async (raws: string[]): Promise<void> => {
-    const checked: NonNullable<ReturnType<typeof decode>>[] = [];
+  const admitLightbus = async (raws: string[], of: Batch): Promise<void> => {
+    const checked: NonNullable<ReturnType<typeof decodeLightbus>>[] = [];
+    const jobOf = (call: NonNullable<ReturnType<typeof decodeLightbus>>, expiryKey?: string): Job => ({
+      call,
+      replyKey: call.returnPath.slice(RETURN_PATH_PREFIX.length),
+      native: false,
+      ...(expiryKey ? { expiryKey } : {}),
+    });
     for (const raw of raws) {
-      const call = decode(raw);
+      const call = decodeLightbus(raw);
       if (!call) continue;
       const age = ageOfUuid1(call.id);
-      if (age !== undefined && age >= -FRESH_MS && age <= FRESH_MS) start(call, rpcExpiryKey(call.id));
+      if (age !== undefined && age >= -FRESH_MS && age <= FRESH_MS) start(jobOf(call, rpcExpiryKey(call.id)), of);
       else checked.push(call);
     }
     if (checked.length === 0) return;
@@ -125,26 +188,28 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
     for (const c of checked) pipe.del(rpcExpiryKey(c.id));
     const replies = (await pipe.exec()) ?? [];
     checked.forEach((call, i) => {
-      if (replies[i]?.[1] === 1) start(call);
+      if (replies[i]?.[1] === 1) start(jobOf(call), of);
       else logger.debug({ api: call.api, procedure: call.procedure, id: call.id }, 'an RPC call arrived after its caller gave up; dropped');
     });
   };
 
+  /** Calls per element of the last pop: a native element holds many, so pop fewer. */
+  let perElement = 1;
   let multiPop = true;
-  const pop = async (room: number): Promise<string[]> => {
+  const pop = async (room: number): Promise<[string, string[]] | undefined> => {
     blocked = true;
     try {
-      return await popOnce(room);
+      return await popOnce(orders[turn++ & 1]!, Math.max(1, Math.floor(room / perElement)));
     } finally {
       blocked = false;
     }
   };
-  const popOnce = async (room: number): Promise<string[]> => {
+  const popOnce = async (queues: string[], count: number): Promise<[string, string[]] | undefined> => {
     if (multiPop) {
       try {
-        // One blocking read takes up to `room` waiting calls (Redis ≥ 7.0).
-        const got = (await reader.blmpop(0, queues.length, ...queues, 'LEFT', 'COUNT', room)) as [string, string[]] | null;
-        return got ? got[1] : [];
+        // One blocking read takes up to `count` waiting elements (Redis ≥ 7.0).
+        const got = (await reader.blmpop(0, queues.length, ...queues, 'LEFT', 'COUNT', count)) as [string, string[]] | null;
+        return got ?? undefined;
       } catch (error) {
         if (!/unknown command/i.test((error as Error).message)) throw error;
         multiPop = false;
@@ -152,23 +217,43 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
       }
     }
     const popped = await reader.blpop(...queues, 0);
-    return popped ? [popped[1]] : [];
+    return popped ? [popped[0], [popped[1]]] : undefined;
   };
 
+  const admit = async ([queue, raws]: [string, string[]], of: Batch): Promise<void> => {
+    const nativeApi = nativeQueues.get(queue);
+    if (nativeApi === undefined) {
+      perElement = 1;
+      return admitLightbus(raws, of);
+    }
+    const before = running.size + backlog.length;
+    admitNative(nativeApi, raws, of);
+    perElement = Math.max(1, (running.size + backlog.length - before) / raws.length);
+  };
+
+  let announced: { stop(): Promise<void> } | undefined;
   const loop = (async () => {
+    try {
+      clock = await RedisClock.of(commands);
+      announced = await announceServer(commands, clock, apis, logger);
+      if (stopping) return void (await announced.stop());
+    } catch (error) {
+      if (stopping || isClosedError(error)) return;
+      throw error;
+    }
     while (!stopping) {
-      if (running.size >= options.concurrency) {
+      if (running.size + backlog.length >= options.concurrency) {
         cork.after();
         await new Promise<void>((r) => (slotFreed = r));
         continue;
       }
       try {
-        const popping = pop(options.concurrency - running.size);
+        const popping = pop(options.concurrency - running.size - backlog.length);
         cork.after(); // the results written since the last pop and this pop: one write
-        const calls = await popping;
+        const popped = await popping;
         cork.before();
-        const admitted = (batch = { unhanded: 0 });
-        await admit(calls);
+        const admitted: Batch = { unhanded: 0 };
+        if (popped) await admit(popped, admitted);
         // Results of calls that finish at once are written (corked) before the next pop.
         await settleBatch(admitted);
       } catch (error) {
@@ -183,14 +268,17 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
   return {
     stop: async () => {
       stopping = true; // from here results go on the writer
+      await announced?.stop(); // our callers stop sending native calls here
       slotFreed?.();
       cork.after();
-      // Calls running finish first: results already sent on the reader get their replies
-      // there (they are ahead of its blocking pop), so the reader closes after them.
-      await Promise.all(running);
+      // Calls running finish first (and those popped waiting for a slot): results already
+      // sent on the reader get their replies there (they are ahead of its blocking pop),
+      // so the reader closes after them.
+      while (running.size > 0) await Promise.all(running);
       reader.disconnect();
       await loop;
-      await Promise.all(running);
+      while (running.size > 0) await Promise.all(running);
+      clock?.stop();
       writer.disconnect();
     },
   };

@@ -5,6 +5,8 @@
 import type { Redis } from 'ioredis';
 import { Burst } from './burst.js';
 import { withBusScripts, type BusScripts } from './scripts.js';
+import { encodeCallElement } from './native-wire.js';
+import { nativeRpcQueueKey } from './names.js';
 
 /** Most writes in one script call; see burst.ts for why bursts are cut. */
 const CHUNK = 16;
@@ -14,6 +16,12 @@ export interface CallWrite {
   readonly expiryKey: string;
   readonly ttlS: number;
   readonly blob: string;
+}
+
+/** A call in our own format (native-wire.ts), as its line. */
+export interface NativeCallWrite {
+  readonly api: string;
+  readonly line: string;
 }
 
 export interface ResultWrite {
@@ -56,6 +64,22 @@ export function callWriter(connection: Redis): Burst<CallWrite> {
         groups.get(group)?.push(c) ?? groups.set(group, [c]);
       }
       return Promise.all([...groups.values()].map((g) => sendCalls(redis, g)));
+    },
+    CHUNK,
+    corking(connection),
+  );
+}
+
+/** Native calls: one RPUSH of one element per API in a chunk, the chunks of a burst in one write. */
+export function nativeCallWriter(connection: Redis, replyKey: string): Burst<NativeCallWrite> {
+  const push = (api: string, lines: string[]) => connection.rpush(nativeRpcQueueKey(api), encodeCallElement(replyKey, lines));
+  return new Burst<NativeCallWrite>(
+    (calls) => {
+      const api = calls[0]!.api;
+      if (calls.every((c) => c.api === api)) return push(api, calls.map((c) => c.line));
+      const byApi = new Map<string, string[]>();
+      for (const c of calls) byApi.get(c.api)?.push(c.line) ?? byApi.set(c.api, [c.line]);
+      return Promise.all([...byApi].map(([a, lines]) => push(a, lines)));
     },
     CHUNK,
     corking(connection),
