@@ -5,6 +5,7 @@
 import { errors } from '../../errors.js';
 import type { BusEvent, JsonValue, Kwargs, RpcCall, RpcResult } from './bus-transport.js';
 import { sorted } from './sorted-json.js';
+import { uuid1 } from './uuid1.js';
 
 const text = new TextDecoder('utf-8', { fatal: true });
 
@@ -50,7 +51,7 @@ export function decodeRpcBlob(bytes: string | Uint8Array): RpcCall & { readonly 
 
 export function encodeResultBlob(result: RpcResult): string {
   const trace = result.error ? `,"trace":${str(result.trace ?? '')}` : '';
-  return `{"kwargs":{"result":${str(sorted(result.result))}},"metadata":{"error":${result.error},"id":${str(result.id)},"rpc_message_id":${str(result.rpcId)}${trace}}}`;
+  return `{"kwargs":{"result":${str(sorted(result.result))}},"metadata":{"error":${result.error},"id":${str(result.id ?? uuid1())},"rpc_message_id":${str(result.rpcId)}${trace}}}`;
 }
 
 export function decodeResultBlob(bytes: string | Uint8Array): RpcResult {

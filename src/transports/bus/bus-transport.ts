@@ -20,7 +20,8 @@ export interface RpcCall {
 
 /** The outcome of one call: a result, or an error with the remote's description and trace. */
 export interface RpcResult {
-  readonly id: string;
+  /** The result message's own id, where the wire format has one (made when sent if absent). */
+  readonly id?: string;
   readonly rpcId: string;
   readonly error: boolean;
   /** The result, or on error the remote's description of it, e.g. `TypeError('bad')`. */

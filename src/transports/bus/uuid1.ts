@@ -14,6 +14,10 @@ let clockSeq = randomBytes(2).readUInt16BE(0) & 0x3fff;
 let lastMs = 0;
 let ticks = 0;
 
+let suffix = '';
+let suffixHigh = -1;
+let suffixSeq = -1;
+
 const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
 
 export function uuid1(): string {
@@ -35,7 +39,14 @@ export function uuid1(): string {
   const lowPart = (sinceMs % TWO_32) * 10_000 + ticks; // < 2^46: exact
   const low = lowPart % TWO_32;
   const high = Math.floor(sinceMs / TWO_32) * 10_000 + Math.floor(lowPart / TWO_32); // t >> 32
-  return `${hex(low, 8)}-${hex(high & 0xffff, 4)}-${hex(((high >>> 16) & 0x0fff) | 0x1000, 4)}-${hex(clockSeq | 0x8000, 4)}-${nodeHex}`;
+  // Everything after the low 32 bits changes every ~7 minutes (or when the clock goes back):
+  // made once, so that an id costs one number-to-hex and one concatenation.
+  if (high !== suffixHigh || clockSeq !== suffixSeq) {
+    suffix = `-${hex(high & 0xffff, 4)}-${hex(((high >>> 16) & 0x0fff) | 0x1000, 4)}-${hex(clockSeq | 0x8000, 4)}-${nodeHex}`;
+    suffixHigh = high;
+    suffixSeq = clockSeq;
+  }
+  return hex(low, 8) + suffix;
 }
 
 /** The value of `length` hex digits at `at`, or -1 if any is not a hex digit. */

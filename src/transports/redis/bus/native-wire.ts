@@ -83,7 +83,7 @@ export function encodeResultLine(result: RpcResult): string {
 /** True for a result in this format (a Lightbus result blob is a JSON object). */
 export const isResultLine = (raw: string) => raw.charCodeAt(0) === 0x5b; // '['
 
-/** A result line; it has no id of its own, so `id` is the call's. */
+/** A result line (it has no id of its own). */
 export function decodeResultLine(raw: string): RpcResult {
   let doc: unknown;
   try {
@@ -93,5 +93,5 @@ export function decodeResultLine(raw: string): RpcResult {
   }
   const [rpcId, error, result, trace] = (Array.isArray(doc) ? doc : []) as unknown[];
   if (typeof rpcId !== 'string' || typeof error !== 'boolean') throw new errors.SY_ERR_BUS_FRAME('Switchyard RPC result', 'not [call id, error, result]');
-  return { id: rpcId, rpcId, error, result: (result ?? null) as JsonValue, ...(typeof trace === 'string' ? { trace } : {}) };
+  return { rpcId, error, result: (result ?? null) as JsonValue, ...(typeof trace === 'string' ? { trace } : {}) };
 }
