@@ -1,9 +1,13 @@
 // One client of the redis-rpc benchmark, in a process of its own so that no kind runs in a
 // process another kind has used (a stopped broker's leftovers, a grown heap):
-//   node --import tsx bench/_redis-rpc-client.ts ours|moleculer|raw|raw-lightbus REDIS_URL CONCURRENCY CALLS
-// Prints one JSON line: { rate, p50, p99 } (calls/s, ms).
+//   node --import tsx bench/_redis-rpc-client.ts ours|moleculer|raw|raw-lightbus REDIS_URL CONCURRENCY
+// The benchmark drives it in slices, so that every kind meets the same phases of a noisy
+// machine: it prints "ready", then for each line "warm N" or "run N" on stdin makes N
+// calls (measured for "run") and prints "ok SECONDS"; on "done" it prints one JSON line,
+// { rate, p50, p99 } (calls/s over the measured slices, ms), and exits.
 
 import { createRequire } from 'node:module';
+import { createInterface } from 'node:readline';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createBus } from '../dist/models/api/mod.js';
@@ -18,12 +22,10 @@ export interface Run {
 }
 
 const PAYLOAD = { text: 'hello world', n: 42 };
-const [kind, url, concurrencyArg, callsArg] = process.argv.slice(2) as [string, string, string, string];
+const [kind, url, concurrencyArg] = process.argv.slice(2) as [string, string, string];
 const concurrency = Number(concurrencyArg);
-const calls = Number(callsArg);
 
-/** Runs `calls` calls from `concurrency` workers, after as many unmeasured ones (JIT
- * warm-up: steady state is what a long-running service sees); latencies in ms. */
+/** Makes the calls the benchmark asks for, slice by slice, from `concurrency` workers. */
 async function drive(call: () => Promise<unknown>): Promise<Run> {
   const loop = async (count: number, latencies?: number[]) => {
     let next = 0;
@@ -37,13 +39,21 @@ async function drive(call: () => Promise<unknown>): Promise<Run> {
       }),
     );
   };
-  await loop(calls);
   const latencies: number[] = [];
-  const started = performance.now();
-  await loop(calls, latencies);
-  const seconds = (performance.now() - started) / 1000;
+  let seconds = 0;
+  process.stdout.write('ready\n');
+  for await (const line of createInterface({ input: process.stdin })) {
+    const [command, n] = line.split(' ');
+    if (command === 'done') break;
+    const started = performance.now();
+    // Warm-up slices (JIT: steady state is what a long-running service sees) are not measured.
+    await loop(Number(n), command === 'run' ? latencies : undefined);
+    const took = (performance.now() - started) / 1000;
+    if (command === 'run') seconds += took;
+    process.stdout.write(`ok ${took}\n`);
+  }
   latencies.sort((a, b) => a - b);
-  return { rate: calls / seconds, p50: latencies[Math.floor(latencies.length * 0.5)]!, p99: latencies[Math.floor(latencies.length * 0.99)]! };
+  return { rate: latencies.length / seconds, p50: latencies[Math.floor(latencies.length * 0.5)]!, p99: latencies[Math.floor(latencies.length * 0.99)]! };
 }
 
 /** A raw client: each worker its own reply list and blocking connection; `send` queues one request. */

@@ -1,5 +1,9 @@
 // The bus protocol on Redis, as Lightbus speaks it (SPECS.md §5), so a Switchyard service
 // and a Python Lightbus service share one bus. Where we differ on purpose:
+// - between a caller and a server of ours, RPC goes in our own format (native-wire.ts:
+//   one list element per burst of calls, deadlines on Redis's clock, result lines on the
+//   caller's channel); callers see our servers in native-servers.ts, and fall back to
+//   Lightbus's format for APIs no server of ours serves;
 // - callers name one reply list per process in return_path instead of one key per call
 //   (Lightbus servers push to whatever the return path names, so both interoperate), and
 //   also subscribe to the channel of that name: our servers PUBLISH results there, and

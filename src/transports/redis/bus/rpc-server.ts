@@ -154,6 +154,9 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
    * on the writer connection later); then those results are written.
    */
   const settleBatch = async (of: Batch): Promise<void> => {
+    // Handlers that answered at once hand their results over within a microtask or two:
+    // waiting for those is cheaper than arming the race below.
+    for (let i = 0; i < 3 && of.unhanded > 0; i++) await null;
     if (of.unhanded > 0) {
       await Promise.race([new Promise<void>((r) => (of.allHanded = r)), new Promise<void>((r) => setImmediate(r))]);
       of.allHanded = undefined;

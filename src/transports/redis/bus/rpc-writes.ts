@@ -1,6 +1,7 @@
-// The two kinds of RPC writes on Redis, collected per tick (burst.ts): calls as one script
-// call per chunk on a connection of their own; results as plain commands, which the server
-// can send on its blocking reader together with the next pop (rpc-server.ts).
+// The kinds of RPC writes on Redis, collected per tick (burst.ts): calls in Lightbus's
+// format as one script call per chunk, native calls as one RPUSH of one element per chunk,
+// both on the caller's connection of their own; results as plain commands, which the
+// server can send on its blocking reader together with the next pop (rpc-server.ts).
 
 import type { Redis } from 'ioredis';
 import { Burst } from './burst.js';
