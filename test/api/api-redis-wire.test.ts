@@ -170,8 +170,11 @@ describe('Lightbus wire format on Redis', { timeout: 60_000 }, () => {
     const failed = assert.rejects(closing.call(call(), { timeoutMs: 5000 }), (e: { code?: string }) => e.code === 'SY_ERR_TRANSPORT_CLOSED');
     await closing.close();
     await failed;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 300));
     assert.equal(await raw.llen('my_company.nobody:rpc_queue'), 0);
+    // Nothing opened after close either (a connection opened then would keep the process up).
+    const clients = String(await raw.call('CLIENT', 'LIST'));
+    assert.doesNotMatch(clients, /name=switchyard-rpc-calls/, 'no call connection left open');
   });
 
   it('stores the schema as Lightbus does: schema:{api} with a TTL and the "schemas" set', async () => {

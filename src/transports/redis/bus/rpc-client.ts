@@ -103,8 +103,11 @@ export class RpcClient {
    */
   private async ready(api: string): Promise<boolean> {
     await this.subscribed;
+    // Closed meanwhile: open nothing more (a connection opened now would never be closed).
+    if (this.stopping) throw new errors.SY_ERR_TRANSPORT_CLOSED('redis', `call ${api}`);
     this.serversReady ??= (async () => {
       this.clock = await RedisClock.of(this.writer());
+      if (this.stopping) this.clock.stop();
       return (this.servers = new NativeServers(this.writer(), this.clock));
     })().catch((error: unknown) => {
       this.serversReady = undefined; // the next call asks again

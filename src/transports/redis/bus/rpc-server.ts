@@ -256,7 +256,10 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
     try {
       clock = await RedisClock.of(commands);
       announced = await announceServer(commands, clock, apis, logger);
-      if (stopping) return void (await announced.stop());
+      if (stopping) {
+        clock.stop();
+        return void (await announced.stop());
+      }
     } catch (error) {
       if (stopping || isClosedError(error)) return;
       throw error;
