@@ -34,11 +34,12 @@ export default service({
       // current_num is numbered by the state (0, 1, ...) when left out.
       await toSend('state', 'book', { state: delta });
       for (const [k, v] of Object.entries(delta)) if (v === null) delete book[k]; else book[k] = v;
-      // The pricer hears the update on its own socket: ask until its book has caught up.
+      // The pricer hears the update on its own socket: ask until its book has caught up
+      // (the first update also waits for its subscription to connect: up to 5 s).
       let quote: Args = {};
-      for (let tries = 0; tries < 50; tries++) {
+      for (const until = Date.now() + 5000; ; ) {
         quote = await toSend('connection', 'quote', { symbol: config.symbol as string });
-        if (quote.levels === Object.keys(book).sort().join(',')) break;
+        if (quote.levels === Object.keys(book).sort().join(',') || Date.now() > until) break;
         await new Promise((r) => setTimeout(r, pause / 10));
       }
       console.log(`update ${i}: ${Object.keys(book).length} levels, quote ${String(quote.bid ?? '-')} / ${String(quote.ask ?? '-')} mid ${String(quote.mid ?? '-')}`);
