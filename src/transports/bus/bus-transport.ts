@@ -77,7 +77,8 @@ export interface ListenSpec {
   readonly onMalformed?: (entry: MalformedEntry) => void;
 }
 
-export type RpcServer = (call: RpcCall) => Promise<RpcResult>;
+/** Answers a call: the result itself when the handler answered at once (no turn to wait), else a promise. */
+export type RpcServer = (call: RpcCall) => RpcResult | Promise<RpcResult>;
 
 export interface CallOptions {
   readonly timeoutMs: number;

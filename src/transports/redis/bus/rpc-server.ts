@@ -87,9 +87,11 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
     return call;
   };
 
-  /** The calls of one pop whose results are not with the writer yet (see settleBatch). */
+  /** The calls of one pop whose results are not with the writer yet (see untilHanded). */
   interface Batch {
     unhanded: number;
+    /** Calls of the pop started at once. */
+    started?: number;
     allHanded?: () => void;
   }
 
@@ -129,15 +131,22 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
     if (expired(job)) return;
     running++;
     of.unhanded++;
-    let answer: Promise<RpcResult>;
+    of.started = (of.started ?? 0) + 1;
+    let answer: RpcResult | Promise<RpcResult>;
     try {
       answer = server(job.call);
     } catch (error) {
       answer = Promise.reject(error);
     }
+    if (!(answer instanceof Promise)) {
+      // Answered at once: with the writer before its batch is written, no turn waited.
+      writes.add(writeOf(job, answer), finish);
+      handed(of);
+      return;
+    }
     answer.then(
       (result) => {
-        // Added before anything else can run, so settleBatch writes it with its batch.
+        // Added before anything else can run, so it is written with its batch.
         writes.add(writeOf(job, result), finish);
         handed(of);
       },
@@ -150,18 +159,16 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
 
   /**
    * Until the calls of the last pop have their results with the writer (handlers that
-   * answer at once), but no longer than one turn of the event loop (slower ones answer
-   * on the writer connection later); then those results are written.
+   * answer within a few microtasks), but no longer than one turn of the event loop (slower
+   * ones answer on the writer connection later).
    */
-  const settleBatch = async (of: Batch): Promise<void> => {
-    // Handlers that answered at once hand their results over within a microtask or two:
-    // waiting for those is cheaper than arming the race below.
+  const untilHanded = async (of: Batch): Promise<void> => {
+    // Cheaper than arming the race below, for handlers that answer within a microtask or two.
     for (let i = 0; i < 3 && of.unhanded > 0; i++) await null;
     if (of.unhanded > 0) {
       await Promise.race([new Promise<void>((r) => (of.allHanded = r)), new Promise<void>((r) => setImmediate(r))]);
       of.allHanded = undefined;
     }
-    writes.flush();
   };
 
   const admitNative = (api: string, raws: string[], of: Batch): void => {
@@ -240,7 +247,8 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
     return popped ? [popped[0], [popped[1]]] : undefined;
   };
 
-  const admit = async ([queue, raws]: [string, string[]], of: Batch): Promise<void> => {
+  /** Starts the calls of a pop; a promise only for Lightbus calls that need a check first. */
+  const admit = ([queue, raws]: [string, string[]], of: Batch): Promise<void> | undefined => {
     const nativeApi = nativeQueues.get(queue);
     if (nativeApi === undefined) {
       perElement = 1;
@@ -249,6 +257,7 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
     const before = running + backlog.length;
     admitNative(nativeApi, raws, of);
     perElement = Math.max(1, (running + backlog.length - before) / raws.length);
+    return undefined;
   };
 
   let announced: { stop(): Promise<void> } | undefined;
@@ -276,9 +285,15 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
         const popped = await popping;
         cork.before();
         const admitted: Batch = { unhanded: 0 };
-        if (popped) await admit(popped, admitted);
+        const checking = popped && admit(popped, admitted);
+        if (checking) await checking;
         // Results of calls that finish at once are written (corked) before the next pop.
-        await settleBatch(admitted);
+        if (admitted.unhanded > 0) await untilHanded(admitted);
+        writes.flush();
+        // A lone call's result leaves now, ahead of the next pop: at low rates each hop runs
+        // cold and building the pop command first delayed the result by several µs; the
+        // extra write is off the path (the next call is at least a round trip away).
+        if ((admitted.started ?? 0) <= 1) cork.after();
       } catch (error) {
         cork.after();
         if (stopping || isClosedError(error)) return;
