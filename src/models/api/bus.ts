@@ -235,7 +235,7 @@ export class BusCore {
     let call: RpcCall;
     let settings: ApiSettings;
     try {
-      this.requireRunning(`call ${apiName}.${procedure}()`);
+      this.requireRunning('call', apiName, procedure, '()');
       settings = this.settingsOf(apiName);
       const decl = this.known.get(apiName)?.rpcs[procedure];
       const remote = this.remote.get(apiName)?.rpcs[procedure];
@@ -330,7 +330,7 @@ export class BusCore {
   // ---- events
 
   async fire(apiName: string, eventName: string, params: Record<string, unknown>): Promise<void> {
-    this.requireRunning(`fire ${apiName}.${eventName}`);
+    this.requireRunning('fire', apiName, eventName);
     const settings = this.settingsOf(apiName);
     const api = this.known.get(apiName);
     const decl = api?.events[eventName];
@@ -535,9 +535,10 @@ export class BusCore {
     }
   }
 
-  private requireRunning(what: string): void {
+  /** `verb api.member` names what was refused; the text is only made then (not per call). */
+  private requireRunning(verb: string, api: string, member: string, suffix = ''): void {
     // While stopping, transports are open until the onStop hooks ran (they may fire a last event).
-    if (this.state !== 'running' && this.state !== 'starting' && this.state !== 'stopping') throw new errors.SY_ERR_BUS_STATE(`cannot ${what}: the bus is ${this.state}`, 'await bus.start() first (or use connectBus)');
+    if (this.state !== 'running' && this.state !== 'starting' && this.state !== 'stopping') throw new errors.SY_ERR_BUS_STATE(`cannot ${verb} ${api}.${member}${suffix}: the bus is ${this.state}`, 'await bus.start() first (or use connectBus)');
   }
 
   settingsOf(api: string): ApiSettings {

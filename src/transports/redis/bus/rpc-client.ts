@@ -158,7 +158,8 @@ export class RpcClient {
     const subscriber = (this.subscriber = openRedis(this.url, 'rpc-reply-channel', this.logger));
     // One message holds the results of one burst for this process, one per line.
     subscriber.on('message', (_channel: string, joined: string) => {
-      for (const raw of joined.split('\n')) this.settle(raw);
+      if (joined.indexOf('\n') < 0) this.settle(joined);
+      else for (const raw of joined.split('\n')) this.settle(raw);
     });
     this.subscribed = subscriber.subscribe(this.replyKey).then(
       () => void (this.isSubscribed = true),
