@@ -129,6 +129,10 @@ export class RpcClient {
     if (native) {
       this.nativeBatcher ??= nativeCallWriter(this.writer(), this.replyKey);
       this.nativeBatcher.add({ api: call.api, line: encodeCallLine(call, this.clock!.toRedis(p.deadline)) }, done);
+      // The only call in flight goes now: nothing else is coming to share its write (a
+      // result arriving is what makes callers call again), and waiting for the end of the
+      // tick costs a lone caller latency.
+      if (this.pending.size === 1) this.nativeBatcher.flush();
       return;
     }
     // One script: the expiry key exists before the call is queued (SPECS.md §5.2's SET,
