@@ -15,7 +15,7 @@ import { createBus, defineApi } from '../../src/models/api/mod.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { RedisBusTransport } from '../../src/transports/redis/bus/mod.js';
 import { uuid1 } from '../../src/transports/bus/uuid1.js';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { suiteRedis } from '../support/redis-server.js';
 import { waitUntil } from './bus-conformance.js';
 
 const logger = createLogger({ level: 'silent' });
@@ -50,16 +50,7 @@ const lightbusQueue = (api: string) => `${api}:rpc_queue`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe('Switchyard native RPC format on Redis', { timeout: 60_000 }, () => {
-  let server: RedisServer;
-  let raw: Redis;
-  before(async () => {
-    server = await startRedis();
-    raw = new Redis(server.url);
-  });
-  after(async () => {
-    raw.disconnect();
-    await server.destroy();
-  });
+  const redis = suiteRedis();
   // What a test started is stopped after it, passed or failed (latest first).
   const cleanups: (() => unknown)[] = [];
   afterEach(async () => {
@@ -68,7 +59,7 @@ describe('Switchyard native RPC format on Redis', { timeout: 60_000 }, () => {
 
   /** Redis's clock now, in ms (TIME). */
   const redisNow = async () => {
-    const [s, us] = await raw.time();
+    const [s, us] = await redis.raw.time();
     return Number(s) * 1000 + Number(us) / 1000;
   };
 
@@ -78,7 +69,7 @@ describe('Switchyard native RPC format on Redis', { timeout: 60_000 }, () => {
    */
   const watchCommands = async () => {
     const seen: string[][] = [];
-    const socket = createConnection({ host: '127.0.0.1', port: server.port });
+    const socket = createConnection({ host: '127.0.0.1', port: redis.server.port });
     cleanups.push(() => socket.destroy());
     let buffered = '';
     let monitoring!: () => void;
@@ -112,13 +103,13 @@ describe('Switchyard native RPC format on Redis', { timeout: 60_000 }, () => {
     double: (n: number, id: string) => number | Promise<number>,
     options: { serveConcurrency?: number } = {},
   ) => {
-    const bus = createBus({ transport: new RedisBusTransport({ url: server.url, logger, ...options }), serviceName: `serve-${api.name}`, logger });
+    const bus = createBus({ transport: new RedisBusTransport({ url: redis.server.url, logger, ...options }), serviceName: `serve-${api.name}`, logger });
     bus.serve(api, { double: ({ n }, ctx) => double(n, ctx.id) });
     cleanups.push(() => bus.stop());
     return bus;
   };
   const callingBus = (api: ReturnType<typeof mathApi>, rpcTimeoutMs = 3000) => {
-    const bus = createBus({ apis: { math: api }, transport: new RedisBusTransport({ url: server.url, logger }), logger, settings: { rpcTimeoutMs } });
+    const bus = createBus({ apis: { math: api }, transport: new RedisBusTransport({ url: redis.server.url, logger }), logger, settings: { rpcTimeoutMs } });
     cleanups.push(() => bus.stop());
     return bus;
   };
@@ -126,7 +117,7 @@ describe('Switchyard native RPC format on Redis', { timeout: 60_000 }, () => {
   /** Waits until `count` live servers of ours are announced for `api` (serving starts in the background). */
   const announced = async (api: string, count = 1) => {
     const started = Date.now();
-    while ((await raw.zcount(serversKey(api), `(${await redisNow()}`, '+inf')) < count) {
+    while ((await redis.raw.zcount(serversKey(api), `(${await redisNow()}`, '+inf')) < count) {
       if (Date.now() - started > 3000) throw new Error(`no announcement of ${count} server(s) for ${api} within 3 s`);
       await sleep(10);
     }
@@ -134,7 +125,7 @@ describe('Switchyard native RPC format on Redis', { timeout: 60_000 }, () => {
 
   /** Collects the messages published on `channel` (subscribed once this resolves). */
   const listenOn = async (channel: string) => {
-    const subscriber = new Redis(server.url);
+    const subscriber = new Redis(redis.server.url);
     const messages: string[] = [];
     subscriber.on('message', (_c: string, m: string) => void messages.push(m));
     cleanups.push(() => subscriber.disconnect());
@@ -150,7 +141,7 @@ describe('Switchyard native RPC format on Redis', { timeout: 60_000 }, () => {
     const watch = await watchCommands();
     await announced(api.name);
     const now = await redisNow();
-    const members = await raw.zrange(serversKey(api.name), 0, -1, 'WITHSCORES');
+    const members = await redis.raw.zrange(serversKey(api.name), 0, -1, 'WITHSCORES');
     assert.equal(members.length, 2, `one member: ${JSON.stringify(members)}`);
     assert.match(members[0]!, UUID, 'the member is the server id');
     const expiry = Number(members[1]);
@@ -161,19 +152,19 @@ describe('Switchyard native RPC format on Redis', { timeout: 60_000 }, () => {
     await sleep(50); // MONITOR's feed lags the commands a little
     assert.ok(pushesTo(watch.seen, nativeQueue(api.name)) >= 1, 'the calls were pushed to the native queue');
     assert.equal(lightbusWrites(watch.seen, api.name), 0, 'nothing was written to the Lightbus queue');
-    assert.equal((await raw.keys('rpc_expiry_key:*')).length, 0, 'no expiry key');
+    assert.equal((await redis.raw.keys('rpc_expiry_key:*')).length, 0, 'no expiry key');
   });
 
   it('writes a native call element to the queue of an announced API and takes a result line from the reply channel', async () => {
     const api = mathApi('native.byhand');
     // Announced by hand, no server running: the call waits in the queue for us to take.
-    await raw.zadd(serversKey(api.name), (await redisNow()) + 60_000, 'by-hand');
-    cleanups.push(() => raw.del(serversKey(api.name)));
+    await redis.raw.zadd(serversKey(api.name), (await redisNow()) + 60_000, 'by-hand');
+    cleanups.push(() => redis.raw.del(serversKey(api.name)));
     const client = callingBus(api, 1500);
     await client.start();
     const t0 = await redisNow();
     const pending = client.math.double({ n: 5 });
-    const popped = await raw.blpop(nativeQueue(api.name), 2);
+    const popped = await redis.raw.blpop(nativeQueue(api.name), 2);
     const t1 = await redisNow();
     assert.ok(popped, 'a call element was pushed to switchyard:rpc_queue:{api}');
     const element = popped[1];
@@ -194,37 +185,37 @@ describe('Switchyard native RPC format on Redis', { timeout: 60_000 }, () => {
     assert.ok(Number.isInteger(deadline), 'whole ms');
     // The deadline is the call's time plus its timeout, on Redis's clock.
     assert.ok(deadline >= t0 + 1500 - 250 && deadline <= t1 + 1500 + 250, `deadline ${deadline - t0} ms after the call (timeout 1500)`);
-    assert.equal(await raw.exists(`rpc_expiry_key:${id}`), 0, 'no expiry key for a native call');
-    assert.equal((await raw.keys('rpc_expiry_key:*')).length, 0, 'no expiry key at all');
-    assert.equal(await raw.llen(lightbusQueue(api.name)), 0, "nothing on Lightbus's queue");
-    assert.equal(await raw.publish(replyKey, JSON.stringify([id, false, 10])), 1, 'the caller listens on its reply channel');
+    assert.equal(await redis.raw.exists(`rpc_expiry_key:${id}`), 0, 'no expiry key for a native call');
+    assert.equal((await redis.raw.keys('rpc_expiry_key:*')).length, 0, 'no expiry key at all');
+    assert.equal(await redis.raw.llen(lightbusQueue(api.name)), 0, "nothing on Lightbus's queue");
+    assert.equal(await redis.raw.publish(replyKey, JSON.stringify([id, false, 10])), 1, 'the caller listens on its reply channel');
     assert.equal(await pending, 10);
     // An error line: [rpcId, true, description, trace] rejects the call with the description.
     const failing = client.math.double({ n: 6 });
-    const [, second] = (await raw.blpop(nativeQueue(api.name), 2))!;
+    const [, second] = (await redis.raw.blpop(nativeQueue(api.name), 2))!;
     const [id2] = JSON.parse(second.split('\n')[1]!) as [string];
-    await raw.publish(replyKey, JSON.stringify([id2, true, 'ValueError: no', 'trace here']));
+    await redis.raw.publish(replyKey, JSON.stringify([id2, true, 'ValueError: no', 'trace here']));
     await assert.rejects(failing, /ValueError: no/);
   });
 
   it('calls in Lightbus format while no live server of ours is announced, and natively once one is', async () => {
     const api = mathApi('native.later');
     // A server that crashed: its member lapsed (score in the past on Redis's clock), so it does not count.
-    await raw.zadd(serversKey(api.name), (await redisNow()) - 1000, 'crashed');
+    await redis.raw.zadd(serversKey(api.name), (await redisNow()) - 1000, 'crashed');
     const client = callingBus(api, 1500);
     await client.start();
     const watch = await watchCommands();
     const pending = client.math.double({ n: 1 });
-    const popped = await raw.blpop(lightbusQueue(api.name), 2);
+    const popped = await redis.raw.blpop(lightbusQueue(api.name), 2);
     assert.ok(popped, "the first call went to Lightbus's queue");
     const call = JSON.parse(popped[1]);
     assert.equal(call.metadata.api_name, api.name);
     assert.equal(call.metadata.procedure_name, 'double');
     assert.deepEqual(call.kwargs, { n: 1 });
-    assert.equal(await raw.exists(`rpc_expiry_key:${call.metadata.id}`), 1, 'with its expiry key');
-    assert.equal(await raw.llen(nativeQueue(api.name)), 0);
+    assert.equal(await redis.raw.exists(`rpc_expiry_key:${call.metadata.id}`), 1, 'with its expiry key');
+    assert.equal(await redis.raw.llen(nativeQueue(api.name)), 0);
     const returnKey = String(call.metadata.return_path).slice('redis+key://'.length);
-    await raw.lpush(returnKey, JSON.stringify({ kwargs: { result: 7 }, metadata: { error: false, id: uuid1(), rpc_message_id: call.metadata.id } }));
+    await redis.raw.lpush(returnKey, JSON.stringify({ kwargs: { result: 7 }, metadata: { error: false, id: uuid1(), rpc_message_id: call.metadata.id } }));
     assert.equal(await pending, 7);
 
     // A server of ours starts: within the client's re-check (2 s) calls go native.
@@ -259,15 +250,15 @@ describe('Switchyard native RPC format on Redis', { timeout: 60_000 }, () => {
     const late = uuid1();
     const live = uuid1();
     const element = [`sy1 ${replyKey}`, JSON.stringify([late, 'double', Math.round(now - 1000), { n: 1 }]), JSON.stringify([live, 'double', Math.round(now + 5000), { n: 2 }])].join('\n');
-    await raw.rpush(nativeQueue(api.name), element);
+    await redis.raw.rpush(nativeQueue(api.name), element);
     await waitUntil('the live call result', () => channel.messages.length >= 1, 3000);
     await sleep(200); // anything else would have come by now
     const lines = channel.lines().map((l) => JSON.parse(l) as unknown[]);
     assert.deepEqual(lines, [[live, false, 4]], 'only the live call was answered');
     assert.equal(ran.get(late) ?? 0, 0, 'the late call did not run');
     assert.equal(ran.get(live), 1, 'the live call ran once');
-    assert.equal(await raw.exists(replyKey), 0, 'nothing went to the reply list');
-    assert.equal(await raw.llen(nativeQueue(api.name)), 0, 'the element was taken');
+    assert.equal(await redis.raw.exists(replyKey), 0, 'nothing went to the reply list');
+    assert.equal(await redis.raw.llen(nativeQueue(api.name)), 0, 'the element was taken');
   });
 
   it('keeps serving past malformed native input, answering the good calls of a partly bad element', async () => {
@@ -304,7 +295,7 @@ describe('Switchyard native RPC format on Redis', { timeout: 60_000 }, () => {
       ].join('\n'),
     ];
     // One RPUSH: the server takes them in one pop, so a bad element must not cost the others.
-    await raw.rpush(nativeQueue(api.name), ...elements);
+    await redis.raw.rpush(nativeQueue(api.name), ...elements);
     await waitUntil('results of the good calls', () => channel.lines().length >= 4, 3000);
     await sleep(100);
     const results = new Map(channel.lines().map((l) => JSON.parse(l) as unknown[]).map((r) => [r[0] as string, r]));
@@ -318,7 +309,7 @@ describe('Switchyard native RPC format on Redis', { timeout: 60_000 }, () => {
     assert.equal(unknown.length, 4, '[rpcId, true, description, trace]');
     assert.equal(results.size, 4, `only these were answered: ${channel.lines().join(' | ')}`);
     assert.deepEqual([...ran].sort((a, b) => a - b), [1, 2, 3], 'no malformed call ran');
-    assert.equal(await raw.llen(nativeQueue(api.name)), 0, 'every element was taken');
+    assert.equal(await redis.raw.llen(nativeQueue(api.name)), 0, 'every element was taken');
     // And it keeps serving.
     await client.start();
     assert.deepEqual(await Promise.all([10, 20, 30].map((n) => client.math.double({ n }))), [20, 40, 60]);
@@ -366,7 +357,7 @@ describe('Switchyard native RPC format on Redis', { timeout: 60_000 }, () => {
     const nativeReply = 'switchyard:reply:both-native'; // no one listens: results go to this list
     const now = await redisNow();
     const lightbusIds: string[] = [];
-    const multi = raw.multi();
+    const multi = redis.raw.multi();
     for (let i = 0; i < N; i++) {
       const nid = uuid1();
       kinds.set(nid, 'native');
@@ -398,7 +389,7 @@ describe('Switchyard native RPC format on Redis', { timeout: 60_000 }, () => {
     const clientResults = Promise.all(ns.map((n) => client.math.double({ n })));
     // Every Lightbus call answered on its return path.
     for (const [i, lid] of lightbusIds.entries()) {
-      const popped = await raw.blpop(`${api.name}.double:result:${lid}`, 5);
+      const popped = await redis.raw.blpop(`${api.name}.double:result:${lid}`, 5);
       assert.ok(popped, `Lightbus call ${i} answered`);
       const result = JSON.parse(popped[1]);
       assert.deepEqual(result.kwargs, { result: i * 2 });
@@ -408,8 +399,8 @@ describe('Switchyard native RPC format on Redis', { timeout: 60_000 }, () => {
     assert.deepEqual(await clientResults, ns.map((n) => n * 2), 'the native calls of a client of ours resolve');
     // Every hand-pushed native call answered (on the list: no one listened on the channel).
     await waitUntil('the hand-pushed native results', () => order.filter((k) => k === 'native').length >= N, 5000);
-    for (let tries = 0; (await raw.llen(nativeReply)) < N && tries < 100; tries++) await sleep(20);
-    const nativeResults = (await raw.lrange(nativeReply, 0, -1)).map((l) => JSON.parse(l) as unknown[]);
+    for (let tries = 0; (await redis.raw.llen(nativeReply)) < N && tries < 100; tries++) await sleep(20);
+    const nativeResults = (await redis.raw.lrange(nativeReply, 0, -1)).map((l) => JSON.parse(l) as unknown[]);
     assert.equal(nativeResults.length, N);
     assert.ok(nativeResults.every((r) => r[1] === false && kinds.get(r[0] as string) === 'native'));
     // In turn: among the first calls run, both kinds, about as many of each.
@@ -427,13 +418,13 @@ describe('Switchyard native RPC format on Redis', { timeout: 60_000 }, () => {
     await first.start();
     await second.start();
     await announced(api.name, 2);
-    assert.equal(await raw.zcard(serversKey(api.name)), 2, 'one member per server');
-    const members = await raw.zrange(serversKey(api.name), 0, -1);
+    assert.equal(await redis.raw.zcard(serversKey(api.name)), 2, 'one member per server');
+    const members = await redis.raw.zrange(serversKey(api.name), 0, -1);
     await first.stop();
-    const left = await raw.zrange(serversKey(api.name), 0, -1);
+    const left = await redis.raw.zrange(serversKey(api.name), 0, -1);
     assert.equal(left.length, 1, 'the stopped server left; the other stays');
     assert.ok(members.includes(left[0]!));
     await second.stop();
-    assert.equal(await raw.zcard(serversKey(api.name)), 0, 'both gone');
+    assert.equal(await redis.raw.zcard(serversKey(api.name)), 0, 'both gone');
   });
 });

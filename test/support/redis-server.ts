@@ -11,6 +11,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
+import { Redis } from 'ioredis';
 
 const SERVER = '/usr/bin/redis-server';
 
@@ -150,6 +152,35 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     destroy: async () => {
       await stop();
       await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * For the suite it is called in: a Redis of its own and a raw ioredis client on it, started
+ * before its tests and gone after them. Read `server` and `raw` inside tests and hooks.
+ */
+export function suiteRedis(options: RedisServerOptions = {}): { readonly server: RedisServer; readonly raw: Redis } {
+  let server: RedisServer | undefined;
+  let raw: Redis | undefined;
+  before(async () => {
+    server = await startRedis(options);
+    raw = new Redis(server.url);
+  });
+  after(async () => {
+    raw?.disconnect();
+    await server?.destroy();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('suiteRedis(): used before the suite started');
+    return value;
+  };
+  return {
+    get server() {
+      return started(server);
+    },
+    get raw() {
+      return started(raw);
     },
   };
 }

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { transportConformance } from '../conformance/transport-conformance.js';
 import { RedisTransport, groupQueueOf } from '../../src/transports/redis/mod.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { redisInstalled, startRedis, type RedisServer } from '../support/redis-server.js';
+import { redisInstalled, startRedis, suiteRedis, type RedisServer } from '../support/redis-server.js';
 import { DEAD_LETTER_HEADERS, deadLetterQueueOf, type Delivery } from '../../src/transports/transport.js';
 import { decodeFrame, encodeFrame, entryFields, parseEntry } from '../../src/transports/redis/entry.js';
 
@@ -81,23 +81,14 @@ describe('redis entries and frames', () => {
 
 if (redisInstalled()) {
   describe('redis transport: reclaim and bounds', () => {
-    let redis: RedisServer;
-    let raw: Redis;
-    before(async () => {
-      redis = await startRedis();
-      raw = new Redis(redis.url);
-    });
-    after(async () => {
-      raw?.disconnect();
-      await redis?.destroy();
-    });
+    const redis = suiteRedis();
 
     it('entries held by a killed consumer are reclaimed after reclaimIdleMs, flagged redelivered', { timeout: 30_000 }, async () => {
       const q = unique('reclaim');
-      const t = new RedisTransport({ url: redis.url, logger: silent(), reclaimIdleMs: 300 });
+      const t = new RedisTransport({ url: redis.server.url, logger: silent(), reclaimIdleMs: 300 });
       await t.start();
       for (let i = 0; i < 5; i++) await t.send(q, { body: Buffer.from(`r${i}`) });
-      const child = spawn(process.execPath, ['--import', 'tsx', 'test/transports/fixtures/redis-holder.ts', redis.url, q, '5'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', 'test/transports/fixtures/redis-holder.ts', redis.server.url, q, '5'], { stdio: ['ignore', 'pipe', 'inherit'] });
       try {
         await new Promise<void>((resolve, reject) => {
           let out = '';
@@ -110,7 +101,7 @@ if (redisInstalled()) {
         child.kill('SIGKILL');
         await exited;
       }
-      assert.equal(Number((await raw.xpending(`sy:q:${q}`, 'switchyard'))[0]), 5, 'the killed consumer held all five');
+      assert.equal(Number((await redis.raw.xpending(`sy:q:${q}`, 'switchyard'))[0]), 5, 'the killed consumer held all five');
       const got: Delivery[] = [];
       const sub = await t.consume(q, async (d) => { got.push(d); await d.ack(); }, { prefetch: 10 });
       await until('5 reclaimed deliveries', () => got.length >= 5);
@@ -118,15 +109,15 @@ if (redisInstalled()) {
       await t.close();
       assert.deepEqual(got.map(text).sort(), ['r0', 'r1', 'r2', 'r3', 'r4']);
       assert.ok(got.every((d) => d.redelivered && d.attempt === 2), JSON.stringify(got.map((d) => d.attempt)));
-      assert.equal(Number((await raw.xpending(`sy:q:${q}`, 'switchyard'))[0]), 0, 'nothing left pending');
+      assert.equal(Number((await redis.raw.xpending(`sy:q:${q}`, 'switchyard'))[0]), 0, 'nothing left pending');
       // The killed consumer's name goes once it holds nothing and was not seen for 3 × max(reclaimIdleMs, blockMs).
-      const pruner = new RedisTransport({ url: redis.url, logger: silent(), reclaimIdleMs: 100, blockMs: 100 });
+      const pruner = new RedisTransport({ url: redis.server.url, logger: silent(), reclaimIdleMs: 100, blockMs: 100 });
       await pruner.start();
       await sleep(350);
       const sub2 = await pruner.consume(q, async (d) => { await d.ack(); }, { prefetch: 1 });
       let names: string[] = [];
       for (let i = 0; i < 100; i++) {
-        names = ((await raw.xinfo('CONSUMERS', `sy:q:${q}`, 'switchyard')) as string[][]).map((c) => c[1]!);
+        names = ((await redis.raw.xinfo('CONSUMERS', `sy:q:${q}`, 'switchyard')) as string[][]).map((c) => c[1]!);
         if (names.every((name) => name.includes(`:${process.pid}:`))) break;
         await sleep(10);
       }
@@ -137,8 +128,8 @@ if (redisInstalled()) {
 
     it('a live consumer whose handler outlasts reclaimIdleMs keeps its delivery', { timeout: 20_000 }, async () => {
       const q = unique('slow');
-      const a = new RedisTransport({ url: redis.url, logger: silent(), reclaimIdleMs: 150, reclaimIntervalMs: 30 });
-      const b = new RedisTransport({ url: redis.url, logger: silent(), reclaimIdleMs: 150, reclaimIntervalMs: 30 });
+      const a = new RedisTransport({ url: redis.server.url, logger: silent(), reclaimIdleMs: 150, reclaimIntervalMs: 30 });
+      const b = new RedisTransport({ url: redis.server.url, logger: silent(), reclaimIdleMs: 150, reclaimIntervalMs: 30 });
       await Promise.all([a.start(), b.start()]);
       await a.send(q, { body: Buffer.from('slow') });
       const onA: string[] = [];
@@ -162,12 +153,12 @@ if (redisInstalled()) {
 
     it('a topic stream stays bounded near topicMaxLength (MAXLEN ~)', { timeout: 20_000 }, async () => {
       const topic = unique('bounded');
-      const t = new RedisTransport({ url: redis.url, logger: silent(), topicMaxLength: 100 });
+      const t = new RedisTransport({ url: redis.server.url, logger: silent(), topicMaxLength: 100 });
       await t.start();
       const got: string[] = [];
       const sub = await t.subscribe(topic, 'g', async (d) => { got.push(text(d)); await d.ack(); }, { prefetch: 50 });
       for (let i = 0; i < 2000; i++) await t.publish(topic, { body: Buffer.from(String(i)) });
-      const length = await raw.xlen(`sy:t:${topic}`);
+      const length = await redis.raw.xlen(`sy:t:${topic}`);
       await until('the last message', () => got.includes('1999'));
       await sub.stop();
       await t.close();
@@ -177,7 +168,7 @@ if (redisInstalled()) {
 
     it('a listener group retries and dead-letters on a queue of its own; other groups are not touched', { timeout: 20_000 }, async () => {
       const topic = unique('group-retry');
-      const t = new RedisTransport({ url: redis.url, logger: silent(), delayPollMs: 20 });
+      const t = new RedisTransport({ url: redis.server.url, logger: silent(), delayPollMs: 20 });
       await t.start();
       const a: Delivery[] = [];
       const b: string[] = [];
@@ -205,24 +196,24 @@ if (redisInstalled()) {
       assert.equal(dead[0]!.headers[DEAD_LETTER_HEADERS.sourceQueue], groupQueueOf(topic, 'a'));
       assert.equal(dead[0]!.headers[DEAD_LETTER_HEADERS.attempts], '2');
       assert.equal(dead[0]!.headers['x-k'], 'v');
-      assert.equal(await raw.exists(`sy:qd:${groupQueueOf(topic, 'a')}`, `sy:qdd:${groupQueueOf(topic, 'a')}`), 0, 'delay keys left behind');
+      assert.equal(await redis.raw.exists(`sy:qd:${groupQueueOf(topic, 'a')}`, `sy:qdd:${groupQueueOf(topic, 'a')}`), 0, 'delay keys left behind');
     });
 
     it('a stopped consumer leaves no consumer name behind; stop() returns at once though its read was blocked', { timeout: 20_000 }, async () => {
       const q = unique('names');
-      const t = new RedisTransport({ url: redis.url, logger: silent(), blockMs: 60_000 });
+      const t = new RedisTransport({ url: redis.server.url, logger: silent(), blockMs: 60_000 });
       await t.start();
       const sub = await t.consume(q, async (d) => { await d.ack(); }, { prefetch: 2 });
       await sleep(50); // its XREADGROUP now blocks for up to a minute
       await sub.stop(); // bounded by the test timeout: CLIENT UNBLOCK ends the read
-      const consumers = (await raw.xinfo('CONSUMERS', `sy:q:${q}`, 'switchyard')) as unknown[];
+      const consumers = (await redis.raw.xinfo('CONSUMERS', `sy:q:${q}`, 'switchyard')) as unknown[];
       await t.close();
       assert.equal(consumers.length, 0);
     });
 
     it('a request to nobody times out naming the subject, and its request list expires', { timeout: 20_000 }, async () => {
       const subject = unique('nobody');
-      const t = new RedisTransport({ url: redis.url, logger: silent() });
+      const t = new RedisTransport({ url: redis.server.url, logger: silent() });
       await t.start();
       await assert.rejects(t.request(subject, { body: Buffer.from('x') }, { timeoutMs: 200 }), (err: Error & { code?: string }) => {
         assert.equal(err.code, 'SY_ERR_REQUEST_TIMEOUT');
@@ -232,7 +223,7 @@ if (redisInstalled()) {
       await t.close();
       let expired = false;
       for (let i = 0; i < 200 && !expired; i++) {
-        expired = (await raw.exists(`sy:rpc:${subject}`)) === 0;
+        expired = (await redis.raw.exists(`sy:rpc:${subject}`)) === 0;
         if (!expired) await sleep(10);
       }
       assert.ok(expired, 'the request nobody took stayed in Redis');
@@ -240,11 +231,11 @@ if (redisInstalled()) {
 
     it('more concurrent requests than maxWaitingRequests take turns and are all answered', { timeout: 20_000 }, async () => {
       const subject = unique('turns');
-      const t = new RedisTransport({ url: redis.url, logger: silent(), maxWaitingRequests: 3 });
+      const t = new RedisTransport({ url: redis.server.url, logger: silent(), maxWaitingRequests: 3 });
       await t.start();
       const sub = await t.serve(subject, async (req) => { await sleep(5); return { body: Buffer.from(`re:${text(req)}`) }; });
       const replies = await Promise.all(Array.from({ length: 30 }, (_, i) => t.request(subject, { body: Buffer.from(String(i)) }, { timeoutMs: 10_000 })));
-      const clients = ((await raw.client('LIST')) as string).split('\n').filter((l) => l.includes('cmd=blpop')).length;
+      const clients = ((await redis.raw.client('LIST')) as string).split('\n').filter((l) => l.includes('cmd=blpop')).length;
       await sub.stop();
       await t.close();
       assert.deepEqual(replies.map(text), Array.from({ length: 30 }, (_, i) => `re:${i}`));
@@ -253,31 +244,31 @@ if (redisInstalled()) {
 
     it('a reply that comes after its requester gave up expires instead of staying', { timeout: 20_000 }, async () => {
       const subject = unique('late');
-      const t = new RedisTransport({ url: redis.url, logger: silent() });
+      const t = new RedisTransport({ url: redis.server.url, logger: silent() });
       await t.start();
       let answered = false;
       const sub = await t.serve(subject, async () => { await sleep(300); answered = true; return { body: Buffer.from('late') }; });
       await assert.rejects(t.request(subject, { body: Buffer.from('x') }, { timeoutMs: 100 }), /SY_ERR_REQUEST_TIMEOUT/);
       await until('the late answer', () => answered);
       await sleep(20);
-      const replies = async () => (await raw.keys('sy:reply:*')).length;
+      const replies = async () => (await redis.raw.keys('sy:reply:*')).length;
       assert.equal(await replies(), 1, 'the late reply was not written');
-      assert.ok((await raw.pttl((await raw.keys('sy:reply:*'))[0]!)) > 0, 'the late reply has no expiry');
+      assert.ok((await redis.raw.pttl((await redis.raw.keys('sy:reply:*'))[0]!)) > 0, 'the late reply has no expiry');
       await sub.stop();
       await t.close();
     });
 
     it('a queue key some other program made, of another type, fails naming the key and the fix', { timeout: 10_000 }, async () => {
       const q = unique('foreign');
-      await raw.set(`sy:q:${q}`, 'not a stream');
-      const t = new RedisTransport({ url: redis.url, logger: silent() });
+      await redis.raw.set(`sy:q:${q}`, 'not a stream');
+      const t = new RedisTransport({ url: redis.server.url, logger: silent() });
       await t.start();
       await assert.rejects(t.consume(q, () => undefined, { prefetch: 1 }), /SY_ERR_BROKER: .*sy:q:.*is not a stream.*keyPrefix/);
       await t.close();
     });
 
     it('stopping a busy consumer mid-stream and starting another loses nothing and duplicates nothing (queue and group)', { timeout: 30_000 }, async () => {
-      const t = new RedisTransport({ url: redis.url, logger: silent() });
+      const t = new RedisTransport({ url: redis.server.url, logger: silent() });
       await t.start();
       for (const kind of ['queue', 'group'] as const) {
         const name = unique(`handover-${kind}`);
@@ -314,7 +305,7 @@ if (redisInstalled()) {
 
     it('a consume racing close() ends stopped or refused, never reading on a closed connection', { timeout: 10_000 }, async () => {
       const { logger, lines } = capturingLogger();
-      const t = new RedisTransport({ url: redis.url, logger });
+      const t = new RedisTransport({ url: redis.server.url, logger });
       await t.start();
       const [consumed] = await Promise.allSettled([t.consume(unique('race'), () => undefined, { prefetch: 1 }), t.close()]);
       if (consumed.status === 'rejected') assert.match(String(consumed.reason), /SY_ERR_TRANSPORT_CLOSED/);
