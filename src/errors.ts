@@ -181,6 +181,12 @@ export const errors = {
     (option: string, value: string, expected: string) => `Redis transport option ${option} = ${value} is not valid: expected ${expected}`),
   SY_ERR_REDIS_VERSION: define('SY_ERR_REDIS_VERSION', 'config',
     (where: string, version: string) => `the Redis server at ${where} is version ${version}; the Redis transport needs Redis 7.0 or later (XAUTOCLAIM, BLMPOP, CLIENT UNBLOCK); upgrade it or point the URL at a newer server`),
+
+  // ---- limits on what peers send, and where a peer may send us (hardening)
+  SY_ERR_LIMIT_EXCEEDED: define('SY_ERR_LIMIT_EXCEEDED', 'runtime',
+    (what: string, limit: string, setting: string) => `${what} is over the limit of ${limit} and was refused; if it is legitimate, raise ${setting}`),
+  SY_ERR_OUTBOUND_REFUSED: define('SY_ERR_OUTBOUND_REFUSED', 'config',
+    (what: string, target: string, setting: string) => `${what} ${redactUrl(target)} is not in the allow-list ${setting}; add its host, network or unix: socket folder to ${setting}, or leave ${setting} unset to allow any`),
 } as const;
 
 export type ErrorCode = keyof typeof errors;

@@ -1,21 +1,35 @@
 // The one outbound HTTP helper: JSON requests over Node's global fetch (undici), bounded
-// in time. It never throws for an HTTP status; callers decide what a status means.
-// Network failures reject with the cause's code (ECONNREFUSED, ...) in the message.
+// in time and in the size of the reply read. It never throws for an HTTP status; callers
+// decide what a status means. Network failures reject with the cause's code
+// (ECONNREFUSED, ...) in the message.
+//
+// The reply is read up to `maxResponseBytes` and the rest discarded (the stream is
+// cancelled): callers send to URLs a peer chose (callback URLs, response hooks), and such a
+// peer must not be able to make us buffer a reply of any size.
 
 export interface HttpCallOptions {
   readonly method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   /** Sent as JSON with content-type application/json. */
   readonly json?: unknown;
+  /** Sent as it is (with content-type application/json unless headers say otherwise); ignored when `json` is given. */
+  readonly body?: string;
   readonly headers?: Readonly<Record<string, string>>;
   /** Whole request, body included; default 10 s. */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+  /** Most bytes of the reply body read; the rest is discarded and `truncated` set. Default 1 MiB. */
+  readonly maxResponseBytes?: number;
 }
+
+/** Default cap on a reply body read by httpCall. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 
 export interface HttpCallResult {
   readonly status: number;
   readonly text: string;
-  /** The body parsed as JSON, or undefined when it is not JSON. */
+  /** True when the body was longer than maxResponseBytes: `text` holds its start only. */
+  readonly truncated: boolean;
+  /** The body parsed as JSON, or undefined when it is not JSON (or truncated). */
   json(): unknown;
 }
 
@@ -65,26 +79,30 @@ export async function httpCall(url: string, options: HttpCallOptions): Promise<H
   const timeout = AbortSignal.timeout(options.timeoutMs ?? 10_000);
   const combined = options.signal ? anySignal(timeout, options.signal) : undefined;
   const signal = combined?.signal ?? timeout;
+  const body = options.json !== undefined ? JSON.stringify(options.json) : options.body;
   let response: Response;
-  let text: string;
+  let read: { text: string; truncated: boolean };
   try {
     response = await fetch(url, {
       method: options.method,
-      headers: { ...(options.json !== undefined ? { 'content-type': 'application/json' } : {}), accept: 'application/json', ...options.headers },
-      ...(options.json !== undefined ? { body: JSON.stringify(options.json) } : {}),
+      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), accept: 'application/json', ...options.headers },
+      ...(body !== undefined ? { body } : {}),
       signal,
     });
-    text = await response.text();
+    read = await readBounded(response, options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
   } catch (err) {
     const code = options.signal?.aborted ? 'ABORTED' : timeout.aborted ? 'ETIMEDOUT' : causeCode(err);
     throw new HttpCallError(code, code === 'ETIMEDOUT' ? `no answer within ${options.timeoutMs ?? 10_000} ms` : code);
   } finally {
     combined?.dispose();
   }
+  const { text, truncated } = read;
   return {
     status: response.status,
     text,
+    truncated,
     json: () => {
+      if (truncated) return undefined;
       try {
         return JSON.parse(text) as unknown;
       } catch {
@@ -92,4 +110,30 @@ export async function httpCall(url: string, options: HttpCallOptions): Promise<H
       }
     },
   };
+}
+
+/**
+ * Reads at most `max` bytes of a reply body as UTF-8 and cancels the stream past that, so
+ * the rest is never buffered (undici stops reading from the socket).
+ */
+async function readBounded(response: Response, max: number): Promise<{ text: string; truncated: boolean }> {
+  if (!response.body) return { text: '', truncated: false };
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let truncated = false;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (size + value.byteLength > max) {
+      chunks.push(value.subarray(0, max - size));
+      size = max;
+      truncated = true;
+      await reader.cancel().catch(() => undefined);
+      break;
+    }
+    chunks.push(value);
+    size += value.byteLength;
+  }
+  return { text: Buffer.concat(chunks, size).toString('utf8'), truncated };
 }

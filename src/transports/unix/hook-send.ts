@@ -4,12 +4,15 @@
 // Anything else fails with "unknown url type", as in the original.
 
 import { errors } from '../../errors.js';
+import { httpCall } from '../http/http-client.js';
 import { decodeResponse, unixPathOf } from './acomm.js';
 import { exchange, type ExchangeOptions } from './unix-client.js';
 
 export interface SendOptions extends ExchangeOptions {
   /** Overall time limit for http(s) hooks. Default 10000 ms. */
   readonly httpTimeoutMs?: number;
+  /** Most bytes of an http(s) hook's reply read (an acomm response is small). Default 64 KiB. */
+  readonly httpMaxReplyBytes?: number;
 }
 
 /**
@@ -25,20 +28,20 @@ export async function sendTo(url: string, json: string, options: SendOptions = {
   }
   if (scheme === 'unix:') return decodeResponse(await exchange(unixPathOf(url), json, options)).error;
   if (scheme === 'http:' || scheme === 'https:') {
-    let res: Response;
+    let res;
     try {
-      res = await fetch(url, {
+      res = await httpCall(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
         body: json,
-        signal: AbortSignal.timeout(options.httpTimeoutMs ?? 10_000),
+        timeoutMs: options.httpTimeoutMs ?? 10_000,
+        maxResponseBytes: options.httpMaxReplyBytes ?? 64 * 1024,
       });
     } catch (err) {
       throw new errors.SY_ERR_HOOK(url, `the POST failed: ${(err as Error).message}`);
     }
-    const text = await res.text();
+    if (res.truncated) throw new errors.SY_ERR_HOOK(url, `HTTP ${res.status} with a reply longer than ${options.httpMaxReplyBytes ?? 64 * 1024} bytes (the rest was not read)`);
     try {
-      return decodeResponse(JSON.parse(text)).error;
+      return decodeResponse(JSON.parse(res.text)).error;
     } catch {
       throw new errors.SY_ERR_HOOK(url, `HTTP ${res.status} with a body that is not an acomm response`);
     }
