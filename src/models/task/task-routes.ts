@@ -6,7 +6,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { HttpRequest, HttpResponse, HttpRoute } from '../../transports/http/http-types.js';
 import { toJsonSchema } from '../../schema/json-schema.js';
-import { jsonInvalidBody, missingBody, pathUuidError, serviceTaskErrors } from './fastapi-errors.js';
+import { readJsonBody } from './fastapi-body.js';
+import { BODY_PARSE_ERROR, jsonInvalidBody, missingBody, notJsonBody, pathUuidError, serviceTaskErrors } from './fastapi-errors.js';
 import { parseUuid } from './uuid.js';
 import { QUEUE_FULL_BODY, QUEUED_BODY, STATUS_BODY, TASK_STATUSES, serviceTaskSchema, type ServiceTask, type TaskStatus } from './wire.js';
 
@@ -34,17 +35,6 @@ function bearerCheck(token: string | undefined): ((req: HttpRequest) => HttpResp
     if (m && timingSafeEqual(digest(m[1]!.trim()), expected)) return undefined;
     return json(401, { detail: 'Not authenticated' }, { 'www-authenticate': 'Bearer' });
   };
-}
-
-/** JSON.parse's complaint and where it happened, as FastAPI reports a body that is not JSON. */
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false; position: number; message: string } {
-  try {
-    return { ok: true, value: JSON.parse(text) as unknown };
-  } catch (err) {
-    const message = (err as Error).message;
-    const pos = /position (\d+)/.exec(message);
-    return { ok: false, position: pos ? Number(pos[1]) : 0, message };
-  }
 }
 
 const detailSchema = { type: 'object', properties: { detail: {} } };
@@ -99,11 +89,22 @@ export function taskRoutes(desk: TaskDesk, authToken: string | undefined): HttpR
       handler: (req) => {
         const denied = guard?.(req);
         if (denied) return denied;
-        if (req.rawBody.trim() === '') return json(422, missingBody());
-        const parsed = parseJson(req.rawBody);
-        if (!parsed.ok) return json(422, jsonInvalidBody(parsed.position, parsed.message));
-        const checked = serviceTaskSchema.safeParse(parsed.value);
-        if (!checked.success) return json(422, { detail: serviceTaskErrors(checked.error, parsed.value) });
+        const contentType = req.headers['content-type'];
+        const body = readJsonBody(req.rawBody, Array.isArray(contentType) ? contentType[0] : contentType);
+        switch (body.kind) {
+          case 'missing':
+            return json(422, missingBody());
+          case 'not-json':
+            return json(422, notJsonBody());
+          case 'json-invalid':
+            return json(422, jsonInvalidBody(body.pos, body.message));
+          case 'undecodable':
+            return json(400, BODY_PARSE_ERROR);
+          case 'json':
+            break;
+        }
+        const checked = serviceTaskSchema.safeParse(body.value);
+        if (!checked.success) return json(422, { detail: serviceTaskErrors(checked.error, body.value) });
         const id = (parseUuid(checked.data.task.id) as { uuid: string }).uuid;
         switch (desk.submit(checked.data, id)) {
           case 'queued':

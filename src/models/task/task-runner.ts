@@ -216,6 +216,10 @@ export async function startTaskService(definition: TaskServiceDefinition, env: T
   });
   const serviceUrl = settings.serviceUrl ?? `http://localhost:${server.port}`;
   log.info({ url: server.url, docs: `${server.url}/docs`, maxTasks: settings.maxTasks, concurrency: settings.concurrency }, 'task service listening');
+  const oggInputs = definition.dataIn.filter((f) => f.type.includes('audio/ogg')).map((f) => f.name);
+  if (oggInputs.length > 0) {
+    log.warn({ inputs: oggInputs }, 'these inputs accept audio/ogg, but Python\'s mimetypes table (the reference service\'s, used here for parity) maps no key extension to audio/ogg: a key is never taken as audio/ogg');
+  }
 
   // After listen: the engine checks GET {url}/status before it accepts the registration.
   const body = registrationBody(definition, serviceUrl);

@@ -13,8 +13,8 @@ export interface HttpRequest {
   readonly params: Readonly<Record<string, string>>;
   /** Header names in lower case. */
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  /** The raw body as text ("" when there is none); the route parses it itself. */
-  readonly rawBody: string;
+  /** The raw body bytes (empty when there is none); the route decodes and parses it itself. */
+  readonly rawBody: Buffer;
 }
 
 export interface HttpResponse {
