@@ -11,10 +11,11 @@ import { BODY_PARSE_ERROR, jsonInvalidBody, missingBody, notJsonBody, pathUuidEr
 import { parseUuid } from './uuid.js';
 import { QUEUE_FULL_BODY, QUEUED_BODY, STATUS_BODY, TASK_STATUSES, serviceTaskSchema, type ServiceTask, type TaskStatus } from './wire.js';
 
-export type SubmitResult = 'queued' | 'full' | 'duplicate';
+/** `refused`: the task may not be taken (e.g. its callback_url is outside the allow-list), with the reason. */
+export type SubmitResult = 'queued' | 'full' | 'duplicate' | { readonly refused: string };
 
 export interface TaskDesk {
-  submit(task: ServiceTask, id: string): SubmitResult;
+  submit(task: ServiceTask, id: string): SubmitResult | Promise<SubmitResult>;
   statusOf(id: string): TaskStatus | undefined;
 }
 
@@ -81,12 +82,14 @@ export function taskRoutes(desk: TaskDesk, authToken: string | undefined): HttpR
         body: toJsonSchema(serviceTaskSchema, { title: 'ServiceTask', io: 'input' }),
         responses: {
           200: { description: 'Queued', schema: statusSchema },
+          400: { description: 'The body\'s bytes are not text (UTF-8, or UTF-16/32 as Python detects it)', schema: detailSchema },
+          403: { description: 'callback_url or s3_host is outside OUTBOUND_ALLOW_LIST', schema: detailSchema },
           409: { description: 'A task with this id is already queued or running', schema: detailSchema },
           422: { description: 'The body is not a valid ServiceTask; detail names each failing field', schema: detailSchema },
-          503: { description: 'Queue is full (MAX_TASKS tasks in flight)', schema: detailSchema },
+          503: { description: 'Queue is full (MAX_TASKS tasks in flight, or MAX_PENDING_CALLBACKS ended tasks not yet told to the engine)', schema: detailSchema },
         },
       },
-      handler: (req) => {
+      handler: async (req) => {
         const denied = guard?.(req);
         if (denied) return denied;
         const contentType = req.headers['content-type'];
@@ -106,13 +109,16 @@ export function taskRoutes(desk: TaskDesk, authToken: string | undefined): HttpR
         const checked = serviceTaskSchema.safeParse(body.value);
         if (!checked.success) return json(422, { detail: serviceTaskErrors(checked.error, body.value) });
         const id = (parseUuid(checked.data.task.id) as { uuid: string }).uuid;
-        switch (desk.submit(checked.data, id)) {
+        const result = await desk.submit(checked.data, id);
+        switch (result) {
           case 'queued':
             return json(200, QUEUED_BODY);
           case 'full':
             return json(503, QUEUE_FULL_BODY);
           case 'duplicate':
             return json(409, { detail: `Task ${id} is already queued or running` });
+          default:
+            return json(403, { detail: result.refused });
         }
       },
     },

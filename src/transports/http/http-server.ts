@@ -67,7 +67,17 @@ function toRequest(req: FastifyRequest): HttpRequest {
 }
 
 export async function startHttpServer(options: HttpServeOptions): Promise<RunningHttpServer> {
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes, return503OnClosing: true, exposeHeadRoutes: false });
+  const t = options.timeouts;
+  const app = Fastify({
+    logger: false, bodyLimit: options.bodyLimitBytes, return503OnClosing: true, exposeHeadRoutes: false,
+    ...(t ? {
+      requestTimeout: t.requestMs,
+      keepAliveTimeout: t.keepAliveMs,
+      // Node checks these limits every connectionsCheckingInterval (30 s by default): check
+      // often enough that a limit of a few seconds holds to within a quarter of itself.
+      http: { headersTimeout: Math.min(t.headersMs, t.requestMs || t.headersMs), connectionsCheckingInterval: Math.max(100, Math.min(5_000, Math.floor(Math.min(t.headersMs, t.requestMs || t.headersMs) / 4))) },
+    } : {}),
+  });
 
   // Every body arrives as bytes, whatever its content type: the route decodes, parses and
   // validates it (FastAPI decides by content type and detects the encoding itself). Fastify
