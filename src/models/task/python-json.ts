@@ -73,6 +73,12 @@ export function decodeLikePython(b: Uint8Array): string | undefined {
 
 /** How deep `text` nests, scanning brackets outside strings; the index where `max` is passed, or -1. */
 export function depthExceededAt(text: string, max: number): number {
+  // Fewer opening brackets than the limit in all (the usual case) cannot nest past it: counted natively.
+  let opening = 0;
+  for (const bracket of ['[', '{']) {
+    for (let i = text.indexOf(bracket); i !== -1 && opening <= max; i = text.indexOf(bracket, i + 1)) opening++;
+  }
+  if (opening <= max) return -1;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {

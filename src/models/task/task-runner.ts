@@ -14,6 +14,7 @@
 // POST /compute answers 503 "Queue is full", as when MAX_TASKS are in flight: an engine
 // that cannot take callbacks gets no new tasks to lose.
 
+import { setMaxListeners } from 'node:events';
 import type { Logger } from '../../observability/logger.js';
 import type { TaskMetrics } from '../../observability/task-metrics.js';
 import { warnLimiter } from '../../observability/warn-limiter.js';
@@ -175,6 +176,8 @@ export async function startTaskService(definition: TaskServiceDefinition, env: T
   const known = new Map<string, TaskRecord>();
   const pending: TaskRecord[] = [];
   const stopping = new AbortController();
+  // Every callback waiting to retry listens to it: at most MAX_TASKS + MAX_PENDING_CALLBACKS.
+  setMaxListeners(settings.maxTasks + maxPendingCallbacks + 16, stopping.signal);
   const callbacks = new Set<Promise<void>>();
   let inFlight = 0;
   let closing = false;
