@@ -123,6 +123,8 @@ describe('ended tasks waiting for their callback are bounded', () => {
       assert.ok(end.heap - start.heap < 64, `heap grew ${end.heap - start.heap} MiB`);
       const failedLines = svc.logs.filter((l) => l.includes('"msg":"task failed"')).length;
       assert.ok(failedLines <= 5, `${failedLines} "task failed" lines: not rate-limited`);
+      const retryLines = svc.logs.filter((l) => l.includes('task callback failed; retrying')).length;
+      assert.ok(retryLines <= 5, `${retryLines} "task callback failed; retrying" lines: not rate-limited`);
       assert.ok(svc.logs.every((l) => l.length < 16 * 1024), 'no log line carries the 900 KB key');
     } finally {
       await svc.stop();
