@@ -4,8 +4,9 @@
 // error, or on SIGINT/SIGTERM — so that no Python, Go or Node peer outlives a run.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
@@ -28,6 +29,7 @@ export interface Peer {
 }
 
 const live = new Set<Peer>();
+const folders = new Set<string>();
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
@@ -41,6 +43,7 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 // and after an uncaught error; a signal is turned into an exit first.
 process.once('exit', () => {
   for (const p of live) killGroup(p.pid, 'SIGKILL');
+  for (const f of folders) rmSync(f, { recursive: true, force: true });
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
@@ -124,6 +127,13 @@ export function startPeer(name: string, command: string, args: string[], options
 /** Kills every peer still running (SIGKILL to each group). */
 export async function killAllPeers(): Promise<void> {
   await Promise.all([...live].map((p) => p.kill()));
+}
+
+/** A fresh folder under the OS temp folder, removed when the benchmark exits, however it exits. */
+export function tempFolder(prefix: string): string {
+  const folder = mkdtempSync(join(tmpdir(), prefix));
+  folders.add(folder);
+  return folder;
 }
 
 /** A line parsed as JSON when it is a JSON object, else undefined (other output is skipped). */

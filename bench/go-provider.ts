@@ -14,11 +14,10 @@
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, cp, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, cp, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { jsonLine, killAllPeers, nodeScript, startPeer, upstreamDir, type Peer } from './_peers.js';
+import { jsonLine, killAllPeers, nodeScript, startPeer, tempFolder, upstreamDir, type Peer } from './_peers.js';
 import { alternate, median, printResult } from './_result.js';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
@@ -40,7 +39,7 @@ interface Run {
 type PairName = 'go' | 'ours' | 'go-to-ours' | 'ours-to-go';
 const PAIRS: PairName[] = ['go', 'ours', 'go-to-ours', 'ours-to-go'];
 
-const work = await mkdtemp(join(tmpdir(), 'sy-bench-go-'));
+const work = tempFolder('sy-bench-go-');
 const began = performance.now();
 const at = () => `[${((performance.now() - began) / 1000).toFixed(0)} s]`;
 
@@ -127,5 +126,4 @@ try {
   }
 } finally {
   await killAllPeers();
-  await rm(work, { recursive: true, force: true });
 }

@@ -15,13 +15,12 @@
 //   npm run bench -- lightbus [rounds=5] [roundMs=1500] [cases=rpc,events,mixed]
 // Needs redis-server and Debian's /usr/bin/python3 (3.9–3.11).
 
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startRedis, type RedisServer } from '../test/support/redis-server.js';
 import { MAX_STREAM_LENGTH } from './_lightbus-ours.js';
-import { jsonLine, killAllPeers, nodeScript, PYTHON, startPeer, upstreamDir, type Peer } from './_peers.js';
+import { jsonLine, killAllPeers, nodeScript, PYTHON, startPeer, tempFolder, upstreamDir, type Peer } from './_peers.js';
 import { alternate, median, printResult } from './_result.js';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
@@ -55,7 +54,7 @@ interface CallRun {
   p99: number;
 }
 
-const work = await mkdtemp(join(tmpdir(), 'sy-bench-lightbus-'));
+const work = tempFolder('sy-bench-lightbus-');
 const redises: RedisServer[] = [];
 
 /** A Lightbus configuration naming one Redis for everything (schema, RPC, results, events). */
@@ -195,5 +194,4 @@ try {
 } finally {
   await killAllPeers();
   for (const r of redises) await r.destroy();
-  await rm(work, { recursive: true, force: true });
 }

@@ -15,11 +15,10 @@
 //   npm run bench -- service-framework [rounds=5] [roundMs=1500]
 
 import { createServer } from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { jsonLine, killAllPeers, nodeScript, PYTHON, startPeer, upstreamDir, type Peer } from './_peers.js';
+import { jsonLine, killAllPeers, nodeScript, PYTHON, startPeer, tempFolder, upstreamDir, type Peer } from './_peers.js';
 import { alternate, median, printResult } from './_result.js';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
@@ -39,7 +38,7 @@ interface CallRun {
   p99: number;
 }
 
-const work = await mkdtemp(join(tmpdir(), 'sy-bench-sf-'));
+const work = tempFolder('sy-bench-sf-');
 
 /** A loopback port nobody listens on right now (the OS picks it). */
 function freePort(): Promise<number> {
@@ -165,5 +164,4 @@ try {
   await pubSub();
 } finally {
   await killAllPeers();
-  await rm(work, { recursive: true, force: true });
 }
