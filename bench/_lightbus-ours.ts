@@ -4,7 +4,7 @@
 //   node --import tsx bench/_lightbus-ours.ts client REDIS_URL
 //     "warm MS C" | "run MS C" -> {"calls","seconds","p50","p99"}  (C calls in flight for MS ms)
 //   node --import tsx bench/_lightbus-ours.ts firer REDIS_URL
-//     "fire MS C" -> {"fired","seconds"}                            (C fires in flight)
+//     "fire N C" -> {"fired","seconds"}                             (N events, C fires in flight)
 //   node --import tsx bench/_lightbus-ours.ts listener REDIS_URL
 //     "count" -> "count H"; "expect TOTAL" -> "done H" once H >= TOTAL
 // Each prints "ready" first; "done" or the end of stdin ends it. Defaults as a user gets
@@ -68,13 +68,21 @@ async function main(role: string, url: string): Promise<void> {
     say('ready');
     let sequence = 0;
     for await (const line of stdin) {
-      const [command, ms, concurrency] = line.split(' ');
+      const [command, count, concurrency] = line.split(' ');
       if (command === 'done') break;
       let fired = 0;
-      const seconds = await loopFor(Number(ms), Number(concurrency), async () => {
-        await bus.orders.placed.fire({ order: ++sequence, sku: 'sku-1' });
-        fired++;
-      });
+      let left = Number(count);
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: Number(concurrency) }, async () => {
+          while (left > 0) {
+            left--;
+            await bus.orders.placed.fire({ order: ++sequence, sku: 'sku-1' });
+            fired++;
+          }
+        }),
+      );
+      const seconds = (performance.now() - started) / 1000;
       say(JSON.stringify({ fired, seconds }));
     }
     await bus.stop();

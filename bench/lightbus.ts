@@ -8,8 +8,10 @@
 //   - mixed pairs, the wire under load: a Lightbus client → our server, our client → a
 //     Lightbus server (and the same for events), printed against Lightbus → Lightbus.
 // Every pair has a redis-server of its own (no pair sees another's keys) and keeps its
-// processes for the whole run; a round gives each pair the same time (MS of calls or fires),
-// the pairs take their turns in alternating order (bench/_result.ts alternate), and the
+// processes for the whole run. An RPC round gives each pair the same time (roundMs of
+// calls); an events round fires as many events as the pair handled end to end in roundMs
+// while warming up, and times them from the first fire to the last handled. The pairs take
+// their turns in alternating order (bench/_result.ts alternate), and the
 // medians of the rounds are printed. Between our client and our server RPC uses our native
 // format; our client against a Lightbus server speaks Lightbus's (README "On Redis").
 //   npm run bench -- lightbus [rounds=5] [roundMs=1500] [cases=rpc,events,mixed]
@@ -29,6 +31,7 @@ const CASES = (process.argv[4] ?? 'rpc,events,mixed').split(',');
 const LEVELS = [1, 32];
 const IN_FLIGHT = 64; // fires in flight, both sides (as bench/redis-events.ts)
 const WARM_MS = 600;
+const WARM_EVENTS = 300;
 
 const UPSTREAM = upstreamDir('lightbus');
 const PY_DIR = fileURLToPath(new URL('./py', import.meta.url));
@@ -102,6 +105,8 @@ interface Running {
   listener?: Peer;
   /** Events fired into this pair so far (what its listener must have handled). */
   fired: number;
+  /** Events fired per measured round (sized by warmEvents). */
+  perRound: number;
 }
 
 async function startPair(pair: Pair): Promise<Running> {
@@ -117,29 +122,32 @@ async function startPair(pair: Pair): Promise<Running> {
     firer = pair.client === 'lightbus' ? lightbusPeer(`${pair.name} firer`, 'firer', config) : oursPeer(`${pair.name} firer`, 'firer', redis.url);
   }
   for (const p of [server, client, firer, listener]) if (p) await p.expect(ready, '"ready"');
-  return { pair, client, server, firer, listener, fired: 0 };
+  return { pair, client, server, firer, listener, fired: 0, perRound: 0 };
 }
 
 async function call(r: Running, command: 'warm' | 'run', ms: number, concurrency: number): Promise<CallRun> {
   return r.client.ask(`${command} ${ms} ${concurrency}`, jsonLine<CallRun>);
 }
 
-/** One events round: fire for `ms`, then wait until the listener handled all of them. */
-async function fireRound(r: Running, ms: number): Promise<number> {
+/** One events round: fire `count`, then wait until the listener handled all of them; events/s. */
+async function fireRound(r: Running, count: number): Promise<number> {
   const started = performance.now();
-  const { fired } = await r.firer!.ask(`fire ${ms} ${IN_FLIGHT}`, jsonLine<{ fired: number }>);
+  const { fired } = await r.firer!.ask(`fire ${count} ${IN_FLIGHT}`, jsonLine<{ fired: number }>);
   r.fired += fired;
   await r.listener!.ask(`expect ${r.fired}`, (l) => (l.startsWith('done ') ? true : undefined));
   return fired / ((performance.now() - started) / 1000);
 }
 
 /**
- * Warms a pair's events and settles what its listener counts: events fired before the
- * listener's group existed are never delivered (a group starts at "$", Lightbus and ours
- * alike), so the count is read until it stops moving and taken as the starting point.
+ * Warms a pair's events, settles what its listener counts and sizes its rounds. Events
+ * fired before the listener's group existed are never delivered (a group starts at "$",
+ * Lightbus and ours alike), so the count is read until it stops moving and taken as the
+ * starting point. A round fires what the pair handled end to end in ROUND_MS during a
+ * sized warm-up round: firing for a fixed time instead would let a fast firer queue far
+ * more than a slow listener handles in that time.
  */
 async function warmEvents(r: Running): Promise<void> {
-  await r.firer!.ask(`fire ${WARM_MS} ${IN_FLIGHT}`, jsonLine<{ fired: number }>);
+  await r.firer!.ask(`fire ${WARM_EVENTS} ${IN_FLIGHT}`, jsonLine<{ fired: number }>);
   let last = -1;
   let still = 0;
   while (still < 3) {
@@ -149,6 +157,8 @@ async function warmEvents(r: Running): Promise<void> {
     last = now;
   }
   r.fired = last;
+  const sized = (rate: number) => Math.max(100, Math.round((rate * ROUND_MS) / 1000));
+  r.perRound = sized(await fireRound(r, sized(await fireRound(r, WARM_EVENTS))));
 }
 
 const rate = (x: CallRun) => x.calls / x.seconds;
@@ -182,7 +192,8 @@ try {
 
   if (CASES.includes('events')) {
     for (const r of running) await warmEvents(r);
-    const sides = Object.fromEntries(running.map((r) => [r.pair.name, () => fireRound(r, ROUND_MS)]));
+    console.log(`${at()} events per round: ${running.map((r) => `${r.pair.name} ${r.perRound}`).join(', ')}`);
+    const sides = Object.fromEntries(running.map((r) => [r.pair.name, () => fireRound(r, r.perRound)]));
     const runs = await alternate(ROUNDS, sides, (round, last) =>
       console.log(`${at()} events round ${round + 1}: ` + Object.entries(last).map(([n, x]) => `${n} ${fmt(x)} events/s`).join(' | ')),
     );

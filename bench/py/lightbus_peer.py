@@ -3,7 +3,7 @@ client (lightbus.create), as an application would. Driven by lines on stdin:
   python3 lightbus_peer.py client CONFIG_FILE
     "warm MS C" | "run MS C" -> one JSON line {"calls", "seconds", "p50", "p99"} (ms; C calls in flight)
   python3 lightbus_peer.py firer CONFIG_FILE
-    "fire MS C" -> one JSON line {"fired", "seconds"} (C fires in flight)
+    "fire N C" -> fires N events, C in flight; one JSON line {"fired", "seconds"}
   "done" (or end of stdin) -> exits. Prints "ready" first."""
 import asyncio
 import json
@@ -31,7 +31,8 @@ async def main(role, config_file):
         words = line.split()
         if not words or words[0] == 'done':
             break
-        deadline = time.perf_counter() + int(words[1]) / 1000
+        deadline = time.perf_counter() + int(words[1]) / 1000  # warm, run: MS
+        to_fire = int(words[1])  # fire: N
         concurrency = int(words[2])
         latencies = []
         fired = 0
@@ -45,8 +46,9 @@ async def main(role, config_file):
                 latencies.append((time.perf_counter() - started) * 1000)
 
         async def fire():
-            nonlocal fired, sequence
-            while time.perf_counter() < deadline:
+            nonlocal fired, sequence, to_fire
+            while to_fire > 0:
+                to_fire -= 1
                 sequence += 1
                 await bus.bench.orders.placed.fire_async(order=sequence, sku='sku-1')
                 fired += 1
