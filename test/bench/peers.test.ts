@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/peer-exit.ts', import.meta.url));
@@ -57,6 +57,7 @@ describe('bench/_peers.ts cleans up however a benchmark ends', { timeout: 60_000
         assert.equal(existsSync(folder), false, `${folder} was left behind`);
       } finally {
         if (alive(grandchild)) process.kill(grandchild, 'SIGKILL');
+        rmSync(folder, { recursive: true, force: true });
       }
     });
   }
