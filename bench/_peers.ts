@@ -3,7 +3,7 @@
 // stdout, and is killed by its group's PID when the benchmark ends — normally, on an
 // error, or on SIGINT/SIGTERM — so that no Python, Go or Node peer outlives a run.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -61,9 +61,10 @@ export function startPeer(name: string, command: string, args: string[], options
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: true, // its own process group, killed as a whole
   });
-  if (proc.pid === undefined) throw new Error(`${name}: could not start ${command}`);
-  const pid = proc.pid;
   let stderrTail = '';
+  proc.on('error', (e) => (stderrTail += `\n${e.message}`)); // e.g. a command that is not installed
+  if (proc.pid === undefined) throw new Error(`${name}: could not start ${command} (is it installed?)`);
+  const pid = proc.pid;
   proc.stderr!.on('data', (d: Buffer) => (stderrTail = (stderrTail + d.toString()).slice(-3000)));
   proc.stdin!.on('error', () => undefined); // a peer that died is reported by expect()
   const lines: string[] = [];
@@ -153,6 +154,14 @@ export function nodeScript(file: string, args: string[]): [string, string[]] {
 
 /** Debian's interpreter: python3-zmq and python3-msgpack live there, not in a pyenv shim. */
 export const PYTHON = '/usr/bin/python3';
+
+/** Fails at once, with the command that installs them, when Debian's python3 lacks these modules. */
+export function requirePython(modules: string[], packages: string[]): void {
+  const check = spawnSync(PYTHON, ['-c', `import ${['sys', ...modules].join(', ')}; assert (3, 9) <= sys.version_info[:2] <= (3, 11)`], { encoding: 'utf8' });
+  if (check.error || check.status !== 0) {
+    throw new Error(`${PYTHON} (3.9–3.11${modules.length ? ` with ${modules.join(', ')}` : ''}) is needed: ${(check.error?.message ?? check.stderr).trim().split('\n').at(-1)}\ninstall it with: apt-get install -y ${['python3', ...packages].join(' ')}`);
+  }
+}
 
 /**
  * A folder of the original systems' code (../shared/upstream beside the repository, as in

@@ -20,9 +20,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startRedis, type RedisServer } from '../test/support/redis-server.js';
+import { redisInstalled, startRedis, type RedisServer } from '../test/support/redis-server.js';
 import { MAX_STREAM_LENGTH } from './_lightbus-ours.js';
-import { jsonLine, killAllPeers, nodeScript, PYTHON, startPeer, tempFolder, upstreamDir, type Peer } from './_peers.js';
+import { jsonLine, killAllPeers, nodeScript, PYTHON, requirePython, startPeer, tempFolder, upstreamDir, type Peer } from './_peers.js';
 import { alternate, median, printResult } from './_result.js';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
@@ -34,6 +34,8 @@ const WARM_MS = 600;
 const WARM_EVENTS = 300;
 
 const UPSTREAM = upstreamDir('lightbus');
+requirePython([], []);
+if (!redisInstalled()) throw new Error('redis-server is needed; install it with: apt-get install -y redis-server');
 const PY_DIR = fileURLToPath(new URL('./py', import.meta.url));
 const LIGHTBUS_RUN = 'import sys; from lightbus.commands import lightbus_entry_point; sys.argv[0] = "lightbus"; sys.exit(lightbus_entry_point())';
 

@@ -18,13 +18,14 @@ import { createServer } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { jsonLine, killAllPeers, nodeScript, PYTHON, startPeer, tempFolder, upstreamDir, type Peer } from './_peers.js';
+import { jsonLine, killAllPeers, nodeScript, PYTHON, requirePython, startPeer, tempFolder, upstreamDir, type Peer } from './_peers.js';
 import { alternate, median, printResult } from './_result.js';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
 const ROUND_MS = Number(process.argv[3] ?? 1500);
 const WARM_MS = 500;
 const UPSTREAM = join(upstreamDir('service_framework-7ee29d5'), 'src');
+requirePython(['zmq', 'msgpack'], ['python3-zmq', 'python3-msgpack']);
 const PY_DIR = fileURLToPath(new URL('./py', import.meta.url));
 
 type Kind = 'python' | 'ours';
