@@ -25,8 +25,9 @@ describe('heartbeat', () => {
   });
 
   it('pings POST /services/{slug}/ping with the service JSON; the engine keeps the service available, while one that never pings is marked sleeping', async () => {
-    // An engine checking every 100 ms, with 1.5 s of grace: silence longer than 1.6 s means sleeping.
-    const eng = await startEngine({ checkIntervalMs: 100, graceMs: 1_500 });
+    // An engine checking every 100 ms, with 2.5 s of grace: silence longer than 2.6 s means sleeping
+    // (generous against a busy machine: the pings come every 100 ms).
+    const eng = await startEngine({ checkIntervalMs: 100, graceMs: 2_500 });
     const pinging = await startService(upperService, { engineUrls: [eng.url], heartbeatMs: 100 });
     const silent = await startService(taskService({ ...upperDeclaration(), slug: 'silent' }, async () => ({ result: { type: 'application/json', data: '{}' } })), { engineUrls: [eng.url], heartbeatMs: 0 });
     try {
