@@ -44,7 +44,12 @@ describe('provider', T, () => {
       return 'too late';
     });
     server.registerTask('Bytes', (req) => stream(Readable.from([Buffer.from('abc'), 'def', String(req.args)]), { parts: 3 }));
-    server.registerTask('BigInt', () => ({ n: 1n }));
+    server.registerTask('BigInt', () => ({ n: 1n, big: 9007199254740993n }));
+    server.registerTask('Cycle', () => {
+      const o: Record<string, unknown> = {};
+      o.self = o;
+      return o;
+    });
     server.registerTask('Nested', async (req, { request }) => ({ inner: (await request('Echo', req.args)).result }));
     await server.start();
     client = await coordinatorClient({ socketDir: tmp.dir, timeoutMs: 5_000, logger: quiet });
@@ -56,7 +61,7 @@ describe('provider', T, () => {
   });
 
   it('creates one socket per task at {socket_dir}/{task}/{priority}-{service}.sock with mode 0660', () => {
-    assert.deepEqual(server.registeredTasks(), ['Echo', 'Fail', 'Slow', 'Bytes', 'BigInt', 'Nested']);
+    assert.deepEqual(server.registeredTasks(), ['Echo', 'Fail', 'Slow', 'Bytes', 'BigInt', 'Cycle', 'Nested']);
     const path = server.taskSocketPath('Echo');
     assert.equal(path, join(tmp.dir, 'Echo', '50-svc.sock'));
     const st = statSync(path);
@@ -96,8 +101,12 @@ describe('provider', T, () => {
     await assert.rejects(client.readStream(r.streamUrl!), /ENOENT|cannot connect/);
   });
 
-  it('answers with an error when the result is not JSON', async () => {
-    await assert.rejects(client.request('BigInt'), /cannot be sent as JSON/);
+  it('answers with an error when the result is not JSON (a cycle)', async () => {
+    await assert.rejects(client.request('Cycle'), /cannot be sent as JSON/);
+  });
+
+  it('sends bigint results as exact integers', async () => {
+    assert.deepEqual((await client.request('BigInt')).result, { n: 1, big: 9007199254740993n });
   });
 
   it('lets a handler call another task through the coordinator and its tracker', async () => {

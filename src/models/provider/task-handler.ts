@@ -4,7 +4,7 @@
 import { Readable } from 'node:stream';
 import { errors } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
-import type { StreamSource } from '../../transports/unix/mod.js';
+import { stringifyJson, type StreamSource } from '../../transports/unix/mod.js';
 
 export interface TaskRequest {
   readonly id: string;
@@ -74,10 +74,10 @@ export async function runHandler(handler: TaskHandler, request: TaskRequest, con
   }
 }
 
-/** The JSON text of a result, or why it has none (bigint, cycles): a result must survive the wire. */
+/** Whether a result can be written as JSON (bigints can: as exact integers), or why not (a cycle): a result must survive the wire. */
 export function resultJson(result: unknown): { ok: true } | { ok: false; why: string } {
   try {
-    JSON.stringify(result);
+    stringifyJson(result);
     return { ok: true };
   } catch (err) {
     return { ok: false, why: `the handler's result cannot be sent as JSON (${(err as Error).message}); return plain JSON values` };

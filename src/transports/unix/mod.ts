@@ -2,6 +2,7 @@
 // knowledge of tasks: framing, exchange listeners and clients, response hooks, streams.
 export { encodeFrame, readFrame, readJsonFrame, FrameError, DEFAULT_MAX_FRAME_BYTES, DEFAULT_FRAME_READ_TIMEOUT_MS } from './framing.js';
 export type { FrameProblem, ReadFrameOptions } from './framing.js';
+export { parseJson, stringifyJson } from './exact-json.js';
 export {
   encodeRequest, encodeResponse, decodeRequest, decodeResponse, validateRequest, replyTo, EMPTY_RESPONSE,
   toGoUrl, urlFromWire, unixPathOf, unixUrl,
