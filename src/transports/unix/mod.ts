@@ -9,7 +9,7 @@ export {
 } from './acomm.js';
 export type { AcommRequest, AcommResponse, GoUrl } from './acomm.js';
 export { listenExchanges } from './unix-listener.js';
-export type { ExchangeListener, ExchangeListenerOptions } from './unix-listener.js';
+export type { ExchangeListener, ExchangeListenerOptions, ExchangeReply } from './unix-listener.js';
 export { exchange, connectUnix, UnixConnectError } from './unix-client.js';
 export type { ExchangeOptions } from './unix-client.js';
 export { sendTo } from './hook-send.js';
