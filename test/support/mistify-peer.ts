@@ -13,8 +13,15 @@ import { fileURLToPath } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '..', '..');
-/** The original code, unchanged (see ../shared/upstream/README.md). Override with MISTIFY_GOPATH. */
-export const UPSTREAM_GOPATH = process.env.MISTIFY_GOPATH ?? resolve(REPO, '..', '..', 'shared', 'upstream', 'mistify-gopath');
+/**
+ * The original code, unchanged: ../shared/upstream/mistify-gopath beside the repository (the
+ * main checkout), or one level further up (a worktree under wt/); SWITCHYARD_UPSTREAM names
+ * the upstream folder elsewhere, as for the benchmarks.
+ */
+const GOPATH_CANDIDATES = [process.env.SWITCHYARD_UPSTREAM, resolve(REPO, '..', 'shared', 'upstream'), resolve(REPO, '..', '..', 'shared', 'upstream')]
+  .filter((r): r is string => !!r)
+  .map((root) => join(root, 'mistify-gopath'));
+export const UPSTREAM_GOPATH = GOPATH_CANDIDATES.find((p) => existsSync(join(p, 'src', 'github.com', 'mistifyio', 'provider'))) ?? GOPATH_CANDIDATES[0]!;
 const CLIENT_SOURCE = join(REPO, 'test', 'interop', 'fixtures', 'acomm-client', 'main.go');
 
 export interface MistifyBinaries {
@@ -48,7 +55,7 @@ export async function buildMistify(): Promise<MistifyBinaries> {
     throw new Error('go is not installed: apt-get install -y golang-go (the mistify interop tests build the original Go provider with it)');
   }
   if (!existsSync(join(UPSTREAM_GOPATH, 'src', 'github.com', 'mistifyio', 'provider'))) {
-    throw new Error(`the original mistify code is missing at ${UPSTREAM_GOPATH} (expected ../shared/upstream/mistify-gopath; set MISTIFY_GOPATH)`);
+    throw new Error(`the original mistify code is not in ${GOPATH_CANDIDATES.join(' or ')}; set SWITCHYARD_UPSTREAM to the folder that holds mistify-gopath (shared/upstream)`);
   }
   const dir = await mkdtemp(join(tmpdir(), 'sy-go-'));
   const remove = () => rm(dir, { recursive: true, force: true });
