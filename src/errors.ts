@@ -122,7 +122,7 @@ export const errors = {
   SY_ERR_BUS_STATE: define('SY_ERR_BUS_STATE', 'usage',
     (what: string, fix: string) => `${what}; ${fix}`),
 
-  // ---- task model and http (issue 5)
+  // ---- task model (Core engine services) and outbound http
   SY_ERR_TASK_DECLARATION: define('SY_ERR_TASK_DECLARATION', 'usage',
     (problems: string[]) => `taskService(declaration, process) is not valid:\n  - ${problems.join('\n  - ')}`),
   SY_ERR_TASK_INPUT: define('SY_ERR_TASK_INPUT', 'runtime',
@@ -139,8 +139,10 @@ export const errors = {
     (engine: string, why: string) => `registering with the engine at ${redactUrl(engine)} failed: ${why}`),
   SY_ERR_HTTP_LISTEN: define('SY_ERR_HTTP_LISTEN', 'config',
     (address: string, why: string) => `cannot serve HTTP on ${address}: ${why}`),
-  SY_ERR_TASK_SETTINGS: define('SY_ERR_TASK_SETTINGS', 'config',
-    (problems: string[]) => `invalid task service settings: ${problems.join('; ')}`),
+  SY_ERR_HTTP_CALL: define('SY_ERR_HTTP_CALL', 'runtime',
+    (method: string, url: string, cause: string) => `${method} ${redactUrl(url.length > 300 ? `${url.slice(0, 300)}…` : url)} got no answer (${cause}); check that the server at that address is running and reachable from here`),
+  SY_ERR_TASK_SERVICES: define('SY_ERR_TASK_SERVICES', 'usage',
+    (names: string) => `one task service per process (an engine knows a service by its URL and port), got ${names}; run each in its own process with its own SERVICE_PORT`),
 
   // ---- service model and zeromq (issue 6)
   SY_ERR_SOCKET_ADDRESS: define('SY_ERR_SOCKET_ADDRESS', 'config',

@@ -66,7 +66,7 @@ describe('switchyard run <task service module>', () => {
   it('a bad setting exits 2 naming the variable; two task services in one process exit 2', async () => {
     const bad = await runCli(['run', 'examples/text-stats-task/text-stats.ts'], { env: { MAX_TASKS: '0', ENGINE_URLS: '[]' } });
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /SY_ERR_TASK_SETTINGS: invalid task service settings: MAX_TASKS \(from environment variable MAX_TASKS\)/);
+    assert.match(bad.stderr, /SY_ERR_SETTINGS: invalid settings: task\.maxTasks \(from environment variable MAX_TASKS\)/);
     const { dir, remove } = await tempDir();
     try {
       const file = join(dir, 'two.mjs');
