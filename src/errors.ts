@@ -141,6 +141,8 @@ export const errors = {
     (address: string, why: string) => `cannot serve HTTP on ${address}: ${why}`),
   SY_ERR_HTTP_CALL: define('SY_ERR_HTTP_CALL', 'runtime',
     (method: string, url: string, cause: string) => `${method} ${redactUrl(url.length > 300 ? `${url.slice(0, 300)}…` : url)} got no answer (${cause}); check that the server at that address is running and reachable from here`),
+  SY_ERR_TASK_STATE: define('SY_ERR_TASK_STATE', 'runtime',
+    (from: string, to: string) => `task status cannot move from ${from} to ${to}; the task model broke its own status machine (pending → fetching → processing → saving → finished, or error): please report this`),
   SY_ERR_TASK_SERVICES: define('SY_ERR_TASK_SERVICES', 'usage',
     (names: string) => `one task service per process (an engine knows a service by its URL and port), got ${names}; run each in its own process with its own SERVICE_PORT`),
 
