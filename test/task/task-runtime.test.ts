@@ -192,7 +192,7 @@ describe('the observer stream', () => {
       if ((await text.text()) === 'wait') await gate;
       return { result: { type: 'application/json', data: '{}' } };
     });
-    const { runtime, components } = await runThroughRuntime([gated], { port: 0, engineUrls: [engine.url], heartbeatInterval: 0, maxTasks: 1, authToken: 'env:SY_TEST_TASK_RT_TOKEN', callbackRetries: 1 });
+    const { runtime, components } = await runThroughRuntime([gated], { port: 0, engineUrls: [engine.url], heartbeatInterval: 0, maxTasks: 1, authToken: 'env:SY_TEST_TASK_RT_TOKEN', callbackRetries: 1, maxBodyBytes: 4096 });
     const events: ObserverEvent[] = [];
     runtime.observer.listen((e) => void events.push(e));
     process.env.SY_TEST_TASK_RT_TOKEN = 'rt-token';
@@ -212,12 +212,15 @@ describe('the observer stream', () => {
       await putObject(client, 'wait.txt', 'wait');
       const ok = serviceTask({ s3, engine, dataIn: ['wait.txt'] });
       assert.equal((await post(`${svc!.url}/compute`, ok.body, auth)).status, 200);
-      // Refusals while that task holds the only place (MAX_TASKS 1): full (503), invalid (422), unauthorized (401).
+      // Refusals while that task holds the only place (MAX_TASKS 1): full (503), invalid (422), unauthorized (401),
+      // too large (413; a path that is no input is not reported).
       const more = serviceTask({ s3, engine, dataIn: ['rt.txt'] });
       assert.equal((await post(`${svc!.url}/compute`, more.body, auth)).status, 503);
       assert.equal((await post(`${svc!.url}/compute`, { task: 'no' }, auth)).status, 422);
       assert.equal((await post(`${svc!.url}/compute`, more.body)).status, 401);
       assert.equal((await get(`${svc!.url}/tasks/not-a-uuid/status`, auth)).status, 422);
+      assert.equal((await post(`${svc!.url}/compute`, { pad: 'x'.repeat(5000) }, auth)).status, 413);
+      assert.equal((await post(`${svc!.url}/elsewhere`, { pad: 'x'.repeat(5000) }, auth)).status, 413);
       release();
       const update = await engine.callback(ok.id);
       assert.equal(update.status, 'finished');
@@ -227,7 +230,7 @@ describe('the observer stream', () => {
       assert.deepEqual(handled?.type === 'handled' && [handled.wrote, handled.produced], [update.data_out, [{ output: 'engine callback', id: ok.id }]]);
       assert.deepEqual(
         events.filter((e) => e.type === 'rejected').map((e) => e.type === 'rejected' && `${e.input}:${e.reason}`),
-        ['compute:full', 'compute:invalid', 'compute:unauthorized', 'task-status:invalid'],
+        ['compute:full', 'compute:invalid', 'compute:unauthorized', 'task-status:invalid', 'compute:too-large'],
       );
 
       // A failure: the input's type is wrong; the engine is told, so it is "failed" (not retried here).

@@ -30,6 +30,8 @@ export const REJECT_REASONS = [
   'invalid',
   /** 400: the body's bytes are not text */
   'undecodable',
+  /** 413: the body is larger than MAX_BODY_BYTES */
+  'too-large',
   /** 401: no or a wrong bearer token */
   'unauthorized',
   /** 403: callback_url or s3_host outside OUTBOUND_ALLOW_LIST */

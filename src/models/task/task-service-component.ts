@@ -100,6 +100,10 @@ export class TaskServiceComponent implements Component {
       timeouts: { requestMs: options.requestTimeoutMs, headersMs: options.headersTimeoutMs, keepAliveMs: options.keepAliveTimeoutMs },
       openapi: { title: definition.name, version: '1.0.0', description: definition.description ?? definition.summary, bearerAuth: options.authToken !== undefined },
       onError: (err, where) => log.error({ err, where }, 'HTTP request failed inside the service'),
+      // Only the task route is an input (other paths are whatever a peer made up).
+      onTooLarge: (method, path) => {
+        if (method === 'POST' && path === '/compute') desk.refused('compute', 'too-large');
+      },
     });
     log.info({
       url: server.url, docs: `${server.url}/docs`, maxTasks: options.maxTasks, maxPendingCallbacks: options.maxPendingCallbacks, concurrency: options.concurrency,
