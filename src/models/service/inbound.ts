@@ -15,7 +15,9 @@ import { decodeEnvelope, decodeReply, encodeReply, MalformedFrame, type Workflow
 export type ServiceEvent =
   | { readonly type: 'handled'; readonly kind: 'connection' | 'state'; readonly name: string; readonly workflowId: WorkflowId }
   | { readonly type: 'rejected'; readonly kind: 'connection' | 'state'; readonly name: string; readonly reason: string }
-  | { readonly type: 'state'; readonly name: string; readonly outcome: DeltaOutcome | 'replaced'; readonly currentNum?: number };
+  | { readonly type: 'state'; readonly name: string; readonly outcome: DeltaOutcome | 'replaced'; readonly currentNum?: number }
+  /** A delta_update_out state answered a receiver's snapshot request. */
+  | { readonly type: 'snapshot-served'; readonly name: string; readonly currentNum: number };
 
 export type InState = { kind: 'full'; value: Args } | { kind: 'delta'; delta: DeltaStateIn };
 

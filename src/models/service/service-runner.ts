@@ -170,6 +170,7 @@ export async function startService(definition: ServiceDefinition, env: ServiceEn
         // Snapshot requests are answered at once, outside the message loop: no user code runs.
         outbound.push(await sockets.replyer(addr.replyer!, () => {
           const snap = delta.snapshot();
+          emit({ type: 'snapshot-served', name, currentNum: snap.current_num });
           return encodeReply({ state: snap.state, current_num: snap.current_num }, null);
         }));
       }
