@@ -296,4 +296,159 @@ describe('interop: the real service_framework 0.0.3 (Python) and a Switchyard se
     await until('the next delta applied at Python', pyDelta, (s) => JSON.stringify(s) === JSON.stringify({ b: 2, c: 3 }));
     assert.equal(served() - servedBefore, 1, 'no second snapshot request: our snapshot carried the real current_num');
   });
+
+  it('malformed input from the peer: raw frames get an error reply naming the reason, invalid publications are dropped; both services go on', T, async () => {
+    const before = events.length;
+    const frames = [
+      Uint8Array.from([0xc1]), // a byte msgpack never uses
+      new Uint8Array(0),
+      pack([1, 2]),
+      pack({ workflow_id: 'w1' }),
+      pack({ args: 5, workflow_id: 'w2' }),
+      encodeEnvelope({ symbol: 'X', qty: 'many' }, 'w3'),
+      encodeEnvelope({ symbol: 'X', qty: 1, constructor: 'x' }, 'w4'),
+    ];
+    const replies = (await ok('raw', { address: a.quote, frames })) as Array<{ return_args?: unknown; workflow_id?: unknown; error?: string; timeout?: boolean }>;
+    assert.equal(replies.length, frames.length);
+    const reasons = [/is not msgpack/, /is not msgpack/, /not a msgpack map/, /no "args" key/, /"args" of the frame is not a map/, /field "qty": expected int, got string/, /field "constructor": expected no such key/];
+    replies.forEach((r, i) => {
+      assert.deepEqual(r.return_args, {}, `reply ${i}`);
+      assert.match(r.error ?? '', reasons[i]!, `reply ${i}: ${JSON.stringify(r)}`);
+    });
+    assert.deepEqual(replies.map((r) => r.workflow_id), [null, null, null, null, null, 'w3', 'w4']);
+    assert.equal(events.slice(before).filter((e) => e.type === 'rejected' && e.name === 'quote').length, frames.length);
+    // A publication our model refuses is dropped with the reason; the next one arrives.
+    ticks.length = 0;
+    await ok('publish', { messages: [{ seq: 'seven' }, { seq: 7 }] });
+    await until('the valid tick', async () => ticks.length, (n) => n >= 1);
+    assert.deepEqual(ticks.map((x) => x.seq), [7]);
+    const dropped = events.slice(before).find((e) => e.type === 'rejected' && e.name === 'ticks') as { reason: string } | undefined;
+    assert.match(dropped?.reason ?? '', /field "seq": expected int, got string/);
+    assert.deepEqual(await ok('call', { calls: [{ symbol: 'after', qty: 2 }] }), [{ symbol: 'after' }]);
+  });
+
+  it('topic-prefixed states, all four types, both ways (states take the optional creation argument topic)', T, async () => {
+    const zmq = new ZeroMqSockets();
+    extraSockets.push(zmq);
+    const tEvents: ServiceEvent[] = [];
+    const oursT = await startService(service({
+      states: {
+        in: {
+          py_full_t: { stateType: 'full_update_in', topic: 'fullt', requiredArguments: { value: t.any } },
+          py_delta_t: { stateType: 'delta_update_in', topic: 'book' },
+        },
+        out: {
+          our_full_t: { stateType: 'full_update_out', topic: 'fullt', requiredArguments: { value: t.any } },
+          our_delta_t: { stateType: 'delta_update_out', topic: 'book' },
+        },
+      },
+    }), {
+      sockets: zmq,
+      name: 'topics',
+      onEvent: (e) => tEvents.push(e),
+      addresses: {
+        states: {
+          in: { py_full_t: { subscriber: a.pyFullT }, py_delta_t: { subscriber: a.pyDeltaTPub, requester: a.pyDeltaTRep } },
+          out: { our_full_t: { publisher: a.ourFullT }, our_delta_t: { publisher: a.ourDeltaTPub, replyer: a.ourDeltaTRep } },
+        },
+      },
+    });
+    try {
+      // ours → Python.
+      await until('our full topic state at Python', async () => {
+        await oursT.toSend('state', 'our_full_t', { value: 'T1' });
+        return (await pyStates()).our_full_t;
+      }, (s) => JSON.stringify(s) === JSON.stringify({ value: 'T1' }));
+      await until('our delta topic state at Python', async () => {
+        await oursT.toSend('state', 'our_delta_t', { state: { a: 1 } });
+        return (await pyStates()).our_delta_t;
+      }, (s) => JSON.stringify(s) === JSON.stringify({ a: 1 }));
+      await oursT.toSend('state', 'our_delta_t', { current_num: 50, is_snapshot: false, state: { g: 1 } });
+      await until('the gap resolved at Python (snapshot over the untopiced replyer)', async () => (await pyStates()).our_delta_t, (s) => JSON.stringify(s) === JSON.stringify({ a: 1, g: 1 }));
+      // Python → ours.
+      await until('Python\'s full topic state here', async () => {
+        await ok('state', { name: 'py_full_t', updates: [{ value: 'P1' }] });
+        return oursT.states().py_full_t;
+      }, (s) => JSON.stringify(s) === JSON.stringify({ value: 'P1' }));
+      await until('Python\'s delta topic state here', async () => {
+        await ok('state', { name: 'py_delta_t', updates: [{ current_num: 0, is_snapshot: true, state: { x: 1 } }] });
+        return oursT.states().py_delta_t;
+      }, (s) => JSON.stringify(s) === JSON.stringify({ x: 1 }));
+      await ok('state', { name: 'py_delta_t', updates: [{ current_num: 3, is_snapshot: false, state: { y: 2 } }] });
+      await until('the gap resolved here', async () => oursT.states().py_delta_t, (s) => JSON.stringify(s) === JSON.stringify({ x: 1, y: 2 }));
+      assert.ok(tEvents.some((e) => e.type === 'state' && e.name === 'py_delta_t' && e.outcome === 'reset'));
+      assert.equal(tEvents.filter((e) => e.type === 'rejected').length, 0, JSON.stringify(tEvents.filter((e) => e.type === 'rejected')));
+    } finally {
+      await oursT.stop();
+    }
+  });
+
+  it('a delta gap does not stall our replyer: Python sends a gapped delta, then calls our replyer, in one handler', T, async () => {
+    // Before: our loop waited for the snapshot, which Python serves only after this handler,
+    // which waited for our replyer: a deadlock until the snapshot timeout (60 s here).
+    const r = await ok('steps', { steps: [
+      { op: 'state', payload: { name: 'py_delta', updates: [{ current_num: 1000, is_snapshot: false, state: { stall: 1 } }] } },
+      { op: 'sleep', payload: { ms: 200 } },
+      { op: 'call', payload: { calls: [{ symbol: 'during-gap', qty: 1 }] } },
+    ] });
+    assert.deepEqual(r, [{ ok: 1 }, { ok: 200 }, { ok: [{ symbol: 'during-gap' }] }]);
+    await until('the gap resolved from Python\'s snapshot', async () => (ours.states().py_delta as Record<string, unknown>).stall, (v) => v === 1);
+  });
+
+  it('the README\'s advice for reading our datetimes works in the real peer', T, async () => {
+    assert.ok(readmeDatetimeSnippet(), 'README.md has a ```python block defining read_switchyard_datetime');
+    const when = new Date('2024-05-06T07:08:09.123Z');
+    const reply = await whileRunning(peer, ours.toSend('connection', 'echo', { name: 'dt', ratio: 0.5, when }), 'echo with a datetime');
+    const seen = reply.seen as Record<string, unknown>;
+    assert.deepEqual(seen.when, { __datetime__: true, as_str: '2024-05-06T07:08:09.123Z' });
+    assert.equal(seen.when_read, '2024-05-06T07:08:09.123000+00:00');
+  });
+
+  it('the README\'s datetime advice needs nothing newer than Python 3.6 (no fromisoformat, no %z with "Z")', T, () => {
+    const snippet = readmeDatetimeSnippet();
+    assert.ok(snippet, 'README.md has a ```python block defining read_switchyard_datetime');
+    // Python 3.6's datetime, as far as the advice could meet it: fromisoformat does not exist
+    // (3.7) and accepts "Z" only from 3.11; strptime's %z takes only +HHMM before 3.7.
+    const emulate36 = `
+import sys, types, re, datetime as _real
+_fake = types.ModuleType('datetime')
+_fake.__dict__.update({k: getattr(_real, k) for k in dir(_real) if not k.startswith('__')})
+class _DateTime36(_real.datetime):
+    @classmethod
+    def fromisoformat(cls, text):
+        raise AttributeError("type object 'datetime' has no attribute 'fromisoformat' (Python 3.6)")
+    @classmethod
+    def strptime(cls, text, fmt):
+        if '%z' in fmt and not re.search(r'[+-]\\d{4}$', text):
+            raise ValueError('Python 3.6: %z takes +HHMM only, got %r' % text)
+        return _real.datetime.strptime(text, fmt)
+_fake.datetime = _DateTime36
+sys.modules['datetime'] = _fake
+`;
+    const run = `${emulate36}\n${snippet}\nfor s in sys.argv[1:]:\n    print(read_switchyard_datetime({'__datetime__': True, 'as_str': s}).isoformat())\n`;
+    const inputs = ['2024-05-06T07:08:09.123Z', '1970-01-01T00:00:00.000Z', '0001-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z'];
+    assert.deepEqual(inputs, inputs.map((s) => new Date(s).toISOString()), 'the inputs are what Date#toISOString writes');
+    const r = spawnSync(PYTHON, ['-c', run, ...inputs], { encoding: 'utf8', timeout: 10_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), [
+      '2024-05-06T07:08:09.123000+00:00', '1970-01-01T00:00:00+00:00', '0001-01-01T00:00:00+00:00', '9999-12-31T23:59:59.999000+00:00',
+    ]);
+  });
+
+  // Last: before the fix a whole float went out as an int, which the framework's validators
+  // refuse by raising, which stops its loop.
+  it('a field declared t.float travels as a Python float even when whole (2.0), in requests, replies and publications', T, async () => {
+    // Our replyer's return args: Python's requester declares ratio: float.
+    assert.deepEqual(await ok('call', { calls: [{ symbol: 'F', qty: 1, ratio: 2 }] }), [{ symbol: 'F', ratio: { py: 'float', value: 2 } }]);
+    // Our requester's args: Python's replyer requires ratio: float.
+    const reply = await whileRunning(peer, ours.toSend('connection', 'echo', { name: 'whole', ratio: 2 }), 'echo with a whole float');
+    assert.deepEqual((reply.seen as Record<string, unknown>).ratio, { py: 'float', value: 2 });
+    assert.equal(reply.ratio, 4);
+    // Our publisher: Python's subscriber declares ratio: float.
+    await ok('heard', { clear: true });
+    await ours.toSend('connection', 'pub', { seq: 1, ratio: 3 });
+    const heard = await until('the whole-float tick at Python', async () => (await ok('heard')) as unknown[], (h) => h.length > 0);
+    assert.deepEqual(heard, [{ seq: 1, ratio: { py: 'float', value: 3 } }]);
+    assert.equal(await ok('ping'), 'pong');
+  });
 });
