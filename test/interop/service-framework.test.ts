@@ -273,7 +273,7 @@ describe('interop: the real service_framework 0.0.3 (Python) and a Switchyard se
     await ok('state', { name: 'py_delta', updates: [{ current_num: 5, is_snapshot: false, state: { d: 4 } }] });
     await until('a second reset', async () => outcomes().filter((x) => x.outcome === 'reset').length, (n) => n >= 2);
     assert.deepEqual(view(), { b: 2, c: 3, d: 4 });
-    assert.deepEqual(outcomes().map((x) => x.outcome), ['applied', 'applied', 'reset', 'reset']);
+    assert.deepEqual(outcomes().map((x) => x.outcome), ['applied', 'applied', 'gap', 'reset', 'gap', 'reset']);
   });
 
   it('delta states, ours → Python, with a gap: the framework\'s receiver resets from our snapshot once, then applies the next delta', T, async () => {

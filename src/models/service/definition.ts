@@ -78,11 +78,19 @@ export type OutConnectionModel = RequesterModel | PublisherModel | ExternalReque
 
 export interface InStateModel extends ArgsModel {
   readonly stateType: 'full_update_in' | 'delta_update_in';
+  /** Only updates published with this topic (the original's optional creation argument `topic`). */
+  readonly topic?: string;
   /** delta_update_in: give up on a snapshot request after this long (default 10000; the original waits forever). */
   readonly snapshotTimeoutMs?: number;
 }
 export interface OutStateModel extends ArgsModel {
   readonly stateType: 'full_update_out' | 'delta_update_out';
+  /** Publish every update with this topic prefix (the snapshot replyer has none, as in the original). */
+  readonly topic?: string;
+  /** Connect the publisher to an XSUB/XPUB proxy's frontend instead of binding (the original's is_x_pub). */
+  readonly isXPub?: boolean;
+  /** Seconds to wait after creation so subscribers can join. Default 0.15. */
+  readonly waitAfterCreationS?: number;
 }
 
 export interface ConnectionModels {

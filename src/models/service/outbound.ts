@@ -21,7 +21,7 @@ export type OutConnection = Checkers & (
   | { model: PublisherModel; socket: PublisherSocket; prefix: Uint8Array }
   | { model: ExternalRequestModel });
 
-export type OutState = { readonly args: ArgsChecker } & (
+export type OutState = { readonly args: ArgsChecker; readonly prefix: Uint8Array } & (
   | { model: OutStateModel; kind: 'full'; socket: PublisherSocket }
   | { model: OutStateModel; kind: 'delta'; socket: PublisherSocket; delta: DeltaStateOut });
 
@@ -69,12 +69,12 @@ export function createSender(outConnections: ReadonlyMap<string, OutConnection>,
       const out = outStates.get(name);
       if (!out) throw new errors.SY_ERR_SERVICE_OUTPUT(kind, name, [...outStates.keys()]);
       if (out.kind === 'full') {
-        await out.socket.publish(encodeEnvelope(out.args(args), nextId()));
+        await out.socket.publish(encodeEnvelope(out.args(args), nextId(), out.prefix));
         return {};
       }
       const complete = out.delta.complete(args);
       out.args(complete);
-      const frame = encodeEnvelope(complete, nextId());
+      const frame = encodeEnvelope(complete, nextId(), out.prefix);
       // Recorded before the publish resolves: a snapshot served from now on includes it.
       out.delta.record(complete);
       await out.socket.publish(frame);

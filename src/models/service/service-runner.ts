@@ -4,6 +4,7 @@
 
 import { errors } from '../../errors.js';
 import { createLogger, type Logger } from '../../observability/logger.js';
+import { warnLimiter } from '../../observability/warn-limiter.js';
 import type { Closable, SocketFactory } from '../../transports/sockets.js';
 import { argsChecker, argsModelOf } from './args-model.js';
 import { DELTA_STATE_ARGS, DeltaStateIn, DeltaStateOut } from './delta-state.js';
@@ -113,7 +114,14 @@ export async function startService(definition: ServiceDefinition, env: ServiceEn
   };
   const freeToSend = makeToSend(undefined, false);
 
-  const ctx: InboundContext = { log, emit, config, statesView, makeToSend };
+  let stopping: Promise<void> | undefined;
+  const warnings = warnLimiter(log);
+  const ctx: InboundContext = {
+    log, emit, config, statesView, makeToSend,
+    warn: warnings.warn,
+    serial: (work) => loop.run(work),
+    stopping: () => stopping !== undefined,
+  };
   const serial = <A extends unknown[], R>(fn: (...a: A) => Promise<R>) => (...a: A) => loop.run(() => fn(...a));
 
   // ---- opening: inbound connections, outbound connections, then states (the original's order)
@@ -145,28 +153,30 @@ export async function startService(definition: ServiceDefinition, env: ServiceEn
     }
     for (const [name, model] of Object.entries(stateModels.in ?? {})) {
       const addr = addressesOf(addresses, 'states', 'in', name, model.stateType);
+      const prefix = topicPrefixOf(model.topic);
       if (model.stateType === 'full_update_in') {
         const state: InState = { kind: 'full', value: {} };
         inStates.set(name, state);
-        inbound.push(await sockets.subscriber(addr.subscriber!, new Uint8Array(0), serial(stateHandler(ctx, name, model, state))));
+        inbound.push(await sockets.subscriber(addr.subscriber!, prefix, serial(stateHandler(ctx, name, model, state, prefix.length))));
       } else {
         const state: InState = { kind: 'delta', delta: new DeltaStateIn() };
         inStates.set(name, state);
         const requester = await sockets.requester(addr.requester!);
         outbound.push(requester);
-        inbound.push(await sockets.subscriber(addr.subscriber!, new Uint8Array(0), serial(stateHandler(ctx, name, model, state, requester))));
+        inbound.push(await sockets.subscriber(addr.subscriber!, prefix, serial(stateHandler(ctx, name, model, state, prefix.length, requester))));
       }
     }
     for (const [name, model] of Object.entries(stateModels.out ?? {})) {
       const addr = addressesOf(addresses, 'states', 'out', name, model.stateType);
-      const socket = await sockets.publisher(addr.publisher!);
+      const socket = await sockets.publisher(addr.publisher!, { connect: model.isXPub === true });
       outbound.push(socket);
-      joinWaitS = Math.max(joinWaitS, DEFAULT_JOIN_WAIT_S);
+      joinWaitS = Math.max(joinWaitS, model.waitAfterCreationS ?? DEFAULT_JOIN_WAIT_S);
+      const prefix = topicPrefixOf(model.topic);
       if (model.stateType === 'full_update_out') {
-        outStates.set(name, { model, kind: 'full', socket, args: argsChecker(argsModelOf(model), `args of state "${name}"`) });
+        outStates.set(name, { model, kind: 'full', socket, prefix, args: argsChecker(argsModelOf(model), `args of state "${name}"`) });
       } else {
         const delta = new DeltaStateOut();
-        outStates.set(name, { model, kind: 'delta', socket, delta, args: argsChecker(argsModelOf(model), `args of state "${name}"`, { required: DELTA_STATE_ARGS }) });
+        outStates.set(name, { model, kind: 'delta', socket, prefix, delta, args: argsChecker(argsModelOf(model), `args of state "${name}"`, { required: DELTA_STATE_ARGS }) });
         // Snapshot requests are answered at once, outside the message loop: no user code runs.
         outbound.push(await sockets.replyer(addr.replyer!, () => {
           const snap = delta.snapshot();
@@ -182,7 +192,6 @@ export async function startService(definition: ServiceDefinition, env: ServiceEn
     throw err;
   }
 
-  let stopping: Promise<void> | undefined;
   let resolveDone!: () => void;
   let rejectDone!: (err: unknown) => void;
   const done = new Promise<void>((resolve, reject) => {
@@ -195,6 +204,7 @@ export async function startService(definition: ServiceDefinition, env: ServiceEn
       for (const s of inbound) await s.close().catch((err) => log.warn({ err }, 'closing an inbound socket failed'));
       await loop.idle();
       for (const s of outbound) await s.close().catch((err) => log.warn({ err }, 'closing an outbound socket failed'));
+      warnings.flush();
       log.info('service stopped');
     })();
     return stopping;

@@ -115,6 +115,13 @@ function isZod(spec: unknown): spec is z.ZodType {
   return typeof spec === 'object' && spec !== null && '_zod' in spec && typeof (spec as { safeParse?: unknown }).safeParse === 'function';
 }
 
+/**
+ * Whether a spec declares a key, or args carry one: own keys only. `key in obj` would find
+ * "constructor", "toString", "valueOf", … on Object.prototype and let args of those names
+ * through as declared (or count a required one as present).
+ */
+const hasOwn = (obj: object, key: string): boolean => Object.prototype.hasOwnProperty.call(obj, key);
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== 'object') return false;
   const proto = Object.getPrototypeOf(v);
@@ -272,12 +279,12 @@ function check(value: unknown, spec: unknown, mode: Mode, path: PropertyKey[], o
     if (!isPlainObject(value)) return problem('dict');
     if (mode === 'required') {
       for (const [k, s] of Object.entries(spec)) {
-        if (!(k in value)) problem(describeSpec(s), [...path, k], undefined);
+        if (!hasOwn(value, k)) problem(describeSpec(s), [...path, k], undefined);
         else check(value[k], s, mode, [...path, k], out);
       }
     } else {
       for (const [k, v] of Object.entries(value)) {
-        if (!(k in spec)) problem('no such key (not in the optional spec)', [...path, k], v);
+        if (!hasOwn(spec, k)) problem('no such key (not in the optional spec)', [...path, k], v);
         else check(v, spec[k], mode, [...path, k], out);
       }
     }
@@ -303,7 +310,7 @@ export function compileArgsCheck(
     if (!isPlainObject(args)) return argsProblems(args, req, opt);
     let out: ValidationProblem[] | undefined;
     for (const [key, spec] of reqEntries) {
-      const value = args[key];
+      const value = hasOwn(args, key) ? args[key] : undefined;
       if (value === undefined) (out ??= []).push({ field: key, expected: `${describeSpec(spec)} (required)`, received: 'undefined' });
       else {
         const token = spec instanceof TypeToken ? spec : undefined;
@@ -314,10 +321,10 @@ export function compileArgsCheck(
       }
     }
     for (const key in args) {
-      if (key in req) continue;
+      if (hasOwn(req, key)) continue;
       const value = args[key];
       if (value === undefined) continue;
-      if (!(key in opt)) (out ??= []).push({ field: key, expected: 'no such key (declare it in requiredArguments or optionalArguments)', received: kindOf(value) });
+      if (!hasOwn(opt, key)) (out ??= []).push({ field: key, expected: 'no such key (declare it in requiredArguments or optionalArguments)', received: kindOf(value) });
       else check(value, opt[key], 'optional', [key], (out ??= []));
     }
     return out ?? none;
@@ -335,12 +342,12 @@ export function argsProblems(
   const req = required ?? {};
   const opt = optional ?? {};
   for (const [key, spec] of Object.entries(req)) {
-    if (!(key in args) || args[key] === undefined) out.push({ field: key, expected: `${describeSpec(spec)} (required)`, received: 'undefined' });
+    if (!hasOwn(args, key) || args[key] === undefined) out.push({ field: key, expected: `${describeSpec(spec)} (required)`, received: 'undefined' });
     else check(args[key], spec, 'required', [key], out);
   }
   for (const [key, value] of Object.entries(args)) {
-    if (key in req || value === undefined) continue;
-    if (!(key in opt)) {
+    if (hasOwn(req, key) || value === undefined) continue;
+    if (!hasOwn(opt, key)) {
       if (!options.allowUndeclared) out.push({ field: key, expected: 'no such key (declare it in requiredArguments or optionalArguments)', received: kindOf(value) });
     }
     else check(value, opt[key], 'optional', [key], out);
