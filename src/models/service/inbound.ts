@@ -72,7 +72,7 @@ export function requestHandler(ctx: InboundContext, name: string, model: Replyer
       // A handler that answers synchronously costs no extra turn.
       const result = typeof (pending as PromiseLike<unknown> | undefined)?.then === 'function' ? await pending : pending;
       const returnArgs = check.returns(result === undefined ? {} : result);
-      const reply = encodeReply(returnArgs, envelope.workflowId);
+      const reply = encodeReply(check.returnsToWire(returnArgs), envelope.workflowId);
       ctx.emit({ type: 'handled', kind: 'connection', name, workflowId: envelope.workflowId });
       return reply;
     } catch (err) {

@@ -6,7 +6,7 @@ import { errors } from '../../errors.js';
 import { createLogger, type Logger } from '../../observability/logger.js';
 import { warnLimiter } from '../../observability/warn-limiter.js';
 import type { Closable, SocketFactory } from '../../transports/sockets.js';
-import { argsChecker, argsModelOf } from './args-model.js';
+import { argsChecker, argsModelOf, wireMarker } from './args-model.js';
 import { DELTA_STATE_ARGS, DeltaStateIn, DeltaStateOut } from './delta-state.js';
 import type { Addresses, Config, ConnectionModels, ServiceDefinition, StateModels, StatesView, ToSend } from './definition.js';
 import {
@@ -173,10 +173,10 @@ export async function startService(definition: ServiceDefinition, env: ServiceEn
       joinWaitS = Math.max(joinWaitS, model.waitAfterCreationS ?? DEFAULT_JOIN_WAIT_S);
       const prefix = topicPrefixOf(model.topic);
       if (model.stateType === 'full_update_out') {
-        outStates.set(name, { model, kind: 'full', socket, prefix, args: argsChecker(argsModelOf(model), `args of state "${name}"`) });
+        outStates.set(name, { model, kind: 'full', socket, prefix, args: argsChecker(argsModelOf(model), `args of state "${name}"`), toWire: wireMarker(argsModelOf(model)) });
       } else {
         const delta = new DeltaStateOut();
-        outStates.set(name, { model, kind: 'delta', socket, prefix, delta, args: argsChecker(argsModelOf(model), `args of state "${name}"`, { required: DELTA_STATE_ARGS }) });
+        outStates.set(name, { model, kind: 'delta', socket, prefix, delta, args: argsChecker(argsModelOf(model), `args of state "${name}"`, { required: DELTA_STATE_ARGS }), toWire: wireMarker(argsModelOf(model)) });
         // Snapshot requests are answered at once, outside the message loop: no user code runs.
         outbound.push(await sockets.replyer(addr.replyer!, () => {
           const snap = delta.snapshot();
