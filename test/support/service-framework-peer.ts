@@ -79,9 +79,17 @@ export async function freePorts(count: number): Promise<number[]> {
 export function readmeDatetimeSnippet(): string | undefined {
   const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
   for (const m of readme.matchAll(/```python\n([\s\S]*?)```/g)) {
-    if (m[1]!.includes('def read_switchyard_datetime')) return m[1];
+    if (m[1]!.includes('def read_switchyard_datetime')) return dedent(m[1]!);
   }
   return undefined;
+}
+
+/** The lines less their common indentation (a block inside a list item is indented). */
+function dedent(text: string): string {
+  const lines = text.split('\n');
+  const indents = lines.filter((l) => l.trim() !== '').map((l) => /^ */.exec(l)![0].length);
+  const cut = Math.min(...indents);
+  return lines.map((l) => l.slice(Math.min(cut, /^ */.exec(l)![0].length))).join('\n');
 }
 
 export interface PythonServiceOptions {
