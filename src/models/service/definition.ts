@@ -105,6 +105,12 @@ export interface StateModels {
 /** The config model: the original's {required, optional} grammar, or a zod schema. */
 export type ConfigModel = { readonly required?: Readonly<Record<string, unknown>>; readonly optional?: Readonly<Record<string, unknown>> } | z.ZodType;
 
+/** addresses.json of 0.0.19+, without states: `{in: {name: {replyer: "host:port"}}, out: {...}}`. */
+export interface FlatAddresses {
+  in?: Record<string, Record<string, string>>;
+  out?: Record<string, Record<string, string>>;
+}
+
 /** addresses.json: `{connections: {in: {name: {replyer: "host:port"}}, out: {...}}, states: {in, out}}`. */
 export interface Addresses {
   connections?: { in?: Record<string, Record<string, string>>; out?: Record<string, Record<string, string>> };
@@ -120,8 +126,8 @@ export interface ServiceDefinition {
   readonly config?: ConfigModel;
   /** setup_config: may change the config before it is validated; returns the config. */
   readonly setupConfig?: (config: Config) => Config | Promise<Config>;
-  /** setup_addresses: returns the addresses to use. */
-  readonly setupAddresses?: (addresses: Addresses, config: Config) => Addresses | Promise<Addresses>;
+  /** setup_addresses: gets addresses.json as it is (nested, or flat as in 0.0.19+) and returns the addresses to use. */
+  readonly setupAddresses?: (addresses: Addresses | FlatAddresses, config: Config) => Addresses | FlatAddresses | Promise<Addresses | FlatAddresses>;
   /** setup_connection_models: returns the connection models to use. */
   readonly setupConnections?: (models: ConnectionModels, config: Config) => ConnectionModels | Promise<ConnectionModels>;
   /** setup_state_models: returns the state models to use. */

@@ -8,11 +8,12 @@ import { warnLimiter } from '../../observability/warn-limiter.js';
 import type { Closable, SocketFactory } from '../../transports/sockets.js';
 import { argsChecker, argsModelOf, wireMarker } from './args-model.js';
 import { DELTA_STATE_ARGS, DeltaStateIn, DeltaStateOut } from './delta-state.js';
-import type { Addresses, Config, ConnectionModels, ServiceDefinition, StateModels, StatesView, ToSend } from './definition.js';
+import type { Addresses, Config, ConnectionModels, FlatAddresses, ServiceDefinition, StateModels, StatesView, ToSend } from './definition.js';
 import {
   messageHandler, requestHandler, stateHandler, type InboundContext, type InState, type ServiceEvent,
 } from './inbound.js';
-import { ADDRESS_KEYS, checkModels } from './model-check.js';
+import { addressesOf, normalizeAddresses } from './addresses.js';
+import { checkModels } from './model-check.js';
 import { connectionCheckers, createSender, type OutConnection, type OutState } from './outbound.js';
 import { SerialLoop } from './serial-loop.js';
 import { setupServiceConfig } from './service-config.js';
@@ -23,8 +24,8 @@ export type { ServiceEvent };
 
 export interface ServiceEnvironment {
   readonly sockets: SocketFactory;
-  /** addresses.json's content. */
-  readonly addresses?: Addresses;
+  /** addresses.json's content: nested (0.0.3) or flat (0.0.19+, connections only). */
+  readonly addresses?: Addresses | FlatAddresses;
   /** The config file merged with extra CLI pairs, before setupConfig and validation. */
   readonly config?: Config;
   readonly logger?: Logger;
@@ -53,18 +54,6 @@ export interface RunningService {
 const DEFAULT_JOIN_WAIT_S = 0.15;
 
 
-function addressesOf(addresses: Addresses, group: 'connections' | 'states', side: 'in' | 'out', name: string, type: string): Record<string, string> {
-  const needed = ADDRESS_KEYS[type] ?? [];
-  if (needed.length === 0) return {};
-  const entry = addresses[group]?.[side]?.[name];
-  const path = `${group}.${side}.${name}`;
-  if (!entry || typeof entry !== 'object') throw new errors.SY_ERR_SERVICE_ADDRESSES(path, `is missing (a ${type} needs ${needed.map((k) => JSON.stringify(k)).join(' and ')})`);
-  for (const key of needed) {
-    if (typeof entry[key] !== 'string' || entry[key] === '') throw new errors.SY_ERR_SERVICE_ADDRESSES(`${path}.${key}`, `is missing: a ${type} needs "${key}": "host:port"`);
-  }
-  return entry;
-}
-
 export async function startService(definition: ServiceDefinition, env: ServiceEnvironment): Promise<RunningService> {
   const where = env.name ?? definition.name ?? 'service';
   const log = (env.logger ?? createLogger({ level: 'silent' })).child({ service: where });
@@ -76,11 +65,12 @@ export async function startService(definition: ServiceDefinition, env: ServiceEn
 
   const config = await setupServiceConfig(definition, env.config ?? {}, where);
 
-  let addresses: Addresses = env.addresses ?? {};
-  if (definition.setupAddresses && Object.keys(addresses).length > 0) {
-    addresses = await definition.setupAddresses(addresses, config);
-    if (typeof addresses !== 'object' || addresses === null) throw new errors.SY_ERR_SERVICE_DEFINITION(where, 'setupAddresses must return the addresses object');
+  let rawAddresses: Addresses | FlatAddresses = env.addresses ?? {};
+  if (definition.setupAddresses && Object.keys(rawAddresses).length > 0) {
+    rawAddresses = await definition.setupAddresses(rawAddresses, config);
+    if (typeof rawAddresses !== 'object' || rawAddresses === null) throw new errors.SY_ERR_SERVICE_DEFINITION(where, 'setupAddresses must return the addresses object');
   }
+  const addresses = normalizeAddresses(rawAddresses);
   let connectionModels: ConnectionModels = definition.connections ?? {};
   if (definition.setupConnections) {
     connectionModels = await definition.setupConnections(connectionModels, config);
