@@ -153,6 +153,8 @@ export const errors = {
     (connection: string, why: string) => `the replyer behind connection "${connection}" could not answer: ${why}`),
   SY_ERR_SERVICE_MAIN_MODE: define('SY_ERR_SERVICE_MAIN_MODE', 'usage',
     (why: string) => `main mode: ${why}`),
+  SY_ERR_SOCKET_DISCONNECTED: define('SY_ERR_SOCKET_DISCONNECTED', 'runtime',
+    (address: string, maxMessageSize: string) => `the connection to the replyer at ${address} dropped while a request waited for its reply: the replyer stopped or crashed, or the request or its reply was over the ${maxMessageSize} message size limit (maxMessageSize, \`--max-message-size\`). The request may or may not have been handled; send it again only if that is safe`),
 
   // ---- provider model and unix sockets (issue 7)
   SY_ERR_PROVIDER_CONFIG: define('SY_ERR_PROVIDER_CONFIG', 'config',
