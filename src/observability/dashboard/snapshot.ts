@@ -60,3 +60,18 @@ export interface Snapshot {
   readonly untracked: number;
   readonly models: readonly ModelKind[];
 }
+
+/** One dead letter as the dashboard serves it (GET /api/dead-letters/{transport}/{queue}). */
+export interface DeadLetterView {
+  readonly id: string;
+  readonly queue: string;
+  readonly source: string;
+  readonly reason: string;
+  readonly attempts?: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly bytes: number;
+  /** The body's start as text, or as hex when it is not printable UTF-8. */
+  readonly preview: string;
+  readonly previewEncoding: 'text' | 'hex';
+  readonly truncated: boolean;
+}

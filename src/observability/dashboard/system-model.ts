@@ -106,6 +106,13 @@ export class SystemModel {
     }
   }
 
+  /** A component's state as known elsewhere (the runtime's health), for components whose "ready" came before the dashboard. */
+  setState(source: EventSource, state: ComponentState, error?: string): void {
+    const component = this.#component(source);
+    component.state ??= state;
+    if (error !== undefined && component.error === undefined) component.error = error;
+  }
+
   onEvent(e: ObserverEvent): void {
     const component = this.#component(e);
     const now = this.#now();

@@ -1,21 +1,10 @@
 // Dead letters as the dashboard and the CLI show them: plain JSON, the body as a short
 // preview (text when it reads as text, hex otherwise), never the whole of a large body.
 
+import type { DeadLetterView } from '../../observability/dashboard/snapshot.js';
 import type { DeadLetter } from '../../transports/dead-letters.js';
 
-export interface DeadLetterView {
-  readonly id: string;
-  readonly queue: string;
-  readonly source: string;
-  readonly reason: string;
-  readonly attempts?: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly bytes: number;
-  /** The body's start as text, or as hex when it is not printable UTF-8. */
-  readonly preview: string;
-  readonly previewEncoding: 'text' | 'hex';
-  readonly truncated: boolean;
-}
+export type { DeadLetterView };
 
 export const PREVIEW_BYTES = 256;
 

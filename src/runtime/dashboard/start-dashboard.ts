@@ -57,6 +57,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const model = new SystemModel(options.model);
   if (options.declared) model.declare(options.declared);
   const detach = model.attach(options.observer);
+  // Components that reported "ready" before the dashboard listened are known from health;
+  // their edges appear as work flows (make the dashboard before the runtime starts to have them at once).
+  for (const c of options.health?.().components ?? []) model.setState(c, c.state, c.error);
   const assets = await loadPageAssets();
   const stream = new LiveStream({ maxClients: options.maxClients ?? 16, maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024 });
   const probes = options.probes ?? [];
