@@ -3,7 +3,7 @@
 // and edge colours are updated in place, so the picture stays still while numbers move.
 // Wheel zooms, drag pans, "fit" brings everything back into view.
 
-import { layoutTopology, edgeLabelText, type Layout, type LayoutSizes } from '../../src/observability/dashboard/layout.js';
+import { layoutToFit, edgeLabelText, type Layout, type LayoutSizes } from '../../src/observability/dashboard/layout.js';
 import { CHANNEL_COLOR, MODEL_COLORS } from '../../src/observability/dashboard/model-colors.js';
 import type { EdgeSnapshot, NodeSnapshot, Snapshot } from '../../src/observability/dashboard/snapshot.js';
 import { ms, num, sparkPoints, svg } from './dom.js';
@@ -53,7 +53,8 @@ export class TopologyView {
 
   #draw(snapshot: Snapshot): void {
     const topology = { nodes: snapshot.nodes, edges: snapshot.edges };
-    this.#layout = layoutTopology(topology, sizes);
+    const box = this.root.getBoundingClientRect();
+    this.#layout = layoutToFit(topology, sizes, box.width || 1000, box.height || 700);
     this.root.replaceChildren();
     this.#nodes.clear();
     this.#edges.clear();
@@ -138,7 +139,9 @@ export class TopologyView {
     g.querySelector('.latency')!.textContent = `p50 ${ms(f.p50Ms)} · p99 ${ms(f.p99Ms)}${bad ? ` · ${bad}` : ''}`;
     if (node.series) {
       g.querySelector('.spark.in')!.setAttribute('points', sparkPoints(node.series.in, SPARK_W, SPARK_H));
-      g.querySelector('.spark.errors')!.setAttribute('points', sparkPoints(node.series.errors, SPARK_W, SPARK_H));
+      // Errors drawn only when there were some: a flat red line would hide the blue one.
+      const errors = node.series.errors.some((v) => v > 0) ? sparkPoints(node.series.errors, SPARK_W, SPARK_H) : '';
+      g.querySelector('.spark.errors')!.setAttribute('points', errors);
     }
   }
 

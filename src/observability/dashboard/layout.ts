@@ -37,11 +37,14 @@ export function edgeLabelText(edge: TopologyEdge): string {
   return edge.labels.length > 0 ? `${edge.channel} [${edge.labels.join(', ')}]` : edge.channel;
 }
 
-export function layoutTopology(topology: Topology, sizes: LayoutSizes = textSizes, margin = 16): Layout {
+/** Left to right (work flows across) or top to bottom (a long chain on a narrow screen). */
+export type Direction = 'LR' | 'TB';
+
+export function layoutTopology(topology: Topology, sizes: LayoutSizes = textSizes, margin = 16, direction: Direction = 'LR'): Layout {
   const g = new dagre.graphlib.Graph({ multigraph: true });
   // Many services: tighter ranks, so 50 services still fit a screen when zoomed to fit.
   const dense = topology.nodes.length > 30;
-  g.setGraph({ rankdir: 'LR', nodesep: dense ? 14 : 26, ranksep: dense ? 60 : 80, edgesep: 8, marginx: margin, marginy: margin });
+  g.setGraph({ rankdir: direction, nodesep: dense ? 14 : 26, ranksep: dense ? 60 : 80, edgesep: 8, marginx: margin, marginy: margin });
   g.setDefaultEdgeLabel(() => ({}));
   for (const node of topology.nodes) g.setNode(node.id, { ...sizes.node(node) });
   for (const edge of topology.edges) {
@@ -62,4 +65,17 @@ export function layoutTopology(topology: Topology, sizes: LayoutSizes = textSize
   }
   const graph = g.graph() as { width?: number; height?: number };
   return { width: graph.width ?? 0, height: graph.height ?? 0, nodes, edges };
+}
+
+/**
+ * The layout that shows the most at the size of a `width` × `height` view: both directions
+ * are laid out, and the one that needs less shrinking to fit wins (a long pipeline reads
+ * better top to bottom on a tall screen, a wide fan-out left to right).
+ */
+export function layoutToFit(topology: Topology, sizes: LayoutSizes, width: number, height: number): Layout {
+  const lr = layoutTopology(topology, sizes, 16, 'LR');
+  if (topology.nodes.length < 3) return lr;
+  const tb = layoutTopology(topology, sizes, 16, 'TB');
+  const scale = (l: Layout) => Math.min(width / Math.max(1, l.width), height / Math.max(1, l.height));
+  return scale(tb) > scale(lr) * 1.15 ? tb : lr;
 }
