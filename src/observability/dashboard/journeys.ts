@@ -58,6 +58,8 @@ export class JourneyIndex {
   readonly maxHops: number;
   /** Insertion order is recency: an id touched again moves to the end. */
   readonly #entries = new Map<string, Entry>();
+  #lastId: string | undefined;
+  #lastEntry: Entry | undefined;
 
   constructor(options: JourneyIndexOptions = {}) {
     this.maxIds = options.maxIds ?? 2_000;
@@ -118,6 +120,8 @@ export class JourneyIndex {
   }
 
   #touch(id: string): Entry {
+    // The same id twice in a row (received, then handled) is already the most recent.
+    if (id === this.#lastId && this.#lastEntry) return this.#lastEntry;
     let entry = this.#entries.get(id);
     if (entry) {
       this.#entries.delete(id);
@@ -126,6 +130,8 @@ export class JourneyIndex {
       while (this.#entries.size >= this.maxIds) this.#entries.delete(this.#entries.keys().next().value as string);
     }
     this.#entries.set(id, entry);
+    this.#lastId = id;
+    this.#lastEntry = entry;
     return entry;
   }
 }

@@ -54,6 +54,8 @@ class PortStats {
 }
 
 interface Component {
+  /** serviceNodeId(source), made once. */
+  readonly id: string;
   source: EventSource;
   state?: ComponentState;
   error?: string;
@@ -74,6 +76,8 @@ export class SystemModel {
   readonly #latencyWindowMs: number;
   readonly #maxPorts: number;
   readonly #components = new Map<string, Component>();
+  /** model → service → component: the per-event lookup makes no string. */
+  readonly #bySource = new Map<string, Map<string, Component>>();
   readonly #journeys: JourneyIndex;
   #ports = 0;
   #untracked = 0;
@@ -132,7 +136,7 @@ export class SystemModel {
           s.total++;
           s.inFlight++;
         }
-        this.#hop(e.id, e, { step: 'received', channel: e.input, attempt: e.attempt });
+        this.#hop(e.id, e, component, { step: 'received', channel: e.input, attempt: e.attempt });
         break;
       }
       case 'handled': {
@@ -148,7 +152,7 @@ export class SystemModel {
             out.total++;
           }
         }
-        this.#hop(e.id, e, { step: 'handled', channel: e.input, durationMs: e.durationMs, ...(e.produced?.length ? { produced: e.produced } : {}) });
+        this.#hop(e.id, e, component, { step: 'handled', channel: e.input, durationMs: e.durationMs, ...(e.produced?.length ? { produced: e.produced } : {}) });
         break;
       }
       case 'failed': {
@@ -159,7 +163,7 @@ export class SystemModel {
           s.errors.add(now);
           s.errorTotal++;
         }
-        this.#hop(e.id, e, { step: 'failed', channel: e.input, durationMs: e.durationMs, error: e.error.message });
+        this.#hop(e.id, e, component, { step: 'failed', channel: e.input, durationMs: e.durationMs, error: e.error.message });
         break;
       }
       case 'dead-lettered': {
@@ -169,7 +173,7 @@ export class SystemModel {
           s.dead.add(now);
           s.deadTotal++;
         }
-        if (e.id !== undefined) this.#hop(e.id, e, { step: 'dead-lettered', channel: e.input, error: e.reason });
+        if (e.id !== undefined) this.#hop(e.id, e, component, { step: 'dead-lettered', channel: e.input, error: e.reason });
         break;
       }
       case 'sent': {
@@ -178,7 +182,7 @@ export class SystemModel {
           out.count.add(now);
           out.total++;
         }
-        this.#hop(e.id, e, { step: 'sent', channel: e.output });
+        this.#hop(e.id, e, component, { step: 'sent', channel: e.output });
         break;
       }
       case 'called': {
@@ -192,7 +196,7 @@ export class SystemModel {
             out.errorTotal++;
           }
         }
-        this.#hop(e.id, e, { step: 'called', channel: e.target, durationMs: e.durationMs, ...(e.error ? { error: e.error.message } : {}) });
+        this.#hop(e.id, e, component, { step: 'called', channel: e.target, durationMs: e.durationMs, ...(e.error ? { error: e.error.message } : {}) });
         break;
       }
       case 'rejected': {
@@ -291,11 +295,14 @@ export class SystemModel {
   // ---- internals
 
   #component(source: EventSource): Component {
-    const id = serviceNodeId(source);
-    let c = this.#components.get(id);
+    let byService = this.#bySource.get(source.model);
+    if (!byService) this.#bySource.set(source.model, (byService = new Map()));
+    let c = byService.get(source.service);
     if (!c) {
-      c = { source: { model: source.model, service: source.service, transport: source.transport }, inputs: new Map(), outputs: new Map(), inStats: new Map(), outStats: new Map() };
+      const id = serviceNodeId(source);
+      c = { id, source: { model: source.model, service: source.service, transport: source.transport }, inputs: new Map(), outputs: new Map(), inStats: new Map(), outStats: new Map() };
       this.#components.set(id, c);
+      byService.set(source.service, c);
       this.#changed();
     } else if (c.source.transport !== source.transport && source.transport) {
       c.source = { ...c.source, transport: source.transport };
@@ -344,8 +351,8 @@ export class SystemModel {
     return s;
   }
 
-  #hop(id: string, e: ObserverEvent, hop: Omit<Hop, 'at' | 'node' | 'service' | 'model'>): void {
-    this.#journeys.add(id, { at: e.at, node: serviceNodeId(e), service: e.service, model: e.model, ...hop });
+  #hop(id: string, e: ObserverEvent, c: Component, hop: Omit<Hop, 'at' | 'node' | 'service' | 'model'>): void {
+    this.#journeys.add(id, { at: e.at, node: c.id, service: e.service, model: e.model, ...hop });
   }
 
   #changed(): void {
