@@ -34,6 +34,8 @@ export const errors = {
   SY_ERR_CAPABILITY_MISSING: define('SY_ERR_CAPABILITY_MISSING', 'config',
     (model: string, transport: string, missing: string[]) =>
       `the ${model} model needs the transport capabilities [${missing.join(', ')}] but transport "${transport}" does not offer them; pick a transport that does (see README "Transports")`),
+  SY_ERR_ADAPTER_MISSING: define('SY_ERR_ADAPTER_MISSING', 'config',
+    (adapter: string, packages: readonly string[]) => `the ${adapter} adapter needs the package(s) ${packages.join(', ')}, which are not installed; install them beside switchyard: npm install ${packages.join(' ')}`),
   SY_ERR_TRANSPORT_CLOSED: define('SY_ERR_TRANSPORT_CLOSED', 'runtime',
     (transport: string, op: string) => `cannot ${op}: transport "${transport}" is closed`),
   SY_ERR_DELIVERY_SETTLED: define('SY_ERR_DELIVERY_SETTLED', 'runtime',

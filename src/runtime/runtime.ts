@@ -6,6 +6,7 @@
 // process stays alive, whether or not a component holds a socket of its own.
 
 import type { Logger } from '../observability/logger.js';
+import { isInstance } from './instances.js';
 import { stopAll, stopOnSignals, type Stoppable } from './lifecycle.js';
 import { errorInfo, Observer, type ComponentState, type Edge, type Emitter, type EventSource } from '../observability/observer.js';
 
@@ -178,6 +179,7 @@ export class Runtime {
         onFirstSignal: (signal) => this.#logger.info({ signal }, 'stopping: no new work; finishing what is in flight (signal again to exit at once)'),
         onSecondSignal: (signal) => this.#logger.warn({ signal }, 'second signal: exiting now; unsettled work is redelivered where the transport keeps it'),
         ...(exit ? { exit } : {}),
+        ...(isInstance() ? { signals: ['SIGTERM'] as const } : {}),
       },
     ).stopped;
     return 0;
