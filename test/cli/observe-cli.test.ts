@@ -176,6 +176,23 @@ describe('switchyard queues / dead-letters on Redis', () => {
     }
   });
 
+  it('the Redis probe tells a listener group\'s lag on a topic and a queue\'s depth', async () => {
+    const { RedisDeadLetters } = await import('../../src/transports/redis/redis-dead-letters.js');
+    const group = await transport.subscribe('prices', 'audit', async (d) => d.ack(), { prefetch: 1 });
+    await group.stop(); // the group stays, and falls behind
+    for (const p of ['1', '2', '3']) await transport.publish('prices', { body: Buffer.from(p) });
+    await transport.send('waiting-q', { body: Buffer.from('x') });
+    await transport.declareQueue('waiting-q');
+    const d = new RedisDeadLetters({ url: server.url });
+    try {
+      const figures = await d.probe().probe([{ name: 'prices', kind: 'topic' }, { name: 'waiting-q', kind: 'queue' }]);
+      assert.equal(figures.get('prices')?.lag, 3);
+      assert.equal(figures.get('waiting-q')?.depth, 1);
+    } finally {
+      await d.close();
+    }
+  });
+
   it('the memory transport is reached through the running process\'s dashboard, and refused without one', async () => {
     const memory = new MemoryTransport();
     await memory.start();

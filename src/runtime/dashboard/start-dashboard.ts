@@ -105,14 +105,13 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     return journey ?? reply.code(404).send({ error: `no recent journey of ${JSON.stringify(req.params.id)}: only the most recent ids are kept (${options.model?.journeys?.maxIds ?? 2000})` });
   });
 
-  app.get('/api/stream', async (req, reply) => {
+  app.get('/api/stream', async (_req, reply) => {
     if (stream.full) {
       return reply.code(503).send({ error: new errors.SY_ERR_LIMIT_EXCEEDED('a live view', `${options.maxClients ?? 16} open at once`, 'maxClients of startDashboard').message });
     }
     reply.hijack();
     stream.add(reply.raw);
     reply.raw.write(`event: snapshot\ndata: ${snapshotJson()}\n\n`);
-    void req;
     return undefined;
   });
 

@@ -95,6 +95,14 @@ export class RedisDeadLetters implements DeadLetters, QueueLook {
         const names = channels.filter((c) => c.kind === undefined || c.kind === 'queue').map((c) => c.name);
         const figures = new Map<string, ChannelFigures>();
         for (const q of await this.listQueues(names)) figures.set(q.queue, { depth: q.depth, ...(q.consumers !== undefined ? { consumers: q.consumers } : {}), deadLetters: q.deadLetters });
+        // Topics: the listener group furthest behind, and every group's consumers.
+        await this.connect();
+        for (const c of channels.filter((ch) => ch.kind === 'topic' || ch.kind === 'event')) {
+          const groups = await this.groups(this.names.topicStream(c.name));
+          if (groups.length === 0) continue;
+          const lags = groups.map((g) => g.lag).filter((l): l is number => l !== undefined);
+          figures.set(c.name, { consumers: groups.reduce((n, g) => n + g.consumers, 0), ...(lags.length > 0 ? { lag: Math.max(...lags) } : {}) });
+        }
         return figures;
       },
     };
