@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as zmq from 'zeromq';
 import { createLogger } from '../../src/observability/logger.js';
-import { decodeReply, encodeEnvelope, encodeReply, replyer, service, startService, t } from '../../src/models/service/mod.js';
+import { decodeReply, encodeEnvelope, encodeReply, replyer, service, startService, subscriber, t } from '../../src/models/service/mod.js';
 import { DEFAULT_MAX_MESSAGE_SIZE, ZeroMqSockets } from '../../src/transports/zeromq/mod.js';
 import { freePorts, PYTHON, requirePython } from '../support/service-framework-peer.js';
 import { waitFor } from './service-kit.js';
@@ -91,6 +91,33 @@ describe('zeromq maxMessageSize', () => {
     await rep.bind(endpoint);
     void serve(rep, () => 'small').catch(() => undefined);
     assert.deepEqual(decodeReply(await requesterSocket.request(encodeEnvelope({}, null))).returnArgs, { ok: true });
+  });
+
+  it('a subscriber refuses a publication over the limit and keeps hearing the publisher (it reconnects; ZeroMQ would not)', T, async () => {
+    const [port] = await freePorts(1);
+    const address = `127.0.0.1:${port}`;
+    const sockets = new ZeroMqSockets({ maxMessageSize: MiB });
+    closers.push(() => sockets.close());
+    const got: number[] = [];
+    const svc = await startService(service({ connections: { in: { s: subscriber({ requiredArguments: { n: t.int }, optionalArguments: { blob: t.bytes } }, (a) => void got.push(Number(a.n))) } } }),
+      { sockets, addresses: { connections: { in: { s: { subscriber: address } } } } });
+    closers.push(() => svc.stop());
+    const pub = new zmq.Publisher({ linger: 0 });
+    closers.push(() => pub.close());
+    await pub.bind(`tcp://${address}`);
+    // Until the subscription is up, then one frame over the limit, then small ones until one arrives.
+    for (let i = 0; i < 200 && got.length === 0; i++) {
+      await pub.send(encodeEnvelope({ n: -1 }, null));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.ok(got.length > 0, 'the subscription came up');
+    await pub.send(encodeEnvelope({ n: 0, blob: new Uint8Array(4 * MiB) }, null));
+    for (let i = 1; i < 300 && !got.includes(1); i++) {
+      await pub.send(encodeEnvelope({ n: 1 }, null));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(got.includes(1), 'a publication after the refused one arrived');
+    assert.ok(!got.includes(0), 'the frame over the limit was never delivered');
   });
 
   it(`the default limit (${DEFAULT_MAX_MESSAGE_SIZE / MiB} MiB) keeps a 300 MB frame out of memory`, T, async () => {
