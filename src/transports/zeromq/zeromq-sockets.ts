@@ -80,7 +80,7 @@ export interface ZeroMqSocketsOptions {
  * a connected socket's process alive after the socket is closed.
  */
 const observers = new WeakMap<zmq.Socket, zmq.Observer>();
-function onDisconnect(socket: zmq.Socket, listener: () => void, attempt = 0): void {
+function onDisconnect(socket: zmq.Socket, listener: () => void, failed: (err: unknown) => void, attempt = 0): void {
   let observer: zmq.Observer;
   try {
     observer = new zmq.Observer(socket);
@@ -89,16 +89,24 @@ function onDisconnect(socket: zmq.Socket, listener: () => void, attempt = 0): vo
     // moment ago at the same address may still hold it until ZeroMQ's reaper lets it go.
     if ((err as { code?: string }).code === 'EADDRINUSE' && attempt < 50 && !socket.closed) {
       setTimeout(() => {
-        if (!socket.closed) onDisconnect(socket, listener, attempt + 1);
+        if (!socket.closed) onDisconnect(socket, listener, failed, attempt + 1);
       }, 20).unref();
-      return;
+    } else if (!socket.closed) {
+      failed(err); // the socket works on, only unwatched
     }
-    throw err;
+    return;
   }
   observers.set(socket, observer);
   void (async () => {
     try {
-      for await (const event of observer) if (event.type === 'disconnect') listener();
+      for await (const event of observer) {
+        if (event.type !== 'disconnect') continue;
+        try {
+          listener();
+        } catch (err) {
+          failed(err);
+        }
+      }
     } catch {
       // The observer ends with its socket.
     }
@@ -162,8 +170,9 @@ export class ZeroMqSockets implements SocketFactory {
   }
 
   /**
-   * Reports the dropped connections of a bound socket: a peer that stopped, or one whose
-   * frame was over maxMessageSize (ZeroMQ tells the two apart nowhere).
+   * Reports the dropped connections of a socket (rate-limited): a peer that stopped, or one
+   * whose frame was over maxMessageSize (ZeroMQ tells the two apart nowhere). A connecting
+   * socket (`connectedTo`) is also connected again: after refusing a frame ZeroMQ would not.
    */
   private watchDrops(socket: zmq.Socket, what: string, connectedTo?: string): void {
     const warnings = this.warnings;
@@ -174,7 +183,7 @@ export class ZeroMqSockets implements SocketFactory {
       if (!warnings) return;
       warnings.warn(`dropped:${what}`, { socket: what, maxMessageSize: this.maxMessageSize },
         `a peer's connection to the ${what} dropped: the peer stopped, or it sent a frame over the ${describeSize(this.maxMessageSize)} limit (maxMessageSize), which is refused unread`);
-    });
+    }, (err) => this.onError(`watching the connections of the ${what}`, err));
   }
 
   /** A read loop never rejects unobserved: a failure is reported, a close is not. */
@@ -249,7 +258,7 @@ export class ZeroMqSockets implements SocketFactory {
     onDisconnect(socket, () => {
       settle((w) => w.reject(new errors.SY_ERR_SOCKET_DISCONNECTED(address, describeSize(this.maxMessageSize))));
       reconnect(socket, address);
-    });
+    }, (err) => this.onError(`watching the connection of the requester of ${address}`, err));
     const reading = this.guardLoop(`requester of ${address}`, socket, (async () => {
       try {
         while (!socket.closed) {
