@@ -159,6 +159,8 @@ export const errors = {
     (connection: string, why: string) => `the replyer behind connection "${connection}" could not answer: ${why}`),
   SY_ERR_SERVICE_MAIN_MODE: define('SY_ERR_SERVICE_MAIN_MODE', 'usage',
     (why: string) => `main mode: ${why}`),
+  SY_ERR_SOCKET_DISCONNECTED: define('SY_ERR_SOCKET_DISCONNECTED', 'runtime',
+    (address: string, maxMessageSize: string) => `the connection to the replyer at ${address} dropped while a request waited for its reply: the replyer stopped or crashed, or the request or its reply was over the ${maxMessageSize} message size limit (maxMessageSize, \`--max-message-size\`). The request may or may not have been handled; send it again only if that is safe`),
 
   // ---- provider model and unix sockets (issue 7)
   SY_ERR_PROVIDER_CONFIG: define('SY_ERR_PROVIDER_CONFIG', 'config',
@@ -187,6 +189,16 @@ export const errors = {
     (option: string, value: string, expected: string) => `Redis transport option ${option} = ${value} is not valid: expected ${expected}`),
   SY_ERR_REDIS_VERSION: define('SY_ERR_REDIS_VERSION', 'config',
     (where: string, version: string) => `the Redis server at ${where} is version ${version}; the Redis transport needs Redis 7.0 or later (XAUTOCLAIM, BLMPOP, CLIENT UNBLOCK); upgrade it or point the URL at a newer server`),
+
+  // ---- dashboard, topology pictures, dead-letter tools (issue 16)
+  SY_ERR_DASHBOARD_ASSETS: define('SY_ERR_DASHBOARD_ASSETS', 'config',
+    (looked: string[]) => `the dashboard page is not built (looked in ${looked.join(', ')}); run \`npm run build\` in the package (it bundles web/dashboard into dist/dashboard-page)`),
+  SY_ERR_DASHBOARD_REQUEST: define('SY_ERR_DASHBOARD_REQUEST', 'usage',
+    (why: string) => `the dashboard refused the request: ${why}`),
+  SY_ERR_DEAD_LETTERS_UNSUPPORTED: define('SY_ERR_DEAD_LETTERS_UNSUPPORTED', 'usage',
+    (transport: string) => `transport "${transport}" keeps no dead letters this tool can reach; use memory (through the running process), amqp or redis`),
+  SY_ERR_TOPOLOGY_INPUT: define('SY_ERR_TOPOLOGY_INPUT', 'usage',
+    (input: string, why: string) => `cannot draw the topology of ${input}: ${why}`),
 
   // ---- limits on what peers send, and where a peer may send us (hardening)
   SY_ERR_LIMIT_EXCEEDED: define('SY_ERR_LIMIT_EXCEEDED', 'runtime',

@@ -11,6 +11,7 @@ import { send } from './commands/send.js';
 import { providerCommand } from './commands/provider.js';
 import { normalizeServiceArgv } from './commands/service.js';
 import { addServiceCommand } from './service-cli.js';
+import { addObserveCommands } from './observe-cli.js';
 import { loadSettings } from './settings.js';
 import { maybeSupervise } from './instances.js';
 import { createLogger, type LevelName } from '../observability/logger.js';
@@ -142,6 +143,7 @@ Examples:
   addBusTools(program);
   providerCommand(program, out);
   addServiceCommand(program);
+  addObserveCommands(program, out);
   return program;
 }
 
