@@ -193,6 +193,22 @@ describe('the real Lightbus 1.3 and Switchyard on one Redis', { timeout: 120_000
     assert.equal((executed.result as Record<string, number>).add, 1, 'nothing reached Lightbus');
   });
 
+  it('the dynamic client takes what Lightbus sends: naive datetimes and "03:04:05" times (formats not asserted, as in Lightbus)', async () => {
+    const lb = dynamic.api('lb_peer');
+    // A result: datetime.now().isoformat(), no offset, where the schema says date-time.
+    assert.match(String(await lb.call('now')), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?$/);
+    // Parameters: sent as Lightbus would; Lightbus casts the datetime back (and leaves a time as text).
+    assert.equal(await lb.call('describe', { when: '2024-01-02T03:04:05', clock: '03:04:05' }), 'datetime 2024-01-02T03:04:05 / str 03:04:05');
+    // An event: reaches a listener that knows the API only by its schema on the bus.
+    const stamped: unknown[] = [];
+    await lb.event('stamped').listen((p) => void stamped.push(p), { listenerName: 'stamped' });
+    assert.equal((await peer.request({ op: 'fire', api: 'lb_peer', name: 'stamped', kwargs: { when: '2024-01-02T03:04:05.123456', clock: '03:04:05' } })).ok, true);
+    await waitUntil('the stamped event', () => stamped.length >= 1);
+    assert.deepEqual(stamped, [{ when: '2024-01-02T03:04:05.123456', clock: '03:04:05' }]);
+    // Where we still refuse (not text at all), the message names the field and the type.
+    await assert.rejects(lb.call('describe', { when: 20240102, clock: '03:04:05' }), /RPC lb_peer\.describe\(\) parameters is not valid: field "when": expected string, got integer/);
+  });
+
   it('an event Lightbus fires reaches our listener, typed by our declaration', async () => {
     const fired = await peer.request({ op: 'fire', api: 'lb_peer', name: 'happened', kwargs: { name: 'first', count: 3 } });
     assert.equal(fired.ok, true, fired.message);

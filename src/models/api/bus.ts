@@ -57,6 +57,14 @@ export interface BusCoreOptions {
   readonly schemaTtlS?: number;
 }
 
+interface RpcSubjects {
+  readonly params: string;
+  /** Results this process sends. */
+  readonly response: string;
+  /** Results this process receives. */
+  readonly received: string;
+}
+
 interface Served {
   readonly api: AnyApi;
   readonly implementation: Record<string, (params: never, context: RpcContext) => unknown>;
@@ -261,17 +269,23 @@ export class BusCore {
     if (result.error) throw new RemoteError(api, procedure, String(result.result), result.trace ?? '');
     if (!settings.validate.incoming) return result.result;
     const schema = this.known.get(api)?.rpcs[procedure]?.result ?? this.remote.get(api)?.rpcs[procedure]?.result;
-    return schema ? validate(schema, result.result, this.rpcSubjects(api, procedure).response) : result.result;
+    return schema ? validate(schema, result.result, this.rpcSubjects(api, procedure).received) : result.result;
   }
 
   /** What validation errors of an RPC name, made once per procedure (not per call). */
-  private readonly subjects = new Map<string, Map<string, { readonly params: string; readonly response: string }>>();
+  private readonly subjects = new Map<string, Map<string, RpcSubjects>>();
 
-  private rpcSubjects(api: string, procedure: string): { readonly params: string; readonly response: string } {
+  private rpcSubjects(api: string, procedure: string): RpcSubjects {
     let ofApi = this.subjects.get(api);
     if (!ofApi) this.subjects.set(api, (ofApi = new Map()));
     let got = ofApi.get(procedure);
-    if (!got) ofApi.set(procedure, (got = { params: `RPC ${api}.${procedure}() parameters`, response: `RPC ${api}.${procedure}() response` }));
+    if (!got) {
+      const response = `RPC ${api}.${procedure}() response`;
+      // A refused result is one the serving side already produced: say so, the caller must
+      // not take the error for a call that did not run.
+      const received = `${response} (the call ran on the serving side; its result is refused here, by validate.incoming of API ${api})`;
+      ofApi.set(procedure, (got = { params: `RPC ${api}.${procedure}() parameters`, response, received }));
+    }
     return got;
   }
 
