@@ -12,7 +12,8 @@ import { createLogger } from '../../src/observability/logger.js';
 import { RedisBusTransport } from '../../src/transports/redis/bus/mod.js';
 import { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { startLightbusPeer, type LightbusPeer } from '../support/lightbus-peer.js';
+import { lightbusCommand, startLightbusPeer, type LightbusPeer } from '../support/lightbus-peer.js';
+import { parseBusConfig } from '../../src/config/bus-config.js';
 import { waitUntil } from '../api/bus-conformance.js';
 
 const logger = createLogger({ level: 'silent' });
@@ -107,13 +108,15 @@ describe('the real Lightbus 1.3 and Switchyard on one Redis', { timeout: 120_000
     const client = createBus({ apis: { syPeer }, transport: transport(), logger });
     await client.start();
     buses.push(client);
-    // Alone first, watched: our caller writes to our queue of the API, never to Lightbus's.
+    // Alone first, watched (keyspace events of lists): our caller pushes to our queue of the API, never to Lightbus's.
+    await redis.raw.config('SET', 'notify-keyspace-events', 'Kl');
     const watcher = new Redis(redis.server.url);
-    const monitor = await watcher.monitor();
     const touched = new Set<string>();
-    monitor.on('monitor', (_time: string, args: string[]) => args[0]?.toLowerCase() === 'rpush' && touched.add(args[1]!));
+    watcher.on('pmessage', (_p: string, channel: string, op: string) => op === 'rpush' && touched.add(channel.replace(/^__keyspace@0__:/, '')));
+    await watcher.psubscribe('__keyspace@0__:*rpc_queue*');
     assert.equal(await client.syPeer.add({ a: 1, b: 1 }), 2);
-    monitor.disconnect();
+    await redis.raw.ping(); // notifications of what came before are delivered by now
+    await new Promise((r) => setTimeout(r, 50));
     watcher.disconnect();
     assert.deepEqual([...touched], ['switchyard:rpc_queue:sy_peer']);
     const replies = await Promise.all([
@@ -237,4 +240,68 @@ describe('the real Lightbus 1.3 and Switchyard on one Redis', { timeout: 120_000
     const fields = dead[0]![1];
     assert.match(fields[fields.indexOf('x-switchyard-dead-letter-reason') + 1]!, /Event lb_peer\.loose parameters are not valid: field "count": expected number, got string/);
   });
+
+  it('every setting in Lightbus\'s own config schema (lightbus dumpconfigschema) loads, at its default and at other values', async () => {
+    const schema = JSON.parse(await lightbusCommand(['dumpconfigschema'])) as JsonSchemaNode;
+    const defaults = configFrom(schema, false);
+    const others = configFrom(schema, true);
+    const paths = leafPaths(defaults);
+    assert.ok(paths.length >= 50, `${paths.length} settings`);
+    for (const config of [defaults, others]) {
+      const parsed = parseBusConfig(config, 'lightbus dumpconfigschema');
+      for (const path of parsed.unused ?? []) assert.ok(paths.includes(path) || paths.some((p) => p.startsWith(`${path}.`)), path);
+    }
+  });
 });
+
+interface JsonSchemaNode {
+  type?: string;
+  default?: unknown;
+  properties?: Record<string, JsonSchemaNode>;
+  additionalProperties?: JsonSchemaNode | boolean;
+  anyOf?: JsonSchemaNode[];
+  enum?: unknown[];
+}
+
+/**
+ * A config holding every setting of Lightbus's config schema: its default, or (`varied`)
+ * another value of its type where the default is null or there is one. Transport
+ * selectors get their `redis` entry (Lightbus's selectors hold one transport); `apis`
+ * gets a `default` and a named API.
+ */
+function configFrom(node: JsonSchemaNode, varied: boolean): unknown {
+  const options = node.anyOf?.filter((o) => o.type !== 'null') ?? [];
+  const object = node.properties ? node : options.find((o) => o.properties);
+  if (object?.properties) {
+    const keys = Object.keys(object.properties);
+    const selector = keys.includes('redis') && keys.includes('debug');
+    return Object.fromEntries(keys.filter((k) => !selector || k === 'redis').map((k) => [k, configFrom(object.properties![k]!, varied)]));
+  }
+  if (typeof node.additionalProperties === 'object') {
+    const api = configFrom(node.additionalProperties, varied);
+    return { default: api, 'my_company.auth': api };
+  }
+  const type = node.type ?? options[0]?.type;
+  if (!varied && node.default !== undefined) return node.default;
+  if (node.enum) return node.enum.at(-1);
+  switch (type) {
+    case 'integer':
+      return typeof node.default === 'number' ? node.default + 1 : 7;
+    case 'number':
+      return typeof node.default === 'number' ? node.default + 0.5 : 7.5;
+    case 'boolean':
+      return typeof node.default === 'boolean' ? !node.default : true;
+    case 'string':
+      return typeof node.default === 'string' ? node.default : 'given';
+    case 'object':
+      return { maxsize: 10 };
+    default:
+      return node.default ?? null;
+  }
+}
+
+function leafPaths(value: unknown, path: string[] = []): string[] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || Object.keys(value).length === 0) return [path.join('.')];
+  return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => leafPaths(v, [...path, k]));
+}
+

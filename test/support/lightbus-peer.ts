@@ -108,6 +108,23 @@ function configYaml(o: Required<Omit<LightbusPeerOptions, 'laxApis'>> & { laxApi
   ].join('\n');
 }
 
+const ENTRY = 'import sys; from lightbus.commands import lightbus_entry_point; sys.argv[0] = "lightbus"; sys.exit(lightbus_entry_point())';
+
+/** Runs one `lightbus` command (e.g. `dumpconfigschema`) to its end; its stdout. */
+export async function lightbusCommand(args: readonly string[], timeoutMs = 30_000): Promise<string> {
+  if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: the Lightbus peer needs Debian's Python 3 (apt-get install -y python3)`);
+  const child = spawn(PYTHON, ['-c', ENTRY, ...args], { cwd: tmpdir(), env: { ...process.env, PYTHONPATH: lightbusSources(), PYTHONDONTWRITEBYTECODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`lightbus ${args.join(' ')} exited with ${code}:\n${err}`);
+  return out;
+}
+
 /** Starts `lightbus run` and resolves once its control task answers. */
 export async function startLightbusPeer(options: LightbusPeerOptions): Promise<LightbusPeer> {
   if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: the Lightbus peer needs Debian's Python 3 (apt-get install -y python3)`);
@@ -116,8 +133,7 @@ export async function startLightbusPeer(options: LightbusPeerOptions): Promise<L
   const dir = await mkdtemp(join(tmpdir(), 'sy-lightbus-'));
   await copyFile(BUS_MODULE, join(dir, 'lb_peer_bus.py'));
   await writeFile(join(dir, 'lightbus.yaml'), configYaml({ redisUrl: options.redisUrl, serviceName, rpcTimeoutS: options.rpcTimeoutS ?? 2, laxApis: options.laxApis ?? [] }));
-  const entry = 'import sys; from lightbus.commands import lightbus_entry_point; sys.argv[0] = "lightbus"; sys.exit(lightbus_entry_point())';
-  const child = spawn(PYTHON, ['-c', entry, 'run', '--bus', 'lb_peer_bus', '--config', join(dir, 'lightbus.yaml')], {
+  const child = spawn(PYTHON, ['-c', ENTRY, 'run', '--bus', 'lb_peer_bus', '--config', join(dir, 'lightbus.yaml')], {
     cwd: dir,
     env: { ...process.env, PYTHONPATH: `${sources}:${dir}`, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -53,6 +53,8 @@ export interface BusCoreOptions {
   readonly settings?: Partial<ApiSettings>;
   readonly apiSettings?: Readonly<Record<string, Partial<ApiSettings>>>;
   readonly listenerDefaults?: Partial<ListenerSettings>;
+  /** Listener defaults per API name (a listener of several APIs takes its first API's). */
+  readonly apiListenerDefaults?: Readonly<Record<string, Partial<ListenerSettings>>>;
   /** Seconds a stored schema lives on the bus; it is re-stored every ttl*0.8 (Lightbus: 60). */
   readonly schemaTtlS?: number;
 }
@@ -99,6 +101,7 @@ export class BusCore {
   private readonly settings: Partial<ApiSettings>;
   private readonly apiSettings: Readonly<Record<string, Partial<ApiSettings>>>;
   private readonly listenerDefaults: ListenerSettings;
+  private readonly apiListenerDefaults: Readonly<Record<string, Partial<ListenerSettings>>>;
   private readonly schemaTtlS: number;
   private readonly served = new Map<string, Served>();
   private readonly known = new Map<string, AnyApi>();
@@ -126,6 +129,7 @@ export class BusCore {
     this.settings = options.settings ?? {};
     this.apiSettings = options.apiSettings ?? {};
     this.listenerDefaults = { ...DEFAULT_LISTENER_SETTINGS, ...options.listenerDefaults };
+    this.apiListenerDefaults = options.apiListenerDefaults ?? {};
     this.schemaTtlS = options.schemaTtlS ?? 60;
   }
 
@@ -390,10 +394,11 @@ export class BusCore {
   }
 
   private async startListener(entry: ListenerEntry): Promise<void> {
+    const defaults = { ...this.listenerDefaults, ...this.apiListenerDefaults[entry.refs[0]!.api] };
     const settings: ListenerSettings = {
-      prefetch: entry.options.prefetch ?? this.listenerDefaults.prefetch,
-      reclaimIdleMs: entry.options.reclaimIdleMs ?? this.listenerDefaults.reclaimIdleMs,
-      maxAttempts: entry.options.maxAttempts ?? this.listenerDefaults.maxAttempts,
+      prefetch: entry.options.prefetch ?? defaults.prefetch,
+      reclaimIdleMs: entry.options.reclaimIdleMs ?? defaults.reclaimIdleMs,
+      maxAttempts: entry.options.maxAttempts ?? defaults.maxAttempts,
     };
     const byTransport = new Map<BusTransport, EventRef[]>();
     for (const ref of entry.refs) {

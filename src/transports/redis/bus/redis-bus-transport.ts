@@ -34,12 +34,18 @@ export interface RedisBusOptions {
   readonly logger: Logger;
   /** One stream per API (Lightbus's default) or per event. */
   readonly streamUse?: StreamUse;
-  /** Streams are trimmed to about this many entries (XADD MAXLEN ~). Lightbus: 100,000. */
-  readonly maxStreamLength?: number;
+  /** Streams are trimmed to about this many entries (XADD MAXLEN ~); null: never. Lightbus: 100,000. */
+  readonly maxStreamLength?: number | null;
   /** Seconds a result waits for its caller. Lightbus result_ttl: 60. */
   readonly resultTtlS?: number;
   /** Calls one process runs at once. */
   readonly serveConcurrency?: number;
+  /**
+   * Seconds the expiry key of a call in Lightbus's format lives (Lightbus's transport-level
+   * rpc_timeout, 5 there): a server that pops the call later drops it. Default: as long as
+   * its caller waits (the API's rpc_timeout).
+   */
+  readonly rpcExpiryS?: number;
 }
 
 export class RedisBusTransport implements BusTransport {
@@ -48,18 +54,20 @@ export class RedisBusTransport implements BusTransport {
   private client: RpcClient | undefined;
   private readonly subscriptions = new Set<Subscription>();
   private readonly streamUse: StreamUse;
-  private readonly maxStreamLength: number;
+  private readonly maxStreamLength: number | null;
+  private readonly trim: string[];
 
   constructor(private readonly options: RedisBusOptions) {
     this.streamUse = options.streamUse ?? 'per_api';
-    this.maxStreamLength = options.maxStreamLength ?? 100_000;
+    this.maxStreamLength = options.maxStreamLength === undefined ? 100_000 : options.maxStreamLength;
+    this.trim = this.maxStreamLength === null ? [] : ['MAXLEN', '~', String(this.maxStreamLength)];
   }
 
   async start(): Promise<void> {
     if (this.commands) return;
     this.commands = openRedis(this.options.url, 'commands', this.options.logger);
     await this.commands.connect();
-    this.client = new RpcClient(this.options.url, this.options.logger);
+    this.client = new RpcClient(this.options.url, this.options.logger, this.options.rpcExpiryS);
   }
 
   async close(): Promise<void> {
@@ -95,7 +103,7 @@ export class RedisBusTransport implements BusTransport {
 
   async fire(event: BusEvent): Promise<void> {
     const stream = streamOf(event.api, event.event, this.streamUse);
-    await this.redis().xadd(stream, 'MAXLEN', '~', String(this.maxStreamLength), '*', ...eventToFields(event));
+    await this.redis().xadd(stream, ...this.trim, '*', ...eventToFields(event));
   }
 
   async listen(spec: ListenSpec, handler: (delivery: EventDelivery) => Promise<void>): Promise<Subscription> {
@@ -104,7 +112,8 @@ export class RedisBusTransport implements BusTransport {
       commands: this.redis(),
       logger: this.options.logger,
       streamUse: this.streamUse,
-      maxStreamLength: this.maxStreamLength,
+      // Dead letters are bounded even where the stream itself is not.
+      maxStreamLength: this.maxStreamLength ?? 100_000,
     });
     return this.track(sub);
   }

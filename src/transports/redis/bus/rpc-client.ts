@@ -74,6 +74,8 @@ export class RpcClient {
   constructor(
     private readonly url: string,
     private readonly logger: Logger,
+    /** Life of a Lightbus-format call's expiry key; default: its caller's timeout. */
+    private readonly expiryS?: number,
   ) {}
 
   call(call: RpcCall, options: CallOptions): Promise<RpcResult> {
@@ -141,7 +143,7 @@ export class RpcClient {
     const write: CallWrite = {
       queue: rpcQueueKey(call.api),
       expiryKey: rpcExpiryKey(call.id),
-      ttlS: Math.max(1, Math.ceil(p.timeoutMs / 1000)),
+      ttlS: Math.max(1, Math.ceil(this.expiryS ?? p.timeoutMs / 1000)),
       blob: encodeRpcBlob(call, this.returnPath),
     };
     this.batcher.add(write, done);
