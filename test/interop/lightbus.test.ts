@@ -183,7 +183,7 @@ describe('the real Lightbus 1.3 and Switchyard on one Redis', { timeout: 120_000
     const impatient = createBus({ transport: transport(), logger, settings: { rpcTimeoutMs: 400 } });
     await impatient.start();
     buses.push(impatient);
-    await assert.rejects(impatient.api('lb_peer').call('slow', { seconds: 1.5 }), (e: { code?: string }) => e.code === 'SY_ERR_REQUEST_TIMEOUT');
+    await assert.rejects(impatient.api('lb_peer').call('slow', { seconds: 1.5 }), (e: Error & { code?: string }) => e.code === 'SY_ERR_REQUEST_TIMEOUT' && /within 400 ms; .* raise rpc_timeout/.test(e.message));
     const executed = await peer.request({ op: 'executed' });
     assert.deepEqual(executed.result, { add: 1, fail: 1, slow: 1 }, 'each call ran once on the Lightbus side');
   });

@@ -17,7 +17,8 @@ import { checkApiName, type AnyApi, type ParsedParamsOf, type ResultInputOf } fr
 import type { EventContext, EventHandler, EventRef, ListenOptions, Listener } from './events.js';
 import { RemoteError, reprOf } from './remote-error.js';
 import { cronTask, everyTask, type Interval, type ScheduledTask, type ScheduleOptions } from './scheduler.js';
-import { DEFAULT_API_SETTINGS, DEFAULT_LISTENER_SETTINGS, type ApiSettings, type ListenerSettings } from './settings.js';
+import { DEFAULT_API_SETTINGS, DEFAULT_LISTENER_SETTINGS, remoteTracesByDefault, type ApiSettings, type ListenerSettings } from './settings.js';
+import { warnLimiter, type WarnLimiter } from '../../observability/warn-limiter.js';
 import type { BusObserver } from './observer.js';
 import { DeadlineTracker } from './deadlines.js';
 
@@ -57,6 +58,13 @@ export interface BusCoreOptions {
   readonly apiListenerDefaults?: Readonly<Record<string, Partial<ListenerSettings>>>;
   /** Seconds a stored schema lives on the bus; it is re-stored every ttl*0.8 (Lightbus: 60). */
   readonly schemaTtlS?: number;
+  /**
+   * Whether error results of RPCs served here carry the error's stack trace (file paths of
+   * this service) to the caller, as Lightbus's do. Default: off in production mode
+   * (NODE_ENV=production), on otherwise; SWITCHYARD_REMOTE_TRACES=true|false overrides the
+   * default. The trace is always in this process's own log.
+   */
+  readonly remoteTraces?: boolean;
 }
 
 interface RpcSubjects {
@@ -119,6 +127,9 @@ export class BusCore {
   private readonly settingsCache = new Map<string, ApiSettings>();
   private readonly fireDeadlines = new DeadlineTracker();
   private schemaTimer: NodeJS.Timeout | undefined;
+  /** Warnings a peer's input can cause (bad events, calls that fail validation): rate-limited per kind. */
+  private readonly peerWarnings: WarnLimiter;
+  private readonly remoteTraces: boolean;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
 
   constructor(options: BusCoreOptions) {
@@ -131,6 +142,8 @@ export class BusCore {
     this.listenerDefaults = { ...DEFAULT_LISTENER_SETTINGS, ...options.listenerDefaults };
     this.apiListenerDefaults = options.apiListenerDefaults ?? {};
     this.schemaTtlS = options.schemaTtlS ?? 60;
+    this.peerWarnings = warnLimiter(this.logger);
+    this.remoteTraces = options.remoteTraces ?? remoteTracesByDefault();
   }
 
   get running(): boolean {
@@ -236,6 +249,7 @@ export class BusCore {
     }
     for (const t of this.allTransports()) await t.close();
     this.state = 'stopped';
+    this.peerWarnings.flush();
     this.logger.info({ service: this.serviceName }, 'bus stopped');
   }
 
@@ -264,7 +278,12 @@ export class BusCore {
     }
     return this.transportOf(apiName)
       .call(call, { timeoutMs: settings.rpcTimeoutMs })
-      .then((result) => this.resultOf(call, result, settings));
+      .then(
+        (result) => this.resultOf(call, result, settings),
+        (error: unknown) => {
+          throw isTimeout(error) ? new errors.SY_ERR_REQUEST_TIMEOUT(`RPC ${apiName}.${procedure}()`, settings.rpcTimeoutMs, rpcTimeoutSetting(apiName)) : error;
+        },
+      );
   }
 
   private resultOf(call: RpcCall, result: RpcResult, settings: ApiSettings): unknown {
@@ -341,8 +360,10 @@ export class BusCore {
   }
 
   private failed(call: RpcCall, error: unknown): RpcResult {
-    this.logger.warn({ err: error, api: call.api, procedure: call.procedure, id: call.id }, `RPC ${call.api}.${call.procedure}() failed; the error goes back to the caller`);
-    return { rpcId: call.id, error: true, result: reprOf(error), trace: error instanceof Error ? (error.stack ?? '') : '' };
+    // A caller can make every call fail (bad parameters): a few lines per procedure per window.
+    this.peerWarnings.warn(`rpc ${call.api}.${call.procedure}`, { err: error, api: call.api, procedure: call.procedure, id: call.id }, `RPC ${call.api}.${call.procedure}() failed; the error goes back to the caller`);
+    const trace = this.remoteTraces && error instanceof Error ? (error.stack ?? '') : '';
+    return { rpcId: call.id, error: true, result: reprOf(error), trace };
   }
 
   // ---- events
@@ -361,7 +382,7 @@ export class BusCore {
       else this.unknownMember(apiName, eventName, 'event', settings);
     }
     const event: BusEvent = { id: uuid1(), api: apiName, event: eventName, version: api?.version ?? 1, kwargs: kwargsToBus(parsed as Record<string, unknown>) };
-    await this.fireDeadlines.within(this.transportOf(apiName).fire(event), settings.eventFireTimeoutMs, () => new errors.SY_ERR_REQUEST_TIMEOUT(`event ${apiName}.${eventName}`, settings.eventFireTimeoutMs));
+    await this.fireDeadlines.within(this.transportOf(apiName).fire(event), settings.eventFireTimeoutMs, () => new errors.SY_ERR_REQUEST_TIMEOUT(`event ${apiName}.${eventName}`, settings.eventFireTimeoutMs, `event_fire_timeout (apis.${apiName}.event_fire_timeout in the bus config, seconds; settings.eventFireTimeoutMs in code)`));
     this.remember({ direction: 'fired', api: apiName, event: eventName, id: event.id });
     for (const o of this.observers) o.eventFired?.(apiName, eventName, parsed, event.id);
   }
@@ -413,7 +434,7 @@ export class BusCore {
           consumer: this.processName,
           prefetch: settings.prefetch,
           reclaimIdleMs: settings.reclaimIdleMs,
-          onMalformed: (m) => this.logger.warn({ listener: entry.name, source: m.source, nativeId: m.nativeId, reason: m.reason }, 'a malformed entry was set aside'),
+          onMalformed: (m) => this.peerWarnings.warn(`malformed ${entry.name}`, { listener: entry.name, source: m.source, nativeId: m.nativeId, reason: m.reason }, 'a malformed entry was set aside'),
         },
         (delivery) => this.handleEvent(entry, settings, delivery),
       );
@@ -433,7 +454,7 @@ export class BusCore {
       const checked = schema.safeParse(event.kwargs);
       if (!checked.success) {
         const reason = `Event ${event.api}.${event.event} parameters are not valid: ${describeProblems(problemsOf(checked.error, event.kwargs)).join('; ')}`;
-        this.logger.warn({ ...log, reason }, 'an event that fails its schema was set aside');
+        this.peerWarnings.warn(`invalid ${entry.name} ${event.api}.${event.event}`, { ...log, reason }, 'an event that fails its schema was set aside');
         this.remember({ direction: 'set-aside', api: event.api, event: event.event, id: event.id, listener: entry.name });
         return delivery.setAside(reason);
       }
@@ -492,7 +513,7 @@ export class BusCore {
       try {
         this.remote.set(name, { ...validatorsOf(schema), schema });
       } catch (err) {
-        this.logger.warn({ err, api: name }, 'a schema on the bus could not be read; that API is used without validation');
+        this.peerWarnings.warn(`schema ${name}`, { err, api: name }, 'a schema on the bus could not be read; that API is used without validation');
       }
     }
   }
@@ -577,6 +598,15 @@ export class BusCore {
   private allTransports(): BusTransport[] {
     return [...new Set([this.transports.default, ...Object.values(this.transports.apis ?? {})])];
   }
+}
+
+/** The setting a caller raises when an RPC takes longer than it waits, as the user knows it. */
+function rpcTimeoutSetting(api: string): string {
+  return `rpc_timeout (apis.${api}.rpc_timeout in the bus config, seconds; settings.rpcTimeoutMs in code)`;
+}
+
+function isTimeout(error: unknown): boolean {
+  return (error as { code?: unknown })?.code === 'SY_ERR_REQUEST_TIMEOUT';
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

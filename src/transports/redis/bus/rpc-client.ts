@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { errors, redactUrl } from '../../../errors.js';
 import type { Logger } from '../../../observability/logger.js';
+import { warnLimiter, type WarnLimiter } from '../../../observability/warn-limiter.js';
 import { decodeResultBlob, encodeRpcBlob } from '../../bus/blob.js';
 import type { CallOptions, RpcCall, RpcResult } from '../../bus/bus-transport.js';
 import { isClosedError, openRedis, sleep } from './connections.js';
@@ -57,6 +58,8 @@ export class RpcClient {
   private loop: Promise<void> | undefined;
   private stopping = false;
   private sweeper: NodeJS.Timeout | undefined;
+  /** What other processes send is logged at most a few lines per kind per window. */
+  private readonly warn: WarnLimiter;
 
   private sweep(): void {
     const now = Date.now();
@@ -76,7 +79,9 @@ export class RpcClient {
     private readonly logger: Logger,
     /** Life of a Lightbus-format call's expiry key; default: its caller's timeout. */
     private readonly expiryS?: number,
-  ) {}
+  ) {
+    this.warn = warnLimiter(logger);
+  }
 
   call(call: RpcCall, options: CallOptions): Promise<RpcResult> {
     if (this.stopping) return Promise.reject(new errors.SY_ERR_TRANSPORT_CLOSED('redis', `call ${call.api}.${call.procedure}()`));
@@ -210,7 +215,7 @@ export class RpcClient {
     try {
       result = isResultLine(raw) ? decodeResultLine(raw) : decodeResultBlob(raw);
     } catch (error) {
-      this.logger.warn({ reason: (error as Error).message }, 'an RPC result could not be read; dropped');
+      this.warn.warn('unreadable result', { reason: (error as Error).message }, 'an RPC result could not be read; dropped');
       return;
     }
     const p = this.pending.get(result.rpcId);
@@ -229,5 +234,6 @@ export class RpcClient {
     this.subscriber?.disconnect();
     this.writerConnection?.disconnect();
     await this.loop;
+    this.warn.flush();
   }
 }

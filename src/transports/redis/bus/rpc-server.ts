@@ -9,7 +9,10 @@
 
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../../observability/logger.js';
-import { decodeRpcBlob, encodeResultBlob } from '../../bus/blob.js';
+import { errors } from '../../../errors.js';
+import { warnLimiter } from '../../../observability/warn-limiter.js';
+import { answerableCall, decodeRpcBlob, encodeResultBlob } from '../../bus/blob.js';
+import { reprOf } from '../../bus/python-repr.js';
 import type { RpcCall, RpcResult, RpcServer } from '../../bus/bus-transport.js';
 import type { Subscription } from '../../transport.js';
 import { isClosedError, openRedis, sleep } from './connections.js';
@@ -45,6 +48,8 @@ interface Job {
 
 export function serveRpcs(apis: readonly string[], server: RpcServer, options: RpcServeOptions): Subscription {
   const { commands, logger } = options;
+  // What a peer sends is logged at most a few lines per kind per window (warn-limiter.ts).
+  const warn = warnLimiter(logger);
   const lightbusQueues = new Map(apis.map((api) => [rpcQueueKey(api), api]));
   const nativeQueues = new Map(apis.map((api) => [nativeRpcQueueKey(api), api]));
   // Both orders, taken in turn: BLMPOP pops from the first non-empty list only, so a
@@ -71,17 +76,36 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
   let slotFreed: (() => void) | undefined;
   let clock: RedisClock | undefined;
 
-  /** Reads a Lightbus call; undefined (logged) when it cannot be answered. */
+  /**
+   * Reads a Lightbus call; undefined when it cannot be run. One whose id and return path
+   * can still be read (kwargs a list, say) is answered with an error result (issue 17
+   * #12: its caller learns why instead of timing out); others are dropped, logged.
+   */
   const decodeLightbus = (raw: string) => {
     let call: ReturnType<typeof decodeRpcBlob>;
     try {
       call = decodeRpcBlob(raw);
     } catch (error) {
-      logger.warn({ reason: (error as Error).message }, 'an RPC call could not be read; dropped (no return path to answer on)');
+      const reason = (error as Error).message;
+      const parts = answerableCall(raw);
+      if (!parts?.returnPath.startsWith(RETURN_PATH_PREFIX)) {
+        warn.warn('unreadable call', { reason }, 'an RPC call could not be read; dropped (no return path to answer on)');
+        return undefined;
+      }
+      const { id, api, procedure } = parts;
+      const what = `the call ${id} of RPC ${api ?? '(no api_name)'}.${procedure ?? '(no procedure_name)'}()`;
+      warn.warn('refused call', { api, procedure, id, reason }, 'an RPC call could not be read; answered with an error result');
+      const refusal = new errors.SY_ERR_BUS_CALL(what, parts.why);
+      const key = parts.returnPath.slice(RETURN_PATH_PREFIX.length);
+      const result: RpcResult = { rpcId: id, error: true, result: reprOf(refusal), trace: '' };
+      writes.add(
+        { key, blob: encodeResultBlob(result), ttlS: options.resultTtlS, publish: key.startsWith(REPLY_KEY_PREFIX), expiryKey: rpcExpiryKey(id) },
+        (e) => e && logger.error({ err: e }, 'answering an unreadable RPC call failed'),
+      );
       return undefined;
     }
     if (!call.returnPath.startsWith(RETURN_PATH_PREFIX)) {
-      logger.warn({ api: call.api, procedure: call.procedure, id: call.id }, `an RPC call's return path does not start with ${RETURN_PATH_PREFIX}; dropped`);
+      warn.warn('return path', { api: call.api, procedure: call.procedure, id: call.id }, `an RPC call's return path does not start with ${RETURN_PATH_PREFIX}; dropped`);
       return undefined;
     }
     return call;
@@ -177,10 +201,18 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
       let replyKey: string;
       try {
         const element = decodeCallElement(api, raw);
-        for (const why of element.bad) logger.warn({ api, reason: why }, 'an RPC call could not be read; dropped (its caller times out)');
+        for (const why of element.bad) warn.warn('unreadable native call', { api, reason: why }, 'an RPC call could not be read; dropped (its caller times out)');
         ({ calls, replyKey } = element);
+        for (const { id, why } of element.refused) {
+          warn.warn('refused native call', { api, id, reason: why }, 'an RPC call could not be read; answered with an error result');
+          const refusal = new errors.SY_ERR_BUS_CALL(`the call ${id} of API ${api}`, why);
+          writes.add(
+            { key: replyKey, blob: encodeResultLine({ rpcId: id, error: true, result: reprOf(refusal), trace: '' }), ttlS: options.resultTtlS, publish: true },
+            (e) => e && logger.error({ err: e }, 'answering an unreadable RPC call failed'),
+          );
+        }
       } catch (error) {
-        logger.warn({ api, reason: (error as Error).message }, 'a batch of RPC calls could not be read; dropped (their callers time out)');
+        warn.warn('unreadable native batch', { api, reason: (error as Error).message }, 'a batch of RPC calls could not be read; dropped (their callers time out)');
         continue;
       }
       for (const call of calls) start({ call, replyKey, native: true, deadline: call.deadline }, of);
@@ -322,6 +354,7 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
       await allDone();
       clock?.stop();
       writer.disconnect();
+      warn.flush();
     },
   };
 }
