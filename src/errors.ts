@@ -34,6 +34,8 @@ export const errors = {
   SY_ERR_CAPABILITY_MISSING: define('SY_ERR_CAPABILITY_MISSING', 'config',
     (model: string, transport: string, missing: string[]) =>
       `the ${model} model needs the transport capabilities [${missing.join(', ')}] but transport "${transport}" does not offer them; pick a transport that does (see README "Transports")`),
+  SY_ERR_ADAPTER_MISSING: define('SY_ERR_ADAPTER_MISSING', 'config',
+    (adapter: string, packages: readonly string[]) => `the ${adapter} adapter needs the package(s) ${packages.join(', ')}, which are not installed; install them beside switchyard: npm install ${packages.join(' ')}`),
   SY_ERR_TRANSPORT_CLOSED: define('SY_ERR_TRANSPORT_CLOSED', 'runtime',
     (transport: string, op: string) => `cannot ${op}: transport "${transport}" is closed`),
   SY_ERR_DELIVERY_SETTLED: define('SY_ERR_DELIVERY_SETTLED', 'runtime',
@@ -183,6 +185,16 @@ export const errors = {
     (option: string, value: string, expected: string) => `Redis transport option ${option} = ${value} is not valid: expected ${expected}`),
   SY_ERR_REDIS_VERSION: define('SY_ERR_REDIS_VERSION', 'config',
     (where: string, version: string) => `the Redis server at ${where} is version ${version}; the Redis transport needs Redis 7.0 or later (XAUTOCLAIM, BLMPOP, CLIENT UNBLOCK); upgrade it or point the URL at a newer server`),
+
+  // ---- dashboard, topology pictures, dead-letter tools (issue 16)
+  SY_ERR_DASHBOARD_ASSETS: define('SY_ERR_DASHBOARD_ASSETS', 'config',
+    (looked: string[]) => `the dashboard page is not built (looked in ${looked.join(', ')}); run \`npm run build\` in the package (it bundles web/dashboard into dist/dashboard-page)`),
+  SY_ERR_DASHBOARD_REQUEST: define('SY_ERR_DASHBOARD_REQUEST', 'usage',
+    (why: string) => `the dashboard refused the request: ${why}`),
+  SY_ERR_DEAD_LETTERS_UNSUPPORTED: define('SY_ERR_DEAD_LETTERS_UNSUPPORTED', 'usage',
+    (transport: string) => `transport "${transport}" keeps no dead letters this tool can reach; use memory (through the running process), amqp or redis`),
+  SY_ERR_TOPOLOGY_INPUT: define('SY_ERR_TOPOLOGY_INPUT', 'usage',
+    (input: string, why: string) => `cannot draw the topology of ${input}: ${why}`),
 
   // ---- limits on what peers send, and where a peer may send us (hardening)
   SY_ERR_LIMIT_EXCEEDED: define('SY_ERR_LIMIT_EXCEEDED', 'runtime',

@@ -2,7 +2,8 @@
 // environment variables SERVICE_PORT, SERVICE_URL, ENGINE_URLS (a JSON list), MAX_TASKS,
 // ENGINE_ANNOUNCE_RETRIES, ENGINE_ANNOUNCE_RETRY_DELAY (seconds), also from `.env` files
 // (../.env, then .env, the nearer one winning; real environment variables win over both),
-// plus Switchyard's own (SERVICE_HOST, TASK_CONCURRENCY, CALLBACK_RETRIES, ...). Flags of
+// plus Switchyard's own (SERVICE_HOST, TASK_CONCURRENCY, CALLBACK_RETRIES, HEARTBEAT_INTERVAL,
+// MAX_PENDING_CALLBACKS, REQUEST_TIMEOUT, OUTBOUND_ALLOW_LIST, ...). Flags of
 // `switchyard run` win over everything.
 
 import { existsSync, readFileSync } from 'node:fs';
@@ -29,6 +30,20 @@ function engineUrls(value: unknown): unknown {
   return text === '' ? [] : text.split(',').map((s) => s.trim());
 }
 
+/** A JSON list, or comma-separated entries; "" is an empty list. */
+function stringList(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const text = value.trim();
+  if (text.startsWith('[')) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return Symbol('not JSON');
+    }
+  }
+  return text === '' ? [] : text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
 const httpUrl = z.string().regex(/^https?:\/\/[^/\s]/, 'must be an http:// or https:// URL');
 
 /** Variable ↔ key ↔ flag, in one table. */
@@ -45,6 +60,12 @@ const VARIABLES = {
   callbackRetryDelay: { env: 'CALLBACK_RETRY_DELAY', flag: 'callbackRetryDelay', schema: seconds.default(0.5) },
   callbackRetryMaxDelay: { env: 'CALLBACK_RETRY_MAX_DELAY', flag: 'callbackRetryMaxDelay', schema: seconds.default(30) },
   taskTimeout: { env: 'TASK_TIMEOUT', flag: 'taskTimeout', schema: z.coerce.number().min(0).default(0) },
+  heartbeatInterval: { env: 'HEARTBEAT_INTERVAL', flag: 'heartbeatInterval', schema: seconds.default(20) },
+  maxPendingCallbacks: { env: 'MAX_PENDING_CALLBACKS', flag: 'maxPendingCallbacks', schema: z.coerce.number().int().min(1).optional() },
+  requestTimeout: { env: 'REQUEST_TIMEOUT', flag: 'requestTimeout', schema: z.coerce.number().min(0.1).max(3600).default(30) },
+  headersTimeout: { env: 'HEADERS_TIMEOUT', flag: 'headersTimeout', schema: z.coerce.number().min(0.1).max(3600).default(10) },
+  keepAliveTimeout: { env: 'KEEP_ALIVE_TIMEOUT', flag: 'keepAliveTimeout', schema: z.coerce.number().min(0.1).max(3600).default(5) },
+  outboundAllow: { env: 'OUTBOUND_ALLOW_LIST', flag: 'outboundAllow', schema: z.preprocess(stringList, z.array(z.string().min(1), 'must be a JSON list of hosts/networks, e.g. ["engine.example.com", "10.0.0.0/8"]')).optional() },
   bodyLimitBytes: { env: 'MAX_BODY_BYTES', flag: 'maxBodyBytes', schema: z.coerce.number().int().min(1024).default(1024 * 1024) },
   authToken: { env: 'SERVICE_AUTH_TOKEN', flag: 'authToken', schema: z.string().min(1).optional() },
 } as const;
@@ -129,6 +150,12 @@ export async function taskServiceSettings(input: TaskSettingsInput): Promise<Par
     }),
     bodyLimitBytes: input.bodyLimitBytes,
     taskTimeoutMs: input.taskTimeout * 1000,
+    heartbeatMs: input.heartbeatInterval * 1000,
+    ...(input.maxPendingCallbacks !== undefined ? { maxPendingCallbacks: input.maxPendingCallbacks } : {}),
+    requestTimeoutMs: input.requestTimeout * 1000,
+    headersTimeoutMs: input.headersTimeout * 1000,
+    keepAliveTimeoutMs: input.keepAliveTimeout * 1000,
+    ...(input.outboundAllow && input.outboundAllow.length > 0 ? { outboundAllow: input.outboundAllow } : {}),
     ...(input.authToken ? { authToken: (await resolveSecret(input.authToken)).reveal() } : {}),
   };
 }
@@ -144,5 +171,8 @@ export function withTaskServiceFlags(command: Command): Command {
     .option('--engine-url <url>', 'task services: an engine to register with (repeat for several); env ENGINE_URLS, a JSON list', collect)
     .option('--max-tasks <n>', 'task services: tasks queued or running before /compute answers 503; env MAX_TASKS (default 50)')
     .option('--task-concurrency <n>', 'task services: tasks run at once; env TASK_CONCURRENCY (default 1)')
+    .option('--max-pending-callbacks <n>', 'task services: ended tasks whose callback is still being retried before /compute answers 503; env MAX_PENDING_CALLBACKS (default MAX_TASKS)')
+    .option('--heartbeat-interval <seconds>', 'task services: POST {engine}/services/{slug}/ping this often (0 = none); env HEARTBEAT_INTERVAL (default 20)')
+    .option('--outbound-allow <entry>', 'task services: a host, *.suffix, host:port, address or network a task\'s callback_url and s3_host may point at (repeat; default anywhere); env OUTBOUND_ALLOW_LIST', collect)
     .option('--auth-token <ref>', 'task services: require Authorization: Bearer on /compute and task status; a secret reference env:NAME, file:PATH or pass:NAME; env SERVICE_AUTH_TOKEN');
 }

@@ -16,8 +16,12 @@ export const taskMetricNames = {
 /** What a task service reports; see src/models/task/task-runner.ts. */
 export interface TaskMetrics {
   received(service: string): void;
-  /** POST /compute refused: "full" (MAX_TASKS) or "duplicate". */
-  rejected(service: string, reason: 'full' | 'duplicate'): void;
+  /**
+   * POST /compute refused: "full" (MAX_TASKS), "untold" (too many ended tasks whose engine
+   * has not been told yet, MAX_PENDING_CALLBACKS), "duplicate", or "outbound" (callback_url
+   * or s3_host outside the allow-list).
+   */
+  rejected(service: string, reason: 'full' | 'untold' | 'duplicate' | 'outbound'): void;
   ended(service: string, status: 'finished' | 'error', seconds: number): void;
   inFlight(service: string, n: number): void;
   callback(service: string, outcome: 'delivered' | 'abandoned'): void;
@@ -30,7 +34,7 @@ function reuse<T>(registry: Registry, name: string, make: () => T): T {
 export function createTaskMetrics(registry: Registry): TaskMetrics {
   const registers = [registry];
   const received = reuse(registry, taskMetricNames.received, () => new Counter({ name: taskMetricNames.received, help: 'Tasks accepted by POST /compute.', labelNames: ['service'], registers }));
-  const rejected = reuse(registry, taskMetricNames.rejected, () => new Counter({ name: taskMetricNames.rejected, help: 'Tasks refused by POST /compute (queue full, duplicate id).', labelNames: ['service', 'reason'], registers }));
+  const rejected = reuse(registry, taskMetricNames.rejected, () => new Counter({ name: taskMetricNames.rejected, help: 'Tasks refused by POST /compute (queue full, callbacks backlog, duplicate id, outbound address not allowed).', labelNames: ['service', 'reason'], registers }));
   const ended = reuse(registry, taskMetricNames.ended, () => new Counter({ name: taskMetricNames.ended, help: 'Tasks ended, by final status.', labelNames: ['service', 'status'], registers }));
   const inFlight = reuse(registry, taskMetricNames.inFlight, () => new Gauge({ name: taskMetricNames.inFlight, help: 'Tasks pending or running (what MAX_TASKS bounds).', labelNames: ['service'], registers }));
   const duration = reuse(registry, taskMetricNames.duration, () => new Histogram({ name: taskMetricNames.duration, help: 'Time from fetching to the end of saving, in seconds.', labelNames: ['service', 'status'], buckets: [...processDurationBuckets], registers }));

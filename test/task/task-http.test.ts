@@ -308,7 +308,7 @@ describe('TASK_CONCURRENCY', () => {
       const statuses = async () => Promise.all(tasks.map(async (t) => ((await get(`${svc.url}/tasks/${t.id}/status`)).json as { status: string }).status));
       for (let i = 0; i < 300 && (await statuses()).filter((s) => s === 'processing').length < 2; i++) await new Promise((r) => setTimeout(r, 10));
       assert.deepEqual(await statuses(), ['processing', 'processing', 'pending']);
-      assert.deepEqual(svc.running.activity(), { inFlight: 3, running: 2, callbacksPending: 0 });
+      assert.deepEqual(svc.running.activity(), { inFlight: 3, running: 2, callbacksPending: 0, heartbeats: 0 });
       release();
       for (const t of tasks) assert.equal((await engine.callback(t.id)).status, 'finished');
       assert.equal(most, 2);

@@ -38,11 +38,12 @@ describe('media types', () => {
     assert.equal(mediaTypeOfKey('song.mp3'), 'audio/mpeg');
     assert.equal(mediaTypeOfKey('no-extension'), undefined);
     assert.equal(mediaTypeOfKey('.png'), undefined);
-    assert.equal(mediaTypeOfKey('archive.tar.gz'), undefined);
+    assert.equal(mediaTypeOfKey('archive.tar.gz'), 'application/x-tar', 'Python strips the compression suffix');
   });
-  it('every engine media type has an extension that maps back to it', () => {
-    for (const type of MEDIA_TYPES) assert.equal(mediaTypeOfKey(`k${extensionOf(type)}`), type);
+  it('every engine media type but audio/ogg has an extension that maps back to it (Python 3.11\'s table knows no .ogg)', () => {
+    for (const type of MEDIA_TYPES) assert.equal(mediaTypeOfKey(`k${extensionOf(type)}`), type === 'audio/ogg' ? undefined : type);
     assert.equal(extensionOf('image/jpeg'), '.jpg');
+    assert.equal(extensionOf('audio/ogg'), '.ogg');
   });
 });
 

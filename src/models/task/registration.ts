@@ -25,6 +25,8 @@ export interface RegistrationOutcome {
 
 /** The engine answers POST /services only after it called GET {url}/status on us: allow for that. */
 const ANNOUNCE_TIMEOUT_MS = 30_000;
+/** Engines answer with small JSON documents: read no more of a reply than this. */
+export const ENGINE_REPLY_CAP_BYTES = 256 * 1024;
 
 function brief(status: number, text: string): string {
   return `${status}${text ? ` ${text.slice(0, 300)}` : ''}`;
@@ -33,7 +35,7 @@ function brief(status: number, text: string): string {
 export async function announce(engine: string, body: ServiceRegistration, signal?: AbortSignal): Promise<AnnounceResult> {
   const base = engine.replace(/\/+$/, '');
   const call = (method: 'GET' | 'POST' | 'PATCH', path: string, json?: unknown) =>
-    httpCall(`${base}${path}`, { method, ...(json !== undefined ? { json } : {}), timeoutMs: ANNOUNCE_TIMEOUT_MS, ...(signal ? { signal } : {}) });
+    httpCall(`${base}${path}`, { method, ...(json !== undefined ? { json } : {}), timeoutMs: ANNOUNCE_TIMEOUT_MS, maxResponseBytes: ENGINE_REPLY_CAP_BYTES, ...(signal ? { signal } : {}) });
   try {
     const res = await call('POST', '/services', body);
     if (res.status === 200) return { ok: true, how: 'created' };

@@ -6,14 +6,16 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { HttpRequest, HttpResponse, HttpRoute } from '../../transports/http/http-types.js';
 import { toJsonSchema } from '../../schema/json-schema.js';
-import { jsonInvalidBody, missingBody, pathUuidError, serviceTaskErrors } from './fastapi-errors.js';
+import { readJsonBody } from './fastapi-body.js';
+import { BODY_PARSE_ERROR, jsonInvalidBody, missingBody, notJsonBody, pathUuidError, serviceTaskErrors } from './fastapi-errors.js';
 import { parseUuid } from './uuid.js';
 import { QUEUE_FULL_BODY, QUEUED_BODY, STATUS_BODY, TASK_STATUSES, serviceTaskSchema, type ServiceTask, type TaskStatus } from './wire.js';
 
-export type SubmitResult = 'queued' | 'full' | 'duplicate';
+/** `refused`: the task may not be taken (e.g. its callback_url is outside the allow-list), with the reason. */
+export type SubmitResult = 'queued' | 'full' | 'duplicate' | { readonly refused: string };
 
 export interface TaskDesk {
-  submit(task: ServiceTask, id: string): SubmitResult;
+  submit(task: ServiceTask, id: string): SubmitResult | Promise<SubmitResult>;
   statusOf(id: string): TaskStatus | undefined;
 }
 
@@ -34,17 +36,6 @@ function bearerCheck(token: string | undefined): ((req: HttpRequest) => HttpResp
     if (m && timingSafeEqual(digest(m[1]!.trim()), expected)) return undefined;
     return json(401, { detail: 'Not authenticated' }, { 'www-authenticate': 'Bearer' });
   };
-}
-
-/** JSON.parse's complaint and where it happened, as FastAPI reports a body that is not JSON. */
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false; position: number; message: string } {
-  try {
-    return { ok: true, value: JSON.parse(text) as unknown };
-  } catch (err) {
-    const message = (err as Error).message;
-    const pos = /position (\d+)/.exec(message);
-    return { ok: false, position: pos ? Number(pos[1]) : 0, message };
-  }
 }
 
 const detailSchema = { type: 'object', properties: { detail: {} } };
@@ -91,27 +82,43 @@ export function taskRoutes(desk: TaskDesk, authToken: string | undefined): HttpR
         body: toJsonSchema(serviceTaskSchema, { title: 'ServiceTask', io: 'input' }),
         responses: {
           200: { description: 'Queued', schema: statusSchema },
+          400: { description: 'The body\'s bytes are not text (UTF-8, or UTF-16/32 as Python detects it)', schema: detailSchema },
+          403: { description: 'callback_url or s3_host is outside OUTBOUND_ALLOW_LIST', schema: detailSchema },
           409: { description: 'A task with this id is already queued or running', schema: detailSchema },
           422: { description: 'The body is not a valid ServiceTask; detail names each failing field', schema: detailSchema },
-          503: { description: 'Queue is full (MAX_TASKS tasks in flight)', schema: detailSchema },
+          503: { description: 'Queue is full (MAX_TASKS tasks in flight, or MAX_PENDING_CALLBACKS ended tasks not yet told to the engine)', schema: detailSchema },
         },
       },
-      handler: (req) => {
+      handler: async (req) => {
         const denied = guard?.(req);
         if (denied) return denied;
-        if (req.rawBody.trim() === '') return json(422, missingBody());
-        const parsed = parseJson(req.rawBody);
-        if (!parsed.ok) return json(422, jsonInvalidBody(parsed.position, parsed.message));
-        const checked = serviceTaskSchema.safeParse(parsed.value);
-        if (!checked.success) return json(422, { detail: serviceTaskErrors(checked.error, parsed.value) });
+        const contentType = req.headers['content-type'];
+        const body = readJsonBody(req.rawBody, Array.isArray(contentType) ? contentType[0] : contentType);
+        switch (body.kind) {
+          case 'missing':
+            return json(422, missingBody());
+          case 'not-json':
+            return json(422, notJsonBody());
+          case 'json-invalid':
+            return json(422, jsonInvalidBody(body.pos, body.message));
+          case 'undecodable':
+            return json(400, BODY_PARSE_ERROR);
+          case 'json':
+            break;
+        }
+        const checked = serviceTaskSchema.safeParse(body.value);
+        if (!checked.success) return json(422, { detail: serviceTaskErrors(checked.error, body.value) });
         const id = (parseUuid(checked.data.task.id) as { uuid: string }).uuid;
-        switch (desk.submit(checked.data, id)) {
+        const result = await desk.submit(checked.data, id);
+        switch (result) {
           case 'queued':
             return json(200, QUEUED_BODY);
           case 'full':
             return json(503, QUEUE_FULL_BODY);
           case 'duplicate':
             return json(409, { detail: `Task ${id} is already queued or running` });
+          default:
+            return json(403, { detail: result.refused });
         }
       },
     },

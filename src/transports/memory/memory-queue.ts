@@ -137,6 +137,14 @@ export class MemoryQueue {
     return this.consumers.length;
   }
 
+  /** Takes one waiting message out (dead-letter tools); false when it is not waiting. */
+  remove(message: StoredMessage): boolean {
+    const i = this.ready.indexOf(message, this.head);
+    if (i < 0) return false;
+    this.ready.splice(i, 1);
+    return true;
+  }
+
   enqueue(message: StoredMessage): void {
     this.ready.push(message);
     this.kick();
