@@ -20,7 +20,7 @@ import type { Logger } from '../../../observability/logger.js';
 import type { BusEvent, BusTransport, CallOptions, EventDelivery, ListenSpec, RpcCall, RpcResult, RpcServer, StoredSchema, StreamActivity } from '../../bus/bus-transport.js';
 import type { Subscription } from '../../transport.js';
 import { eventToFields, fieldsToEvent, isNoop } from './by-field.js';
-import { openRedis } from './connections.js';
+import { closeConnection, openRedis } from './connections.js';
 import { listenOnStreams } from './event-listener.js';
 import { SCHEMAS_SET, schemaKey, streamOf, type StreamUse } from './names.js';
 import { RpcClient } from './rpc-client.js';
@@ -75,7 +75,7 @@ export class RedisBusTransport implements BusTransport {
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
     this.subscriptions.clear();
     await this.client?.close();
-    await this.commands.quit().catch(() => this.commands?.disconnect());
+    await closeConnection(this.commands);
     this.commands = undefined;
     this.client = undefined;
   }

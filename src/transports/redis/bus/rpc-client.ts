@@ -20,7 +20,7 @@ import type { Logger } from '../../../observability/logger.js';
 import { warnLimiter, type WarnLimiter } from '../../../observability/warn-limiter.js';
 import { decodeResultBlob, encodeRpcBlob } from '../../bus/blob.js';
 import type { CallOptions, RpcCall, RpcResult } from '../../bus/bus-transport.js';
-import { isClosedError, openRedis, sleep } from './connections.js';
+import { isClosedError, openRedis, signal, sleep, unlessStopped } from './connections.js';
 import { callWriter, nativeCallWriter, type CallWrite, type NativeCallWrite } from './rpc-writes.js';
 import type { Burst } from './burst.js';
 import { decodeResultLine, encodeCallLine, isResultLine } from './native-wire.js';
@@ -57,6 +57,8 @@ export class RpcClient {
   private serversReady: Promise<NativeServers> | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
+  /** Resolved by close(): the blocking read of results ends at once, Redis up or not. */
+  private readonly stopped = signal();
   private sweeper: NodeJS.Timeout | undefined;
   /** What other processes send is logged at most a few lines per kind per window. */
   private readonly warn: WarnLimiter;
@@ -185,7 +187,7 @@ export class RpcClient {
     while (!this.stopping) {
       try {
         // Every result waiting, in one blocking read (Redis ≥ 7.0; BLPOP before).
-        for (const raw of await this.pop(reader)) this.settle(raw);
+        for (const raw of (await unlessStopped(this.pop(reader), this.stopped.promise)) ?? []) this.settle(raw);
       } catch (error) {
         if (this.stopping || isClosedError(error)) return;
         this.logger.warn({ err: (error as Error).message }, 'reading RPC results failed; retrying');
@@ -226,6 +228,7 @@ export class RpcClient {
 
   async close(): Promise<void> {
     this.stopping = true;
+    this.stopped.resolve();
     clearInterval(this.sweeper);
     this.clock?.stop();
     for (const [id, p] of this.pending) p.reject(new errors.SY_ERR_TRANSPORT_CLOSED('redis', `wait for the result of call ${id}`));

@@ -15,7 +15,7 @@ import { answerableCall, decodeRpcBlob, encodeResultBlob } from '../../bus/blob.
 import { reprOf } from '../../bus/python-repr.js';
 import type { RpcCall, RpcResult, RpcServer } from '../../bus/bus-transport.js';
 import type { Subscription } from '../../transport.js';
-import { isClosedError, openRedis, sleep } from './connections.js';
+import { STOP_GRACE_MS, isClosedError, openRedis, signal, sleep, unlessStopped } from './connections.js';
 import { corking, resultWriter, type ResultWrite } from './rpc-writes.js';
 import { REPLY_KEY_PREFIX, RETURN_PATH_PREFIX, nativeRpcQueueKey, rpcExpiryKey, rpcQueueKey } from './names.js';
 import { ageOfUuid1 } from '../../bus/uuid1.js';
@@ -66,6 +66,8 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
   const writer = openRedis(options.url, 'rpc-results', logger);
   let blocked = false;
   let stopping = false;
+  /** Resolved when stop() begins: the blocking pop ends at once. */
+  const stopped = signal();
   const writes = resultWriter(() => (blocked || stopping ? writer : reader), writer);
   const cork = corking(reader);
   /** Calls started whose result is not written yet. */
@@ -264,7 +266,8 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
    * One blocking read of up to `room` calls' worth, as one promise without async layers
    * (each layer cost a cold µs or two per hop at low rates).
    */
-  const pop = (room: number): Promise<[string, string[]] | undefined> => {
+  const pop = (room: number): Promise<[string, string[]] | undefined> => unlessStopped(popNow(room), stopped.promise);
+  const popNow = (room: number): Promise<[string, string[]] | undefined> => {
     blocked = true;
     const queues = orders[turn++ & 1]!;
     if (!multiPop) return popOne(queues);
@@ -296,11 +299,12 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
   let announced: { stop(): Promise<void> } | undefined;
   const loop = (async () => {
     try {
-      clock = await RedisClock.of(commands);
-      announced = await announceServer(commands, clock, apis, logger);
+      clock = await unlessStopped(RedisClock.of(commands), stopped.promise);
+      if (!clock) return;
+      announced = await unlessStopped(announceServer(commands, clock, apis, logger), stopped.promise);
       if (stopping) {
         clock.stop();
-        return void (await announced.stop());
+        return void (await unlessStopped(announced?.stop() ?? Promise.resolve(), sleep(STOP_GRACE_MS)));
       }
     } catch (error) {
       if (stopping || isClosedError(error)) return;
@@ -339,14 +343,26 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
   return {
     stop: async () => {
       stopping = true; // from here results go on the writer
-      await announced?.stop(); // our callers stop sending native calls here
+      stopped.resolve();
+      // Our callers stop sending native calls here (it lapses anyway if Redis is away).
+      await unlessStopped(announced?.stop() ?? Promise.resolve(), sleep(STOP_GRACE_MS));
       slotFreed?.();
       cork.after();
       // Calls running finish first (and those popped waiting for a slot): results already
       // sent on the reader get their replies there (they are ahead of its blocking pop),
-      // so the reader closes after them.
+      // so the reader closes after them. Results that Redis does not take (it is away) are
+      // waited for STOP_GRACE_MS, then given up: their callers time out (at most once).
       const allDone = async () => {
-        while (running > 0) await new Promise<void>((r) => (drained = r));
+        let unreachableSince: number | undefined;
+        while (running > 0) {
+          await Promise.race([new Promise<void>((r) => (drained = r)), sleep(200)]);
+          const reachable = reader.status === 'ready' || writer.status === 'ready';
+          unreachableSince = reachable ? undefined : (unreachableSince ?? Date.now());
+          if (unreachableSince !== undefined && Date.now() - unreachableSince >= STOP_GRACE_MS) {
+            logger.warn({ unanswered: running }, 'stopping while Redis is unreachable: results not written are given up (their callers time out)');
+            return;
+          }
+        }
       };
       await allDone();
       reader.disconnect();
