@@ -180,3 +180,21 @@ describe('an RPC that times out', () => {
     }
   });
 });
+
+describe('a bus whose Redis cannot be reached', () => {
+  it('fails to start with SY_ERR_BROKER naming the URL without its password, not a bare "Connection is closed."', async () => {
+    const { createServer } = await import('node:net');
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise<void>((r) => probe.close(() => r())); // nothing listens there now
+    const bus = createBus({ apis: { notes }, transport: new RedisBusTransport({ url: `redis://:hunter2@127.0.0.1:${port}`, logger: silent }), logger: silent });
+    await assert.rejects(bus.start(), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'SY_ERR_BROKER');
+      assert.match(e.message, new RegExp(`Redis at redis://\\*\\*\\*@127\\.0\\.0\\.1:${port}: could not connect \\(.+\\); check that Redis runs there`));
+      assert.ok(!e.message.includes('hunter2'), 'no password in the message');
+      return true;
+    });
+  });
+});
+

@@ -16,6 +16,7 @@
 // - idle consumers and empty groups are not cleaned up (Lightbus's consumer_ttl).
 
 import type { Redis } from 'ioredis';
+import { errors, redactUrl } from '../../../errors.js';
 import type { Logger } from '../../../observability/logger.js';
 import type { BusEvent, BusTransport, CallOptions, EventDelivery, ListenSpec, RpcCall, RpcResult, RpcServer, StoredSchema, StreamActivity } from '../../bus/bus-transport.js';
 import type { Subscription } from '../../transport.js';
@@ -65,8 +66,14 @@ export class RedisBusTransport implements BusTransport {
 
   async start(): Promise<void> {
     if (this.commands) return;
-    this.commands = openRedis(this.options.url, 'commands', this.options.logger);
-    await this.commands.connect();
+    const commands = openRedis(this.options.url, 'commands', this.options.logger);
+    try {
+      await commands.connect();
+    } catch (error) {
+      commands.disconnect();
+      throw new errors.SY_ERR_BROKER(`Redis at ${redactUrl(this.options.url)}`, `could not connect (${(error as Error).message}); check that Redis runs there and that the URL's host, port, database and password are right`);
+    }
+    this.commands = commands;
     this.client = new RpcClient(this.options.url, this.options.logger, this.options.rpcExpiryS);
   }
 
