@@ -159,6 +159,7 @@ describe('bus input a peer controls (Redis)', { timeout: 60_000 }, () => {
     assert.ok(unreadable.length >= 1 && unreadable.length <= 5, `unreadable calls: ${unreadable.length} lines`);
     assert.ok(invalid.length >= 1 && invalid.length <= 5, `invalid events: ${invalid.length} lines`);
     const suppressed = lines.filter((l) => typeof l.suppressed === 'number').reduce((sum, l) => sum + (l.suppressed as number), 0);
+    console.log(`# ${2 * N} bad inputs: ${unreadable.length} + ${invalid.length} warning lines, ${suppressed} suppressed and counted, ${lines.length} lines in all`);
     assert.equal(suppressed + unreadable.length + invalid.length, 2 * N, 'every bad input is written or counted');
     assert.ok(lines.length < 30, `${lines.length} lines in all`);
   });
