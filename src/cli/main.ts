@@ -15,7 +15,7 @@ import { addObserveCommands } from './observe-cli.js';
 import { loadSettings } from './settings.js';
 import { maybeSupervise } from './instances.js';
 import { createLogger, type LevelName } from '../observability/logger.js';
-import { withTaskServiceFlags } from './task-settings.js';
+import { withTaskServiceFlags } from './commands/run-task-service.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 

@@ -6,29 +6,29 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_TASK_SETTINGS, registrationBody, taskService } from '../../src/models/task/mod.js';
+import { registrationBody, taskService, taskServiceOptions } from '../../src/models/task/mod.js';
 import { retryPolicy } from '../../src/runtime/retry.js';
-import { readTaskSettings, taskServiceSettings } from '../../src/cli/task-settings.js';
+import { resolveTaskSettings } from '../../src/cli/commands/run-task-service.js';
 import { startEngine, type Recorded } from './engine-stand-in.js';
-import { get, startService, upperService } from './harness.js';
+import { DEFAULT_OPTIONS, get, startService, upperService } from './harness.js';
 
 const pingsOf = (requests: Recorded[], slug = 'upper') => requests.filter((r) => r.method === 'POST' && r.path === `/services/${slug}/ping`);
 const announcesOf = (requests: Recorded[]) => requests.filter((r) => r.method === 'POST' && r.path === '/services');
 
 describe('heartbeat', () => {
   it('the default interval (20 s, as the reference) is well inside the engine\'s 30 s + 20 s; HEARTBEAT_INTERVAL sets it', async () => {
-    assert.equal(DEFAULT_TASK_SETTINGS.heartbeatMs, 20_000);
-    assert.ok(DEFAULT_TASK_SETTINGS.heartbeatMs <= (30_000 + 20_000) / 2);
-    assert.equal((await taskServiceSettings(readTaskSettings({}, {}, '/nonexistent'))).heartbeatMs, 20_000);
-    assert.equal((await taskServiceSettings(readTaskSettings({}, { HEARTBEAT_INTERVAL: '2.5' }, '/nonexistent'))).heartbeatMs, 2_500);
-    assert.equal((await taskServiceSettings(readTaskSettings({ heartbeatInterval: '0' }, {}, '/nonexistent'))).heartbeatMs, 0);
+    assert.equal(DEFAULT_OPTIONS.heartbeatMs, 20_000);
+    assert.ok(DEFAULT_OPTIONS.heartbeatMs <= (30_000 + 20_000) / 2);
+    assert.equal((await taskServiceOptions(resolveTaskSettings({}, {}, '/nonexistent'))).heartbeatMs, 20_000);
+    assert.equal((await taskServiceOptions(resolveTaskSettings({}, { HEARTBEAT_INTERVAL: '2.5' }, '/nonexistent'))).heartbeatMs, 2_500);
+    assert.equal((await taskServiceOptions(resolveTaskSettings({ heartbeatInterval: '0' }, {}, '/nonexistent'))).heartbeatMs, 0);
   });
 
   it('pings POST /services/{slug}/ping with the service JSON; the engine keeps the service available, while one that never pings is marked sleeping', async () => {
     // An engine checking every 100 ms, with 2.5 s of grace: silence longer than 2.6 s means sleeping
     // (generous against a busy machine: the pings come every 100 ms).
     const eng = await startEngine({ checkIntervalMs: 100, graceMs: 2_500 });
-    const pinging = await startService(upperService, { engineUrls: [eng.url], heartbeatMs: 100 });
+    const pinging = await startService(upperService, { engineUrls: [eng.url], heartbeatMs: 100 }, { record: true });
     const silent = await startService(taskService({ ...upperDeclaration(), slug: 'silent' }, async () => ({ result: { type: 'application/json', data: '{}' } })), { engineUrls: [eng.url], heartbeatMs: 0 });
     try {
       await Promise.all([pinging.running.registration, silent.running.registration]);
@@ -38,7 +38,8 @@ describe('heartbeat', () => {
       for (const ping of pings) assert.deepEqual(ping.body, registrationBody(upperService, `http://localhost:${pinging.running.port}`));
       assert.equal(eng.services.get('upper')!.status, 'available', 'the pinging service is never marked sleeping');
       assert.equal(pingsOf(eng.requests, 'silent').length, 0);
-      assert.ok(pinging.running.activity().heartbeats >= 5);
+      const answered = pinging.events.filter((e) => e.type === 'called' && e.target === 'engine-ping' && e.error === undefined);
+      assert.ok(answered.length >= 5, `${answered.length} pings answered 200, as the observer saw them`);
     } finally {
       await Promise.all([pinging.stop(), silent.stop()]);
       await eng.close();

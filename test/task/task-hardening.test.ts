@@ -14,7 +14,8 @@ import { runInNewContext } from 'node:vm';
 import { after, before, describe, it } from 'node:test';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { retryPolicy } from '../../src/runtime/retry.js';
-import { readTaskSettings, taskServiceSettings } from '../../src/cli/task-settings.js';
+import { resolveTaskSettings } from '../../src/cli/commands/run-task-service.js';
+import { taskServiceOptions } from '../../src/models/task/mod.js';
 import type { S3Server } from '../support/s3-server.js';
 import { startEngine, type EngineStandIn } from './engine-stand-in.js';
 import { get, post, putObject, serviceTask, startS3, startService, upperService, type Service } from './harness.js';
@@ -194,9 +195,9 @@ describe('slow clients are cut off (REQUEST_TIMEOUT, HEADERS_TIMEOUT, KEEP_ALIVE
   });
 
   it('the settings: REQUEST_TIMEOUT, HEADERS_TIMEOUT, KEEP_ALIVE_TIMEOUT in seconds, with defaults 30, 10, 5', async () => {
-    const d = await taskServiceSettings(readTaskSettings({}, {}, '/nonexistent'));
+    const d = await taskServiceOptions(resolveTaskSettings({}, {}, '/nonexistent'));
     assert.deepEqual([d.requestTimeoutMs, d.headersTimeoutMs, d.keepAliveTimeoutMs], [30_000, 10_000, 5_000]);
-    const s = await taskServiceSettings(readTaskSettings({}, { REQUEST_TIMEOUT: '2', HEADERS_TIMEOUT: '0.5', KEEP_ALIVE_TIMEOUT: '1' }, '/nonexistent'));
+    const s = await taskServiceOptions(resolveTaskSettings({}, { REQUEST_TIMEOUT: '2', HEADERS_TIMEOUT: '0.5', KEEP_ALIVE_TIMEOUT: '1' }, '/nonexistent'));
     assert.deepEqual([s.requestTimeoutMs, s.headersTimeoutMs, s.keepAliveTimeoutMs], [2_000, 500, 1_000]);
   });
 });
@@ -247,10 +248,10 @@ describe('OUTBOUND_ALLOW_LIST', () => {
   });
 
   it('is read from OUTBOUND_ALLOW_LIST (a JSON list or commas) or --outbound-allow; a bad entry fails the start naming the setting', async () => {
-    assert.deepEqual((await taskServiceSettings(readTaskSettings({}, { OUTBOUND_ALLOW_LIST: '["engine.example.com", "10.0.0.0/8"]' }, '/nonexistent'))).outboundAllow, ['engine.example.com', '10.0.0.0/8']);
-    assert.deepEqual((await taskServiceSettings(readTaskSettings({}, { OUTBOUND_ALLOW_LIST: '*.example.com, 127.0.0.1' }, '/nonexistent'))).outboundAllow, ['*.example.com', '127.0.0.1']);
-    assert.deepEqual((await taskServiceSettings(readTaskSettings({ outboundAllow: ['minio:9000'] }, {}, '/nonexistent'))).outboundAllow, ['minio:9000']);
-    assert.equal((await taskServiceSettings(readTaskSettings({}, {}, '/nonexistent'))).outboundAllow, undefined);
+    assert.deepEqual((await taskServiceOptions(resolveTaskSettings({}, { OUTBOUND_ALLOW_LIST: '["engine.example.com", "10.0.0.0/8"]' }, '/nonexistent'))).outboundAllow, ['engine.example.com', '10.0.0.0/8']);
+    assert.deepEqual((await taskServiceOptions(resolveTaskSettings({}, { OUTBOUND_ALLOW_LIST: '*.example.com, 127.0.0.1' }, '/nonexistent'))).outboundAllow, ['*.example.com', '127.0.0.1']);
+    assert.deepEqual((await taskServiceOptions(resolveTaskSettings({ outboundAllow: ['minio:9000'] }, {}, '/nonexistent'))).outboundAllow, ['minio:9000']);
+    assert.equal((await taskServiceOptions(resolveTaskSettings({}, {}, '/nonexistent'))).outboundAllow, undefined);
     await assert.rejects(startService(upperService, { outboundAllow: ['not a host!'] }), /SY_ERR_SETTINGS: invalid settings: OUTBOUND_ALLOW_LIST: "not a host!" is not a host name/);
   });
 });

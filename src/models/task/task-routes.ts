@@ -1,22 +1,28 @@
 // The service's HTTP face, exactly the reference's (SPECS.md §3.1): GET /status,
 // GET /tasks/{task_id}/status, POST /compute, and GET / redirecting to /docs. Bodies and
 // status codes match FastAPI's, 422s included. Optional bearer-token auth guards the two
-// task routes (never /status: the engine's liveness check carries no token).
+// task routes (never /status: the engine's liveness check carries no token). Every refusal
+// of a peer's request is told to the desk, which reports it on the observer stream.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { HttpRequest, HttpResponse, HttpRoute } from '../../transports/http/http-types.js';
 import { toJsonSchema } from '../../schema/json-schema.js';
 import { readJsonBody } from './fastapi-body.js';
 import { BODY_PARSE_ERROR, jsonInvalidBody, missingBody, notJsonBody, pathUuidError, serviceTaskErrors } from './fastapi-errors.js';
+import type { RejectReason, STATUS_INPUT, TASK_INPUT } from './task-events.js';
 import { parseUuid } from './uuid.js';
 import { QUEUE_FULL_BODY, QUEUED_BODY, STATUS_BODY, TASK_STATUSES, serviceTaskSchema, type ServiceTask, type TaskStatus } from './wire.js';
 
 /** `refused`: the task may not be taken (e.g. its callback_url is outside the allow-list), with the reason. */
 export type SubmitResult = 'queued' | 'full' | 'duplicate' | { readonly refused: string };
 
-export interface TaskDesk {
+/** What the routes need of the task desk (task-desk.ts). */
+export interface TaskDeskPort {
+  /** Reports its own refusals (full, duplicate, outbound). */
   submit(task: ServiceTask, id: string): SubmitResult | Promise<SubmitResult>;
   statusOf(id: string): TaskStatus | undefined;
+  /** A request refused before it reached the desk (auth, unreadable or invalid input). */
+  refused(input: typeof TASK_INPUT | typeof STATUS_INPUT, reason: RejectReason): void;
 }
 
 const json = (status: number, body: unknown, headers?: Record<string, string>): HttpResponse => ({ status, body, ...(headers ? { headers } : {}) });
@@ -41,8 +47,17 @@ function bearerCheck(token: string | undefined): ((req: HttpRequest) => HttpResp
 const detailSchema = { type: 'object', properties: { detail: {} } };
 const statusSchema = { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] };
 
-export function taskRoutes(desk: TaskDesk, authToken: string | undefined): HttpRoute[] {
-  const guard = bearerCheck(authToken);
+export function taskRoutes(desk: TaskDeskPort, authToken: string | undefined): HttpRoute[] {
+  const check = bearerCheck(authToken);
+  const guard = check && ((req: HttpRequest, input: typeof TASK_INPUT | typeof STATUS_INPUT) => {
+    const denied = check(req);
+    if (denied) desk.refused(input, 'unauthorized');
+    return denied;
+  });
+  const refuse = (reason: RejectReason, response: HttpResponse, input: typeof TASK_INPUT | typeof STATUS_INPUT = 'compute') => {
+    desk.refused(input, reason);
+    return response;
+  };
   const secured = guard !== undefined;
   return [
     {
@@ -65,11 +80,11 @@ export function taskRoutes(desk: TaskDesk, authToken: string | undefined): HttpR
         },
       },
       handler: (req) => {
-        const denied = guard?.(req);
+        const denied = guard?.(req, 'task-status');
         if (denied) return denied;
         const raw = req.params.task_id ?? '';
         const parsed = parseUuid(raw);
-        if (!parsed.ok) return json(422, pathUuidError('task_id', raw));
+        if (!parsed.ok) return refuse('invalid', json(422, pathUuidError('task_id', raw)), 'task-status');
         const status = desk.statusOf(parsed.uuid);
         if (status === undefined) return json(404, { detail: `Task ${parsed.uuid} not found` });
         return json(200, { status });
@@ -90,24 +105,24 @@ export function taskRoutes(desk: TaskDesk, authToken: string | undefined): HttpR
         },
       },
       handler: async (req) => {
-        const denied = guard?.(req);
+        const denied = guard?.(req, 'compute');
         if (denied) return denied;
         const contentType = req.headers['content-type'];
         const body = readJsonBody(req.rawBody, Array.isArray(contentType) ? contentType[0] : contentType);
         switch (body.kind) {
           case 'missing':
-            return json(422, missingBody());
+            return refuse('invalid', json(422, missingBody()));
           case 'not-json':
-            return json(422, notJsonBody());
+            return refuse('invalid', json(422, notJsonBody()));
           case 'json-invalid':
-            return json(422, jsonInvalidBody(body.pos, body.message));
+            return refuse('invalid', json(422, jsonInvalidBody(body.pos, body.message)));
           case 'undecodable':
-            return json(400, BODY_PARSE_ERROR);
+            return refuse('undecodable', json(400, BODY_PARSE_ERROR));
           case 'json':
             break;
         }
         const checked = serviceTaskSchema.safeParse(body.value);
-        if (!checked.success) return json(422, { detail: serviceTaskErrors(checked.error, body.value) });
+        if (!checked.success) return refuse('invalid', json(422, { detail: serviceTaskErrors(checked.error, body.value) }));
         const id = (parseUuid(checked.data.task.id) as { uuid: string }).uuid;
         const result = await desk.submit(checked.data, id);
         switch (result) {

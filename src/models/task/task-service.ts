@@ -1,12 +1,14 @@
 // The task model's face (a Core engine service): a declaration of what the service is and
 // which typed files it takes and gives, and a `process` function from input files to
-// output files. `taskService()` only describes the service; task-runner.ts serves it.
+// output files. `taskService()` only describes the service (marked as a task-model
+// definition for the runtime); runner.ts builds the component that serves it.
 // The declaration's literal types flow into `process`: inputs are keyed by the declared
 // input names, each output must be one of its field's declared media types.
 
 import type { Readable } from 'node:stream';
 import { errors } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
+import { markDefinition, modelOf } from '../../runtime/model.js';
 import {
   DEFAULT_DOCS_URL, EXECUTION_UNIT_TAGS, MEDIA_TYPES, isHttpUrl,
   type FieldDescription, type MediaType, type TagAcronym, type TagName,
@@ -168,8 +170,8 @@ export function taskService<const I extends readonly FieldDeclaration[], const O
   const tags = (Array.isArray(d.tags) ? d.tags : []).map((t, i) => resolveTag(t, problems, i)).filter((t) => t !== undefined);
   if (typeof process !== 'function') problems.push('process must be a function (inputs, context) => outputs');
   if (problems.length > 0) throw new errors.SY_ERR_TASK_DECLARATION(problems);
-  return {
-    kind: 'task',
+  return markDefinition({
+    kind: 'task' as const,
     name: d.name!,
     slug: d.slug!,
     summary: d.summary!,
@@ -180,9 +182,9 @@ export function taskService<const I extends readonly FieldDeclaration[], const O
     hasAi: d.hasAi ?? false,
     docsUrl: d.docsUrl ?? DEFAULT_DOCS_URL,
     process: process as unknown as TaskServiceDefinition['process'],
-  };
+  }, 'task');
 }
 
 export function isTaskServiceDefinition(value: unknown): value is TaskServiceDefinition {
-  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'task';
+  return modelOf(value) === 'task' || (typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'task');
 }

@@ -95,8 +95,9 @@ export async function startHttpServer(options: HttpServeOptions): Promise<Runnin
   app.setValidatorCompiler(() => (data) => ({ value: data }));
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      options.onTooLarge?.(req.method, req.url.split('?')[0]!);
       return sendJson(reply, 413, { detail: `Request body is larger than the limit of ${options.bodyLimitBytes} bytes` });
     }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;

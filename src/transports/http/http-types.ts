@@ -62,6 +62,8 @@ export interface HttpServeOptions {
   readonly openapi: { readonly title: string; readonly version: string; readonly description?: string; readonly bearerAuth?: boolean };
   /** Told about requests that failed inside the server (never with request bodies). */
   readonly onError?: (err: Error, where: string) => void;
+  /** Told about a request refused with 413 before any route ran (its method and path as sent; no body). */
+  readonly onTooLarge?: (method: string, path: string) => void;
 }
 
 export interface RunningHttpServer {
