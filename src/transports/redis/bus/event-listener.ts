@@ -9,9 +9,9 @@ import type { Redis } from 'ioredis';
 import { DEAD_LETTER_HEADERS, type Subscription } from '../../transport.js';
 import type { Logger } from '../../../observability/logger.js';
 import type { EventDelivery, ListenSpec } from '../../bus/bus-transport.js';
-import { fieldsToEvent, isNoop } from './by-field.js';
+import { fieldsToEvent, isNoop } from '../../../protocols/lightbus/by-field.js';
 import { graceAfter, isClosedError, openRedis, signal, sleep, unlessStopped } from './connections.js';
-import { deadLetterStreamOf, streamOf, type StreamUse } from './names.js';
+import { deadLetterStreamOf, streamOf, type StreamUse } from '../../../protocols/lightbus/names.js';
 
 export interface ListenOptions {
   readonly url: string;

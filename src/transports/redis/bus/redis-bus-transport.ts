@@ -20,14 +20,13 @@ import { errors, redactUrl } from '../../../errors.js';
 import type { Logger } from '../../../observability/logger.js';
 import type { BusEvent, BusTransport, CallOptions, EventDelivery, ListenSpec, RpcCall, RpcResult, RpcServer, StoredSchema, StreamActivity } from '../../bus/bus-transport.js';
 import type { Subscription } from '../../transport.js';
-import { eventToFields, fieldsToEvent, isNoop } from './by-field.js';
+import { eventToFields, fieldsToEvent, isNoop } from '../../../protocols/lightbus/by-field.js';
 import { closeConnection, openRedis } from './connections.js';
 import { listenOnStreams } from './event-listener.js';
-import { SCHEMAS_SET, schemaKey, streamOf, type StreamUse } from './names.js';
+import { streamOf, type StreamUse } from '../../../protocols/lightbus/names.js';
+import { SCHEMAS_SET, decodeSchema, encodeSchema, schemaKey } from '../../../protocols/lightbus/schema.js';
 import { RpcClient } from './rpc-client.js';
 import { serveRpcs } from './rpc-server.js';
-import { sortedJson } from '../../bus/sorted-json.js';
-import type { JsonValue } from '../../bus/bus-transport.js';
 
 export interface RedisBusOptions {
   /** redis://[:password@]host:port/db */
@@ -128,7 +127,7 @@ export class RedisBusTransport implements BusTransport {
   async storeSchema(api: string, schema: StoredSchema, ttlS: number): Promise<void> {
     await this.redis()
       .multi()
-      .set(schemaKey(api), sortedJson(schema as unknown as JsonValue), 'EX', Math.max(1, Math.round(ttlS)))
+      .set(schemaKey(api), encodeSchema(schema), 'EX', Math.max(1, Math.round(ttlS)))
       .sadd(SCHEMAS_SET, api)
       .exec();
   }
@@ -143,9 +142,9 @@ export class RedisBusTransport implements BusTransport {
       const raw = values[i];
       if (!raw) return; // expired: its service is gone
       try {
-        out[api] = JSON.parse(raw) as StoredSchema;
-      } catch {
-        this.options.logger.warn({ api }, 'a schema on the bus is not JSON; ignored');
+        out[api] = decodeSchema(raw);
+      } catch (error) {
+        this.options.logger.warn({ api, reason: (error as Error).message }, 'a schema on the bus cannot be read; ignored');
       }
     });
     return out;

@@ -18,15 +18,15 @@ import type { Redis } from 'ioredis';
 import { errors, redactUrl } from '../../../errors.js';
 import type { Logger } from '../../../observability/logger.js';
 import { warnLimiter, type WarnLimiter } from '../../../observability/warn-limiter.js';
-import { decodeResultBlob, encodeRpcBlob } from '../../bus/blob.js';
+import { decodeResultBlob, encodeRpcBlob } from '../../../protocols/lightbus/blob.js';
 import type { CallOptions, RpcCall, RpcResult } from '../../bus/bus-transport.js';
 import { isClosedError, openRedis, signal, sleep, unlessStopped } from './connections.js';
 import { callWriter, nativeCallWriter, type CallWrite, type NativeCallWrite } from './rpc-writes.js';
 import type { Burst } from './burst.js';
-import { decodeResultLine, encodeCallLine, isResultLine } from './native-wire.js';
+import { decodeResultLine, encodeCallLine, isResultLine } from '../../../protocols/lightbus/native-wire.js';
 import { NativeServers } from './native-servers.js';
 import { RedisClock } from './redis-clock.js';
-import { REPLY_KEY_PREFIX, RETURN_PATH_PREFIX, rpcExpiryKey, rpcQueueKey } from './names.js';
+import { REPLY_KEY_PREFIX, RETURN_PATH_PREFIX, rpcExpiryKey, rpcQueueKey } from '../../../protocols/lightbus/names.js';
 
 interface Pending {
   resolve(result: RpcResult): void;

@@ -11,15 +11,15 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../../../observability/logger.js';
 import { errors } from '../../../errors.js';
 import { warnLimiter } from '../../../observability/warn-limiter.js';
-import { answerableCall, decodeRpcBlob, encodeResultBlob } from '../../bus/blob.js';
+import { answerableCall, decodeRpcBlob, encodeResultBlob } from '../../../protocols/lightbus/blob.js';
 import { reprOf } from '../../bus/python-repr.js';
 import type { RpcCall, RpcResult, RpcServer } from '../../bus/bus-transport.js';
 import type { Subscription } from '../../transport.js';
 import { STOP_GRACE_MS, isClosedError, openRedis, signal, sleep, unlessStopped } from './connections.js';
 import { corking, resultWriter, type ResultWrite } from './rpc-writes.js';
-import { REPLY_KEY_PREFIX, RETURN_PATH_PREFIX, nativeRpcQueueKey, rpcExpiryKey, rpcQueueKey } from './names.js';
+import { REPLY_KEY_PREFIX, RETURN_PATH_PREFIX, nativeRpcQueueKey, rpcExpiryKey, rpcQueueKey } from '../../../protocols/lightbus/names.js';
 import { ageOfUuid1 } from '../../bus/uuid1.js';
-import { decodeCallElement, encodeResultLine, type NativeCall } from './native-wire.js';
+import { decodeCallElement, encodeResultLine, type NativeCall } from '../../../protocols/lightbus/native-wire.js';
 import { announceServer } from './native-servers.js';
 import { RedisClock } from './redis-clock.js';
 

@@ -6,8 +6,8 @@
 import type { Redis } from 'ioredis';
 import { Burst } from './burst.js';
 import { withBusScripts, type BusScripts } from './scripts.js';
-import { encodeCallElement } from './native-wire.js';
-import { nativeRpcQueueKey } from './names.js';
+import { encodeCallElement } from '../../../protocols/lightbus/native-wire.js';
+import { nativeRpcQueueKey } from '../../../protocols/lightbus/names.js';
 
 /** Most writes in one script call; see burst.ts for why bursts are cut. */
 const CHUNK = 16;

@@ -2,9 +2,9 @@
 // plain fields (id, api_name, event_name, version), each parameter as a field ":{name}"
 // holding its JSON. The code, not the RFC, is authoritative: no colon on metadata.
 
-import { errors } from '../../../errors.js';
-import type { BusEvent, JsonValue, Kwargs } from '../../bus/bus-transport.js';
-import { sortedJson } from '../../bus/sorted-json.js';
+import { errors } from '../../errors.js';
+import type { BusEvent, JsonValue, Kwargs } from '../../transports/bus/bus-transport.js';
+import { sortedJson } from '../../transports/bus/sorted-json.js';
 
 export function eventToFields(event: BusEvent): string[] {
   const fields = ['id', event.id, 'api_name', event.api, 'event_name', event.event, 'version', String(event.version)];
