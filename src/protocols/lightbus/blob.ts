@@ -3,7 +3,7 @@
 // carry one body per message (on Redis streams events go field by field instead).
 
 import { errors } from '../../errors.js';
-import type { BusEvent, JsonValue, Kwargs, RpcCall, RpcResult } from '../../transports/bus/bus-transport.js';
+import type { BusEvent, Kwargs, RpcCall, RpcResult } from '../../transports/bus/bus-transport.js';
 import { sorted } from '../../transports/bus/sorted-json.js';
 import { uuid1 } from '../../transports/bus/uuid1.js';
 

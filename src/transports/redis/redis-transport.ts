@@ -12,9 +12,8 @@
 // always) for queues that must survive a Redis restart. Queue options `durable` and
 // `arguments` have no meaning on Redis and are ignored.
 
-import { redisReconnectDelay } from './reconnect.js';
-import { Redis, type RedisOptions } from 'ioredis';
-import { errors, redactUrl } from '../../errors.js';
+import type { Redis, RedisOptions } from 'ioredis';
+import { errors } from '../../errors.js';
 import { createLogger, type Logger } from '../../observability/logger.js';
 import { validateName } from '../names.js';
 import {
@@ -30,6 +29,7 @@ import {
   type Subscription,
   type Transport,
 } from '../transport.js';
+import { RedisConnections } from './connection.js';
 import { entryFields } from './entry.js';
 import { GROUP_OF_QUEUE, RedisNames, groupQueueOf } from './names.js';
 import { RedisConsumer, type ConsumerHost, type ConsumerPlan, type ConsumerSettings, type Source } from './redis-consumer.js';
@@ -70,7 +70,7 @@ export class RedisTransport implements Transport {
   /** Request/reply's own command connection, not auto-pipelined: one call's latency over batching. */
   private rpcCommands: Redis | undefined;
   private requester: Requester | undefined;
-  private readonly readers = new Set<Redis>();
+  private readonly connections: RedisConnections;
   private readonly subscriptions = new Set<Subscription>();
   private readonly groups = new Set<string>();
   private readonly log: Logger;
@@ -83,9 +83,11 @@ export class RedisTransport implements Transport {
   private readonly consumerHost: ConsumerHost;
   private readonly rpcHost: RpcHost;
 
-  constructor(private readonly options: RedisTransportOptions = {}) {
+  constructor(options: RedisTransportOptions = {}) {
     this.url = options.url ?? 'redis://127.0.0.1:6379';
-    this.log = (options.logger ?? createLogger({ level: 'info' })).child({ transport: 'redis', server: redactUrl(this.url) });
+    const logger = options.logger ?? createLogger({ level: 'info' });
+    this.connections = new RedisConnections({ url: this.url, logger: logger.child({ transport: 'redis' }), ...(options.redis ? { redis: options.redis } : {}) });
+    this.log = logger.child({ transport: 'redis', server: this.connections.where });
     this.names = new RedisNames(options.keyPrefix);
     const reclaimIdleMs = positive('reclaimIdleMs', options.reclaimIdleMs ?? 30_000);
     this.settings = {
@@ -125,43 +127,28 @@ export class RedisTransport implements Transport {
 
   async start(): Promise<void> {
     if (this.started) return;
-    const commands = withScripts(new Redis(this.url, this.connectionOptions({ enableAutoPipelining: true })));
-    commands.on('error', () => undefined); // reported once per outage below, not on every retry
+    const commands = withScripts(await this.connections.connect('queue-commands', 'commands'));
     try {
-      await commands.connect();
       const version = /redis_version:(\S+)/.exec(await commands.info('server'))?.[1] ?? 'unknown';
-      if (!(Number(version.split('.')[0]) >= 7)) throw new errors.SY_ERR_REDIS_VERSION(redactUrl(this.url), version);
+      if (!(Number(version.split('.')[0]) >= 7)) throw new errors.SY_ERR_REDIS_VERSION(this.connections.where, version);
     } catch (err) {
       commands.disconnect();
       if ((err as { code?: string }).code === 'SY_ERR_REDIS_VERSION') throw err;
-      throw new errors.SY_ERR_BROKER(`at ${redactUrl(this.url)}`, `cannot connect (${(err as Error).message}); check the URL, the password and that Redis is running`);
+      throw this.connections.unreachable(err);
     }
-    let lost = false;
-    commands.on('close', () => {
-      if (lost || this.closed) return;
-      lost = true;
-      this.log.warn('lost the connection to Redis; reconnecting with backoff');
-    });
     commands.on('ready', () => {
-      if (!lost || this.closed) return;
-      lost = false;
       // Groups may be gone with a Redis that lost its data: check them again when used.
-      this.groups.clear();
-      this.log.info('reconnected to Redis');
+      if (!this.closed) this.groups.clear();
     });
     this.commands = commands;
     // Auto-pipelining holds each command back a turn of the event loop to batch it with
     // others: right for queues under load, but request/reply at one call at a time was
     // measured ~40% slower with it. Request/reply gets a connection without it, and batches
-    // the pushes of one burst of microtasks itself (micro-batch.ts).
-    const rpcCommands = withScripts(commands.duplicate({ enableAutoPipelining: false, lazyConnect: true }));
-    rpcCommands.on('error', () => undefined); // the command connection reports outages
-    await rpcCommands.connect().catch((err: Error) => {
+    // the pushes of one burst of microtasks itself (batcher.ts).
+    this.rpcCommands = withScripts(await this.connections.connect('rpc-commands', 'direct').catch((err: Error) => {
       commands.disconnect();
-      rpcCommands.disconnect();
-      throw new errors.SY_ERR_BROKER(`at ${redactUrl(this.url)}`, `cannot connect (${err.message}); check the URL, the password and that Redis is running`);
-    });
-    this.rpcCommands = rpcCommands;
+      throw err;
+    }));
     this.requester = new Requester(this.rpcHost);
     this.started = true;
     this.spare = this.connectReader('spare reader');
@@ -180,9 +167,10 @@ export class RedisTransport implements Transport {
     this.closed = true;
     this.requester?.close();
     await this.spare?.catch(() => undefined);
-    for (const reader of this.readers) reader.disconnect();
-    this.readers.clear();
-    await Promise.all([this.commands, this.rpcCommands].map((c) => c?.quit().catch(() => c.disconnect())));
+    // Readers (and anything else still open) are disconnected: a blocked read ends at once.
+    const quitting = [this.commands, this.rpcCommands].filter((c): c is Redis & ScriptedRedis => c !== undefined);
+    this.connections.closeAll(quitting);
+    await Promise.all(quitting.map((c) => c.quit().catch(() => c.disconnect())));
   }
 
   // ---- durable queue
@@ -326,29 +314,11 @@ export class RedisTransport implements Transport {
   private spare: Promise<Redis> | undefined;
 
   private async connectReader(purpose: string): Promise<Redis> {
-    const reader = this.open('open a connection').duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false, enableReadyCheck: false, lazyConnect: true });
-    reader.on('error', (err: Error) => this.log.debug({ err: err.message, purpose }, 'reader connection error'));
-    reader.on('end', () => this.readers.delete(reader));
-    this.readers.add(reader);
-    try {
-      await reader.connect();
-    } catch (err) {
-      reader.disconnect();
-      throw new errors.SY_ERR_BROKER(`at ${redactUrl(this.url)}`, `cannot open a connection for the ${purpose} (${(err as Error).message})`);
-    }
+    if (this.closed) throw new errors.SY_ERR_TRANSPORT_CLOSED(this.name, 'open a connection');
+    const reader = await this.connections.connect('reader', 'blocking');
+    this.log.debug({ purpose }, 'opened a reader connection');
     if (this.closed) reader.disconnect();
     return reader;
-  }
-
-  private connectionOptions(extra: RedisOptions): RedisOptions {
-    return {
-      lazyConnect: true,
-      // Reconnect forever with a backoff capped at 2 s; commands wait out ~20 retries (some 20 s) before failing.
-      retryStrategy: redisReconnectDelay,
-      connectTimeout: 10_000,
-      ...this.options.redis,
-      ...extra,
-    };
   }
 
   private open(op: string): Redis & ScriptedRedis {

@@ -10,11 +10,11 @@ import { DEAD_LETTER_HEADERS, type Subscription } from '../../transport.js';
 import type { Logger } from '../../../observability/logger.js';
 import type { EventDelivery, ListenSpec } from '../../bus/bus-transport.js';
 import { fieldsToEvent, isNoop } from '../../../protocols/lightbus/by-field.js';
-import { graceAfter, isClosedError, openRedis, signal, sleep, unlessStopped } from './connections.js';
+import { graceAfter, isClosedError, signal, sleep, unlessStopped, type RedisConnections } from '../connection.js';
 import { deadLetterStreamOf, streamOf, type StreamUse } from '../../../protocols/lightbus/names.js';
 
 export interface ListenOptions {
-  readonly url: string;
+  readonly connections: RedisConnections;
   readonly commands: Redis;
   readonly logger: Logger;
   readonly streamUse: StreamUse;
@@ -37,7 +37,7 @@ export async function listenOnStreams(spec: ListenSpec, handler: (d: EventDelive
     }
   }
 
-  const reader = openRedis(options.url, `listener-${spec.group}`, logger);
+  const reader = options.connections.create(`listener-${spec.group}`, 'blocking');
   const inFlight = new Set<Promise<void>>();
   const held = new Set<string>();
   let stopping = false;

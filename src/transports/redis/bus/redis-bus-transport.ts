@@ -16,12 +16,11 @@
 // - idle consumers and empty groups are not cleaned up (Lightbus's consumer_ttl).
 
 import type { Redis } from 'ioredis';
-import { errors, redactUrl } from '../../../errors.js';
 import type { Logger } from '../../../observability/logger.js';
 import type { BusEvent, BusTransport, CallOptions, EventDelivery, ListenSpec, RpcCall, RpcResult, RpcServer, StoredSchema, StreamActivity } from '../../bus/bus-transport.js';
 import type { Subscription } from '../../transport.js';
 import { eventToFields, fieldsToEvent, isNoop } from '../../../protocols/lightbus/by-field.js';
-import { closeConnection, openRedis } from './connections.js';
+import { RedisConnections, closeConnection } from '../connection.js';
 import { listenOnStreams } from './event-listener.js';
 import { streamOf, type StreamUse } from '../../../protocols/lightbus/names.js';
 import { SCHEMAS_SET, decodeSchema, encodeSchema, schemaKey } from '../../../protocols/lightbus/schema.js';
@@ -52,6 +51,7 @@ export class RedisBusTransport implements BusTransport {
   readonly name = 'redis';
   private commands: Redis | undefined;
   private client: RpcClient | undefined;
+  private connections: RedisConnections | undefined;
   private readonly subscriptions = new Set<Subscription>();
   private readonly streamUse: StreamUse;
   private readonly maxStreamLength: number | null;
@@ -65,15 +65,12 @@ export class RedisBusTransport implements BusTransport {
 
   async start(): Promise<void> {
     if (this.commands) return;
-    const commands = openRedis(this.options.url, 'commands', this.options.logger);
-    try {
-      await commands.connect();
-    } catch (error) {
-      commands.disconnect();
-      throw new errors.SY_ERR_BROKER(`Redis at ${redactUrl(this.options.url)}`, `could not connect (${(error as Error).message}); check that Redis runs there and that the URL's host, port, database and password are right`);
-    }
-    this.commands = commands;
-    this.client = new RpcClient(this.options.url, this.options.logger, this.options.rpcExpiryS);
+    const connections = new RedisConnections({ url: this.options.url, logger: this.options.logger });
+    // Commands wait through an outage instead of failing after 20 tries; callers bound
+    // their own waits (RPC timeout, event fire timeout).
+    this.commands = await connections.connect('commands', 'commands', { maxRetriesPerRequest: null });
+    this.connections = connections;
+    this.client = new RpcClient(connections, this.options.logger, this.options.rpcExpiryS);
   }
 
   async close(): Promise<void> {
@@ -82,8 +79,10 @@ export class RedisBusTransport implements BusTransport {
     this.subscriptions.clear();
     await this.client?.close();
     await closeConnection(this.commands);
+    this.connections?.closeAll();
     this.commands = undefined;
     this.client = undefined;
+    this.connections = undefined;
   }
 
   private redis(): Redis {
@@ -98,7 +97,7 @@ export class RedisBusTransport implements BusTransport {
 
   async serve(apis: readonly string[], server: RpcServer): Promise<Subscription> {
     const sub = serveRpcs(apis, server, {
-      url: this.options.url,
+      connections: this.connections!,
       commands: this.redis(),
       logger: this.options.logger,
       resultTtlS: this.options.resultTtlS ?? 60,
@@ -114,7 +113,7 @@ export class RedisBusTransport implements BusTransport {
 
   async listen(spec: ListenSpec, handler: (delivery: EventDelivery) => Promise<void>): Promise<Subscription> {
     const sub = await listenOnStreams(spec, handler, {
-      url: this.options.url,
+      connections: this.connections!,
       commands: this.redis(),
       logger: this.options.logger,
       streamUse: this.streamUse,

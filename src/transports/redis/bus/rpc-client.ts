@@ -15,12 +15,12 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { errors, redactUrl } from '../../../errors.js';
+import { errors } from '../../../errors.js';
 import type { Logger } from '../../../observability/logger.js';
 import { warnLimiter, type WarnLimiter } from '../../../observability/warn-limiter.js';
 import { decodeResultBlob, encodeRpcBlob } from '../../../protocols/lightbus/blob.js';
 import type { CallOptions, RpcCall, RpcResult } from '../../bus/bus-transport.js';
-import { isClosedError, openRedis, signal, sleep, unlessStopped } from './connections.js';
+import { isClosedError, signal, sleep, unlessStopped, type RedisConnections } from '../connection.js';
 import { callWriter, nativeCallWriter, type CallWrite, type NativeCallWrite } from './rpc-writes.js';
 import type { Burst } from './burst.js';
 import { decodeResultLine, encodeCallLine, isResultLine } from '../../../protocols/lightbus/native-wire.js';
@@ -77,7 +77,7 @@ export class RpcClient {
   }
 
   constructor(
-    private readonly url: string,
+    private readonly connections: RedisConnections,
     private readonly logger: Logger,
     /** Life of a Lightbus-format call's expiry key; default: its caller's timeout. */
     private readonly expiryS?: number,
@@ -133,7 +133,7 @@ export class RpcClient {
       const failed = error && this.pending.get(call.id);
       if (!failed) return;
       this.pending.delete(call.id);
-      failed.reject(new errors.SY_ERR_BROKER(`at ${redactUrl(this.url)}`, `the call ${call.api}.${call.procedure}() was not confirmed (${error.message}); it may or may not run: call again if that is safe`));
+      failed.reject(new errors.SY_ERR_BROKER(`Redis at ${this.connections.where}`, `the call ${call.api}.${call.procedure}() was not confirmed (${error.message}); it may or may not run: call again if that is safe`));
     };
     if (native) {
       this.nativeBatcher ??= nativeCallWriter(this.writer(), this.replyKey);
@@ -160,15 +160,15 @@ export class RpcClient {
   private writer(): Redis {
     // At most once: a call written but not confirmed before a disconnect is not sent
     // again on reconnect (it may have been queued already); its caller gets the timeout.
-    this.writerConnection ??= openRedis(this.url, 'rpc-calls', this.logger, { autoResendUnfulfilledCommands: false });
+    this.writerConnection ??= this.connections.create('rpc-calls', 'direct', { maxRetriesPerRequest: null, autoResendUnfulfilledCommands: false });
     return this.writerConnection;
   }
 
   private ensureReader(): void {
     if (this.loop || this.stopping) return;
-    this.reader = openRedis(this.url, 'rpc-replies', this.logger);
+    this.reader = this.connections.create('rpc-replies', 'blocking');
     this.loop = this.read(this.reader);
-    const subscriber = (this.subscriber = openRedis(this.url, 'rpc-reply-channel', this.logger));
+    const subscriber = (this.subscriber = this.connections.create('rpc-reply-channel', 'subscriber'));
     // One message holds the results of one burst for this process, one per line.
     subscriber.on('message', (_channel: string, joined: string) => {
       if (joined.indexOf('\n') < 0) this.settle(joined);
