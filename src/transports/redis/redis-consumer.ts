@@ -30,6 +30,7 @@ import { errors } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import { settleWithin } from '../grace.js';
 import type { DeliveryHandler, Headers, Subscription } from '../transport.js';
+import { Batcher, type ItemErrors } from './batcher.js';
 import { entryFields, parseEntry, type Entry } from './entry.js';
 import { consumerName } from './names.js';
 import { RedisDelivery } from './redis-delivery.js';
@@ -106,8 +107,8 @@ export class RedisConsumer implements Subscription {
   /** Timer steps running now (a reclaim may be adding entries to the buffer). */
   private readonly background = new Set<Promise<void>>();
   private readonly reclaimCursor = new Map<string, string>();
-  private readonly acks = new Map<Source, { ids: string[]; waiters: Array<{ resolve: () => void; reject: (err: unknown) => void }> }>();
-  private ackFlushScheduled = false;
+  /** Acks of one turn of the event loop, one script call per stream (see ackLater). */
+  private readonly acks = new Batcher<{ readonly source: Source; readonly id: string }>((acks) => this.sendAcks(acks), { when: 'turn' });
   private readonly log: Logger;
   /** Free slots that make a read worth it: half the window (1 for prefetch 1). */
   private readonly refillAt: number;
@@ -283,28 +284,18 @@ export class RedisConsumer implements Subscription {
    * (XACK and XDEL of many ids): under load that halves the commands per message.
    */
   ackLater(source: Source, id: string): Promise<void> {
-    let batch = this.acks.get(source);
-    if (!batch) {
-      this.acks.set(source, (batch = { ids: [], waiters: [] }));
-      if (!this.ackFlushScheduled) {
-        this.ackFlushScheduled = true;
-        setImmediate(() => this.flushAcks());
-      }
-    }
-    batch.ids.push(id);
-    return new Promise<void>((resolve, reject) => batch.waiters.push({ resolve, reject }));
+    return this.acks.write({ source, id });
   }
 
-  private flushAcks(): void {
-    this.ackFlushScheduled = false;
-    const batches = [...this.acks];
-    this.acks.clear();
-    for (const [source, { ids, waiters }] of batches) {
-      this.host.commands.syAck(source.stream, this.plan.group, source.deleteOnAck ? '1' : '0', ...ids).then(
-        () => { for (const w of waiters) w.resolve(); },
-        (err: unknown) => { for (const w of waiters) w.reject(err); },
-      );
-    }
+  private sendAcks(acks: ReadonlyArray<{ readonly source: Source; readonly id: string }>): Promise<ItemErrors | void> {
+    const ack = (source: Source, ids: string[]) => this.host.commands.syAck(source.stream, this.plan.group, source.deleteOnAck ? '1' : '0', ...ids);
+    const first = acks[0]!.source;
+    if (acks.every((a) => a.source === first)) return ack(first, acks.map((a) => a.id)).then(() => undefined);
+    const bySource = new Map<Source, string[]>();
+    for (const a of acks) bySource.get(a.source)?.push(a.id) ?? bySource.set(a.source, [a.id]);
+    const failed = new Map<Source, Error>();
+    return Promise.all([...bySource].map(([source, ids]) => ack(source, ids).catch((err: Error) => void failed.set(source, err))))
+      .then(() => acks.map((a) => failed.get(a.source)));
   }
 
   /** @internal a settlement did not reach Redis: read our pending entries again. */

@@ -6,7 +6,7 @@ import { settleWithin } from '../grace.js';
 import type { OutboundMessage, RequestHandler, Subscription } from '../transport.js';
 import { decodeFrame, encodeFrame, stringHeaders } from './entry.js';
 import { REDIS_HEADERS } from './names.js';
-import { REPLY_SLACK_MS, type RpcHost, type ScriptedPipeline } from './redis-rpc.js';
+import { REPLY_SLACK_MS, type RpcHost } from './redis-rpc.js';
 
 /**
  * A responder skips a request sent longer ago than its timeout plus this: its requester
@@ -118,7 +118,7 @@ export class Responder implements Subscription {
       }
       const ttl = Math.max(timeoutMs, 1) + REPLY_SLACK_MS;
       const frame = encodeFrame(reply.headers ? { h: reply.headers } : {}, reply.body);
-      await this.host.batch.run(1, (p) => (p as unknown as ScriptedPipeline).syPush(replyKey, frame, ttl));
+      await this.host.pushes.write({ list: replyKey, frame, ttlMs: ttl });
     })()
       .catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'could not send a reply; its requester times out'))
       .finally(() => {

@@ -33,10 +33,10 @@ import { RedisConnections } from './connection.js';
 import { entryFields } from './entry.js';
 import { GROUP_OF_QUEUE, RedisNames, groupQueueOf } from './names.js';
 import { RedisConsumer, type ConsumerHost, type ConsumerPlan, type ConsumerSettings, type Source } from './redis-consumer.js';
-import { MicroBatch } from './micro-batch.js';
+import { Batcher, pipelineErrors } from './batcher.js';
 import { Responder } from './redis-responder.js';
-import { Requester, type RpcHost } from './redis-rpc.js';
-import { withScripts, type ScriptedRedis } from './scripts.js';
+import { Requester, type ListPush, type RpcHost } from './redis-rpc.js';
+import { withScripts, type ScriptedPipeline, type ScriptedRedis } from './scripts.js';
 
 export interface RedisTransportOptions {
   /** redis://[user:password@]host:port[/db] (or rediss://). The password never reaches a log line. Default redis://127.0.0.1:6379. */
@@ -117,7 +117,12 @@ export class RedisTransport implements Transport {
         return transport.rpcCommands!;
       },
       openReader: (purpose) => this.openReader(purpose),
-      batch: new MicroBatch(() => this.rpcHost.commands),
+      // Request and reply pushes of one burst in one pipeline; each push fails alone.
+      pushes: new Batcher<ListPush>((pushes) => {
+        const pipeline = transport.rpcCommands!.pipeline() as unknown as ScriptedPipeline;
+        for (const p of pushes) pipeline.syPush(p.list, p.frame, p.ttlMs);
+        return pipeline.exec().then((results) => pipelineErrors(results, pushes.length));
+      }),
       names: this.names,
       log: this.log,
       blockMs: this.settings.blockMs,

@@ -138,6 +138,12 @@ export interface ScriptedRedis {
   syPush(list: string, element: Buffer, ttlMs: number): Promise<number>;
 }
 
+/** The scripts as commands of a pipeline (results come with exec()). */
+export interface ScriptedPipeline {
+  syPush(list: string, element: Buffer, ttlMs: number): ScriptedPipeline;
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
+}
+
 export function withScripts(redis: Redis): Redis & ScriptedRedis {
   for (const [name, { numberOfKeys, lua }] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys, lua });
   return redis as Redis & ScriptedRedis;

@@ -22,7 +22,7 @@ import { decodeResultBlob, encodeRpcBlob } from '../../../protocols/lightbus/blo
 import type { CallOptions, RpcCall, RpcResult } from '../../bus/bus-transport.js';
 import { isClosedError, signal, sleep, unlessStopped, type RedisConnections } from '../connection.js';
 import { callWriter, nativeCallWriter, type CallWrite, type NativeCallWrite } from './rpc-writes.js';
-import type { Burst } from './burst.js';
+import type { Batcher } from '../batcher.js';
 import { decodeResultLine, encodeCallLine, isResultLine } from '../../../protocols/lightbus/native-wire.js';
 import { NativeServers } from './native-servers.js';
 import { RedisClock } from './redis-clock.js';
@@ -49,8 +49,8 @@ export class RpcClient {
   private subscribed: Promise<void> | undefined;
   private isSubscribed = false;
   private writerConnection: Redis | undefined;
-  private batcher: Burst<CallWrite> | undefined;
-  private nativeBatcher: Burst<NativeCallWrite> | undefined;
+  private batcher: Batcher<CallWrite> | undefined;
+  private nativeBatcher: Batcher<NativeCallWrite> | undefined;
   /** Redis's clock and which APIs our servers serve, once measured (see ready()). */
   private clock: RedisClock | undefined;
   private servers: NativeServers | undefined;
@@ -156,7 +156,7 @@ export class RpcClient {
     this.batcher.add(write, done);
   }
 
-  /** Calls go out on a connection of their own, without auto-pipelining (see burst.ts). */
+  /** Calls go out on a connection of their own, without auto-pipelining (see batcher.ts). */
   private writer(): Redis {
     // At most once: a call written but not confirmed before a disconnect is not sent
     // again on reconnect (it may have been queued already); its caller gets the timeout.
