@@ -32,7 +32,8 @@ import {
 import { RedisConnections } from './connection.js';
 import { entryFields } from './entry.js';
 import { GROUP_OF_QUEUE, RedisNames, groupQueueOf } from './names.js';
-import { RedisConsumer, type ConsumerHost, type ConsumerPlan, type ConsumerSettings, type Source } from './redis-consumer.js';
+import { startQueueConsumer, type QueueConsumerSettings, type QueuePlan } from './queue-consumer.js';
+import type { ConsumerHost, Source } from './stream-consumer.js';
 import { Batcher, pipelineErrors } from './batcher.js';
 import { Responder } from './redis-responder.js';
 import { Requester, type ListPush, type RpcHost } from './redis-rpc.js';
@@ -76,7 +77,7 @@ export class RedisTransport implements Transport {
   private readonly log: Logger;
   private readonly url: string;
   private readonly names: RedisNames;
-  private readonly settings: ConsumerSettings & { topicMaxLength: number; serveConcurrency: number; maxWaitingRequests: number };
+  private readonly settings: QueueConsumerSettings & { topicMaxLength: number; serveConcurrency: number; maxWaitingRequests: number };
   private closed = false;
   private started = false;
   /** What consumers and responders use of the transport. */
@@ -109,7 +110,6 @@ export class RedisTransport implements Transport {
       },
       openReader: (purpose) => this.openReader(purpose),
       ensureGroup: (stream, group, startAt, force) => this.ensureGroup(stream, group, startAt, force),
-      settings: this.settings,
       log: this.log,
     };
     this.rpcHost = {
@@ -197,7 +197,7 @@ export class RedisTransport implements Transport {
     validateName('queue', queue);
     checkPrefetch(options.prefetch);
     const stream = this.names.queueStream(queue);
-    const plan: ConsumerPlan = {
+    const plan: QueuePlan = {
       queue,
       group: GROUP_OF_QUEUE,
       sources: [{ stream, deleteOnAck: true, startAt: '0' }],
@@ -225,7 +225,7 @@ export class RedisTransport implements Transport {
       { stream: this.names.topicStream(topic), deleteOnAck: false, startAt: '$' },
       { stream: this.names.queueStream(groupQueue), deleteOnAck: true, startAt: '0' },
     ];
-    const plan: ConsumerPlan = {
+    const plan: QueuePlan = {
       queue: groupQueue,
       group,
       sources,
@@ -254,12 +254,10 @@ export class RedisTransport implements Transport {
 
   // ---- internals
 
-  private async startConsumer(plan: ConsumerPlan, handler: DeliveryHandler, prefetch: number): Promise<Subscription> {
+  private async startConsumer(plan: QueuePlan, handler: DeliveryHandler, prefetch: number): Promise<Subscription> {
     this.open('consume');
     for (const source of plan.sources) await this.ensureGroup(source.stream, plan.group, source.startAt);
-    const consumer = new RedisConsumer(this.consumerHost, plan, handler, prefetch);
-    await consumer.start();
-    return this.trackStarted(consumer, 'consume');
+    return this.trackStarted(await startQueueConsumer(this.consumerHost, plan, handler, prefetch, this.settings), 'consume');
   }
 
   /** A subscription that finished starting while close() ran is stopped, not left running. */
@@ -282,7 +280,7 @@ export class RedisTransport implements Transport {
     };
   }
 
-  private homeOf(queue: string): ConsumerPlan['home'] {
+  private homeOf(queue: string): QueuePlan['home'] {
     return { stream: this.names.queueStream(queue), delayedSet: this.names.delayedSet(queue), delayedData: this.names.delayedData(queue) };
   }
 
