@@ -8,6 +8,23 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { errors } from '../errors.js';
 
+/** true/false, also as the text a flag or an environment variable carries. */
+const booleanSetting = z.union([
+  z.boolean(),
+  z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes'),
+], { error: 'must be true or false' });
+
+/** A mapping, or JSON text of one (flags and environment variables are text). */
+const jsonObjectSetting = z.preprocess((v, ctx) => {
+  if (typeof v !== 'string') return v;
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `must be a JSON object such as '{"x-queue-type": "quorum"}'` });
+    return z.NEVER;
+  }
+}, z.record(z.string(), z.unknown(), { error: 'must be a mapping of argument: value' }));
+
 export const settingsSchema = z
   .object({
     /** Configuration service: a URL, or a bare host meaning https://{host}. */
@@ -23,6 +40,14 @@ export const settingsSchema = z
     amqpUrl: z.string().regex(/^amqps?:\/\//, 'must start with amqp:// or amqps://').optional(),
     /** Secret reference (pass:NAME, env:NAME, file:PATH) for the password amqpUrl lacks. */
     amqpPassword: z.string().min(1).optional(),
+    /**
+     * How a worker declares the queues its configuration (map or service) says nothing
+     * about: durable or not. Unset: existing queues are used as they are and missing ones
+     * are declared as slingshot declares them (non-durable).
+     */
+    queueDurable: booleanSetting.optional(),
+    /** Declaration arguments for those queues (e.g. {"x-queue-type": "quorum"}); JSON text in flags and env. */
+    queueArguments: jsonObjectSetting.optional(),
     storage: z.enum(['fs', 's3']).default('fs'),
     /** S3 endpoint URL; default: https://{host} from the configuration service's /object-storage. */
     s3Endpoint: z.string().url().optional(),
@@ -93,6 +118,13 @@ export function loadSettings(flags: Record<string, unknown>, env: NodeJS.Process
     throw new errors.SY_ERR_SETTINGS(problems.join('; '));
   }
   return parsed.data;
+}
+
+/** The queue declaration the settings give (queueDurable / queueArguments), or undefined when they give none. */
+export function queueDefaultsOf(settings: Settings): { durable: boolean; arguments: Record<string, unknown> } | undefined {
+  if (settings.queueDurable === undefined && settings.queueArguments === undefined) return undefined;
+  // Fields left out take slingshot's flags, as in a system map.
+  return { durable: settings.queueDurable ?? false, arguments: { ...settings.queueArguments } };
 }
 
 export function storageDirOf(settings: Settings): string {

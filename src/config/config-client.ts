@@ -67,8 +67,6 @@ function single<T extends z.ZodType>(field: string, item: T) {
   }).transform((a) => a[0] as z.output<T>);
 }
 
-const DURABLE: QueueDeclaration = { durable: true, arguments: {} };
-
 /** Integers arrive as bigint from the exact parser; broker arguments want numbers. */
 function plainNumbers(value: unknown): unknown {
   if (typeof value === 'bigint') return Number(value);
@@ -81,7 +79,17 @@ const declarationSchema = z.object({
   durable: z.boolean(),
   arguments: z.record(z.string(), z.unknown()).transform((a) => plainNumbers(a) as Record<string, unknown>),
 });
-const declarationsSchema = z.object({ defaults: declarationSchema, queues: z.record(z.string(), declarationSchema) });
+const declarationsSchema = z.object({
+  defaults: declarationSchema.nullable().optional(),
+  queues: z.record(z.string(), declarationSchema).optional(),
+});
+
+interface Declarations {
+  readonly defaults: QueueDeclaration | undefined;
+  readonly queues: ReadonlyMap<string, QueueDeclaration>;
+}
+
+const NO_DECLARATIONS: Declarations = { defaults: undefined, queues: new Map() };
 
 const nonEmpty = z.string().min(1);
 // RabbitMqConfig.port is Vec<u16>; integers arrive as bigint (parseExact).
@@ -187,27 +195,30 @@ export class HttpConfigSource implements ConfigSource {
     return { host: o.host, accessKeyRef: o['pass:access-key'], secretKeyRef: o['pass:secret-key'] };
   }
 
-  #declarations: Promise<{ defaults: QueueDeclaration; queues: Record<string, QueueDeclaration> }> | undefined;
+  #declarations: Promise<Declarations> | undefined;
 
   /**
-   * GET {base}/queue-declarations once (Switchyard's config server has it; slingshot's
-   * does not, and a 404 means durable queues with no arguments).
+   * GET {base}/queue-declarations once. Switchyard's config server has it when its map
+   * declares queue flags; slingshot's service does not, and a 404 means "nothing declared"
+   * (undefined: the caller's settings decide, or existing queues are used as they are).
    */
-  async queueDeclaration(queue: string): Promise<QueueDeclaration> {
-    this.#declarations ??= (async () => {
+  async queueDeclaration(queue: string): Promise<QueueDeclaration | undefined> {
+    this.#declarations ??= (async (): Promise<Declarations> => {
       const url = `${this.base}/queue-declarations`;
       let body: string;
       try {
         body = await this.#get(url);
       } catch (err) {
-        if (err instanceof SwitchyardError && /HTTP 404/.test(err.message)) return { defaults: DURABLE, queues: {} };
+        if (err instanceof SwitchyardError && /HTTP 404/.test(err.message)) return NO_DECLARATIONS;
         throw err;
       }
-      return validate(url, parseJsonBody(url, body), declarationsSchema);
+      const d = validate(url, parseJsonBody(url, body), declarationsSchema);
+      // A Map, so a queue named "constructor" or "__proto__" finds nothing of Object's.
+      return { defaults: d.defaults ?? undefined, queues: new Map(Object.entries(d.queues ?? {})) };
     })();
     this.#declarations.catch(() => (this.#declarations = undefined));
     const { defaults, queues } = await this.#declarations;
-    return queues[queue] ?? defaults;
+    return queues.get(queue) ?? defaults;
   }
 
   /** The body of a 2xx answer; anything else is SY_ERR_CONFIG_SERVICE. */

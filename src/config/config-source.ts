@@ -38,12 +38,16 @@ export interface QueueDeclaration {
   readonly arguments: Readonly<Record<string, unknown>>;
 }
 
+/** slingshot's queue.declare flags (lapin's defaults): durable=false, no arguments. */
+export const SLINGSHOT_QUEUE_FLAGS: QueueDeclaration = Object.freeze({ durable: false, arguments: Object.freeze({}) });
+
 export interface ConfigSource {
   /**
-   * Declaration flags for a queue. Not part of slingshot's service: Switchyard's config
-   * server answers GET /queue-declarations; a service without it gives durable queues.
+   * Declaration flags for a queue, or undefined when the configuration says nothing about
+   * it. Not part of slingshot's service: Switchyard's config server answers
+   * GET /queue-declarations when its map declares flags; slingshot's has no such endpoint.
    */
-  queueDeclaration(queue: string): Promise<QueueDeclaration>;
+  queueDeclaration(queue: string): Promise<QueueDeclaration | undefined>;
   queueConfig(service: string): Promise<QueueConfig>;
   /** The bucket name an alias of `service` stands for (GET {host}/{service}/{alias}). */
   bucket(service: string, alias: string): Promise<string>;

@@ -300,12 +300,36 @@ describe('queue declarations', () => {
     }
   });
 
-  test('a configuration service without the endpoint (slingshot\'s) means durable queues', async () => {
+  test('a map that declares no queue flags is served as slingshot\'s service is: 404, nothing declared', async () => {
+    const server = await startConfigServer({ map: parseSysMap('services:\n  a: { in: a-in }\n', 'plain.yaml') });
+    try {
+      const client = new HttpConfigSource({ host: server.url });
+      assert.equal(await client.queueDeclaration('a-in'), undefined);
+      assert.equal((await fetch(`${server.url}/queue-declarations`)).status, 404);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('queues only, no defaults: listed queues have flags, others none; Object\'s keys are no queues', async () => {
+    const map = parseSysMap('services:\n  a: { in: a-in }\nqueues:\n  q1: { durable: true }\n', 'queues-only.yaml');
+    const server = await startConfigServer({ map });
+    try {
+      const client = new HttpConfigSource({ host: server.url });
+      assert.deepEqual(await client.queueDeclaration('q1'), { durable: true, arguments: {} });
+      assert.equal(await client.queueDeclaration('a-in'), undefined);
+      assert.equal(await client.queueDeclaration('constructor'), undefined);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a configuration service without the endpoint (slingshot\'s) declares nothing', async () => {
     const server = createServer((_req, res) => res.writeHead(404).end('not found'));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const client = new HttpConfigSource({ host: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
-      assert.deepEqual(await client.queueDeclaration('anything'), { durable: true, arguments: {} });
+      assert.equal(await client.queueDeclaration('anything'), undefined);
     } finally {
       await new Promise((r) => server.close(r));
     }

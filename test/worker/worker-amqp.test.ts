@@ -79,7 +79,8 @@ queueDefaults: { durable: false }
     const ch = await raw.createChannel();
     await ch.assertQueue('fl-in', { durable: false });
     await ch.close();
-    const map = parseSysMap('services:\n  flags:\n    in: fl-in\n', 'new-system.yaml'); // durable by default
+    // A map that declares its queues durable: declared strictly, so the existing queue conflicts.
+    const map = parseSysMap('services:\n  flags:\n    in: fl-in\nqueueDefaults: { durable: true }\n', 'new-system.yaml');
     const t = await transport();
     try {
       await assert.rejects(

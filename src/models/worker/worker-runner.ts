@@ -5,11 +5,11 @@
 // the worker goes on serving other messages (slingshot stops the process instead).
 
 import { SwitchyardError, errors } from '../../errors.js';
-import type { ConfigSource } from '../../config/config-source.js';
+import { SLINGSHOT_QUEUE_FLAGS, type ConfigSource, type QueueDeclaration } from '../../config/config-source.js';
 import type { Logger } from '../../observability/logger.js';
 import { backoffMs, shouldRetry } from '../../runtime/retry.js';
 import type { ObjectStore } from '../../storage/object-store.js';
-import { requireCapabilities, type Delivery, type Subscription, type Transport } from '../../transports/transport.js';
+import { requireCapabilities, type Delivery, type QueueOptions, type Subscription, type Transport } from '../../transports/transport.js';
 import { encodeId, parseId, toId } from './ids.js';
 import { RequestFiles, type ReadFileFn, type UploadedObject, type WriteFileFn } from './request-files.js';
 import { RouteMap, describeCase } from './routes.js';
@@ -26,6 +26,12 @@ export interface WorkerEnvironment {
   /** Bytes of one output staged in memory before it spills to a file; default 1 MiB, 0 = always a file. */
   readonly stagingMemoryBytes?: number;
   readonly listeners?: readonly WorkerListener[];
+  /**
+   * How to declare the queues the configuration says nothing about (the process's settings:
+   * flag, environment or settings file). Unset: an existing queue is used as it is and a
+   * missing one is declared as slingshot declares it (non-durable, no arguments).
+   */
+  readonly queueDefaults?: QueueDeclaration;
 }
 
 export interface RunningWorker {
@@ -67,9 +73,21 @@ class WorkerRunner implements RunningWorker {
     const outbound = this.routes.allQueues();
     // Declared at start with the flags configuration gives, so a queue that exists with
     // other flags fails here, naming the queue and the setting, never in the middle of a run.
-    for (const queue of [this.inbound, ...outbound]) await transport.declareQueue(queue, await this.env.config.queueDeclaration(queue));
+    for (const queue of [this.inbound, ...outbound]) await transport.declareQueue(queue, await this.declarationOf(queue));
     this.subscription = await transport.consume(this.inbound, (d) => this.handle(d), { prefetch: this.definition.concurrency });
     this.emit({ type: 'started', service: this.name, queue: this.inbound, outbound });
+  }
+
+  /**
+   * The configuration's flags for a queue, else the process's settings; when neither says
+   * anything, a queue shared with slingshot is used as it exists, and one that does not
+   * exist yet is declared with slingshot's flags, so slingshot services starting later
+   * declare it without a conflict.
+   */
+  private async declarationOf(queue: string): Promise<QueueOptions> {
+    const declared = (await this.env.config.queueDeclaration(queue)) ?? this.env.queueDefaults;
+    if (declared) return { durable: declared.durable, arguments: declared.arguments };
+    return { durable: SLINGSHOT_QUEUE_FLAGS.durable, arguments: SLINGSHOT_QUEUE_FLAGS.arguments, useExisting: true };
   }
 
   async stop(): Promise<void> {

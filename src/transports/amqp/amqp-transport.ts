@@ -73,13 +73,7 @@ export class AmqpTransport implements Transport {
           setup: async (model: ChannelModel) => {
             // After a broker restart non-durable queues are gone: declare what we declared before.
             if (!this.everConnected) return;
-            const channel = await model.createChannel();
-            channel.on('error', () => undefined);
-            try {
-              await this.declareTopology(channel);
-            } finally {
-              await channel.close().catch(() => undefined);
-            }
+            await this.declareTopology(model);
           },
         },
       });
@@ -115,8 +109,27 @@ export class AmqpTransport implements Transport {
   async declareQueue(queue: string, options: QueueOptions = {}): Promise<void> {
     validateName('queue', queue);
     const effective = { ...this.options.queueDefaults, ...options };
-    await this.withChannel((channel) => this.assertQueue(channel, queue, effective));
+    const model = this.open();
+    if (effective.useExisting) await this.useOrDeclare(model, queue, effective);
+    else await onChannel(model, (channel) => this.assertQueue(channel, queue, effective));
     this.declared.set(queue, effective);
+  }
+
+  /**
+   * useExisting: a queue that exists is taken as it is (a passive declare, which never
+   * compares flags); a missing one is declared with the options. If another client
+   * declares it with other flags between the two steps, theirs stand and it is used as it is.
+   */
+  private async useOrDeclare(model: ChannelMaker, queue: string, options: QueueOptions): Promise<void> {
+    const exists = () => onChannel(model, (channel) => channel.checkQueue(queue).then(() => true), { notFound: false });
+    if (!(await exists())) {
+      try {
+        await onChannel(model, (channel) => channel.assertQueue(queue, { durable: options.durable ?? true, ...(options.arguments ? { arguments: options.arguments } : {}) }));
+      } catch (err) {
+        if (!isPreconditionFailed(err) || !(await exists())) throw err;
+      }
+    }
+    await onChannel(model, (channel) => this.declareDeadLetter(channel, queue));
   }
 
   send(queue: string, message: OutboundMessage): Promise<void> {
@@ -255,7 +268,8 @@ export class AmqpTransport implements Transport {
     if (!pending) {
       pending = (async () => {
         const exists = await this.withChannel((channel) => channel.checkQueue(queue).then(() => true), { notFound: false });
-        if (exists) this.declared.set(queue, { ...this.options.queueDefaults });
+        // Found as it is: after a broker restart it is checked again the same way.
+        if (exists) this.declared.set(queue, { ...this.options.queueDefaults, useExisting: true });
         else await this.declareQueue(queue, {});
       })().finally(() => this.declaring.delete(queue));
       this.declaring.set(queue, pending);
@@ -307,29 +321,20 @@ export class AmqpTransport implements Transport {
   }
 
   /** Everything declared so far, again (after a broker restart took non-durable queues). */
-  private async declareTopology(channel: Channel): Promise<void> {
-    for (const [queue, options] of this.declared) await this.assertQueue(channel, queue, options);
+  private async declareTopology(model: ChannelModel): Promise<void> {
+    for (const [queue, options] of this.declared) {
+      // A queue used as it was found and gone after the restart was not durable: declared
+      // again with the options (slingshot's flags), as a slingshot service would.
+      if (options.useExisting) await this.useOrDeclare(model, queue, options);
+      else await onChannel(model, (channel) => this.assertQueue(channel, queue, options));
+    }
     this.delayReady.clear();
     this.deadLetterReady.clear();
     this.topicExchangeReady = false;
   }
 
-  /**
-   * Runs `fn` on a short-lived channel. A failed declaration closes its channel in AMQP,
-   * so these never share a channel with publishing or consuming. With notFound, a 404
-   * answers that value instead of failing.
-   */
-  private async withChannel<T>(fn: (channel: Channel) => Promise<T>, handle?: { notFound: T }): Promise<T> {
-    const channel = await this.open().createChannel();
-    channel.on('error', () => undefined);
-    try {
-      return await fn(channel);
-    } catch (err) {
-      if (handle && (err as { code?: number }).code === 404) return handle.notFound;
-      throw err;
-    } finally {
-      await channel.close().catch(() => undefined);
-    }
+  private withChannel<T>(fn: (channel: Channel) => Promise<T>, handle?: { notFound: T }): Promise<T> {
+    return onChannel(this.open(), fn, handle);
   }
 
   private openRequester(): Promise<{ channel: Channel; pending: Map<string, (reply: Reply | Error) => void> }> {
@@ -383,6 +388,27 @@ function stringHeadersOf(message: ConsumeMessage): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(message.properties.headers ?? {})) if (v !== undefined && v !== null) out[k] = Buffer.isBuffer(v) ? v.toString() : typeof v === 'object' ? JSON.stringify(v) : String(v);
   return out;
+}
+
+/** What makes channels: the recovering connection, or the raw one its setup hook gets. */
+type ChannelMaker = Pick<ChannelModel, 'createChannel'>;
+
+/**
+ * Runs `fn` on a short-lived channel. A failed declaration closes its channel in AMQP,
+ * so these never share a channel with publishing or consuming. With notFound, a 404
+ * answers that value instead of failing.
+ */
+async function onChannel<T>(model: ChannelMaker, fn: (channel: Channel) => Promise<T>, handle?: { notFound: T }): Promise<T> {
+  const channel = await model.createChannel();
+  channel.on('error', () => undefined);
+  try {
+    return await fn(channel);
+  } catch (err) {
+    if (handle && (err as { code?: number }).code === 404) return handle.notFound;
+    throw err;
+  } finally {
+    await channel.close().catch(() => undefined);
+  }
 }
 
 function isPreconditionFailed(err: unknown): boolean {
