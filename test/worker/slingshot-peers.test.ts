@@ -20,7 +20,9 @@ import { loadSettings } from '../../src/cli/settings.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { FsObjectStore } from '../../src/storage/fs/mod.js';
 import { AmqpTransport } from '../../src/transports/amqp/mod.js';
-import { startWorker, worker, type RunningWorker } from '../../src/models/worker/mod.js';
+import { startWorker, worker, type RunningWorker, type WorkerEvent } from '../../src/models/worker/mod.js';
+import { workerLogListener } from '../../src/models/worker/worker-observers.js';
+import { Writable } from 'node:stream';
 import { rabbitMqInstalled, startRabbitMq, type RabbitMq } from '../support/rabbitmq-server.js';
 import { DIST_INDEX, killAll, requireBuild, start, tempDir, waitFor } from '../cli/cli-helpers.js';
 
@@ -40,6 +42,12 @@ describe('worker beside slingshot services on RabbitMQ', () => {
   let tmp: { dir: string; remove(): Promise<void> };
   /** service → its GET /{service} answer, as slingshot's sys-map serves it. */
   const services = new Map<string, unknown>();
+  /** Workers and transports still open if a test failed half-way; closed in `after`. */
+  const open = new Set<{ stop(): Promise<void> } | { close(): Promise<void> }>();
+  const closing = async (thing: { stop(): Promise<void> } | { close(): Promise<void> }) => {
+    open.delete(thing);
+    await ('stop' in thing ? thing.stop() : thing.close()).catch(() => undefined);
+  };
 
   before(async () => {
     tmp = await tempDir('sy-slingshot-peers-');
@@ -55,6 +63,8 @@ describe('worker beside slingshot services on RabbitMQ', () => {
   });
   after(async () => {
     killAll();
+    // A transport left open would reconnect forever once the broker is gone.
+    for (const thing of [...open].reverse()) await closing(thing);
     await raw?.close().catch(() => undefined);
     await broker?.destroy();
     await new Promise((r) => sysMap?.close(r));
@@ -105,6 +115,24 @@ describe('worker beside slingshot services on RabbitMQ', () => {
     }
   }
 
+  /** The next `count` messages on `queue`, acked. */
+  async function takeMessages(queue: string, count: number, ms: number): Promise<ConsumeMessage[]> {
+    const ch = await raw.createChannel();
+    const got: ConsumeMessage[] = [];
+    try {
+      const { consumerTag } = await ch.consume(queue, (m: ConsumeMessage | null) => {
+        if (!m) return;
+        got.push(m);
+        ch.ack(m);
+      });
+      await waitFor(`${count} message(s) on ${queue} (got ${got.length})`, () => got.length >= count, ms);
+      await ch.cancel(consumerTag);
+      return got;
+    } finally {
+      await ch.close().catch(() => undefined);
+    }
+  }
+
   /** Publishes as slingshot does: default exchange, routing key = queue, no properties. */
   async function slingshotPublishes(queue: string, bodies: readonly string[]): Promise<void> {
     const ch = await raw.createConfirmChannel();
@@ -121,15 +149,12 @@ describe('worker beside slingshot services on RabbitMQ', () => {
     const settings = loadSettings({ configHost: sysMapUrl, transport: 'amqp', amqpUrl: broker.url, ...flags }, {});
     const t = new AmqpTransport({ url: broker.url, logger: silent });
     await t.start();
-    try {
-      const w = await startWorker(worker(name, (id) => [[id * 10n, true]]), {
-        transport: t, store: new FsObjectStore({ root: join(tmp.dir, name) }), config: await createConfigSource(settings), logger: silent,
-      });
-      return { w, t };
-    } catch (err) {
-      await t.close();
-      throw err;
-    }
+    open.add(t);
+    const w = await startWorker(worker(name, (id) => [[id * 10n, true]]), {
+      transport: t, store: new FsObjectStore({ root: join(tmp.dir, name) }), config: await createConfigSource(settings), logger: silent,
+    });
+    open.add(w);
+    return { w, t };
   }
 
   it('slingshot declared the queues first: a worker from --config-host uses them as they are', T, async () => {
@@ -142,8 +167,8 @@ describe('worker beside slingshot services on RabbitMQ', () => {
       // A slingshot service restarting declares them again, still without a conflict.
       await slingshotDeclares(['sa-in', 'sa-out']);
     } finally {
-      await w.stop();
-      await t.close();
+      await closing(w);
+      await closing(t);
     }
   });
 
@@ -156,8 +181,8 @@ describe('worker beside slingshot services on RabbitMQ', () => {
       await slingshotPublishes('sb-in', ['7']);
       assert.deepEqual(await take('sb-out', 1), ['70']);
     } finally {
-      await w.stop();
-      await t.close();
+      await closing(w);
+      await closing(t);
     }
   });
 
@@ -179,5 +204,58 @@ describe('worker beside slingshot services on RabbitMQ', () => {
       cli.kill('SIGTERM');
       await cli.exited;
     }
+  });
+
+  it('hostile x-switchyard-attempt headers: each message gets its bounded tries with backoff, the good one behind is served, logs stay small', T, async () => {
+    services.set('guarded', { in: 'ah-in', out: [{ case: true, queues: ['ah-out'] }] });
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', destination: new Writable({ write(chunk, _enc, done) { lines.push(...String(chunk).split('\n').filter(Boolean)); done(); } }) });
+    const t = new AmqpTransport({ url: broker.url, logger });
+    await t.start();
+    open.add(t);
+    const tries = new Map<bigint, number>();
+    const events: WorkerEvent[] = [];
+    const w = await startWorker(worker('guarded', (id) => {
+      tries.set(id, (tries.get(id) ?? 0) + 1);
+      if (id >= 100n) throw new Error(`message ${id} always fails`);
+      return [[id, true]];
+    }, { retry: { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 200 } }), {
+      transport: t, store: new FsObjectStore({ root: join(tmp.dir, 'guarded') }), logger,
+      config: await createConfigSource(loadSettings({ configHost: sysMapUrl }, {})),
+      listeners: [workerLogListener(logger), (e) => events.push(e)],
+    });
+    open.add(w);
+    // Each failing id carries one hostile header; id 1 behind them must still be served.
+    const hostile: Array<[string, Record<string, unknown>]> = [
+      ['100', { 'x-switchyard-attempt': '-Infinity' }],
+      ['101', { 'x-switchyard-attempt': -1000000000 }],
+      ['102', { 'x-switchyard-attempt': '1e400' }],
+      ['103', { 'x-switchyard-attempt': 1.5 }],
+      ['104', { 'x-switchyard-attempt': 'abc', 'x-delivery-count': -5 }],
+      ['105', { 'x-switchyard-attempt': { nested: true } }],
+      ['106', { 'x-switchyard-attempt': 0 }],
+      ['107', { 'x-switchyard-attempt': '99999999999999999999' }],
+      ['108', { 'x-switchyard-attempt': 9_000_000_000_000 }],
+    ];
+    const ch = await raw.createConfirmChannel();
+    try {
+      for (const [body, headers] of hostile) ch.publish('', 'ah-in', Buffer.from(body), { headers });
+      ch.publish('', 'ah-in', Buffer.from('1'));
+      await ch.waitForConfirms();
+      assert.deepEqual(await take('ah-out', 1, 20_000), ['1'], 'the good message behind the hostile ones is served');
+      const dead = await takeMessages('ah-in.dead-letter', hostile.length, 30_000);
+      assert.deepEqual(dead.map((m) => m.content.toString()).sort(), hostile.map(([b]) => b).sort(), 'every hostile message is dead-lettered');
+      for (const m of dead) assert.equal(String(m.properties.headers?.['x-switchyard-attempts']), '3', `${m.content.toString()} dead-lettered after 3 attempts`);
+      for (const [body] of hostile) assert.equal(tries.get(BigInt(body)), 3, `${body} was tried exactly 3 times`);
+      const failed = events.filter((e) => e.type === 'failed');
+      assert.ok(failed.every((e) => e.type === 'failed' && e.attempt >= 1 && e.attempt <= 3), `attempts stay in 1..3: ${failed.map((e) => e.type === 'failed' && e.attempt).join(',')}`);
+      assert.ok(failed.filter((e) => e.type === 'failed' && e.retryInMs !== undefined).every((e) => e.type === 'failed' && e.retryInMs! >= 50), 'every retry waits');
+    } finally {
+      await closing(w);
+      await closing(t);
+      await ch.close().catch(() => undefined);
+    }
+    // 9 messages × 3 failures + 9 dead letters + start/stop and a few rate-limited header warnings.
+    assert.ok(lines.length <= 60, `${lines.length} log lines:\n${lines.slice(0, 20).join('\n')}`);
   });
 });

@@ -7,6 +7,7 @@
 import { connect, type Channel, type ChannelModel, type ConsumeMessage, type Options, type RecoveringChannelModel } from 'amqplib';
 import { errors, redactUrl } from '../../errors.js';
 import { createLogger, type Logger } from '../../observability/logger.js';
+import { warnLimiter, type WarnLimiter } from '../../observability/warn-limiter.js';
 import { validateName } from '../names.js';
 import {
   DEAD_LETTER_HEADERS,
@@ -23,6 +24,7 @@ import {
 } from '../transport.js';
 import { AmqpConsumer, type AmqpDelivery, type Resettler } from './amqp-consumer.js';
 import { ConfirmPublisher } from './confirm-publisher.js';
+import { MAX_ATTEMPT, republishable } from './redelivery-headers.js';
 import {
   AMQP_HEADERS, DEAD_LETTER_EXCHANGE, DIRECT_REPLY_TO, TOPIC_EXCHANGE,
   deadLetterQueueOf, delayQueueOf, delayTierOf, groupQueueOf, queueFlagsError, rpcQueueOf,
@@ -55,8 +57,12 @@ export class AmqpTransport implements Transport {
   private closed = false;
   private everConnected = false;
 
+  /** Warnings caused by what publishers put in messages: rate-limited per kind. */
+  private readonly warnings: WarnLimiter;
+
   constructor(private readonly options: AmqpTransportOptions) {
     this.log = (options.logger ?? createLogger({ level: 'info' })).child({ transport: 'amqp', broker: redactUrl(options.url) });
+    this.warnings = warnLimiter(this.log);
   }
 
   async start(): Promise<void> {
@@ -102,6 +108,7 @@ export class AmqpTransport implements Transport {
     const requester = await this.requester?.catch(() => undefined);
     await requester?.channel.close().catch(() => undefined);
     await this.connection?.close().catch(() => undefined);
+    this.warnings.flush();
   }
 
   // ---- durable queue
@@ -238,23 +245,39 @@ export class AmqpTransport implements Transport {
 
   private readonly resettler: Resettler = {
     retry: async (queue, message, attempt, delayMs) => {
-      const headers = { ...message.properties.headers, [AMQP_HEADERS.attempt]: attempt + 1, [AMQP_HEADERS.redelivered]: '1' };
-      delete (headers as Record<string, unknown>)['x-delivery-count'];
+      const ours = { [AMQP_HEADERS.attempt]: Math.min(attempt + 1, MAX_ATTEMPT), [AMQP_HEADERS.redelivered]: '1' };
       const target = delayMs > 0 ? await this.ensureDelayQueue(queue, delayTierOf(delayMs)) : queue;
       // mandatory: if the delay queue vanished, the retry fails loudly instead of being dropped.
-      await this.publishTo('', target, message.content, { ...republishProperties(message), headers, mandatory: true });
+      await this.republish('', target, message, ours);
     },
     deadLetter: async (queue, message, attempt, reason) => {
       await this.ensureDeadLetter(queue);
-      const headers = {
-        ...message.properties.headers,
+      const ours = {
         [DEAD_LETTER_HEADERS.reason]: reason,
         [DEAD_LETTER_HEADERS.sourceQueue]: queue,
         [DEAD_LETTER_HEADERS.attempts]: String(attempt),
       };
-      await this.publishTo(DEAD_LETTER_EXCHANGE, queue, message.content, { ...republishProperties(message), headers, mandatory: true });
+      await this.republish(DEAD_LETTER_EXCHANGE, queue, message, ours);
     },
   };
+
+  /**
+   * A consumed message published again (a retry or a dead letter) with the peer's headers
+   * made encodable plus ours. Should the peer's headers still not go (too large once ours
+   * are added), it goes with ours alone rather than not at all.
+   */
+  private async republish(exchange: string, routingKey: string, message: ConsumeMessage, ours: Record<string, unknown>): Promise<void> {
+    const peer = republishable(message.properties.headers);
+    delete peer['x-delivery-count']; // the broker's count of the old message, not of this one
+    const properties = { ...republishProperties(message), mandatory: true };
+    try {
+      await this.publishTo(exchange, routingKey, message.content, { ...properties, headers: { ...peer, ...ours } });
+    } catch (err) {
+      if (!(err instanceof TypeError || err instanceof RangeError)) throw err;
+      this.warnings.warn('republish-headers', { queue: routingKey, err: err.message }, 'a message\'s own headers could not be sent again; republished with Switchyard\'s headers only');
+      await this.publishTo(exchange, routingKey, message.content, { ...properties, headers: ours });
+    }
+  }
 
   private publishTo(exchange: string, routingKey: string, body: Uint8Array, options: Options.Publish): Promise<void> {
     if (this.closed || !this.publisher) return Promise.reject(new errors.SY_ERR_TRANSPORT_CLOSED(this.name, 'publish'));
