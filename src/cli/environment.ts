@@ -6,7 +6,7 @@
 import { errors } from '../errors.js';
 import { HttpConfigSource } from '../config/config-client.js';
 import type { ConfigSource } from '../config/config-source.js';
-import { resolveSecret, resolveSecretOrPassEntry } from '../config/secrets.js';
+import { resolveEndpointSecret, resolveSecret } from '../config/secrets.js';
 import { loadSysMap, MapConfigSource } from '../config/sysmap.js';
 import type { Logger } from '../observability/logger.js';
 import { FsObjectStore } from '../storage/fs/mod.js';
@@ -36,7 +36,8 @@ async function amqpUrl(settings: Settings, config: () => Promise<ConfigSource>):
     return url.toString();
   }
   const endpoint = await (await config()).rabbitmq();
-  const password = (await resolveSecretOrPassEntry(endpoint.passwordRef)).reveal();
+  // Only pass entries when the endpoint came from a remote configuration service.
+  const password = (await resolveEndpointSecret(endpoint.passwordRef, endpoint)).reveal();
   // slingshot does not encode user and password; encoding keeps ':' '@' '/' in them working.
   return `amqp://${encodeURIComponent(endpoint.username)}:${encodeURIComponent(password)}@${endpoint.host}:${endpoint.port}/%2f`;
 }
@@ -58,7 +59,7 @@ export async function createStore(settings: Settings, config: () => Promise<Conf
         });
       }
       const endpoint = await (await config()).objectStorage();
-      const [accessKey, secretKey] = await Promise.all([resolveSecretOrPassEntry(endpoint.accessKeyRef), resolveSecretOrPassEntry(endpoint.secretKeyRef)]);
+      const [accessKey, secretKey] = await Promise.all([resolveEndpointSecret(endpoint.accessKeyRef, endpoint), resolveEndpointSecret(endpoint.secretKeyRef, endpoint)]);
       return new S3ObjectStore(s3StoreOptionsFromEndpoint(endpoint.host, accessKey.reveal(), secretKey.reveal(), { region: settings.s3Region }));
     }
   }

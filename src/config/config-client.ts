@@ -186,13 +186,13 @@ export class HttpConfigSource implements ConfigSource {
   async rabbitmq(): Promise<RabbitMqEndpoint> {
     const url = this.rabbitmqUrl;
     const r = validate(url, parseJsonBody(url, await this.#get(url)), rabbitSchema);
-    return { host: r.host, port: r.port, username: r.username, passwordRef: r.pass };
+    return { host: r.host, port: r.port, username: r.username, passwordRef: r.pass, remoteUrl: url };
   }
 
   async objectStorage(): Promise<ObjectStorageEndpoint> {
     const url = this.objectStorageUrl;
     const o = validate(url, parseJsonBody(url, await this.#get(url)), objectStorageSchema);
-    return { host: o.host, accessKeyRef: o['pass:access-key'], secretKeyRef: o['pass:secret-key'] };
+    return { host: o.host, accessKeyRef: o['pass:access-key'], secretKeyRef: o['pass:secret-key'], remoteUrl: url };
   }
 
   #declarations: Promise<Declarations> | undefined;

@@ -98,9 +98,10 @@ describe('HttpConfigSource against the config server', () => {
     });
     assert.equal(await c.bucket('classify', 'clean'), 'clean-texts');
     assert.equal(await c.bucket('classify', '/raw/'), 'raw-texts');
-    assert.deepEqual(await c.rabbitmq(), { host: 'rabbit.internal', port: 5672, username: 'svc', passwordRef: 'infra/rabbitmq/svc' });
+    // remoteUrl: these references came over the network, so only pass entries are honoured.
+    assert.deepEqual(await c.rabbitmq(), { host: 'rabbit.internal', port: 5672, username: 'svc', passwordRef: 'infra/rabbitmq/svc', remoteUrl: `${server.url}/rabbitmq` });
     assert.deepEqual(await c.objectStorage(), {
-      host: 's3.local:9000', accessKeyRef: 'infra/garage/access-key', secretKeyRef: 'infra/garage/secret-key',
+      host: 's3.local:9000', accessKeyRef: 'infra/garage/access-key', secretKeyRef: 'infra/garage/secret-key', remoteUrl: `${server.url}/object-storage`,
     });
   });
 
