@@ -76,6 +76,7 @@ export async function createConfigSource(settings: Settings): Promise<ConfigSour
       host: settings.configHost,
       ...(settings.rabbitmqConfigUrl ? { rabbitmqUrl: settings.rabbitmqConfigUrl } : {}),
       ...(settings.objectStorageConfigUrl ? { objectStorageUrl: settings.objectStorageConfigUrl } : {}),
+      ...(settings.configMaxResponseBytes ? { maxResponseBytes: settings.configMaxResponseBytes } : {}),
     });
   }
   throw new errors.SY_ERR_SETTINGS('no configuration: give --map sysmap.yaml (or SWITCHYARD_MAP), or --config-host URL (or SWITCHYARD_CONFIG_HOST)');

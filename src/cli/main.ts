@@ -34,6 +34,7 @@ function withSettings(command: Command): Command {
     .option('--config-host <url>', 'configuration service, a URL or a host meaning https://host; env SWITCHYARD_CONFIG_HOST')
     .option('--rabbitmq-config-url <url>', 'where to GET the broker endpoint (default {config-host}/rabbitmq)')
     .option('--object-storage-config-url <url>', 'where to GET the object-storage endpoint (default {config-host}/object-storage)')
+    .option('--config-max-response-bytes <n>', 'most bytes of one configuration-service answer read (default 1048576); env SWITCHYARD_CONFIG_MAX_RESPONSE_BYTES')
     .option('--map <file>', 'system-map file read in-process instead of a configuration service; env SWITCHYARD_MAP')
     .option('--queue-durable <bool>', 'declare queues the configuration says nothing about durable (true) or not (false); unset: use existing queues as they are, declare missing ones as slingshot does (non-durable); env SWITCHYARD_QUEUE_DURABLE')
     .option('--queue-arguments <json>', 'declaration arguments for those queues, e.g. \'{"x-queue-type":"quorum"}\'; env SWITCHYARD_QUEUE_ARGUMENTS')

@@ -33,6 +33,8 @@ export const settingsSchema = z
     rabbitmqConfigUrl: z.string().url().optional(),
     /** Where GET /object-storage is asked; default {configHost}/object-storage. */
     objectStorageConfigUrl: z.string().url().optional(),
+    /** Most bytes of one configuration-service answer read (default 1 MiB); a longer one is refused. */
+    configMaxResponseBytes: z.coerce.number().int().min(1).optional(),
     /** A system-map file read in-process instead of asking a configuration service. */
     map: z.string().min(1).optional(),
     transport: z.enum(['memory', 'amqp']).default('memory'),

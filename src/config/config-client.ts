@@ -23,6 +23,11 @@ export interface HttpConfigSourceOptions {
   objectStorageUrl?: string;
   /** Per request; default 10000. */
   timeoutMs?: number;
+  /**
+   * Most bytes of an answer read; a longer one is refused (SY_ERR_LIMIT_EXCEEDED) and the
+   * rest never read. Default 1 MiB: queue configs, bucket names and endpoints are small.
+   */
+  maxResponseBytes?: number;
   /** Default the global fetch; tests pass a counting wrapper. */
   fetch?: typeof fetch;
 }
@@ -115,6 +120,7 @@ export class HttpConfigSource implements ConfigSource {
   readonly rabbitmqUrl: string;
   readonly objectStorageUrl: string;
   readonly #timeoutMs: number;
+  readonly #maxResponseBytes: number;
   readonly #fetch: typeof fetch;
   // Buckets never change for the life of a process (§1.6), so each is asked for once.
   readonly #buckets = new Map<string, string>();
@@ -132,6 +138,7 @@ export class HttpConfigSource implements ConfigSource {
       if (hasCredentials(url)) throw new errors.SY_ERR_SETTINGS(`the configuration service ${what} ${redactUrl(url)} carries a user name or password; remove the user:password@ part (the configuration service is read without credentials)`);
     }
     this.#timeoutMs = opts.timeoutMs ?? 10_000;
+    this.#maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.#fetch = opts.fetch ?? globalThis.fetch;
   }
 
@@ -235,8 +242,11 @@ export class HttpConfigSource implements ConfigSource {
     }
     let body: string;
     try {
-      body = await res.text();
+      body = await readBounded(res, this.#maxResponseBytes);
     } catch (err) {
+      if (err instanceof AnswerTooLarge) {
+        throw new errors.SY_ERR_LIMIT_EXCEEDED(`the configuration service's answer to GET ${redactUrl(url)}`, `${this.#maxResponseBytes} bytes`, 'configMaxResponseBytes');
+      }
       throw new errors.SY_ERR_CONFIG_SERVICE(url, `the body could not be read (${(err as Error).message})`);
     }
     if (!res.ok) {
@@ -245,6 +255,38 @@ export class HttpConfigSource implements ConfigSource {
     }
     return body;
   }
+}
+
+export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
+
+class AnswerTooLarge extends Error {}
+
+/**
+ * The body as text, read up to `max` bytes: a longer body (by its content-length, or once
+ * more than `max` arrived) is cancelled, so a configuration service cannot make us buffer
+ * an answer of any size.
+ */
+async function readBounded(res: Response, max: number): Promise<string> {
+  const declared = Number(res.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > max) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new AnswerTooLarge();
+  }
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      throw new AnswerTooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**
