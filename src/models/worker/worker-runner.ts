@@ -7,6 +7,7 @@
 import { SwitchyardError, errors } from '../../errors.js';
 import { SLINGSHOT_QUEUE_FLAGS, type ConfigSource, type QueueDeclaration } from '../../config/config-source.js';
 import type { Logger } from '../../observability/logger.js';
+import { warnLimiter, type WarnLimiter } from '../../observability/warn-limiter.js';
 import { backoffMs, shouldRetry } from '../../runtime/retry.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { requireCapabilities, type Delivery, type QueueOptions, type Subscription, type Transport } from '../../transports/transport.js';
@@ -52,6 +53,8 @@ export async function startWorker(definition: WorkerDefinition, env: WorkerEnvir
 class WorkerRunner implements RunningWorker {
   private subscription: Subscription | undefined;
   readonly log: Logger;
+  /** Warnings that can repeat once per message: rate-limited per kind, suppressed ones counted. */
+  readonly warnings: WarnLimiter;
   private readonly listening: boolean;
 
   constructor(
@@ -61,6 +64,7 @@ class WorkerRunner implements RunningWorker {
     private readonly routes: RouteMap,
   ) {
     this.log = env.logger.child({ service: definition.name, queue: inbound });
+    this.warnings = warnLimiter(this.log);
     this.listening = (env.listeners?.length ?? 0) > 0;
   }
 
@@ -95,6 +99,7 @@ class WorkerRunner implements RunningWorker {
     this.subscription = undefined;
     if (!subscription) return;
     await subscription.stop();
+    this.warnings.flush();
     this.emit({ type: 'stopped', service: this.name, queue: this.inbound });
   }
 
@@ -103,7 +108,7 @@ class WorkerRunner implements RunningWorker {
     try {
       await this.work(delivery);
     } catch (err) {
-      this.log.error({ err }, 'could not settle a message; it will be redelivered (its results may be published again)');
+      this.warnings.warn('settle', { err }, 'could not settle a message; it will be redelivered (its results may be published again)');
     }
   }
 
@@ -132,13 +137,16 @@ class WorkerRunner implements RunningWorker {
       await this.publish(routed);
       outcome = { routed, dropped, uploads };
     } catch (err) {
-      await context.files.discard().catch((e) => context.log.warn({ err: e }, 'could not remove the staging folder'));
+      await context.files.discard().catch((e) => this.warnings.warn('staging', { err: e }, 'could not remove the staging folder'));
       return this.fail(delivery, id, asError(err), performance.now() - started);
     }
     // Outside the try: a failed ack must not count as a failed attempt (everything is
     // published already); handle() logs it and the broker redelivers.
     await delivery.ack();
-    for (const result of outcome.dropped) context.log.warn({ case: describeCase(result.case), resultId: result.id.toString() }, 'no route for this case; result dropped (unroutedCases: "drop")');
+    for (const result of outcome.dropped) {
+      const caseText = describeCase(result.case);
+      this.warnings.warn(`dropped ${caseText}`, { id: id.toString(), case: caseText, resultId: result.id.toString() }, 'no route for this case; result dropped (unroutedCases: "drop")');
+    }
     if (this.listening) this.emit({ type: 'succeeded', service: this.name, queue: this.inbound, id, results: outcome.routed, uploads: outcome.uploads, dropped: outcome.dropped, durationMs: performance.now() - started });
   }
 
@@ -200,9 +208,9 @@ class WorkerRunner implements RunningWorker {
       try {
         const returned: unknown = listener(event);
         // An async listener's rejection must not become an unhandled rejection (it would end the process).
-        if (isPromise(returned)) returned.catch((err: unknown) => this.log.warn({ err }, 'a worker event listener failed; ignored'));
+        if (isPromise(returned)) returned.catch((err: unknown) => this.warnings.warn('listener', { err }, 'a worker event listener failed; ignored'));
       } catch (err) {
-        this.log.warn({ err }, 'a worker event listener threw; ignored');
+        this.warnings.warn('listener', { err }, 'a worker event listener threw; ignored');
       }
     }
   }
