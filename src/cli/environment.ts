@@ -15,12 +15,12 @@ import { S3ObjectStore, s3StoreOptionsFromEndpoint } from '../storage/s3/mod.js'
 import { AmqpTransport } from '../transports/amqp/mod.js';
 import { MemoryTransport } from '../transports/memory/mod.js';
 import type { Transport } from '../transports/transport.js';
-import { storageDirOf, type Settings } from './settings.js';
+import { memoryTransportOptionsOf, storageDirOf, type Settings } from './settings.js';
 
 export async function createTransport(settings: Settings, config: () => Promise<ConfigSource>, logger: Logger): Promise<Transport> {
   switch (settings.transport) {
     case 'memory':
-      return new MemoryTransport();
+      return new MemoryTransport(memoryTransportOptionsOf(settings));
     case 'amqp':
       return new AmqpTransport({ url: await amqpUrl(settings, config), logger });
   }

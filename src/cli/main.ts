@@ -25,6 +25,9 @@ function withLocalSettings(command: Command): Command {
     .option('--staging-dir <dir>', 'parent of per-message staging folders (default the OS temp folder)')
     .option('--staging-memory-bytes <n>', 'bytes of one output staged in memory before spilling to a file (default 1048576; 0 = always a file)')
     .option('--state-dir <dir>', 'where a running process leaves its inbox address (default .switchyard)')
+    .option('--memory-queue-max-length <n>', 'memory transport: messages one queue holds before senders wait (default 100000); env SWITCHYARD_MEMORY_QUEUE_MAX_LENGTH')
+    .option('--memory-queue-max-bytes <n>', 'memory transport: body bytes one queue holds before senders wait (default 67108864); env SWITCHYARD_MEMORY_QUEUE_MAX_BYTES')
+    .addOption(new Option('--memory-queue-overflow <mode>', 'memory transport, past the bound: senders wait (back-pressure) or are refused (reject-publish); env SWITCHYARD_MEMORY_QUEUE_OVERFLOW').choices(['back-pressure', 'reject-publish']))
     .addOption(new Option('--log-level <level>', 'log level; env SWITCHYARD_LOG_LEVEL').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']));
 }
 

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { errors } from '../errors.js';
+import type { MemoryTransportOptions } from '../transports/memory/mod.js';
 
 /** true/false, also as the text a flag or an environment variable carries. */
 const booleanSetting = z.union([
@@ -38,6 +39,12 @@ export const settingsSchema = z
     /** A system-map file read in-process instead of asking a configuration service. */
     map: z.string().min(1).optional(),
     transport: z.enum(['memory', 'amqp']).default('memory'),
+    /** Memory transport: messages one queue holds before senders wait (or are refused). Default 100000. */
+    memoryQueueMaxLength: z.coerce.number().int().min(1).optional(),
+    /** Memory transport: body bytes one queue holds before senders wait (or are refused). Default 64 MiB. */
+    memoryQueueMaxBytes: z.coerce.number().int().min(1).optional(),
+    /** Memory transport, past the bound: back-pressure (senders wait, the default) or reject-publish (refused). */
+    memoryQueueOverflow: z.enum(['back-pressure', 'reject-publish']).optional(),
     /** amqp://user@host:port/vhost; default: from the configuration service's /rabbitmq. */
     amqpUrl: z.string().regex(/^amqps?:\/\//, 'must start with amqp:// or amqps://').optional(),
     /** Secret reference (pass:NAME, env:NAME, file:PATH) for the password amqpUrl lacks. */
@@ -127,6 +134,15 @@ export function queueDefaultsOf(settings: Settings): { durable: boolean; argumen
   if (settings.queueDurable === undefined && settings.queueArguments === undefined) return undefined;
   // Fields left out take slingshot's flags, as in a system map.
   return { durable: settings.queueDurable ?? false, arguments: { ...settings.queueArguments } };
+}
+
+/** The memory transport's queue bounds the settings give (defaults apply to what they leave out). */
+export function memoryTransportOptionsOf(settings: Settings): MemoryTransportOptions {
+  return {
+    ...(settings.memoryQueueMaxLength !== undefined ? { maxLength: settings.memoryQueueMaxLength } : {}),
+    ...(settings.memoryQueueMaxBytes !== undefined ? { maxBytes: settings.memoryQueueMaxBytes } : {}),
+    ...(settings.memoryQueueOverflow !== undefined ? { overflow: settings.memoryQueueOverflow } : {}),
+  };
 }
 
 export function storageDirOf(settings: Settings): string {
