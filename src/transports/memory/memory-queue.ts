@@ -291,7 +291,7 @@ export class MemoryQueue {
   private dispatch(): void {
     while (this.depth > 0) {
       const consumer = this.pickConsumer();
-      if (!consumer) return;
+      if (!consumer) break;
       const message = this.ready[this.head]!;
       this.ready[this.head++] = undefined as unknown as StoredMessage;
       this.bytes -= message.body.byteLength;
