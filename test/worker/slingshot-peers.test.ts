@@ -97,6 +97,20 @@ describe('worker beside slingshot services on RabbitMQ', () => {
     }
   }
 
+  /** Whether a queue exists (a passive declare, which creates nothing). */
+  async function exists(queue: string): Promise<boolean> {
+    const ch = await raw.createChannel();
+    ch.on('error', () => undefined);
+    try {
+      await ch.checkQueue(queue);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await ch.close().catch(() => undefined);
+    }
+  }
+
   /** The next `count` bodies on `queue`, acked, as a slingshot consumer takes them. */
   async function take(queue: string, count: number, ms = 15_000): Promise<string[]> {
     const ch = await raw.createChannel();
@@ -258,4 +272,42 @@ describe('worker beside slingshot services on RabbitMQ', () => {
     // 9 messages × 3 failures + 9 dead letters + start/stop and a few rate-limited header warnings.
     assert.ok(lines.length <= 60, `${lines.length} log lines:\n${lines.slice(0, 20).join('\n')}`);
   });
+
+  it('after a broker restart took the non-durable queues, the worker declares them again as slingshot does and consumes', { timeout: 120_000 }, async () => {
+    services.set('restarted', { in: 'sr-in', out: [{ case: true, queues: ['sr-out'] }] });
+    await slingshotDeclares(['sr-in', 'sr-out']);
+    const t = new AmqpTransport({ url: broker.url, logger: silent, reconnect: { initialDelayMs: 100, maxDelayMs: 1000 } });
+    await t.start();
+    open.add(t);
+    const w = await startWorker(worker('restarted', (id) => [[id + 1n, true]]), {
+      transport: t, store: new FsObjectStore({ root: join(tmp.dir, 'restarted') }), logger: silent,
+      config: await createConfigSource(loadSettings({ configHost: sysMapUrl }, {})),
+    });
+    open.add(w);
+    await raw.close().catch(() => undefined);
+    await broker.stop();
+    await broker.start();
+    raw = await connect(broker.url);
+    try {
+      // Non-durable queues do not survive a restart; the worker's reconnect declares them again
+      // with slingshot's flags, so a slingshot service coming back declares them without a conflict.
+      await waitFor('sr-in declared again by the worker', () => exists('sr-in'), 30_000, 250);
+      assert.equal(await declarable('sr-in', { durable: false }), true, 'declared with slingshot\'s flags');
+      await slingshotDeclares(['sr-in', 'sr-out']);
+      await waitFor('the worker consuming sr-in again', async () => {
+        const ch = await raw.createChannel();
+        try {
+          return (await ch.checkQueue('sr-in')).consumerCount === 1;
+        } finally {
+          await ch.close().catch(() => undefined);
+        }
+      }, 30_000, 250);
+      await slingshotPublishes('sr-in', ['8']);
+      assert.deepEqual(await take('sr-out', 1), ['9']);
+    } finally {
+      await closing(w);
+      await closing(t);
+    }
+  });
 });
+
