@@ -23,10 +23,10 @@ import { AmqpTransport } from '../../src/transports/amqp/mod.js';
 import { startWorker, worker, type RunningWorker, type WorkerEvent } from '../../src/models/worker/mod.js';
 import { workerLogListener } from '../../src/models/worker/worker-observers.js';
 import { Writable } from 'node:stream';
-import { rabbitMqInstalled, startRabbitMq, type RabbitMq } from '../support/rabbitmq-server.js';
+import { requireRabbitMq, startRabbitMq, type RabbitMq } from '../support/rabbitmq-server.js';
 import { DIST_INDEX, killAll, requireBuild, start, tempDir, waitFor } from '../cli/cli-helpers.js';
 
-if (!rabbitMqInstalled()) throw new Error('rabbitmq-server is not installed: apt-get install -y rabbitmq-server (or run `node scripts/test-deps.mjs`)');
+requireRabbitMq();
 
 const T = { timeout: 60_000 };
 const silent = createLogger({ level: 'silent' });

@@ -13,13 +13,13 @@ import { createLogger } from '../../src/observability/logger.js';
 import { FsObjectStore } from '../../src/storage/fs/mod.js';
 import { AmqpTransport } from '../../src/transports/amqp/mod.js';
 import { startWorker, worker } from '../../src/models/worker/mod.js';
-import { rabbitMqInstalled, startRabbitMq, type RabbitMq } from '../support/rabbitmq-server.js';
+import { requireRabbitMq, startRabbitMq, type RabbitMq } from '../support/rabbitmq-server.js';
 
-if (!rabbitMqInstalled() && process.env.CI) throw new Error('rabbitmq-server is not installed; .ci/run installs it');
+requireRabbitMq();
 
 const T = { timeout: 30_000 };
 
-describe('worker on RabbitMQ', { skip: !rabbitMqInstalled() && 'rabbitmq-server not installed' }, () => {
+describe('worker on RabbitMQ', () => {
   let broker: RabbitMq;
   let raw: ChannelModel;
   let dir: string;
