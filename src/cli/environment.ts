@@ -5,7 +5,7 @@
 
 import { errors } from '../errors.js';
 import { HttpConfigSource } from '../config/config-client.js';
-import type { ConfigSource } from '../config/config-source.js';
+import { SLINGSHOT_QUEUE_FLAGS, type ConfigSource } from '../config/config-source.js';
 import { resolveEndpointSecret, resolveSecret } from '../config/secrets.js';
 import { loadSysMap, MapConfigSource } from '../config/sysmap.js';
 import type { Logger } from '../observability/logger.js';
@@ -15,14 +15,17 @@ import { S3ObjectStore, s3StoreOptionsFromEndpoint } from '../storage/s3/mod.js'
 import { AmqpTransport } from '../transports/amqp/mod.js';
 import { MemoryTransport } from '../transports/memory/mod.js';
 import type { Transport } from '../transports/transport.js';
-import { memoryTransportOptionsOf, storageDirOf, type Settings } from './settings.js';
+import { memoryTransportOptionsOf, queueDefaultsOf, storageDirOf, type Settings } from './settings.js';
 
 export async function createTransport(settings: Settings, config: () => Promise<ConfigSource>, logger: Logger): Promise<Transport> {
   switch (settings.transport) {
     case 'memory':
       return new MemoryTransport(memoryTransportOptionsOf(settings));
     case 'amqp':
-      return new AmqpTransport({ url: await amqpUrl(settings, config), logger });
+      // A queue first met by a send (`switchyard send` before any worker ran) is declared as
+      // the settings say, else as slingshot declares its queues, so slingshot services
+      // declaring it later find no conflict.
+      return new AmqpTransport({ url: await amqpUrl(settings, config), logger, queueDefaults: queueDefaultsOf(settings) ?? SLINGSHOT_QUEUE_FLAGS });
   }
 }
 

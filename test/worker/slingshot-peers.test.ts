@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
-import { createConfigSource } from '../../src/cli/environment.js';
+import { createConfigSource, createTransport } from '../../src/cli/environment.js';
 import { loadSettings } from '../../src/cli/settings.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { FsObjectStore } from '../../src/storage/fs/mod.js';
@@ -196,6 +196,19 @@ describe('worker beside slingshot services on RabbitMQ', () => {
       assert.deepEqual(await take('sb-out', 1), ['70']);
     } finally {
       await closing(w);
+      await closing(t);
+    }
+  });
+
+  it('`switchyard send` to a queue nobody declared yet declares it as slingshot does', T, async () => {
+    const t = await createTransport(loadSettings({ transport: 'amqp', amqpUrl: broker.url }, {}), async () => { throw new Error('unused'); }, silent);
+    await t.start();
+    open.add(t);
+    try {
+      await t.send('ss-first-sent', { body: Buffer.from('3') });
+      await slingshotDeclares(['ss-first-sent']); // before: durable, and this was a 406
+      assert.deepEqual(await take('ss-first-sent', 1), ['3']);
+    } finally {
       await closing(t);
     }
   });
