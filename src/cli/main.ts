@@ -11,9 +11,11 @@ import { send } from './commands/send.js';
 import { providerCommand } from './commands/provider.js';
 import { normalizeServiceArgv } from './commands/service.js';
 import { addServiceCommand } from './service-cli.js';
+import { addObserveCommands } from './observe-cli.js';
 import { loadSettings } from './settings.js';
+import { maybeSupervise } from './instances.js';
 import { createLogger, type LevelName } from '../observability/logger.js';
-import { withTaskServiceFlags } from './task-settings.js';
+import { withTaskServiceFlags } from './commands/run-task-service.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -64,9 +66,11 @@ export function buildProgram(): Command {
     .option('--service-name <name>', 'bus service name (listener groups are {service}-{listener}); env SWITCHYARD_SERVICE_NAME')
     .option('--process-name <name>', 'this process inside its listener groups; env SWITCHYARD_PROCESS_NAME')
     .option('--metrics-port <port>', 'serve Prometheus metrics at GET /metrics on 127.0.0.1:PORT; env SWITCHYARD_METRICS_PORT')
+    .option('--instances <n|auto>', 'run N copies of this process under one supervisor (auto: one per core); each copy is one more consumer of its queues')
     .addHelpText('after', `
 Examples:
   switchyard run worker.ts --map sysmap.yaml
+  switchyard run worker.ts --map sysmap.yaml --transport amqp --amqp-url amqp://127.0.0.1 --instances auto
   switchyard run worker.ts --config-host http://127.0.0.1:7070 --metrics-port 9464
   SWITCHYARD_MAP=sysmap.yaml switchyard run ingest.ts classify.ts
   SERVICE_PORT=9090 ENGINE_URLS='["http://localhost:8080"]' switchyard run examples/text-stats-task/text-stats.ts`)
@@ -74,7 +78,9 @@ Examples:
       const settings = loadSettings(flags);
       // Synchronous stdout: the signal handlers call process.exit, which would drop or reorder
       // lines still queued in pino's asynchronous stream (e.g. the last "message done").
-      process.exitCode = await run(modules, { settings, logger: createLogger({ level: settings.logLevel, destination: 1 }), out, flags });
+      const logger = createLogger({ level: settings.logLevel, destination: 1 });
+      const supervised = await maybeSupervise(modules, flags, settings, logger);
+      process.exitCode = supervised ?? (await run(modules, { settings, logger, out, flags }));
     });
 
   // dev always runs the folder's sysmap.yaml on the embedded default: no transport or configuration flags.
@@ -143,6 +149,7 @@ Examples:
   addBusTools(program);
   providerCommand(program, out);
   addServiceCommand(program);
+  addObserveCommands(program, out);
   return program;
 }
 

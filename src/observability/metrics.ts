@@ -128,8 +128,19 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   };
 }
 
+/** What GET /health and GET /ready report (the runtime's health, structurally). */
+export interface HealthReport {
+  readonly status: 'ok' | 'starting' | 'stopping' | 'failed';
+  readonly components: readonly unknown[];
+}
+
 export interface MetricsServerOptions {
   registry: Registry;
+  /**
+   * Also serve GET /health (200 while the process runs, with the report) and GET /ready (200
+   * when status is "ok", 503 otherwise), for orchestrators' probes.
+   */
+  health?: () => HealthReport;
   /** 0 picks a free port; the chosen one is in the result. */
   port: number;
   /** Default 127.0.0.1; use 0.0.0.0 to be scraped from other hosts. */
@@ -144,7 +155,7 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** Serves `GET /metrics` from the registry; every other path is 404. */
+/** Serves `GET /metrics` from the registry (and /health, /ready with `health`); every other path is 404. */
 export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
   const { registry, port } = options;
   const host = options.host ?? '127.0.0.1';
@@ -154,12 +165,22 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
 
   const server = http.createServer((req, res) => {
     const pathname = (req.url ?? '/').split('?')[0];
-    if (pathname !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found; metrics are at /metrics\n');
+    const health = options.health;
+    const known = pathname === '/metrics' || (health !== undefined && (pathname === '/health' || pathname === '/ready'));
+    if (!known) {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(`not found; metrics are at /metrics${health ? ', health at /health and /ready' : ''}\n`);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('use GET\n');
+      return;
+    }
+    if (health && pathname !== '/metrics') {
+      const report = health();
+      const body = JSON.stringify(report);
+      const status = pathname === '/ready' && report.status !== 'ok' ? 503 : 200;
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(req.method === 'HEAD' ? undefined : body);
       return;
     }
     registry.metrics().then(

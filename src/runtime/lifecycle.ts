@@ -17,6 +17,12 @@ export interface SignalOptions {
   exitCode?: number;
   /** Stubbable for tests. */
   exit?(code: number): void;
+  /**
+   * The signals that stop. Default SIGINT and SIGTERM. An instance under a supervisor stops on
+   * SIGTERM only (a terminal's Ctrl-C reaches the whole process group; the supervisor turns
+   * it into one SIGTERM per instance, and a second one would abandon in-flight work).
+   */
+  signals?: readonly NodeJS.Signals[];
 }
 
 /**
@@ -47,12 +53,17 @@ export function stopOnSignals(target: Stoppable, options: SignalOptions = {}): {
       },
     );
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const signals = options.signals ?? ['SIGINT', 'SIGTERM'];
+  // A signal not listened for but in the default set is ignored rather than left to kill
+  // the process with its default action.
+  const ignored = (['SIGINT', 'SIGTERM'] as const).filter((s) => !signals.includes(s));
+  const ignore = () => undefined;
+  for (const s of signals) process.on(s, onSignal);
+  for (const s of ignored) process.on(s, ignore);
   return {
     remove: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const s of signals) process.off(s, onSignal);
+      for (const s of ignored) process.off(s, ignore);
     },
     stopped,
   };

@@ -39,7 +39,7 @@ export interface Rig {
   readonly s3Client: S3Client;
   readonly dir: string;
   /** Starts `switchyard run <fixture>` on this rig's broker and store; killed by PID in close(). */
-  spawnWorker(fixture: string, options?: { env?: Record<string, string>; logLevel?: string }): WorkerProcess;
+  spawnWorker(fixture: string, options?: { env?: Record<string, string>; logLevel?: string; args?: readonly string[] }): WorkerProcess;
   /** Kills every worker, destroys the broker, stops s3rver, removes the temp folder. */
   close(): Promise<void>;
 }
@@ -88,6 +88,7 @@ export async function startRig(options: { seed?: readonly string[] } = {}): Prom
         '--s3-access-key', 'env:SY_FAULT_S3_ACCESS_KEY', '--s3-secret-key', 'env:SY_FAULT_S3_SECRET_KEY',
         '--staging-dir', staging, '--state-dir', state,
         '--log-level', options.logLevel ?? 'info',
+        ...(options.args ?? []),
       ], { env: { SY_FAULT_S3_ACCESS_KEY: ACCESS_KEY, SY_FAULT_S3_SECRET_KEY: SECRET_KEY, ...options.env } });
       const worker = new WorkerProcess(fixture, cli);
       workers.push(worker);

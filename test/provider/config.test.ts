@@ -68,6 +68,23 @@ describe('provider config', () => {
     new ProviderConfig({ service_name: 's', coordinator_url: 'unix:///tmp/mistify/coordinator/coordinator.sock', log_level: 'warning' }).validate();
   });
 
+  it('reads the hardening settings: response_hook_allow as a list or comma-separated, stream bounds', () => {
+    const d = new ProviderConfig({ service_name: 's' }).validate();
+    assert.deepEqual(d.responseHookAllow, []);
+    assert.equal(d.maxOpenStreams, 256);
+    assert.equal(d.streamIdleMs, 60_000);
+    const env = { SWITCHYARD_PROVIDER_SERVICE_NAME: 's', SWITCHYARD_PROVIDER_RESPONSE_HOOK_ALLOW: 'unix:/run/acomm, 10.0.0.0/8,hooks.example.com', SWITCHYARD_PROVIDER_MAX_OPEN_STREAMS: '8' };
+    const c = loadProviderConfig({ env, flags: { stream_idle_timeout: '0.5' } });
+    assert.deepEqual(c.responseHookAllow, ['unix:/run/acomm', '10.0.0.0/8', 'hooks.example.com']);
+    assert.equal(c.maxOpenStreams, 8);
+    assert.equal(c.streamIdleMs, 500);
+    const v = (input: ConstructorParameters<typeof ProviderConfig>[0]) => () => new ProviderConfig(input).validate();
+    assert.throws(v({ service_name: 's', response_hook_allow: ['not a host!'] }), configError('response_hook_allow', /has an entry that cannot be used/));
+    assert.throws(v({ service_name: 's', response_hook_allow: [3] as never }), configError('response_hook_allow', /list of strings/));
+    assert.throws(v({ service_name: 's', max_open_streams: 0 }), configError('max_open_streams'));
+    assert.throws(v({ service_name: 's', stream_idle_timeout: -1 }), configError('stream_idle_timeout'));
+  });
+
   it('names the file or the environment value that is wrong', async () => {
     const tmp = await shortTempDir();
     assert.throws(() => loadProviderConfig({ configFile: join(tmp.dir, 'missing.json'), env: {} }), configError('config_file', /cannot be read \(ENOENT\)/));

@@ -149,4 +149,11 @@ console.log('stopped by ' + signal);
     assert.equal(exit.code, 2);
     assert.match(cli.stderr(), /SY_ERR_PROVIDER_CONFIG: provider setting "service_name" is missing/);
   });
+
+  it('exits 2 when a flag and its Go spelling disagree', async () => {
+    const cli = start(['provider', 'run', join(tmp.dir, 'who.mts'), '-n', 'x', '--socket-dir', sockets, '--socket_dir', join(sockets, 'other')], { cwd: tmp.dir });
+    const exit = await cli.exited;
+    assert.equal(exit.code, 2);
+    assert.match(cli.stderr(), /--socket-dir ".*" and --socket_dir ".*other" disagree; give one of them/);
+  });
 });

@@ -44,7 +44,12 @@ describe('provider', T, () => {
       return 'too late';
     });
     server.registerTask('Bytes', (req) => stream(Readable.from([Buffer.from('abc'), 'def', String(req.args)]), { parts: 3 }));
-    server.registerTask('BigInt', () => ({ n: 1n }));
+    server.registerTask('BigInt', () => ({ n: 1n, big: 9007199254740993n }));
+    server.registerTask('Cycle', () => {
+      const o: Record<string, unknown> = {};
+      o.self = o;
+      return o;
+    });
     server.registerTask('Nested', async (req, { request }) => ({ inner: (await request('Echo', req.args)).result }));
     await server.start();
     client = await coordinatorClient({ socketDir: tmp.dir, timeoutMs: 5_000, logger: quiet });
@@ -56,7 +61,7 @@ describe('provider', T, () => {
   });
 
   it('creates one socket per task at {socket_dir}/{task}/{priority}-{service}.sock with mode 0660', () => {
-    assert.deepEqual(server.registeredTasks(), ['Echo', 'Fail', 'Slow', 'Bytes', 'BigInt', 'Nested']);
+    assert.deepEqual(server.registeredTasks(), ['Echo', 'Fail', 'Slow', 'Bytes', 'BigInt', 'Cycle', 'Nested']);
     const path = server.taskSocketPath('Echo');
     assert.equal(path, join(tmp.dir, 'Echo', '50-svc.sock'));
     const st = statSync(path);
@@ -96,8 +101,12 @@ describe('provider', T, () => {
     await assert.rejects(client.readStream(r.streamUrl!), /ENOENT|cannot connect/);
   });
 
-  it('answers with an error when the result is not JSON', async () => {
-    await assert.rejects(client.request('BigInt'), /cannot be sent as JSON/);
+  it('answers with an error when the result is not JSON (a cycle)', async () => {
+    await assert.rejects(client.request('Cycle'), /cannot be sent as JSON/);
+  });
+
+  it('sends bigint results as exact integers', async () => {
+    assert.deepEqual((await client.request('BigInt')).result, { n: 1, big: 9007199254740993n });
   });
 
   it('lets a handler call another task through the coordinator and its tracker', async () => {
@@ -124,10 +133,18 @@ describe('provider', T, () => {
     assert.equal((await ask({ task: 'Echo', responsehook: 'unix:///x.sock' })).error, 'missing id');
     assert.equal((await ask({ id: 'a', responsehook: 'unix:///x.sock' })).error, 'missing task');
     assert.equal((await ask({ id: 'a', task: 'Echo' })).error, 'missing response hook');
-    const wrong = await ask({ id: 'b', task: 'Fail', responsehook: 'unix:///x.sock' });
-    assert.equal(wrong.id, 'b');
-    assert.match(wrong.error, /came to the socket of task "Echo"/);
     assert.match((await ask([1, 2])).error, /invalid request: a request must be a JSON object/);
+  });
+
+  it('runs the socket\'s handler for a request naming another task, as the Go provider does', async () => {
+    const h = await hook(join(tmp.dir, 'hm.sock'));
+    try {
+      const { data } = await rawExchange(server.taskSocketPath('Echo'), encodeFrame(encodeRequest({ id: 'b', task: 'Fail', responseHook: h.listener.url, args: 3 })));
+      assert.deepEqual(frameJson(data), { id: 'b', result: null, stream_url: null, error: '' });
+      assert.deepEqual(await h.next(), { id: 'b', result: { args: 3, task: 'Fail' }, streamUrl: null, error: '' });
+    } finally {
+      await h.listener.close();
+    }
   });
 
   for (const [name, bytes, pattern] of [

@@ -4,12 +4,12 @@
 // `switchyard provider request <task> [args]`: one request through the coordinator client.
 
 import { resolve } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { errors } from '../../errors.js';
 import { createLogger } from '../../observability/logger.js';
 import { stopOnSignals } from '../../runtime/lifecycle.js';
 import {
-  coordinatorClient, isProviderDefinition, loadProviderConfig, provider, PROVIDER_CONFIG_KEYS, providerEnvName,
+  coordinatorClient, isProviderDefinition, loadProviderConfig, provider, PROVIDER_CONFIG_KEYS, PROVIDER_GO_FLAG_KEYS, providerEnvName,
   type ProviderDefinition,
 } from '../../models/provider/mod.js';
 import { importModule } from '../load-services.js';
@@ -29,11 +29,39 @@ async function listTaskFolders(socketDir: string): Promise<string[]> {
 
 type Flags = Record<string, string | undefined>;
 
-/** Commander's camelCase flag values by config key (socketDir → socket_dir). */
+const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * A flag's value by config key: ours (--socket-dir, commander's socketDir) or the Go
+ * provider's spelling (--socket_dir, kept as socket_dir). Both at once must agree.
+ */
+function flagValue(flags: Flags, key: string, ours = camel(key)): string | undefined {
+  const a = flags[ours];
+  const b = flags[key];
+  if (a !== undefined && b !== undefined && a !== b) {
+    throw new errors.SY_ERR_USAGE(`--${ours === 'config' ? 'config' : key.replace(/_/g, '-')} ${JSON.stringify(a)} and --${key} ${JSON.stringify(b)} disagree; give one of them`);
+  }
+  return a ?? b;
+}
+
+/** Flag values by config key. */
 function configFlags(flags: Flags): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
-  for (const key of PROVIDER_CONFIG_KEYS) out[key] = flags[key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())];
+  for (const key of PROVIDER_CONFIG_KEYS) out[key] = flagValue(flags, key);
   return out;
+}
+
+/**
+ * The same options spelt with underscores, as the Go provider's pflag defines them
+ * (--service_name, --socket_dir, --config_file, …), so one command line starts either
+ * provider. Hidden from --help; the README lists them.
+ */
+function withGoSpellings(command: Command, keys: readonly string[]): Command {
+  for (const key of keys) {
+    if (!key.includes('_')) continue;
+    command.addOption(new Option(`--${key} <value>`).hideHelp());
+  }
+  return command;
 }
 
 function withConfigFlags(command: Command): Command {
@@ -47,7 +75,15 @@ function withConfigFlags(command: Command): Command {
     .option('--default-timeout <s>', `handler time limit in seconds (default 60; 0 = none); env ${providerEnvName('default_timeout')}`)
     .option('-t, --request-timeout <s>', `wait for responses to requests, seconds (0 = 60); env ${providerEnvName('request_timeout')}`)
     .option('--max-frame-bytes <n>', `largest frame body accepted (default 16777216); env ${providerEnvName('max_frame_bytes')}`)
-    .option('--socket-mode <octal>', `socket file mode (default 0660); env ${providerEnvName('socket_mode')}`);
+    .option('--socket-mode <octal>', `socket file mode (default 0660); env ${providerEnvName('socket_mode')}`)
+    .option('--response-hook-allow <entries>', `comma-separated hosts, *.suffix, host:port, IPs, CIDRs, unix:/folder responses may go to (default: any); env ${providerEnvName('response_hook_allow')}`)
+    .option('--max-open-streams <n>', `stream sockets announced and not yet read, at most (default 256); env ${providerEnvName('max_open_streams')}`)
+    .option('--stream-idle-timeout <s>', `how long a stream socket waits for its reader, seconds (default 60; 0 = forever); env ${providerEnvName('stream_idle_timeout')}`);
+}
+
+/** Our options and their Go spellings (config_file for --config, and every key with an underscore). */
+function withProviderFlags(command: Command): Command {
+  return withGoSpellings(withConfigFlags(command), [...new Set<string>([...PROVIDER_GO_FLAG_KEYS, ...PROVIDER_CONFIG_KEYS])]);
 }
 
 async function loadDefinitions(path: string): Promise<ProviderDefinition[]> {
@@ -65,18 +101,19 @@ async function loadDefinitions(path: string): Promise<ProviderDefinition[]> {
 export function providerCommand(program: Command, out: (line: string) => void): void {
   const cmd = program.command('provider').description('task providers on unix sockets (mistifyio/provider and acomm compatible)');
 
-  withConfigFlags(cmd.command('run'))
+  withProviderFlags(cmd.command('run'))
     .description('serve the tasks a module exports (defineProvider) on {socket_dir}/{task}/{priority}-{service}.sock until SIGINT/SIGTERM')
     .argument('<module>', 'TypeScript or JavaScript module exporting defineProvider(...)')
     .addHelpText('after', `
 Examples:
   switchyard provider run examples/provider-simple/provider.ts -n provider-simple -s /tmp/mistify
-  switchyard provider run provider.ts --config config.json`)
+  switchyard provider run provider.ts --config config.json
+  switchyard provider run provider.ts --config_file config.json --service_name simple   (the Go provider's flag names)`)
     .action(async (module: string, flags: Flags) => {
       const [definition, ...more] = await loadDefinitions(module);
       if (more.length > 0) throw new errors.SY_ERR_MODULE(module, `it exports ${more.length + 1} providers; run one per process (each has its own service_name)`);
       const config = loadProviderConfig({
-        configFile: flags.config,
+        configFile: flagValue(flags, 'config_file', 'config'),
         flags: configFlags(flags),
         defaults: definition!.defaultServiceName ? { service_name: definition!.defaultServiceName } : {},
       });
@@ -95,8 +132,9 @@ Examples:
     .description('list the providers registered under a socket folder: task, priority, service, live or stale')
     .argument('[task...]', 'tasks to list (default: every task folder)')
     .option('-s, --socket-dir <dir>', `base folder of task sockets (default /tmp/mistify); env ${providerEnvName('socket_dir')}`)
+    .addOption(new Option('--socket_dir <dir>').hideHelp())
     .action(async (tasks: string[], flags: Flags) => {
-      const socketDir = resolve(flags.socketDir ?? process.env[providerEnvName('socket_dir')] ?? '/tmp/mistify');
+      const socketDir = resolve(flagValue(flags, 'socket_dir') ?? process.env[providerEnvName('socket_dir')] ?? '/tmp/mistify');
       const names = tasks.length > 0 ? tasks : await listTaskFolders(socketDir);
       for (const task of names) {
         for (const p of await discoverProviders(socketDir, task)) {
@@ -113,6 +151,7 @@ Examples:
     .option('-s, --socket-dir <dir>', `base folder of task sockets (default /tmp/mistify); env ${providerEnvName('socket_dir')}`)
     .option('--timeout <s>', 'seconds to wait for the response', '60')
     .option('--stream', 'when the response has a stream, print its bytes instead of the response')
+    .addOption(new Option('--socket_dir <dir>').hideHelp())
     .action(async (task: string, argsText: string, flags: Flags & { stream?: boolean }) => {
       let args: unknown;
       try {
@@ -122,7 +161,7 @@ Examples:
       }
       const timeout = Number(flags.timeout);
       if (!Number.isFinite(timeout) || timeout <= 0) throw new errors.SY_ERR_USAGE(`--timeout must be a positive number of seconds, got ${String(flags.timeout)}`);
-      const socketDir = resolve(flags.socketDir ?? process.env[providerEnvName('socket_dir')] ?? '/tmp/mistify');
+      const socketDir = resolve(flagValue(flags, 'socket_dir') ?? process.env[providerEnvName('socket_dir')] ?? '/tmp/mistify');
       const client = await coordinatorClient({ socketDir, timeoutMs: timeout * 1000 });
       try {
         const r = await client.request(task, args);

@@ -1,6 +1,7 @@
 // `switchyard run <module...>`: start the services the modules export on the transport,
 // store and configuration the settings name, until SIGINT/SIGTERM.
 
+import { isInstance } from '../../runtime/instances.js';
 import { stopAll, stopOnSignals, type Stoppable } from '../../runtime/lifecycle.js';
 import { createMetrics, startMetricsServer } from '../../observability/metrics.js';
 import type { Logger } from '../../observability/logger.js';
@@ -78,6 +79,7 @@ async function runUntilSignal(running: Stoppable[], logger: Logger, draining: st
     {
       onFirstSignal: (signal) => logger.info({ signal }, `stopping: ${draining} (signal again to exit at once)`),
       onSecondSignal: (signal) => logger.warn({ signal }, `second signal: exiting now; ${abandoned}`),
+      ...(isInstance() ? { signals: ['SIGTERM'] as const } : {}),
     },
   ).stopped;
   return 0;

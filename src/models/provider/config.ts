@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { errors, redactUrl } from '../../errors.js';
 import { validateLevel } from '../../observability/logger.js';
+import { outboundAllowList } from '../../runtime/outbound-allow-list.js';
 
 export interface TaskConfigData {
   /** Registration priority: a higher number is preferred by the coordinator client. */
@@ -33,6 +34,16 @@ export interface ProviderConfigData {
   max_frame_bytes: number;
   /** File mode of the sockets, octal text. Default "0660". */
   socket_mode: string;
+  /**
+   * Where responses may be sent: hosts, *.suffix, host:port, IPs, CIDRs, unix:/folder
+   * (runtime/outbound-allow-list.ts). Empty (default) = any response hook, as the original.
+   * A list, or one comma-separated string (flags, environment).
+   */
+  response_hook_allow: string[] | string;
+  /** Stream sockets announced and not yet read, at most; past it a stream answer is refused. Default 256. */
+  max_open_streams: number;
+  /** How long a stream socket waits for its reader, seconds; 0 = forever (the original). Default 60. */
+  stream_idle_timeout: number;
   tasks: Record<string, TaskConfigData>;
 }
 
@@ -45,12 +56,21 @@ export const DEFAULTS: Readonly<Omit<ProviderConfigData, 'service_name' | 'tasks
   request_timeout: 0,
   max_frame_bytes: 16 * 1024 * 1024,
   socket_mode: '0660',
+  response_hook_allow: [],
+  max_open_streams: 256,
+  stream_idle_timeout: 60,
 };
 
 /** Keys settable by flag and environment variable (tasks only by file or code). */
-export const SCALAR_KEYS = ['socket_dir', 'service_name', 'coordinator_url', 'default_priority', 'log_level', 'default_timeout', 'request_timeout', 'max_frame_bytes', 'socket_mode'] as const;
+export const SCALAR_KEYS = [
+  'socket_dir', 'service_name', 'coordinator_url', 'default_priority', 'log_level', 'default_timeout', 'request_timeout', 'max_frame_bytes', 'socket_mode',
+  'response_hook_allow', 'max_open_streams', 'stream_idle_timeout',
+] as const;
 export type ScalarKey = (typeof SCALAR_KEYS)[number];
-const NUMBER_KEYS = new Set<string>(['default_priority', 'default_timeout', 'request_timeout', 'max_frame_bytes']);
+const NUMBER_KEYS = new Set<string>(['default_priority', 'default_timeout', 'request_timeout', 'max_frame_bytes', 'max_open_streams', 'stream_idle_timeout']);
+
+/** The flags the Go provider defines (pflag, with these underscore names); `switchyard provider run` takes them too. */
+export const GO_FLAG_KEYS = ['config_file', 'service_name', 'socket_dir', 'default_priority', 'coordinator_url', 'log_level', 'request_timeout'] as const;
 
 /** socket_dir ↔ SWITCHYARD_PROVIDER_SOCKET_DIR, and so on; the file is SWITCHYARD_PROVIDER_CONFIG_FILE. */
 export function providerEnvName(key: ScalarKey | 'config_file'): string {
@@ -86,6 +106,18 @@ export class ProviderConfig {
   }
   get socketMode(): number {
     return parseInt(String(this.data.socket_mode), 8);
+  }
+  /** response_hook_allow as a list (a comma-separated string split); empty = any hook. */
+  get responseHookAllow(): string[] {
+    const v = this.data.response_hook_allow;
+    return (Array.isArray(v) ? v : String(v ?? '').split(',')).map((e) => e.trim()).filter((e) => e !== '');
+  }
+  get maxOpenStreams(): number {
+    return this.data.max_open_streams;
+  }
+  /** The stream sockets' wait for a reader, ms; 0 = none. */
+  get streamIdleMs(): number {
+    return this.data.stream_idle_timeout * 1000;
   }
   /** The tracker's wait for responses: request_timeout, or 1 minute when 0 (the original's rule). */
   get requestTimeoutMs(): number {
@@ -132,6 +164,17 @@ export class ProviderConfig {
     checkNumber('default_timeout', d.default_timeout, false);
     checkNumber('request_timeout', d.request_timeout, false);
     checkNumber('max_frame_bytes', d.max_frame_bytes, true, 1);
+    checkNumber('max_open_streams', d.max_open_streams, true, 1);
+    checkNumber('stream_idle_timeout', d.stream_idle_timeout, false);
+    const allow = d.response_hook_allow;
+    if (typeof allow !== 'string' && !(Array.isArray(allow) && allow.every((e) => typeof e === 'string'))) {
+      throw bad('response_hook_allow', `is ${JSON.stringify(allow)}`, 'give a list of strings, e.g. ["unix:/tmp/mistify", "10.0.0.0/8", "hooks.example.com"]');
+    }
+    try {
+      outboundAllowList(this.responseHookAllow, 'response_hook_allow');
+    } catch (err) {
+      throw bad('response_hook_allow', `has an entry that cannot be used (${(err as Error).message})`, 'fix or remove that entry');
+    }
     if (!/^0?[0-7]{3}$/.test(String(d.socket_mode))) throw bad('socket_mode', `is ${JSON.stringify(d.socket_mode)}, not an octal file mode`, 'use e.g. "0660" or "0600"');
     try {
       validateLevel(d.log_level, 'log_level');

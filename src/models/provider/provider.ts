@@ -6,10 +6,13 @@
 
 import type { Logger } from '../../observability/logger.js';
 import { createLogger } from '../../observability/logger.js';
+import { warnLimiter, type WarnLimiter, type WarnLimiterOptions } from '../../observability/warn-limiter.js';
+import { outboundAllowList, type OutboundAllowList } from '../../runtime/outbound-allow-list.js';
+import { Readable } from 'node:stream';
 import { errors, redactUrl } from '../../errors.js';
 import {
   decodeRequest, encodeRequest, encodeResponse, listenExchanges, openStreamSocket, replyTo, sendTo, validateRequest,
-  type AcommRequest, type AcommResponse, type ExchangeListener, type StreamSocket,
+  type AcommRequest, type AcommResponse, type ExchangeListener, type ExchangeReply, type StreamSocket,
 } from '../../transports/unix/mod.js';
 import { randomUUID } from 'node:crypto';
 import { ProviderConfig, RESERVED_DIRS, isPathName, type ProviderConfigInput, type TaskConfigData } from './config.js';
@@ -22,8 +25,10 @@ export interface ProviderOptions {
   readonly logger?: Logger;
   /** How long stop() waits for stream sockets nobody has read yet. Default 5000 ms. */
   readonly streamGraceMs?: number;
-  /** How long a stream socket waits for its reader. Default 60000 ms. */
+  /** How long a stream socket waits for its reader. Default: stream_idle_timeout (60 s). */
   readonly streamIdleMs?: number;
+  /** Rate limit of warnings about what peers send (bad frames, refused hooks): per kind, `burst` lines per `windowMs`. Default 5 per 10 s. */
+  readonly peerWarnings?: WarnLimiterOptions;
 }
 
 interface Registered {
@@ -41,12 +46,20 @@ export class Provider {
   private readonly handling = new Set<Promise<void>>();
   private readonly streams = new Set<StreamSocket>();
   private coordinator: CoordinatorClient | undefined;
+  /** Warnings a peer can cause, rate-limited per kind so bad input cannot flood the log. */
+  private readonly peerWarn: WarnLimiter;
+  /** response_hook_allow; undefined when unset (any hook, as the original). */
+  private readonly hookAllow: OutboundAllowList | undefined;
+  /** Stream sockets opened or being opened and not yet read (bounded by max_open_streams). */
+  private openStreams = 0;
   private state: 'new' | 'starting' | 'started' | 'stopping' | 'stopped' = 'new';
   private stopping: Promise<void> | undefined;
 
   constructor(config: ProviderConfig | ProviderConfigInput, private readonly options: ProviderOptions = {}) {
     this.config = (config instanceof ProviderConfig ? config : new ProviderConfig(config)).validate();
     this.log = options.logger ?? createLogger({ level: this.config.logLevel, service: this.config.serviceName, destination: 2 });
+    this.peerWarn = warnLimiter(this.log, options.peerWarnings);
+    this.hookAllow = outboundAllowList(this.config.responseHookAllow, 'response_hook_allow');
     this.tracker = new RequestTracker({
       socketPath: this.config.responseSocketPath,
       defaultTimeoutMs: this.config.requestTimeoutMs,
@@ -96,7 +109,7 @@ export class Provider {
           maxFrameBytes: this.config.maxFrameBytes,
           handle: (message) => this.accept(task, message),
           onFrameError: (err) => {
-            this.log.warn({ task: task.name, problem: err.problem, err: err.message }, 'bad frame on a task socket; answered and closed');
+            this.peerWarn.warn(`bad-frame:${err.problem}`, { task: task.name, problem: err.problem, err: err.message }, 'bad frame on a task socket; answered and closed');
             return encodeResponse(replyTo('', err.message));
           },
           onError: (err) => this.log.debug({ task: task.name, err: err.message }, 'task socket connection failed'),
@@ -117,8 +130,13 @@ export class Provider {
     return this;
   }
 
-  /** Steps 1–3 of SPECS.md §4.3 on the task socket; the handler runs once the ack is written. Throwing closes the connection unanswered. */
-  private accept(task: Registered, message: unknown): string {
+  /**
+   * Steps 1–3 of SPECS.md §4.3 on the task socket: read, check, ack. The handler runs once
+   * the ack is written in full (never when the requester could not have received it, so a
+   * coordinator that fails over never makes it run twice). Throwing closes the connection
+   * unanswered.
+   */
+  private accept(task: Registered, message: unknown): ExchangeReply | Promise<ExchangeReply> {
     let req: AcommRequest;
     try {
       req = decodeRequest(message);
@@ -127,13 +145,39 @@ export class Provider {
     }
     const invalid = validateRequest(req);
     if (invalid !== '') return encodeResponse(replyTo(req.id, invalid));
-    if (req.task !== task.name) return encodeResponse(replyTo(req.id, `request for task ${JSON.stringify(req.task)} came to the socket of task ${JSON.stringify(task.name)}`));
+    // The Go provider never compares the two: each socket runs its own handler, whatever task
+    // the request names. So does this one (the handler sees the task as sent), with a warning.
+    if (req.task !== task.name) {
+      this.peerWarn.warn(`task-mismatch:${task.name}`, { task: task.name, requested: req.task.slice(0, 100), id: req.id.slice(0, 100) }, 'a request naming another task came to this task\'s socket; running this task\'s handler, as the Go provider does');
+    }
+    // response_hook_allow: a hook outside the list is refused in the ack, before anything runs or connects.
+    if (this.hookAllow) {
+      const hook = req.responseHook!;
+      return this.hookAllow.check(hook, 'response hook').then(
+        () => this.admit(task, req as TaskRequest),
+        (err: Error) => {
+          this.peerWarn.warn('hook-refused', { task: task.name, id: req.id.slice(0, 100), hook: redactUrl(hook).slice(0, 200) }, 'refused a request whose response hook is not in response_hook_allow');
+          return encodeResponse(replyTo(req.id, err.message));
+        },
+      );
+    }
+    return this.admit(task, req as TaskRequest);
+  }
+
+  /** The ack of a valid request, which starts its handler once written. */
+  private admit(task: Registered, req: TaskRequest): ExchangeReply {
     // Accepted just before the socket closed: no ack, so the coordinator fails over to another provider.
     if (this.state === 'stopping' || this.state === 'stopped') throw new Error(`provider ${this.config.serviceName} is stopping; request ${req.id} left unacked for another provider`);
-    const p = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.handle(task, req as TaskRequest));
+    let written!: (ok: boolean) => void;
+    // In `handling` from now on, so stop() waits for it even before the ack is out.
+    const p = new Promise<boolean>((resolve) => (written = resolve)).then((ok) => {
+      if (ok) return this.handle(task, req);
+      this.log.debug({ task: task.name, id: req.id }, 'the ack could not be written (the requester is gone); the handler does not run');
+      return undefined;
+    });
     this.handling.add(p);
     void p.finally(() => this.handling.delete(p));
-    return encodeResponse(replyTo(req.id));
+    return { json: encodeResponse(replyTo(req.id)), written };
   }
 
   private async handle(task: Registered, req: TaskRequest): Promise<void> {
@@ -149,28 +193,42 @@ export class Provider {
       request: (t, args, o) => this.request(t, args, o),
     };
     const started = performance.now();
-    const outcome: HandlerOutcome = await runHandler(task.handler, req, context, timeoutMs);
+    const outcome: HandlerOutcome = await runHandler(task.handler, req, context, timeoutMs, task.name);
     let response: AcommResponse;
     if (outcome.kind === 'error') {
       response = { id: req.id, result: null, streamUrl: null, error: outcome.error };
       logOf()[outcome.timedOut ? 'warn' : 'info']({ err: outcome.error }, outcome.timedOut ? 'task timed out' : 'task failed');
     } else if (outcome.kind === 'stream') {
       const checked = resultJson(outcome.stream.result);
-      try {
-        if (!checked.ok) throw new Error(checked.why);
-        const s = await openStreamSocket(this.config.streamDir(task.name), outcome.stream.source, {
-          mode: this.config.socketMode,
-          idleTimeoutMs: this.options.streamIdleMs ?? 60_000,
-          onError: (err) => logOf().warn({ err: err.message }, 'stream failed'),
-        });
-        this.streams.add(s);
-        void s.done.then((written) => {
-          this.streams.delete(s);
-          if (!written) logOf().warn({ stream: s.path }, 'stream socket removed unread');
-        });
-        response = { id: req.id, result: outcome.stream.result ?? null, streamUrl: s.url, error: '' };
-      } catch (err) {
-        response = { id: req.id, result: null, streamUrl: null, error: (err as Error).message };
+      const limit = this.config.maxOpenStreams;
+      // Each unread stream holds a socket, a descriptor and its source until read or expired:
+      // requesters that never read cannot make them pile up past max_open_streams.
+      if (this.openStreams >= limit) {
+        if (outcome.stream.source instanceof Readable) outcome.stream.source.destroy();
+        const err = new errors.SY_ERR_LIMIT_EXCEEDED(`the stream answer of task ${JSON.stringify(task.name)} (${this.openStreams} stream sockets are open and unread)`, String(limit), 'max_open_streams');
+        this.peerWarn.warn('stream-limit', { task: task.name, open: this.openStreams, limit }, 'refused a stream answer: too many stream sockets unread');
+        response = { id: req.id, result: null, streamUrl: null, error: err.message };
+      } else {
+        this.openStreams++;
+        try {
+          if (!checked.ok) throw new Error(checked.why);
+          const s = await openStreamSocket(this.config.streamDir(task.name), outcome.stream.source, {
+            mode: this.config.socketMode,
+            idleTimeoutMs: this.options.streamIdleMs ?? this.config.streamIdleMs,
+            onError: (err) => this.peerWarn.warn('stream-failed', { task: task.name, err: err.message }, 'stream failed'),
+          });
+          this.streams.add(s);
+          void s.done.then((written) => {
+            this.streams.delete(s);
+            this.openStreams--;
+            if (!written) this.peerWarn.warn('stream-unread', { task: task.name, stream: s.path }, 'stream socket removed unread');
+          });
+          response = { id: req.id, result: outcome.stream.result ?? null, streamUrl: s.url, error: '' };
+        } catch (err) {
+          this.openStreams--;
+          if (outcome.stream.source instanceof Readable) outcome.stream.source.destroy();
+          response = { id: req.id, result: null, streamUrl: null, error: (err as Error).message };
+        }
       }
     } else {
       const checked = resultJson(outcome.result);
@@ -179,9 +237,9 @@ export class Provider {
     if (base.isLevelEnabled('debug')) logOf().debug({ ms: Math.round(performance.now() - started), ok: response.error === '' }, 'task done');
     try {
       const hookError = await sendTo(req.responseHook, encodeResponse(response), { maxFrameBytes: this.config.maxFrameBytes });
-      if (hookError !== '') logOf().warn({ hook: redactUrl(req.responseHook), err: hookError }, 'the response hook refused the response');
+      if (hookError !== '') this.peerWarn.warn('hook-error', { task: task.name, id: req.id, hook: redactUrl(req.responseHook), err: hookError.slice(0, 500) }, 'the response hook refused the response');
     } catch (err) {
-      logOf().warn({ hook: redactUrl(req.responseHook), err: (err as Error).message }, 'could not deliver the response to its hook');
+      this.peerWarn.warn('hook-unreachable', { task: task.name, id: req.id, hook: redactUrl(req.responseHook), err: (err as Error).message }, 'could not deliver the response to its hook');
     }
   }
 
@@ -232,6 +290,7 @@ export class Provider {
         for (const s of this.streams) s.close();
       }
       await this.tracker.stop();
+      this.peerWarn.flush();
       this.state = 'stopped';
       this.log.info('provider stopped; its task sockets are removed');
     })());

@@ -4,6 +4,7 @@
 
 import { listenResponses, unixUrl, type AcommResponse, type ExchangeListener } from '../../transports/unix/mod.js';
 import type { Logger } from '../../observability/logger.js';
+import { warnLimiter, type WarnLimiter } from '../../observability/warn-limiter.js';
 
 export interface TrackerOptions {
   /** The response-hook socket path. */
@@ -33,11 +34,14 @@ export class RequestTracker {
   private readonly waiting = new Map<string, Waiter>();
   private listener: ExchangeListener | undefined;
   private starting: Promise<void> | undefined;
+  /** Responses nobody waits for are a peer's doing: their warnings are rate-limited. */
+  private readonly peerWarn: WarnLimiter | undefined;
 
   constructor(private readonly options: TrackerOptions) {
     this.socketPath = options.socketPath;
     this.url = unixUrl(options.socketPath);
     this.defaultTimeoutMs = options.defaultTimeoutMs && options.defaultTimeoutMs > 0 ? options.defaultTimeoutMs : 60_000;
+    this.peerWarn = options.logger ? warnLimiter(options.logger) : undefined;
   }
 
   get started(): boolean {
@@ -81,7 +85,7 @@ export class RequestTracker {
   handleResponse(response: AcommResponse): void {
     const w = this.waiting.get(response.id);
     if (!w) {
-      this.options.logger?.warn({ id: response.id }, 'response does not have tracked request; dropped');
+      this.peerWarn?.warn('untracked-response', { id: response.id.slice(0, 100) }, 'response does not have tracked request (answered late, twice, or never asked); dropped');
       return;
     }
     clearTimeout(w.timer);
@@ -97,6 +101,7 @@ export class RequestTracker {
   async stop(): Promise<void> {
     while (this.waiting.size > 0) await new Promise((r) => setTimeout(r, 20));
     await this.listener?.close();
+    this.peerWarn?.flush();
     this.listener = undefined;
     this.starting = undefined;
   }

@@ -4,10 +4,11 @@
 import { Readable } from 'node:stream';
 import { errors } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
-import type { StreamSource } from '../../transports/unix/mod.js';
+import { stringifyJson, type StreamSource } from '../../transports/unix/mod.js';
 
 export interface TaskRequest {
   readonly id: string;
+  /** The task the request names: normally the socket's; if not, the socket's handler still runs (as in the Go provider). */
   readonly task: string;
   /** The request's args JSON value (null when none). */
   readonly args: unknown;
@@ -42,13 +43,13 @@ export type HandlerOutcome =
   | { readonly kind: 'error'; readonly error: string; readonly timedOut: boolean };
 
 /** Runs `handler`, bounded by `timeoutMs` (0 = no bound); never throws. */
-export async function runHandler(handler: TaskHandler, request: TaskRequest, context: Omit<TaskContext, 'signal'>, timeoutMs: number): Promise<HandlerOutcome> {
+export async function runHandler(handler: TaskHandler, request: TaskRequest, context: Omit<TaskContext, 'signal'>, timeoutMs: number, taskName = request.task): Promise<HandlerOutcome> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<HandlerOutcome>((resolve) => {
     if (timeoutMs > 0) {
       timer = setTimeout(() => {
-        const err = new errors.SY_ERR_TASK_TIMEOUT(request.task, timeoutMs, `raise tasks.${request.task}.timeout or default_timeout (seconds), or make the handler faster`);
+        const err = new errors.SY_ERR_TASK_TIMEOUT(taskName, timeoutMs, `raise tasks.${taskName}.timeout or default_timeout (seconds), or make the handler faster`);
         controller.abort(err);
         resolve({ kind: 'error', error: err.message, timedOut: true });
       }, timeoutMs);
@@ -74,10 +75,10 @@ export async function runHandler(handler: TaskHandler, request: TaskRequest, con
   }
 }
 
-/** The JSON text of a result, or why it has none (bigint, cycles): a result must survive the wire. */
+/** Whether a result can be written as JSON (bigints can: as exact integers), or why not (a cycle): a result must survive the wire. */
 export function resultJson(result: unknown): { ok: true } | { ok: false; why: string } {
   try {
-    JSON.stringify(result);
+    stringifyJson(result);
     return { ok: true };
   } catch (err) {
     return { ok: false, why: `the handler's result cannot be sent as JSON (${(err as Error).message}); return plain JSON values` };

@@ -235,6 +235,16 @@ export class MemoryQueue {
     return this.consumers.length;
   }
 
+  /** Takes one waiting message out (dead-letter tools); false when it is not waiting. */
+  remove(message: StoredMessage): boolean {
+    const i = this.ready.indexOf(message, this.head);
+    if (i < 0) return false;
+    this.ready.splice(i, 1);
+    this.bytes -= message.body.byteLength;
+    if (this.waiters.length > 0) this.wake();
+    return true;
+  }
+
   /** Adds a message (the caller checked admits() or waited for room()). */
   enqueue(message: StoredMessage): void {
     this.ready.push(message);

@@ -115,6 +115,19 @@ export class MemoryTransport implements Transport {
     return this.queues.get(queue)?.peek() ?? [];
   }
 
+  /** Dead-letter tools: takes a waiting message (as peek returned it) out of its queue; false when it is no longer waiting. */
+  takeWaiting(queue: string, message: StoredMessage): boolean {
+    return this.queues.get(queue)?.remove(message) ?? false;
+  }
+
+  /** Dead-letter tools: puts a message at the end of a queue by name, a listener group's queue ("topic:group") included. */
+  putBack(queue: string, message: OutboundMessage): void {
+    this.open('retry a dead letter');
+    const [topic, group] = [queue.slice(0, queue.lastIndexOf(GROUP_SEPARATOR)), queue.slice(queue.lastIndexOf(GROUP_SEPARATOR) + 1)];
+    const target = this.queues.get(queue) ?? this.topicGroups.get(topic)?.get(group) ?? this.queue(queue);
+    target.enqueue(copy(message));
+  }
+
   /**
    * Work not yet done: messages waiting in queues that have consumers, deliveries in
    * flight, and requeues waiting out their delay. All zero means the system is idle.

@@ -4,6 +4,9 @@
 // URL fields: Go has no JSON form for *url.URL, so it writes the struct as an object
 // ({"Scheme":"unix",...,"Path":"/x.sock",...}). We write that object form so Go peers can
 // read what we send, and read both it and a plain URL string.
+// Integers beyond 2^53 in args and results are bigints, written and read exactly (exact-json.ts).
+
+import { stringifyJson } from './exact-json.js';
 
 /** A request as the program sees it: URLs as strings. */
 export interface AcommRequest {
@@ -87,7 +90,7 @@ function encodePath(path: string): string {
   return encodeURI(path).replace(/[?#]/g, (c) => encodeURIComponent(c));
 }
 
-const json = (value: unknown) => JSON.stringify(value === undefined ? null : value);
+const json = stringifyJson;
 // A process sends to few hooks (its tracker's, a coordinator's) again and again: their Go
 // form is kept rather than parsed anew per message. Bounded, so unique URLs cannot grow it.
 const goUrlCache = new Map<string, string>();

@@ -5,6 +5,7 @@
 
 import type { Socket } from 'node:net';
 import { errors } from '../../errors.js';
+import { parseJson } from './exact-json.js';
 
 /** Largest body read by default: 16 MiB (the original has no limit; a limit keeps one bad peer from exhausting memory). */
 export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
@@ -40,11 +41,11 @@ export interface ReadFrameOptions {
   readonly timeoutMs?: number;
 }
 
-/** Reads one frame's body from `socket` and parses it as JSON. */
+/** Reads one frame's body from `socket` and parses it as JSON (integers beyond 2^53 as bigints). */
 export async function readJsonFrame(socket: Socket, options: ReadFrameOptions = {}): Promise<unknown> {
   const body = await readFrame(socket, options);
   try {
-    return JSON.parse(body.toString('utf8')) as unknown;
+    return parseJson(body.toString('utf8'));
   } catch (err) {
     throw new FrameError('not-json', `the ${body.length}-byte body is not JSON (${(err as Error).message})`);
   }

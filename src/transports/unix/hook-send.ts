@@ -6,6 +6,7 @@
 import { errors } from '../../errors.js';
 import { httpCall } from '../http/http-client.js';
 import { decodeResponse, unixPathOf } from './acomm.js';
+import { parseJson } from './exact-json.js';
 import { exchange, type ExchangeOptions } from './unix-client.js';
 
 export interface SendOptions extends ExchangeOptions {
@@ -41,7 +42,7 @@ export async function sendTo(url: string, json: string, options: SendOptions = {
     }
     if (res.truncated) throw new errors.SY_ERR_HOOK(url, `HTTP ${res.status} with a reply longer than ${options.httpMaxReplyBytes ?? 64 * 1024} bytes (the rest was not read)`);
     try {
-      return decodeResponse(JSON.parse(res.text)).error;
+      return decodeResponse(parseJson(res.text)).error;
     } catch {
       throw new errors.SY_ERR_HOOK(url, `HTTP ${res.status} with a body that is not an acomm response`);
     }

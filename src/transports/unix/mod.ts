@@ -2,13 +2,14 @@
 // knowledge of tasks: framing, exchange listeners and clients, response hooks, streams.
 export { encodeFrame, readFrame, readJsonFrame, FrameError, DEFAULT_MAX_FRAME_BYTES, DEFAULT_FRAME_READ_TIMEOUT_MS } from './framing.js';
 export type { FrameProblem, ReadFrameOptions } from './framing.js';
+export { parseJson, stringifyJson } from './exact-json.js';
 export {
   encodeRequest, encodeResponse, decodeRequest, decodeResponse, validateRequest, replyTo, EMPTY_RESPONSE,
   toGoUrl, urlFromWire, unixPathOf, unixUrl,
 } from './acomm.js';
 export type { AcommRequest, AcommResponse, GoUrl } from './acomm.js';
 export { listenExchanges } from './unix-listener.js';
-export type { ExchangeListener, ExchangeListenerOptions } from './unix-listener.js';
+export type { ExchangeListener, ExchangeListenerOptions, ExchangeReply } from './unix-listener.js';
 export { exchange, connectUnix, UnixConnectError } from './unix-client.js';
 export type { ExchangeOptions } from './unix-client.js';
 export { sendTo } from './hook-send.js';

@@ -9,12 +9,20 @@ import { encodeFrame, FrameError, readJsonFrame, type ReadFrameOptions } from '.
 import { prepareSocketPath } from './socket-path.js';
 import { unixUrl } from './acomm.js';
 
+/**
+ * A reply: its JSON text, or the text with a callback told whether the reply reached the
+ * peer's socket (true once it is written in full to the kernel, false when the connection
+ * failed first). An acomm provider starts work only on true: a peer that never got the ack
+ * may offer the request to another provider, and the work must not run twice.
+ */
+export type ExchangeReply = string | { readonly json: string; written(ok: boolean): void };
+
 export interface ExchangeListenerOptions extends ReadFrameOptions {
   readonly path: string;
   /** File mode of the socket. Default 0o660: owner and group may connect. */
   readonly mode?: number;
-  /** Answers one message; the returned JSON text is framed and sent back. */
-  handle(message: unknown): string | Promise<string>;
+  /** Answers one message; the reply's JSON text is framed and sent back. */
+  handle(message: unknown): ExchangeReply | Promise<ExchangeReply>;
   /** The reply to a frame that could not be read (undefined = just close). */
   onFrameError?(err: FrameError): string | undefined;
   /** Failures with no one to tell (a reply that could not be written); for logs. */
@@ -57,7 +65,7 @@ export async function listenExchanges(options: ExchangeListenerOptions): Promise
       return;
     }
     reading.delete(socket);
-    let reply: string;
+    let reply: ExchangeReply;
     try {
       reply = await options.handle(message);
     } catch (err) {
@@ -65,8 +73,22 @@ export async function listenExchanges(options: ExchangeListenerOptions): Promise
       socket.destroy();
       return;
     }
-    if (!socket.writable) return;
-    socket.end(encodeFrame(reply));
+    if (typeof reply === 'string') {
+      if (socket.writable) socket.end(encodeFrame(reply));
+      return;
+    }
+    const { json, written } = reply;
+    let told = false;
+    const tell = (ok: boolean) => {
+      if (told) return;
+      told = true;
+      written(ok);
+    };
+    if (!socket.writable) return tell(false);
+    // end()'s callback runs on 'finish' (every byte handed to the kernel) or with the error
+    // that prevented it; 'close' covers a socket destroyed with neither.
+    socket.once('close', () => tell(false));
+    socket.end(encodeFrame(json), (err?: Error | null) => tell(!err));
   };
 
   const server: Server = createServer({ pauseOnConnect: true }, (socket) => {

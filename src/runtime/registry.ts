@@ -1,0 +1,239 @@
+// THE one registry of transports. A transport is chosen by a URL or a name in one
+// vocabulary for every model:
+//
+//   memory            the embedded default (queues, topics, requests, the bus, sockets)
+//   amqp://…          RabbitMQ (queues, topics, requests)
+//   redis://…         Redis (queues, topics, requests, the bus)
+//   tcp://…, zeromq   ZeroMQ (sockets)
+//   unix, unix:…      acomm over unix sockets (the provider model)
+//   http, http://…    HTTP: a server for routes and outbound calls (the task model)
+//
+// Each adapter is loaded only when chosen (its client library with it), so a memory-only
+// process never loads amqplib, ioredis, zeromq or fastify, and a user installs only the
+// packages of the adapters they use: a missing one is named with the command that installs
+// it. A model states the capabilities it needs; a transport that lacks one is refused at
+// start with SY_ERR_CAPABILITY_MISSING. One transport opened per distinct URL per process,
+// shared by every component that names it.
+
+import { errors, redactUrl } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { BusTransport } from '../transports/bus/bus-transport.js';
+import type { ServeHttp } from '../transports/http/http-types.js';
+import type { SocketFactory } from '../transports/sockets.js';
+import type { Transport } from '../transports/transport.js';
+
+/** What a transport can do. */
+export type TransportCapability =
+  /** durable queues with ack/nack and dead letters (the worker model) */
+  | 'queue'
+  /** topics with listener groups */
+  | 'topic'
+  /** request/reply with a timeout */
+  | 'request'
+  /** nack with a delay before redelivery */
+  | 'delayedRequeue'
+  /** RPCs with results, events with listener groups, a schema store (the API model) */
+  | 'bus'
+  /** addressed message sockets: REQ/REP, PUB/SUB, proxies (the service model) */
+  | 'sockets'
+  /** acomm exchanges over unix sockets: framed request + ack, response hooks, streams (the provider model) */
+  | 'acomm'
+  /** an HTTP server for routes, and outbound HTTP calls (the task model) */
+  | 'http';
+
+export type TransportName = 'memory' | 'amqp' | 'redis' | 'zeromq' | 'unix' | 'http';
+
+/** The acomm facet: the unix-socket functions of transports/unix (framing, listeners, clients, hooks, streams). */
+export type AcommFacet = typeof import('../transports/unix/mod.js');
+
+/** The HTTP facet: serve routes, call out. */
+export interface HttpFacet {
+  readonly serve: ServeHttp;
+  readonly call: typeof import('../transports/http/http-client.js').httpCall;
+}
+
+/** An opened transport: the facets it offers, each present when its capability is. */
+export interface OpenedTransport {
+  readonly name: TransportName;
+  /** The URL as given, credentials redacted, for logs. */
+  readonly where: string;
+  readonly capabilities: ReadonlySet<TransportCapability>;
+  /** queue, topic, request (and delayedRequeue) */
+  readonly queues?: Transport;
+  readonly bus?: BusTransport;
+  readonly sockets?: SocketFactory;
+  readonly acomm?: AcommFacet;
+  readonly http?: HttpFacet;
+  close(): Promise<void>;
+}
+
+export interface OpenContext {
+  readonly logger: Logger;
+}
+
+interface Adapter {
+  readonly name: TransportName;
+  readonly capabilities: readonly TransportCapability[];
+  /** npm packages the adapter loads, for the "install it" message. */
+  readonly packages: readonly string[];
+  open(spec: string, ctx: OpenContext): Promise<Omit<OpenedTransport, 'name' | 'where' | 'capabilities'>>;
+}
+
+const adapters: Record<TransportName, Adapter> = {
+  memory: {
+    name: 'memory',
+    capabilities: ['queue', 'topic', 'request', 'delayedRequeue', 'bus', 'sockets'],
+    packages: [],
+    async open() {
+      const [{ MemoryTransport, MemorySockets }, { BusOverTransport }] = await Promise.all([
+        import('../transports/memory/mod.js'),
+        import('../transports/bus/bus-over-transport.js'),
+      ]);
+      const queues = new MemoryTransport();
+      const bus = new BusOverTransport(queues);
+      const sockets = new MemorySockets();
+      return { queues, bus, sockets, close: async () => void (await Promise.allSettled([bus.close(), queues.close(), sockets.close()])) };
+    },
+  },
+  amqp: {
+    name: 'amqp',
+    capabilities: ['queue', 'topic', 'request', 'delayedRequeue'],
+    packages: ['amqplib'],
+    async open(url, { logger }) {
+      const { AmqpTransport } = await import('../transports/amqp/mod.js');
+      const queues = new AmqpTransport({ url, logger });
+      return { queues, close: () => queues.close() };
+    },
+  },
+  redis: {
+    name: 'redis',
+    capabilities: ['queue', 'topic', 'request', 'delayedRequeue', 'bus'],
+    packages: ['ioredis'],
+    async open(url, { logger }) {
+      const [{ RedisTransport }, { RedisBusTransport }] = await Promise.all([import('../transports/redis/mod.js'), import('../transports/redis/bus/mod.js')]);
+      const queues = new RedisTransport({ url, logger });
+      const bus = new RedisBusTransport({ url, logger });
+      return { queues, bus, close: async () => void (await Promise.allSettled([bus.close(), queues.close()])) };
+    },
+  },
+  zeromq: {
+    name: 'zeromq',
+    capabilities: ['sockets'],
+    packages: ['zeromq'],
+    async open() {
+      const { ZeroMqSockets } = await import('../transports/zeromq/mod.js');
+      const sockets = new ZeroMqSockets();
+      return { sockets, close: () => sockets.close() };
+    },
+  },
+  unix: {
+    name: 'unix',
+    capabilities: ['acomm'],
+    packages: [],
+    async open() {
+      const acomm = await import('../transports/unix/mod.js');
+      return { acomm, close: async () => undefined };
+    },
+  },
+  http: {
+    name: 'http',
+    capabilities: ['http'],
+    packages: ['fastify'],
+    async open() {
+      const { startHttpServer, httpCall } = await import('../transports/http/mod.js');
+      return { http: { serve: startHttpServer, call: httpCall }, close: async () => undefined };
+    },
+  },
+};
+
+/** The adapter a spec names: "memory", "zeromq", or a URL whose scheme says it. */
+export function transportNameOf(spec: string): TransportName {
+  const s = spec.trim();
+  if (s === 'memory' || s === 'amqp' || s === 'redis' || s === 'zeromq' || s === 'unix' || s === 'http') return s;
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(s)?.[1]?.toLowerCase();
+  switch (scheme) {
+    case 'amqp':
+    case 'amqps':
+      return 'amqp';
+    case 'redis':
+    case 'rediss':
+      return 'redis';
+    case 'tcp':
+    case 'ipc':
+    case 'inproc':
+      return 'zeromq';
+    case 'unix':
+      return 'unix';
+    case 'http':
+    case 'https':
+      return 'http';
+    default:
+      throw new errors.SY_ERR_SETTINGS(
+        `transport ${JSON.stringify(redactUrl(s))} is not one Switchyard knows; use memory, amqp://host, redis://host, tcp://host:port (zeromq), unix or http`,
+      );
+  }
+}
+
+/** Whether the spec's adapter offers every capability; no connection is made. */
+export function capabilitiesOf(spec: string): readonly TransportCapability[] {
+  return adapters[transportNameOf(spec)].capabilities;
+}
+
+/** Throws SY_ERR_CAPABILITY_MISSING unless the named transport offers every capability `model` needs. */
+export function requireTransportCapabilities(spec: string, model: string, needed: readonly TransportCapability[]): void {
+  const adapter = adapters[transportNameOf(spec)];
+  const missing = needed.filter((c) => !adapter.capabilities.includes(c));
+  if (missing.length > 0) throw new errors.SY_ERR_CAPABILITY_MISSING(model, adapter.name, missing);
+}
+
+function isMissingModule(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+}
+
+/** One registry per process: transports opened once per spec and shared. */
+export class TransportRegistry {
+  readonly #open = new Map<string, Promise<OpenedTransport>>();
+  readonly #ctx: OpenContext;
+
+  constructor(ctx: OpenContext) {
+    this.#ctx = ctx;
+  }
+
+  /**
+   * The transport `spec` names, opened (once) with the capabilities `model` needs; refused
+   * before anything is loaded when it lacks one.
+   */
+  async open(spec: string, model: string, needed: readonly TransportCapability[]): Promise<OpenedTransport> {
+    requireTransportCapabilities(spec, model, needed);
+    const key = spec.trim();
+    let opened = this.#open.get(key);
+    if (!opened) {
+      opened = this.#load(key);
+      this.#open.set(key, opened);
+      opened.catch(() => this.#open.delete(key));
+    }
+    return opened;
+  }
+
+  async #load(spec: string): Promise<OpenedTransport> {
+    const adapter = adapters[transportNameOf(spec)];
+    let facets: Awaited<ReturnType<Adapter['open']>>;
+    try {
+      facets = await adapter.open(spec, this.#ctx);
+    } catch (err) {
+      if (isMissingModule(err) && adapter.packages.length > 0) {
+        throw new errors.SY_ERR_ADAPTER_MISSING(adapter.name, adapter.packages);
+      }
+      throw err;
+    }
+    return { name: adapter.name, where: redactUrl(spec), capabilities: new Set(adapter.capabilities), ...facets };
+  }
+
+  /** Closes every transport opened through this registry. */
+  async close(): Promise<void> {
+    const all = [...this.#open.values()];
+    this.#open.clear();
+    await Promise.allSettled(all.map(async (t) => (await t).close()));
+  }
+}

@@ -1,0 +1,67 @@
+// The wire between the process that hosts the embedded broker and the local processes
+// attached to it: msgpack maps in frames of a 4-byte big-endian length and that many bytes,
+// over a unix socket the host creates with mode 0600 (only its user can connect). Bounded:
+// a frame over MAX_FRAME_BYTES ends the connection.
+
+import { decode, encode } from '@msgpack/msgpack';
+import type { Headers } from '../../transport.js';
+
+/** Largest frame either side accepts (a message body plus a little). */
+export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+
+/** Where the broker of a state folder listens. */
+export const BROKER_SOCKET = 'broker.sock';
+
+export type ClientOp =
+  | { op: 'declare'; id: number; queue: string }
+  | { op: 'send'; id: number; queue: string; body: Uint8Array; headers: Headers }
+  | { op: 'publish'; id: number; topic: string; body: Uint8Array; headers: Headers }
+  | { op: 'consume'; id: number; sub: number; queue: string; prefetch: number }
+  | { op: 'subscribe'; id: number; sub: number; topic: string; group: string; prefetch: number }
+  | { op: 'unsubscribe'; id: number; sub: number }
+  | { op: 'settle'; delivery: number; how: 'ack' | 'requeue' | 'dead-letter'; delayMs?: number; reason?: string }
+  | { op: 'request'; id: number; subject: string; body: Uint8Array; headers: Headers; timeoutMs: number }
+  | { op: 'serve'; id: number; sub: number; subject: string }
+  | { op: 'reply'; req: number; body?: Uint8Array; headers?: Headers; error?: string }
+  | { op: 'queues'; id: number };
+
+export interface QueueInfo {
+  readonly name: string;
+  /** Messages waiting (not in flight). */
+  readonly depth: number;
+}
+
+export type HostOp =
+  | { op: 'ok'; id: number; body?: Uint8Array; headers?: Headers; queues?: QueueInfo[] }
+  | { op: 'error'; id: number; code?: string; message: string }
+  | { op: 'deliver'; sub: number; delivery: number; body: Uint8Array; headers: Headers; queue: string; attempt: number }
+  | { op: 'serve-request'; sub: number; req: number; body: Uint8Array; headers: Headers };
+
+export function encodeFrame(message: ClientOp | HostOp): Buffer {
+  const payload = encode(message);
+  const frame = Buffer.allocUnsafe(4 + payload.byteLength);
+  frame.writeUInt32BE(payload.byteLength, 0);
+  frame.set(payload, 4);
+  return frame;
+}
+
+/**
+ * Cuts a byte stream into decoded frames. Throws on a frame over the limit or one that is
+ * not msgpack; the caller ends the connection.
+ */
+export class FrameReader {
+  #buffer: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): unknown[] {
+    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    const out: unknown[] = [];
+    while (this.#buffer.length >= 4) {
+      const size = this.#buffer.readUInt32BE(0);
+      if (size > MAX_FRAME_BYTES) throw new Error(`frame of ${size} bytes is over the limit of ${MAX_FRAME_BYTES}`);
+      if (this.#buffer.length < 4 + size) break;
+      out.push(decode(this.#buffer.subarray(4, 4 + size)));
+      this.#buffer = this.#buffer.subarray(4 + size);
+    }
+    return out;
+  }
+}
