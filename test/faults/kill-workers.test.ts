@@ -28,7 +28,9 @@ describe('faults: SIGKILL workers under load', () => {
     await rig?.close();
   });
 
-  it(`${KILLS} kills over ${MESSAGES} messages through two stages: nothing lost`, { timeout: 240_000 }, async () => {
+  // The limit is a ceiling, not a target: on 2 shared cores at load ~10 the 50 restarts
+  // alone took 125 s and the whole run 250 s (nothing lost); 240 s timed out there.
+  it(`${KILLS} kills over ${MESSAGES} messages through two stages: nothing lost`, { timeout: 420_000 }, async () => {
     const began = Date.now();
     const list = ids(MESSAGES);
     rig = await startRig({ seed: list });
