@@ -41,7 +41,7 @@ export const errors = {
   SY_ERR_DELIVERY_SETTLED: define('SY_ERR_DELIVERY_SETTLED', 'runtime',
     (queue: string, how: string) => `a delivery from queue "${queue}" was already ${how}; ack, nack or dead-letter each delivery exactly once`),
   SY_ERR_REQUEST_TIMEOUT: define('SY_ERR_REQUEST_TIMEOUT', 'runtime',
-    (subject: string, ms: number) => `no reply on "${subject}" within ${ms} ms; check that a responder is running, or raise timeoutMs`),
+    (subject: string, ms: number, setting = 'timeoutMs') => `no reply on "${subject}" within ${ms} ms; check that a responder is running, or raise ${setting}`),
   SY_ERR_NO_RESPONDER: define('SY_ERR_NO_RESPONDER', 'runtime',
     (subject: string) => `no responder is serving "${subject}"; start the service that serves it first`),
   SY_ERR_BAD_NAME: define('SY_ERR_BAD_NAME', 'config',
@@ -121,6 +121,8 @@ export const errors = {
     (source: string, problems: string[]) => `bus configuration ${source} is not valid: ${problems.join('; ')}`),
   SY_ERR_BUS_STATE: define('SY_ERR_BUS_STATE', 'usage',
     (what: string, fix: string) => `${what}; ${fix}`),
+  SY_ERR_BUS_CALL: define('SY_ERR_BUS_CALL', 'usage',
+    (what: string, why: string) => `${what} could not be read: ${why}; it was not run`),
 
   // ---- task model (Core engine services) and outbound http
   SY_ERR_TASK_DECLARATION: define('SY_ERR_TASK_DECLARATION', 'usage',
