@@ -29,6 +29,14 @@ export interface ProviderOptions {
   readonly streamIdleMs?: number;
   /** Rate limit of warnings about what peers send (bad frames, refused hooks): per kind, `burst` lines per `windowMs`. Default 5 per 10 s. */
   readonly peerWarnings?: WarnLimiterOptions;
+  /**
+   * This process is copy N (1-based) of a node:cluster group (`switchyard provider run
+   * --instances`): its task sockets are shared with the other copies (the supervising
+   * primary prepared their paths), and its response socket is its own,
+   * {socket_dir}/response/{service_name}.{N}.sock, since a response must reach the copy
+   * that asked.
+   */
+  readonly instance?: number;
 }
 
 interface Registered {
@@ -61,7 +69,7 @@ export class Provider {
     this.peerWarn = warnLimiter(this.log, options.peerWarnings);
     this.hookAllow = outboundAllowList(this.config.responseHookAllow, 'response_hook_allow');
     this.tracker = new RequestTracker({
-      socketPath: this.config.responseSocketPath,
+      socketPath: options.instance === undefined ? this.config.responseSocketPath : this.config.responseSocketPath.replace(/\.sock$/, `.${options.instance}.sock`),
       defaultTimeoutMs: this.config.requestTimeoutMs,
       mode: this.config.socketMode,
       maxFrameBytes: this.config.maxFrameBytes,
@@ -105,6 +113,7 @@ export class Provider {
       for (const task of this.tasks.values()) {
         const listener = await listenExchanges({
           path: this.taskSocketPath(task.name),
+          shared: this.options.instance !== undefined,
           mode: this.config.socketMode,
           maxFrameBytes: this.config.maxFrameBytes,
           handle: (message) => this.accept(task, message),

@@ -6,7 +6,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmod, stat, unlink } from 'node:fs/promises';
 import { encodeFrame, FrameError, readJsonFrame, type ReadFrameOptions } from './framing.js';
-import { prepareSocketPath } from './socket-path.js';
+import { prepareSharedPath, prepareSocketPath } from './socket-path.js';
 import { unixUrl } from './acomm.js';
 
 /**
@@ -21,6 +21,14 @@ export interface ExchangeListenerOptions extends ReadFrameOptions {
   readonly path: string;
   /** File mode of the socket. Default 0o660: owner and group may connect. */
   readonly mode?: number;
+  /**
+   * In a copy of a node:cluster group (`--instances`): listen through the primary, so that
+   * every copy serves this one socket. The primary binds it, so it must have prepared the
+   * path (prepareSocketPath) before the copies start: a copy cannot tell its siblings'
+   * live socket from a stranger's and does not probe. Default false: this process alone
+   * listens on the path, as outside a cluster.
+   */
+  readonly shared?: boolean;
   /** Answers one message; the reply's JSON text is framed and sent back. */
   handle(message: unknown): ExchangeReply | Promise<ExchangeReply>;
   /** The reply to a frame that could not be read (undefined = just close). */
@@ -43,7 +51,8 @@ const DRAIN_MS = 1_000;
 
 export async function listenExchanges(options: ExchangeListenerOptions): Promise<ExchangeListener> {
   const { path } = options;
-  const replacedStale = await prepareSocketPath(path);
+  const shared = options.shared === true;
+  const replacedStale = shared ? (await prepareSharedPath(path), false) : await prepareSocketPath(path);
   const open = new Set<Socket>();
   const inFlight = new Set<Promise<void>>();
   // Connections still waiting for their frame: close() cuts them rather than wait out the read timeout.
@@ -101,7 +110,8 @@ export async function listenExchanges(options: ExchangeListenerOptions): Promise
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(path, () => {
+    // exclusive: a copy in a node:cluster group would otherwise hand the socket to the primary.
+    server.listen({ path, exclusive: !shared }, () => {
       server.off('error', reject);
       resolve();
     });
