@@ -44,7 +44,8 @@ export interface SuperviseOptions {
    * How copies share a listening socket: 'primary' (node:cluster's round robin, the default:
    * the primary accepts each connection and passes it to a copy over IPC) or 'kernel' (the
    * primary only binds; every copy accepts on the one socket and the kernel gives each
-   * connection to one of them).
+   * connection to one of them). NODE_CLUSTER_SCHED_POLICY=rr|none in the environment
+   * overrides it.
    */
   readonly connections?: 'primary' | 'kernel';
   /** Stubbable for tests. */
@@ -63,8 +64,9 @@ export function superviseInstances(options: SuperviseOptions): Promise<number> {
   const slots = new Map<number, { worker: Worker; startedAt: number; quickDeaths: number }>();
   let stopping = false;
   let worstExit = 0;
-  // Read by node:cluster at the first fork, and fixed from then on.
-  if (options.connections === 'kernel') cluster.schedulingPolicy = cluster.SCHED_NONE;
+  // Read by node:cluster at the first fork, and fixed from then on. Node's own
+  // NODE_CLUSTER_SCHED_POLICY (rr | none), when set, wins.
+  if (options.connections === 'kernel' && !process.env.NODE_CLUSTER_SCHED_POLICY) cluster.schedulingPolicy = cluster.SCHED_NONE;
 
   return new Promise<number>((resolve) => {
     const start = (slot: number, quickDeaths: number) => {
