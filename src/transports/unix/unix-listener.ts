@@ -13,9 +13,11 @@ import { unixUrl } from './acomm.js';
  * A reply: its JSON text, or the text with a callback told whether the reply reached the
  * peer's socket (true once it is written in full to the kernel, false when the connection
  * failed first). An acomm provider starts work only on true: a peer that never got the ack
- * may offer the request to another provider, and the work must not run twice.
+ * may offer the request to another provider, and the work must not run twice. Or a reply
+ * already framed (encodeFrame): a constant one, such as a response hook's ack, is then
+ * framed once rather than per connection.
  */
-export type ExchangeReply = string | { readonly json: string; written(ok: boolean): void };
+export type ExchangeReply = string | { readonly json: string; written(ok: boolean): void } | { readonly frame: Buffer };
 
 export interface ExchangeListenerOptions extends ReadFrameOptions {
   readonly path: string;
@@ -127,8 +129,8 @@ function replyToBadFrame(state: ListenerState, socket: Socket, err: FrameError):
 }
 
 function sendReply(state: ListenerState, socket: Socket, reply: ExchangeReply): void {
-  const frame = encodeFrame(typeof reply === 'string' ? reply : reply.json);
-  const written = typeof reply === 'string' ? undefined : reply.written;
+  const frame = typeof reply === 'string' ? encodeFrame(reply) : 'frame' in reply ? reply.frame : encodeFrame(reply.json);
+  const written = typeof reply === 'string' || 'frame' in reply ? undefined : reply.written;
   settled(state);
   if (socket.destroyed || !socket.writable) {
     written?.(false);
