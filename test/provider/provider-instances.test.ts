@@ -23,8 +23,9 @@ const DIST_PROVIDER = join(ROOT, 'dist', 'models', 'provider', 'mod.js');
 // Block holds its copy's event loop (a synchronous wait after the ack): while it does, only
 // the other copy can accept, which makes "both copies serve the one socket" deterministic.
 const MODULE = `
-import { defineProvider } from ${JSON.stringify(DIST_PROVIDER)};
+import { defineProvider, stream } from ${JSON.stringify(DIST_PROVIDER)};
 export default defineProvider('multi', (p) => {
+  p.registerTask('Lines', () => stream('a\\nb\\n', { pid: process.pid }));
   p.registerTask('Who', () => ({ pid: process.pid }));
   p.registerTask('Block', (req) => {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(req.args));
@@ -115,6 +116,11 @@ describe('provider run --instances', { timeout: 90_000 }, () => {
       assert.ok(pids.includes(r.via) && pids.includes(r.who.pid), JSON.stringify(r));
     }
 
+    // A stream socket is its copy's own (not bound through the supervisor), and serves once.
+    const lines = await client.request('Lines');
+    assert.ok(pids.includes((lines.result as { pid: number }).pid));
+    assert.equal((await client.readStream(lines.streamUrl!)).toString(), 'a\nb\n');
+
     // A copy killed is restarted; meanwhile the other serves the same socket.
     process.kill(pids[0]!, 'SIGKILL');
     for (let i = 0; i < 3; i++) assert.equal(((await client.request('Who')).result as { pid: number }).pid, pids[1], 'the surviving copy serves');
@@ -139,7 +145,7 @@ describe('provider run --instances', { timeout: 90_000 }, () => {
     assert.equal(exit.code, 0, supervisor!.stderr());
     for (const pid of pids) assert.equal(alive(pid), false, `copy ${pid} exited`);
     assert.equal(supervisor!.stderr().match(/provider stopped; its task sockets are removed/g)?.length, 2, 'each copy stopped cleanly');
-    for (const path of ['Who/50-multi.sock', 'Block/50-multi.sock', 'Hold/50-multi.sock', 'Via/50-multi.sock', 'response/multi.1.sock', 'response/multi.2.sock']) {
+    for (const path of ['Who/50-multi.sock', 'Block/50-multi.sock', 'Lines/50-multi.sock', 'Hold/50-multi.sock', 'Via/50-multi.sock', 'response/multi.1.sock', 'response/multi.2.sock']) {
       assert.equal(existsSync(join(sockets, path)), false, `${path} removed`);
     }
   });

@@ -138,14 +138,16 @@ function sendReply(state: ListenerState, socket: Socket, reply: ExchangeReply): 
     return;
   }
   socket.write(frame);
+  // Closed before `written` is told: what it starts (a provider's handler) may take a while,
+  // and the peer should see the end of the exchange at once.
   if (socket.errored) {
     // The peer is gone (EPIPE, reset): the reply never reached it.
-    written?.(false);
     socket.destroy();
+    written?.(false);
   } else if (socket.writableLength === 0) {
     // All of it is in the kernel: the peer reads it, then sees the end.
-    written?.(true);
     socket.destroy();
+    written?.(true);
   } else {
     // Partly queued (a large reply): finish writing it, then close.
     socket.end((e?: Error | null) => {
