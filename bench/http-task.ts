@@ -11,9 +11,10 @@ import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createLogger } from '../dist/observability/logger.js';
-import { startHttpServer } from '../dist/transports/http/mod.js';
-import { startTaskService, taskService } from '../dist/models/task/mod.js';
-import { openTaskStore } from '../dist/cli/task-environment.js';
+import { flagLayer, resolveSettings } from '../dist/config/settings/settings.js';
+import { TransportRegistry } from '../dist/runtime/registry.js';
+import { Runtime } from '../dist/runtime/runtime.js';
+import { runner, taskService, taskSettingsSection, type TaskServiceComponent } from '../dist/models/task/mod.js';
 import { startS3Server } from '../test/support/s3-server.js';
 import { median, printResult } from './_result.js';
 
@@ -109,15 +110,23 @@ const copyService = taskService(
   async ({ in: input }) => ({ out: { type: 'text/plain', data: await input.bytes() } }),
 );
 
+/** The task service as `switchyard run` serves it: the model's runner, on the Runtime, over the registry's http transport. */
 async function withOurs<T>(concurrency: number, fn: (url: string) => Promise<T>): Promise<T> {
-  const svc = await startTaskService(copyService, {
-    serve: startHttpServer, openStore: openTaskStore, logger: createLogger({ level: 'silent' }),
-    settings: { host: '127.0.0.1', port: 0, engineUrls: [], concurrency, maxTasks: 1000 },
-  });
+  const logger = createLogger({ level: 'silent' });
+  const runtime = new Runtime({ logger });
+  const transports = new TransportRegistry({ logger });
+  runtime.addResource({ name: 'transports', stop: () => transports.close() });
+  const { task: settings } = resolveSettings([taskSettingsSection], [flagLayer({ task: { host: '127.0.0.1', port: 0, engineUrls: [], concurrency, maxTasks: 1000 } })]);
+  const [svc] = (await runner.components([copyService], {
+    logger, observer: runtime.observer, transports, settings, transport: runner.defaultTransport, stateDir: '.switchyard',
+    configSource: () => Promise.reject(new Error('not used')), objectStore: () => Promise.reject(new Error('not used')),
+  })) as TaskServiceComponent[];
+  await runtime.add(svc!);
+  await runtime.start();
   try {
-    return await fn(svc.url);
+    return await fn(svc!.url);
   } finally {
-    await svc.stop();
+    await runtime.stop();
   }
 }
 

@@ -21,6 +21,7 @@ const needs = [
     present: () => spawnSync('/usr/bin/python3', ['-c', 'import zmq, msgpack'], { stdio: 'ignore' }).status === 0,
   },
   { what: 'Go (the original acomm/provider, for interop)', packages: ['golang-go'], present: () => onPath('go') },
+  { what: 'Chromium (the dashboard page in a real browser, driven by playwright-core)', packages: ['chromium'], present: () => existsSync('/usr/bin/chromium') },
 ];
 
 function onPath(cmd) {

@@ -41,7 +41,7 @@ export const errors = {
   SY_ERR_DELIVERY_SETTLED: define('SY_ERR_DELIVERY_SETTLED', 'runtime',
     (queue: string, how: string) => `a delivery from queue "${queue}" was already ${how}; ack, nack or dead-letter each delivery exactly once`),
   SY_ERR_REQUEST_TIMEOUT: define('SY_ERR_REQUEST_TIMEOUT', 'runtime',
-    (subject: string, ms: number) => `no reply on "${subject}" within ${ms} ms; check that a responder is running, or raise timeoutMs`),
+    (subject: string, ms: number, setting = 'timeoutMs') => `no reply on "${subject}" within ${ms} ms; check that a responder is running, or raise ${setting}`),
   SY_ERR_NO_RESPONDER: define('SY_ERR_NO_RESPONDER', 'runtime',
     (subject: string) => `no responder is serving "${subject}"; start the service that serves it first`),
   SY_ERR_BAD_NAME: define('SY_ERR_BAD_NAME', 'config',
@@ -121,8 +121,10 @@ export const errors = {
     (source: string, problems: string[]) => `bus configuration ${source} is not valid: ${problems.join('; ')}`),
   SY_ERR_BUS_STATE: define('SY_ERR_BUS_STATE', 'usage',
     (what: string, fix: string) => `${what}; ${fix}`),
+  SY_ERR_BUS_CALL: define('SY_ERR_BUS_CALL', 'usage',
+    (what: string, why: string) => `${what} could not be read: ${why}; it was not run`),
 
-  // ---- task model and http (issue 5)
+  // ---- task model (Core engine services) and outbound http
   SY_ERR_TASK_DECLARATION: define('SY_ERR_TASK_DECLARATION', 'usage',
     (problems: string[]) => `taskService(declaration, process) is not valid:\n  - ${problems.join('\n  - ')}`),
   SY_ERR_TASK_INPUT: define('SY_ERR_TASK_INPUT', 'runtime',
@@ -139,8 +141,12 @@ export const errors = {
     (engine: string, why: string) => `registering with the engine at ${redactUrl(engine)} failed: ${why}`),
   SY_ERR_HTTP_LISTEN: define('SY_ERR_HTTP_LISTEN', 'config',
     (address: string, why: string) => `cannot serve HTTP on ${address}: ${why}`),
-  SY_ERR_TASK_SETTINGS: define('SY_ERR_TASK_SETTINGS', 'config',
-    (problems: string[]) => `invalid task service settings: ${problems.join('; ')}`),
+  SY_ERR_HTTP_CALL: define('SY_ERR_HTTP_CALL', 'runtime',
+    (method: string, url: string, cause: string) => `${method} ${redactUrl(url.length > 300 ? `${url.slice(0, 300)}…` : url)} got no answer (${cause}); check that the server at that address is running and reachable from here`),
+  SY_ERR_TASK_STATE: define('SY_ERR_TASK_STATE', 'runtime',
+    (from: string, to: string) => `task status cannot move from ${from} to ${to}; the task model broke its own status machine (pending → fetching → processing → saving → finished, or error): please report this`),
+  SY_ERR_TASK_SERVICES: define('SY_ERR_TASK_SERVICES', 'usage',
+    (names: string) => `one task service per process (an engine knows a service by its URL and port), got ${names}; run each in its own process with its own SERVICE_PORT`),
 
   // ---- service model and zeromq (issue 6)
   SY_ERR_SOCKET_ADDRESS: define('SY_ERR_SOCKET_ADDRESS', 'config',
@@ -155,6 +161,8 @@ export const errors = {
     (connection: string, why: string) => `the replyer behind connection "${connection}" could not answer: ${why}`),
   SY_ERR_SERVICE_MAIN_MODE: define('SY_ERR_SERVICE_MAIN_MODE', 'usage',
     (why: string) => `main mode: ${why}`),
+  SY_ERR_SOCKET_DISCONNECTED: define('SY_ERR_SOCKET_DISCONNECTED', 'runtime',
+    (address: string, maxMessageSize: string) => `the connection to the replyer at ${address} dropped while a request waited for its reply: the replyer stopped or crashed, or the request or its reply was over the ${maxMessageSize} message size limit (maxMessageSize, \`--max-message-size\`). The request may or may not have been handled; send it again only if that is safe`),
 
   // ---- provider model and unix sockets (issue 7)
   SY_ERR_PROVIDER_CONFIG: define('SY_ERR_PROVIDER_CONFIG', 'config',
@@ -183,6 +191,16 @@ export const errors = {
     (option: string, value: string, expected: string) => `Redis transport option ${option} = ${value} is not valid: expected ${expected}`),
   SY_ERR_REDIS_VERSION: define('SY_ERR_REDIS_VERSION', 'config',
     (where: string, version: string) => `the Redis server at ${where} is version ${version}; the Redis transport needs Redis 7.0 or later (XAUTOCLAIM, BLMPOP, CLIENT UNBLOCK); upgrade it or point the URL at a newer server`),
+
+  // ---- dashboard, topology pictures, dead-letter tools (issue 16)
+  SY_ERR_DASHBOARD_ASSETS: define('SY_ERR_DASHBOARD_ASSETS', 'config',
+    (looked: string[]) => `the dashboard page is not built (looked in ${looked.join(', ')}); run \`npm run build\` in the package (it bundles web/dashboard into dist/dashboard-page)`),
+  SY_ERR_DASHBOARD_REQUEST: define('SY_ERR_DASHBOARD_REQUEST', 'usage',
+    (why: string) => `the dashboard refused the request: ${why}`),
+  SY_ERR_DEAD_LETTERS_UNSUPPORTED: define('SY_ERR_DEAD_LETTERS_UNSUPPORTED', 'usage',
+    (transport: string) => `transport "${transport}" keeps no dead letters this tool can reach; use memory (through the running process), amqp or redis`),
+  SY_ERR_TOPOLOGY_INPUT: define('SY_ERR_TOPOLOGY_INPUT', 'usage',
+    (input: string, why: string) => `cannot draw the topology of ${input}: ${why}`),
 
   // ---- limits on what peers send, and where a peer may send us (hardening)
   SY_ERR_LIMIT_EXCEEDED: define('SY_ERR_LIMIT_EXCEEDED', 'runtime',

@@ -3,6 +3,8 @@
 
 import { basename, extname } from 'node:path';
 import { Command, Option } from 'commander';
+import { errors } from '../errors.js';
+import { DEFAULT_MAX_MESSAGE_SIZE } from '../transports/zeromq/defaults.js';
 import { serviceCommand } from './commands/service.js';
 import { createServiceLog } from './service-log.js';
 
@@ -19,6 +21,7 @@ export function addServiceCommand(program: Command): void {
     .option('-f <level>', 'same as --file-loglevel')
     .option('--backup-count <n>', 'accepted for compatibility, also -bc: the file is not rotated')
     .addOption(new Option('--transport <name>', 'socket transport: zeromq, or memory (in-process only)').choices(['zeromq', 'memory']).default('zeromq'))
+    .option('--max-message-size <bytes>', 'zeromq: the largest frame a socket accepts; a peer sending a larger one is disconnected unread (-1: no limit, as the original)', String(DEFAULT_MAX_MESSAGE_SIZE))
     .allowUnknownOption()
     .allowExcessArguments()
     .addHelpText('after', `
@@ -38,9 +41,13 @@ Examples:
       });
       const logger = log.logger;
       if (flags.backupCount !== undefined) logger.warn('-bc/--backup-count is accepted but the log file is not rotated');
+      const maxMessageSize = Number(flags.maxMessageSize);
+      if (!Number.isSafeInteger(maxMessageSize) || (maxMessageSize < 1 && maxMessageSize !== -1)) {
+        throw new errors.SY_ERR_USAGE(`--max-message-size ${JSON.stringify(flags.maxMessageSize)} is not valid; give a whole number of bytes ≥ 1, or -1 for no limit`);
+      }
       const sockets = flags.transport === 'memory'
         ? new (await import('../transports/memory/memory-sockets.js')).MemorySockets()
-        : new (await import('../transports/zeromq/zeromq-sockets.js')).ZeroMqSockets({ onError: (what, err) => logger.error({ err }, `${what} stopped`) });
+        : new (await import('../transports/zeromq/zeromq-sockets.js')).ZeroMqSockets({ onError: (what, err) => logger.error({ err }, `${what} stopped`), maxMessageSize, logger });
       process.exitCode = await serviceCommand({
         servicePath,
         ...(flags.addressesPath ? { addressesPath: String(flags.addressesPath) } : {}),

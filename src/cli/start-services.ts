@@ -1,20 +1,14 @@
 // Starts service definitions on an environment, each with the runner of its model.
 // One switch over model kinds, here at the top layer, so models never know each other.
+// (Task services run through their model's runner on the Runtime: commands/run-task-service.ts.)
 
 import { startWorker, type WorkerEnvironment } from '../models/worker/mod.js';
-import { startTaskService, type TaskServiceEnvironment } from '../models/task/mod.js';
-import { errors } from '../errors.js';
 import type { Stoppable } from '../runtime/lifecycle.js';
 import { stopAll } from '../runtime/lifecycle.js';
 import type { ServiceDefinition } from './load-services.js';
 
-/** Worker services need the worker environment, task services the task one; each only when present. */
-export type ServiceEnvironment = Partial<WorkerEnvironment> & { readonly task?: TaskServiceEnvironment };
-
-function need<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new errors.SY_ERR_USAGE(`internal: ${what} missing from the service environment`);
-  return value;
-}
+/** Worker services need the worker environment. */
+export type ServiceEnvironment = Partial<WorkerEnvironment>;
 
 /** Starts every definition; if one fails to start, the ones already started are stopped. */
 export async function startServices(definitions: readonly ServiceDefinition[], env: ServiceEnvironment): Promise<Stoppable[]> {
@@ -26,7 +20,7 @@ export async function startServices(definitions: readonly ServiceDefinition[], e
           started.push(await startWorker(definition, env as WorkerEnvironment));
           break;
         case 'task':
-          started.push(await startTaskService(definition, need(env.task, 'the task environment')));
+          // Started by `run` through the task model's runner (see commands/run-task-service.ts).
           break;
         case 'api-service':
           // Started by `run` on a bus made from the bus configuration (see commands/run.ts).

@@ -10,5 +10,3 @@ export {
 export type {
   Metrics, MetricsOptions, QueueMetrics, DeadLetterReasonKind, MetricsServer, MetricsServerOptions,
 } from './metrics.js';
-export { createTaskMetrics, taskMetricNames } from './task-metrics.js';
-export type { TaskMetrics } from './task-metrics.js';

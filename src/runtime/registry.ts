@@ -5,8 +5,8 @@
 //   amqp://…          RabbitMQ (queues, topics, requests)
 //   redis://…         Redis (queues, topics, requests, the bus)
 //   tcp://…, zeromq   ZeroMQ (sockets)
-//   unix:…            acomm over unix sockets (the provider model)
-//   http://…          HTTP (the task model)
+//   unix, unix:…      acomm over unix sockets (the provider model)
+//   http, http://…    HTTP: a server for routes and outbound calls (the task model)
 //
 // Each adapter is loaded only when chosen (its client library with it), so a memory-only
 // process never loads amqplib, ioredis, zeromq or fastify, and a user installs only the
@@ -18,6 +18,7 @@
 import { errors, redactUrl } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { BusTransport } from '../transports/bus/bus-transport.js';
+import type { ServeHttp } from '../transports/http/http-types.js';
 import type { SocketFactory } from '../transports/sockets.js';
 import type { Transport } from '../transports/transport.js';
 
@@ -34,9 +35,22 @@ export type TransportCapability =
   /** RPCs with results, events with listener groups, a schema store (the API model) */
   | 'bus'
   /** addressed message sockets: REQ/REP, PUB/SUB, proxies (the service model) */
-  | 'sockets';
+  | 'sockets'
+  /** acomm exchanges over unix sockets: framed request + ack, response hooks, streams (the provider model) */
+  | 'acomm'
+  /** an HTTP server for routes, and outbound HTTP calls (the task model) */
+  | 'http';
 
-export type TransportName = 'memory' | 'amqp' | 'redis' | 'zeromq';
+export type TransportName = 'memory' | 'amqp' | 'redis' | 'zeromq' | 'unix' | 'http';
+
+/** The acomm facet: the unix-socket functions of transports/unix (framing, listeners, clients, hooks, streams). */
+export type AcommFacet = typeof import('../transports/unix/mod.js');
+
+/** The HTTP facet: serve routes, call out. */
+export interface HttpFacet {
+  readonly serve: ServeHttp;
+  readonly call: typeof import('../transports/http/http-client.js').httpCall;
+}
 
 /** An opened transport: the facets it offers, each present when its capability is. */
 export interface OpenedTransport {
@@ -48,6 +62,8 @@ export interface OpenedTransport {
   readonly queues?: Transport;
   readonly bus?: BusTransport;
   readonly sockets?: SocketFactory;
+  readonly acomm?: AcommFacet;
+  readonly http?: HttpFacet;
   close(): Promise<void>;
 }
 
@@ -110,12 +126,30 @@ const adapters: Record<TransportName, Adapter> = {
       return { sockets, close: () => sockets.close() };
     },
   },
+  unix: {
+    name: 'unix',
+    capabilities: ['acomm'],
+    packages: [],
+    async open() {
+      const acomm = await import('../transports/unix/mod.js');
+      return { acomm, close: async () => undefined };
+    },
+  },
+  http: {
+    name: 'http',
+    capabilities: ['http'],
+    packages: ['fastify'],
+    async open() {
+      const { startHttpServer, httpCall } = await import('../transports/http/mod.js');
+      return { http: { serve: startHttpServer, call: httpCall }, close: async () => undefined };
+    },
+  },
 };
 
 /** The adapter a spec names: "memory", "zeromq", or a URL whose scheme says it. */
 export function transportNameOf(spec: string): TransportName {
   const s = spec.trim();
-  if (s === 'memory' || s === 'amqp' || s === 'redis' || s === 'zeromq') return s;
+  if (s === 'memory' || s === 'amqp' || s === 'redis' || s === 'zeromq' || s === 'unix' || s === 'http') return s;
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(s)?.[1]?.toLowerCase();
   switch (scheme) {
     case 'amqp':
@@ -128,9 +162,14 @@ export function transportNameOf(spec: string): TransportName {
     case 'ipc':
     case 'inproc':
       return 'zeromq';
+    case 'unix':
+      return 'unix';
+    case 'http':
+    case 'https':
+      return 'http';
     default:
       throw new errors.SY_ERR_SETTINGS(
-        `transport ${JSON.stringify(redactUrl(s))} is not one Switchyard knows; use memory, amqp://host, redis://host or tcp://host:port (zeromq)`,
+        `transport ${JSON.stringify(redactUrl(s))} is not one Switchyard knows; use memory, amqp://host, redis://host, tcp://host:port (zeromq), unix or http`,
       );
   }
 }

@@ -273,6 +273,8 @@ describe('Switchyard native RPC format on Redis', { timeout: 60_000 }, () => {
     const deadline = Math.round((await redisNow()) + 5000);
     const good = [uuid1(), uuid1(), uuid1()];
     const unknownProc = uuid1();
+    const badDeadline = uuid1();
+    const listKwargs = uuid1();
     const elements = [
       // No header at all.
       JSON.stringify([uuid1(), 'double', deadline, { n: 1000 }]),
@@ -284,10 +286,10 @@ describe('Switchyard native RPC format on Redis', { timeout: 60_000 }, () => {
         `sy1 ${replyKey}`,
         JSON.stringify([good[0], 'double', deadline, { n: 1 }]),
         'not json',
-        JSON.stringify([uuid1(), 'double', 'tomorrow', { n: 3000 }]),
+        JSON.stringify([badDeadline, 'double', 'tomorrow', { n: 3000 }]),
         JSON.stringify([good[1], 'double', deadline, { n: 2 }]),
         JSON.stringify(['', 'double', deadline, { n: 4000 }]),
-        JSON.stringify([uuid1(), 'double', deadline, [5000]]),
+        JSON.stringify([listKwargs, 'double', deadline, [5000]]),
         JSON.stringify([uuid1(), 'double', deadline]),
         '',
         JSON.stringify([unknownProc, 'triple', deadline, { n: 3 }]),
@@ -296,7 +298,7 @@ describe('Switchyard native RPC format on Redis', { timeout: 60_000 }, () => {
     ];
     // One RPUSH: the server takes them in one pop, so a bad element must not cost the others.
     await redis.raw.rpush(nativeQueue(api.name), ...elements);
-    await waitUntil('results of the good calls', () => channel.lines().length >= 4, 3000);
+    await waitUntil('results of the good calls', () => channel.lines().length >= 6, 3000);
     await sleep(100);
     const results = new Map(channel.lines().map((l) => JSON.parse(l) as unknown[]).map((r) => [r[0] as string, r]));
     assert.deepEqual(results.get(good[0]!), [good[0], false, 2]);
@@ -307,7 +309,10 @@ describe('Switchyard native RPC format on Redis', { timeout: 60_000 }, () => {
     assert.equal(unknown[1], true);
     assert.equal(typeof unknown[2], 'string');
     assert.equal(unknown.length, 4, '[rpcId, true, description, trace]');
-    assert.equal(results.size, 4, `only these were answered: ${channel.lines().join(' | ')}`);
+    // Calls whose id can be read but not the rest get an error result saying why (issue 17 #12).
+    assert.match(String(results.get(badDeadline)?.[2]), /SY_ERR_BUS_CALL: the call \S+ of API native\.malformed could not be read: the deadline is not a number; it was not run/);
+    assert.match(String(results.get(listKwargs)?.[2]), /could not be read: kwargs is a list; send the parameters as a JSON object of named values/);
+    assert.equal(results.size, 6, `only these were answered: ${channel.lines().join(' | ')}`);
     assert.deepEqual([...ran].sort((a, b) => a - b), [1, 2, 3], 'no malformed call ran');
     assert.equal(await redis.raw.llen(nativeQueue(api.name)), 0, 'every element was taken');
     // And it keeps serving.

@@ -12,6 +12,8 @@ describe('transport registry', () => {
     assert.equal(transportNameOf('amqps://rabbit'), 'amqp');
     assert.equal(transportNameOf('redis://127.0.0.1:6379/0'), 'redis');
     assert.equal(transportNameOf('tcp://127.0.0.1:5555'), 'zeromq');
+    assert.equal(transportNameOf('unix:///tmp/mistify'), 'unix');
+    assert.equal(transportNameOf('http'), 'http');
     assert.throws(() => transportNameOf('carrier-pigeon://user:secret@coop'), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'SY_ERR_SETTINGS');
       assert.doesNotMatch(err.message, /secret/);

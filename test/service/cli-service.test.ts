@@ -140,8 +140,12 @@ describe('switchyard service (CLI)', () => {
     const noMain = await runCli(['service', '-s', 'replyer.mts', '-m', '--greeting', 'a', '--punctuation', 'b'], { cwd: dir });
     assert.equal(noMain.code, 2);
     assert.match(noMain.stderr, /has no main function/);
+    const badSize = await runCli(['service', '-s', 'leading.mts', '-m', '--count', '1', '--max-message-size', '0'], { cwd: dir });
+    assert.equal(badSize.code, 2);
+    assert.match(badSize.stderr, /--max-message-size "0" is not valid; give a whole number of bytes ≥ 1, or -1 for no limit/);
     const help = await runCli(['service', '--help'], { cwd: dir });
     assert.equal(help.code, 0);
+    assert.match(help.stdout, /--max-message-size <bytes>/);
     assert.match(help.stdout, /--console-loglevel <level>\s+console log level, also -cl/);
     assert.match(help.stdout, /--key value pair is added to the config/);
   });

@@ -67,7 +67,7 @@ describe('service faults', () => {
       await first.exited;
       await assert.rejects(caller.toSend('connection', 'echo', { n: 20 }), SY_ERR('SY_ERR_REQUEST_TIMEOUT'));
       const second = await startCli('echo.mts', 'echo.json');
-      // The requester starts a fresh REQ socket after a timeout; it reconnects to the new process.
+      // After a timeout the requester reconnects (dropping the timed-out request); it reaches the new process.
       assert.deepEqual(await caller.toSend('connection', 'echo', { n: 21 }), { n: 21, pid: second.pid });
       for (let n = 22; n < 40; n++) assert.deepEqual(await caller.toSend('connection', 'echo', { n }), { n, pid: second.pid });
       second.kill('SIGTERM');

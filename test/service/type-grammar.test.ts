@@ -27,6 +27,24 @@ describe('service type grammar', () => {
     bad({ a: 'x', c: 1 }, { a: t.str }, { b: t.int }, 'c', /no such key/);
   });
 
+  it('keys Object.prototype has (constructor, toString, hasOwnProperty, valueOf, __proto__) are undeclared like any other', () => {
+    const names = ['constructor', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', '__proto__'];
+    for (const name of names) {
+      // JSON.parse makes "__proto__" an own key, as a decoded frame would.
+      const args = JSON.parse(`{"a": "x", ${JSON.stringify(name)}: "sneaky"}`) as Record<string, unknown>;
+      assert.ok(Object.hasOwn(args, name));
+      bad(args, { a: t.str }, {}, name, /no such key/);
+      const compiled = compileArgsCheck({ a: t.str }, {})(args);
+      assert.ok(compiled.some((p) => p.field === name && /no such key/.test(p.expected)), `compiled check let ${name} through: ${JSON.stringify(compiled)}`);
+      // Inside a nested spec in optional position too.
+      bad({ o: args }, {}, { o: { a: t.str } }, `o.${name}`, /no such key/);
+      // A required key of that name must really be there, not found on the prototype.
+      bad({ a: 'x' }, { [name]: t.str }, {}, name, /required/);
+      assert.ok(compileArgsCheck({ [name]: t.str }, {})({ a: 'x' }).some((p) => p.field === name), `compiled check found ${name} on the prototype`);
+      bad({ o: {} }, { o: { [name]: t.str } }, {}, `o.${name}`, /str/);
+    }
+  });
+
   it('a type is an isinstance check; bool passes as int, as in Python', () => {
     ok({ s: 'x', i: 3, b: true, f: 1.5, n: 7n, bi: false }, { s: t.str, i: t.int, b: t.bool, f: t.float, n: t.int, bi: t.int });
     bad({ i: 1.5 }, { i: t.int }, {}, 'i', /^int$/);

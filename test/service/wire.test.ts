@@ -5,8 +5,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  pack, unpack, encodeEnvelope, encodeReply, decodeEnvelope, decodeReply, topicPrefixOf, MalformedFrame, Decimal, Uuid,
+  pack, unpack, encodeEnvelope, encodeReply, decodeEnvelope, decodeReply, topicPrefixOf, MalformedFrame, Decimal, Uuid, Float64,
+  service, startService, requester, replyer, publisher, t,
 } from '../../src/models/service/mod.js';
+import { compileFloatMarker } from '../../src/models/service/type-grammar.js';
+import { MemorySockets } from '../../src/transports/memory/mod.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const str = (s: string) => {
@@ -107,5 +110,52 @@ describe('service wire: envelopes byte for byte', () => {
 
   it('refuses to pack values with no wire form, naming what to use', () => {
     assert.throws(() => pack(new (class Point { x = 1; })()), /cannot pack a Point/);
+  });
+
+  it('Float64 packs as float64 (0xcb) even when whole, as Python packs a float; it reads back as a number', () => {
+    assert.equal(hex(pack(new Float64(2))), 'cb4000000000000000');
+    assert.equal(hex(pack({ r: new Float64(-0) })), `81${str('r')}cb8000000000000000`);
+    assert.equal(hex(pack(2)), '02'); // a bare number stays an int, as before
+    assert.equal(unpack(pack(new Float64(2))), 2);
+  });
+
+  it('fields declared t.float (at any depth) go out as Float64 when whole; nothing else changes', () => {
+    const mark = compileFloatMarker(
+      { ratio: t.float, n: t.int, nested: { x: t.float, s: t.str }, list: [t.float], pair: t.tuple(t.int, Number), m: t.mapOf(t.str, t.nullable(t.float)) },
+      { opt: t.float },
+    );
+    const args = { ratio: 2, n: 3, nested: { x: 4, s: 's', other: 5 }, list: [1, 1.5], pair: [6, 7], m: { a: 8, b: null }, opt: 9 };
+    const out = mark(args) as Record<string, unknown>;
+    assert.deepEqual(out, {
+      ratio: new Float64(2), n: 3, nested: { x: new Float64(4), s: 's', other: 5 }, list: [new Float64(1), 1.5], pair: [6, new Float64(7)], m: { a: new Float64(8), b: null }, opt: new Float64(9),
+    });
+    assert.deepEqual(args.nested, { x: 4, s: 's', other: 5 }, 'the caller\'s args are not changed');
+    // No float declared: the same object, no copy.
+    const plain = { a: 1 };
+    assert.equal(compileFloatMarker({ a: t.int }, {})(plain), plain);
+  });
+
+  it('end to end: a requester, a replyer\'s return args and a publisher declaring t.float send 2 as 2.0', async () => {
+    const sockets = new MemorySockets();
+    const frames: Uint8Array[] = [];
+    try {
+      await sockets.replyer('raw:1', (frame) => (frames.push(frame), encodeReply({}, null)));
+      await sockets.subscriber('pub:1', new Uint8Array(0), (frame) => void frames.push(frame));
+      const sender = await startService(service({ connections: { out: { ask: requester({ requiredArguments: { ratio: t.float } }), tell: publisher({ requiredArguments: { ratio: t.float } }) } } }),
+        { sockets, addresses: { connections: { out: { ask: { requester: 'raw:1' }, tell: { publisher: 'pub:1' } } } } });
+      await sender.toSend('connection', 'ask', { ratio: 2 });
+      await sender.toSend('connection', 'tell', { ratio: 3 });
+      const server = await startService(service({ connections: { in: { q: replyer({ requiredReturnArguments: { ratio: t.float } }, () => ({ ratio: 4 })) } } }),
+        { sockets, addresses: { connections: { in: { q: { replyer: 'q:1' } } } } });
+      const reply = await (await sockets.requester('q:1')).request(encodeEnvelope({}, null));
+      await new Promise((r) => setImmediate(r));
+      assert.ok(hex(frames[0]!).includes(`${str('ratio')}cb4000000000000000`), hex(frames[0]!));
+      assert.ok(hex(frames[1]!).includes(`${str('ratio')}cb4008000000000000`), hex(frames[1]!));
+      assert.ok(hex(reply).includes(`${str('ratio')}cb4010000000000000`), hex(reply));
+      await sender.stop();
+      await server.stop();
+    } finally {
+      await sockets.close();
+    }
   });
 });

@@ -1,14 +1,18 @@
 // A task service on real HTTP with a real S3-compatible server (s3rver) and the engine
-// stand-in, for the task tests. Logs are captured so tests can check what reached them.
+// stand-in, for the task tests. Logs are captured so tests can check what reached them;
+// the service reports to an observer of its own, whose events a test may record.
 
 import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { resolveSettings } from '../../src/config/settings/settings.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { Observer, type ObserverEvent } from '../../src/observability/observer.js';
+import { TransportRegistry } from '../../src/runtime/registry.js';
 import { retryPolicy } from '../../src/runtime/retry.js';
-import { startHttpServer } from '../../src/transports/http/mod.js';
-import { startTaskService, taskService, type RunningTaskService, type TaskServiceDefinition, type TaskServiceSettings } from '../../src/models/task/mod.js';
-import { openTaskStore } from '../../src/cli/task-environment.js';
-import type { TaskMetrics } from '../../src/observability/task-metrics.js';
+import {
+  s3StoreOpener, taskService, taskServiceOptions, taskSettingsSection, TaskServiceComponent,
+  type TaskServiceDefinition, type TaskServiceOptions,
+} from '../../src/models/task/mod.js';
 import { startS3Server, type S3Server } from '../support/s3-server.js';
 import type { EngineStandIn } from './engine-stand-in.js';
 
@@ -43,16 +47,23 @@ export const upperService = taskService(
 );
 
 export interface Service {
-  readonly running: RunningTaskService;
+  readonly running: TaskServiceComponent;
   readonly url: string;
   readonly logs: string[];
+  /** The service's observer: attach listeners (metrics, recorders) before sending it work. */
+  readonly observer: Observer;
+  /** Every event, in order, when started with { record: true }. */
+  readonly events: ObserverEvent[];
   /** Every log line joined, for "never appears" checks. */
   logText(): string;
   stop(): Promise<void>;
 }
 
+/** The defaults of the "task" settings section, as a service runs with them. */
+export const DEFAULT_OPTIONS: TaskServiceOptions = await taskServiceOptions(resolveSettings([taskSettingsSection], []).task);
+
 /** Fast retries, so fault tests take milliseconds between tries (never timed assertions). */
-export const FAST: Partial<TaskServiceSettings> = {
+export const FAST: Partial<TaskServiceOptions> = {
   host: '127.0.0.1',
   port: 0,
   engineUrls: [],
@@ -60,11 +71,31 @@ export const FAST: Partial<TaskServiceSettings> = {
   callbackRetry: retryPolicy({ maxAttempts: 200, initialDelayMs: 20, maxDelayMs: 100, factor: 2, jitter: 0 }),
 };
 
-export async function startService(definition: TaskServiceDefinition = upperService, settings: Partial<TaskServiceSettings> = {}, metrics?: TaskMetrics): Promise<Service> {
+export interface StartOptions {
+  /** Keep every observer event in `events` (off by default: floods would keep them all). */
+  readonly record?: boolean;
+}
+
+/**
+ * Starts the task model's component for `definition` on the registry's http transport, with
+ * the section's defaults, FAST and `options` (stronger in that order). maxPendingCallbacks
+ * follows maxTasks unless given, as in the section.
+ */
+export async function startService(definition: TaskServiceDefinition = upperService, options: Partial<TaskServiceOptions> = {}, start: StartOptions = {}): Promise<Service> {
   const logs: string[] = [];
   const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void logs.push(line) } });
-  const running = await startTaskService(definition, { serve: startHttpServer, openStore: openTaskStore, logger, settings: { ...FAST, ...settings }, ...(metrics ? { metrics } : {}) });
-  return { running, url: running.url, logs, logText: () => logs.join(''), stop: () => running.stop() };
+  const observer = new Observer();
+  const events: ObserverEvent[] = [];
+  // Always watched, so every test runs the emitting paths; kept only when asked.
+  observer.listen(start.record ? (e) => void events.push(e) : () => undefined);
+  const transport = await new TransportRegistry({ logger }).open('http', 'task', ['http']);
+  const merged = { ...DEFAULT_OPTIONS, ...FAST, ...options };
+  const running = new TaskServiceComponent({
+    definition, http: transport.http!, transport: transport.name, openStore: await s3StoreOpener(), logger, observer,
+    options: { ...merged, maxPendingCallbacks: options.maxPendingCallbacks ?? merged.maxTasks },
+  });
+  await running.start();
+  return { running, url: running.url, logs, observer, events, logText: () => logs.join(''), stop: () => running.stop() };
 }
 
 export interface TaskBodyOptions {

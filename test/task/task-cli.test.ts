@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -31,9 +32,19 @@ after(async () => {
   await s3.close();
 });
 
+/** A port nothing listens on right now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
 describe('switchyard run <task service module>', () => {
-  it('serves the example, registers with ENGINE_URLS, runs a task, stops on SIGTERM with exit 0', async () => {
-    const cli = start(['run', 'examples/text-stats-task/text-stats.ts'], {
+  it('serves the example, registers with ENGINE_URLS, runs a task, serves its metrics and health, stops on SIGTERM with exit 0', async () => {
+    const metricsPort = await freePort();
+    const cli = start(['run', 'examples/text-stats-task/text-stats.ts', '--metrics-port', String(metricsPort)], {
       env: { SERVICE_PORT: String(PORT), SERVICE_URL: `http://127.0.0.1:${PORT}`, ENGINE_URLS: JSON.stringify([engine.url]), ENGINE_ANNOUNCE_RETRY_DELAY: '0.1', MAX_TASKS: '5' },
     });
     try {
@@ -51,6 +62,17 @@ describe('switchyard run <task service module>', () => {
       assert.equal(stats.words, 7);
       assert.equal(stats.lines, 2);
       assert.deepEqual((stats.top_words as unknown[])[0], { word: 'the', count: 3 });
+      // The runtime's metrics, derived from the observer stream, and its readiness.
+      const source = 'model="task",service="text-statistics",transport="http"';
+      let metrics = '';
+      for (let i = 0; i < 200 && !metrics.includes(`switchyard_handled_total{${source},input="compute"} 1`); i++) {
+        metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      assert.match(metrics, new RegExp(`switchyard_handled_total\\{${source},input="compute"\\} 1`));
+      assert.match(metrics, new RegExp(`switchyard_calls_total\\{${source},target="engine-register",outcome="ok"\\} 1`));
+      assert.match(metrics, new RegExp(`switchyard_component_ready\\{${source}\\} 1`));
+      assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/ready`)).status, 200);
       cli.kill('SIGTERM');
       const exit = await cli.exited;
       assert.equal(exit.code, 0, cli.stderr());
@@ -66,7 +88,7 @@ describe('switchyard run <task service module>', () => {
   it('a bad setting exits 2 naming the variable; two task services in one process exit 2', async () => {
     const bad = await runCli(['run', 'examples/text-stats-task/text-stats.ts'], { env: { MAX_TASKS: '0', ENGINE_URLS: '[]' } });
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /SY_ERR_TASK_SETTINGS: invalid task service settings: MAX_TASKS \(from environment variable MAX_TASKS\)/);
+    assert.match(bad.stderr, /SY_ERR_SETTINGS: invalid settings: task\.maxTasks \(from environment variable MAX_TASKS\)/);
     const { dir, remove } = await tempDir();
     try {
       const file = join(dir, 'two.mjs');

@@ -68,6 +68,15 @@ describe('bad input ends the task in error, saying what failed', () => {
     assertError((await run(svc, { dataIn: ['no-extension'] })).update, /key "no-extension" has no extension of a known media type/);
   });
 
+  it('key types are Python\'s mimetypes\' (built-in table): .srt and .pl are text/plain; .text is nothing, as in the reference', async () => {
+    await putObject(client, 'subs.srt', 'one');
+    await putObject(client, 'script.pl', 'two');
+    await putObject(client, 'notes.text', 'three');
+    assert.equal((await run(svc, { dataIn: ['subs.srt'] })).update.status, 'finished');
+    assert.equal((await run(svc, { dataIn: ['script.pl'] })).update.status, 'finished');
+    assertError((await run(svc, { dataIn: ['notes.text'] })).update, /key "notes\.text" has no extension of a known media type/);
+  });
+
   it('a data_in list that does not match the declared inputs', async () => {
     assertError((await run(svc, { dataIn: ['hello.txt', 'hello.txt'] })).update, /the task has 2 data_in key\(s\) but the service takes 1 input\(s\) \(text\)/);
   });

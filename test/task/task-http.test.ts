@@ -4,9 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Registry } from 'prom-client';
 import { retryPolicy } from '../../src/runtime/retry.js';
-import { createTaskMetrics } from '../../src/observability/task-metrics.js';
+import { observerMetrics } from '../../src/observability/observer-metrics.js';
 import { registrationBody, taskService, TASK_STATUSES } from '../../src/models/task/mod.js';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3Server } from '../support/s3-server.js';
@@ -320,9 +319,9 @@ describe('TASK_CONCURRENCY', () => {
 });
 
 describe('metrics', () => {
-  it('counts tasks received, refused, ended by status, callbacks, and the tasks in flight', async () => {
-    const registry = new Registry();
-    const svc = await startService(upperService, { maxTasks: 1 }, createTaskMetrics(registry));
+  it('derived from the observer stream: tasks received, handled, failed, refused, callbacks, the tasks in flight', async () => {
+    const svc = await startService(upperService, { maxTasks: 1 });
+    const { registry } = observerMetrics(svc.observer, { processMetrics: false });
     try {
       await putObject(client, 'm.txt', 'm');
       const ok = serviceTask({ s3, engine, dataIn: ['m.txt'] });
@@ -331,14 +330,17 @@ describe('metrics', () => {
       await engine.callback(ok.id);
       await post(`${svc.url}/compute`, bad.body);
       await engine.callback(bad.id);
+      assert.equal((await post(`${svc.url}/compute`, { not: 'a task' })).status, 422);
       for (let i = 0; i < 100 && svc.running.activity().callbacksPending > 0; i++) await new Promise((r) => setTimeout(r, 10));
       const text = await registry.metrics();
-      assert.match(text, /switchyard_tasks_received_total\{service="upper"\} 2/);
-      assert.match(text, /switchyard_tasks_ended_total\{service="upper",status="finished"\} 1/);
-      assert.match(text, /switchyard_tasks_ended_total\{service="upper",status="error"\} 1/);
-      assert.match(text, /switchyard_task_callbacks_total\{service="upper",outcome="delivered"\} 2/);
-      assert.match(text, /switchyard_tasks_in_flight\{service="upper"\} 0/);
-      assert.match(text, /switchyard_task_duration_seconds_count\{service="upper",status="finished"\} 1/);
+      const source = 'model="task",service="upper",transport="http"';
+      assert.match(text, new RegExp(`switchyard_received_total\\{${source},input="compute"\\} 2`));
+      assert.match(text, new RegExp(`switchyard_handled_total\\{${source},input="compute"\\} 1`));
+      assert.match(text, new RegExp(`switchyard_failed_total\\{${source},input="compute"\\} 1`));
+      assert.match(text, new RegExp(`switchyard_rejected_total\\{${source},input="compute"\\} 1`));
+      assert.match(text, new RegExp(`switchyard_calls_total\\{${source},target="engine-callback",outcome="ok"\\} 2`));
+      assert.match(text, new RegExp(`switchyard_in_flight\\{${source},input="compute"\\} 0`));
+      assert.match(text, new RegExp(`switchyard_handle_duration_seconds_count\\{${source},input="compute",outcome="ok"\\} 1`));
     } finally {
       await svc.stop();
     }

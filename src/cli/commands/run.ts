@@ -10,7 +10,7 @@ import { createStore, createTransport, lazyConfigSource } from '../environment.j
 import { MemoryTransport } from '../../transports/memory/mod.js';
 import { openInbox } from '../inbox.js';
 import { loadServices } from '../load-services.js';
-import type { Settings } from '../settings.js';
+import { queueDefaultsOf, type Settings } from '../settings.js';
 import { startServices } from '../start-services.js';
 import { startApiServices } from '../start-api-services.js';
 import { runTaskService } from './run-task-service.js';
@@ -54,7 +54,12 @@ export async function run(modules: readonly string[], options: RunOptions): Prom
     }
     running.push(...(await startApiServices(definitions, apiServiceOptions(settings, logger))));
     const listeners = [workerLogListener(logger), workerMetricsListener(metrics)];
-    running.push(...(await startServices(definitions, { transport, store, config, logger, listeners, stagingMemoryBytes: settings.stagingMemoryBytes, ...(settings.stagingDir ? { stagingRoot: settings.stagingDir } : {}) })));
+    const queueDefaults = queueDefaultsOf(settings);
+    running.push(...(await startServices(definitions, {
+      transport, store, config, logger, listeners, stagingMemoryBytes: settings.stagingMemoryBytes,
+      ...(settings.stagingDir ? { stagingRoot: settings.stagingDir } : {}),
+      ...(queueDefaults ? { queueDefaults } : {}),
+    })));
     if (transport instanceof MemoryTransport) {
       const inbox = await openInbox(transport, settings.stateDir);
       running.push(inbox);

@@ -82,7 +82,7 @@ export function envLayer(sections: readonly SettingsSection[], env: NodeJS.Proce
 export function fileLayer(sections: readonly SettingsSection[], data: Record<string, unknown>, file: string): Layer {
   const named = new Set(sections.map((s) => s.name).filter(Boolean));
   const top: Record<string, unknown> = {};
-  const values: Record<string, Record<string, unknown>> = { '': top };
+  const values: Record<string, Record<string, unknown>> = {};
   for (const [key, value] of Object.entries(data)) {
     if (named.has(key)) {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -93,6 +93,7 @@ export function fileLayer(sections: readonly SettingsSection[], data: Record<str
       top[key] = value;
     }
   }
+  if (Object.keys(top).length > 0) values[''] = top;
   return { source: `settings file ${file}`, values };
 }
 
@@ -106,7 +107,10 @@ export function resolveSettings<const Sections extends readonly SettingsSection[
   const known = new Set(sections.map((s) => s.name));
   for (const layer of layers) {
     for (const name of Object.keys(layer.values)) {
-      if (!known.has(name)) problems.push(`unknown settings section "${name}" (from ${layer.source}); known: ${[...known].filter(Boolean).join(', ')}`);
+      if (known.has(name)) continue;
+      const keys = Object.keys(layer.values[name] ?? {});
+      if (name === '') problems.push(`unknown setting(s) ${keys.join(', ')} (from ${layer.source}); known sections: ${[...known].filter(Boolean).join(', ')}`);
+      else problems.push(`unknown settings section "${name}" (from ${layer.source}); known: ${[...known].filter(Boolean).join(', ')}`);
     }
   }
   for (const section of sections) {

@@ -37,12 +37,43 @@ function member(json: unknown, key: string): JsonSchema {
   return v !== null && typeof v === 'object' ? (v as JsonSchema) : {};
 }
 
+/**
+ * Validators of a schema from the bus, which asserts no `format` (as Lightbus: jsonschema's
+ * validate() without a format checker). Lightbus sends `datetime.now().isoformat()` (no
+ * offset) and times as `03:04:05` where its schemas say `date-time` and `time`; a checker
+ * of RFC 3339 formats would refuse what every Lightbus service sends and accepts.
+ */
 export function validatorsOf(schema: StoredSchema): RemoteApiValidators {
+  const from = (json: JsonSchema) => fromJsonSchema(withoutFormats(json) as JsonSchema);
   const rpcs: RemoteApiValidators['rpcs'] = {};
   for (const [name, json] of Object.entries(schema.rpcs ?? {})) {
-    rpcs[name] = { params: fromJsonSchema(member(json, 'parameters')), result: fromJsonSchema(member(json, 'response')) };
+    rpcs[name] = { params: from(member(json, 'parameters')), result: from(member(json, 'response')) };
   }
   const events: RemoteApiValidators['events'] = {};
-  for (const [name, json] of Object.entries(schema.events ?? {})) events[name] = { params: fromJsonSchema(member(json, 'parameters')) };
+  for (const [name, json] of Object.entries(schema.events ?? {})) events[name] = { params: from(member(json, 'parameters')) };
   return { rpcs, events };
+}
+
+// JSON Schema keywords whose value is a schema, a list of schemas, or a map of names to
+// schemas: the places a nested schema (and its `format`) can be. Anything else is data (a
+// property named "format" under `properties` is a property, not the keyword).
+const SCHEMA_KEYWORDS = new Set(['items', 'additionalItems', 'additionalProperties', 'contains', 'propertyNames', 'not', 'if', 'then', 'else', 'unevaluatedItems', 'unevaluatedProperties']);
+const SCHEMA_LIST_KEYWORDS = new Set(['allOf', 'anyOf', 'oneOf', 'prefixItems', 'items']);
+const SCHEMA_MAP_KEYWORDS = new Set(['properties', 'patternProperties', 'definitions', '$defs', 'dependentSchemas', 'dependencies']);
+
+/** A copy of a JSON Schema without its `format` keywords, at every depth. */
+export function withoutFormats(schema: unknown): unknown {
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return schema;
+  const out: Record<string, unknown> = {};
+  // Own keys only, "__proto__" included (a key of parsed JSON, data, never the prototype).
+  const put = (key: string, value: unknown) => Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  for (const [key, value] of Object.entries(schema as Record<string, unknown>)) {
+    if (key === 'format') continue;
+    if (SCHEMA_LIST_KEYWORDS.has(key) && Array.isArray(value)) put(key, value.map(withoutFormats));
+    else if (SCHEMA_KEYWORDS.has(key)) put(key, withoutFormats(value));
+    else if (SCHEMA_MAP_KEYWORDS.has(key) && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      put(key, Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([name, sub]) => [name, withoutFormats(sub)])));
+    } else put(key, value);
+  }
+  return out;
 }

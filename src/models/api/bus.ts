@@ -17,7 +17,8 @@ import { checkApiName, type AnyApi, type ParsedParamsOf, type ResultInputOf } fr
 import type { EventContext, EventHandler, EventRef, ListenOptions, Listener } from './events.js';
 import { RemoteError, reprOf } from './remote-error.js';
 import { cronTask, everyTask, type Interval, type ScheduledTask, type ScheduleOptions } from './scheduler.js';
-import { DEFAULT_API_SETTINGS, DEFAULT_LISTENER_SETTINGS, type ApiSettings, type ListenerSettings } from './settings.js';
+import { DEFAULT_API_SETTINGS, DEFAULT_LISTENER_SETTINGS, remoteTracesByDefault, type ApiSettings, type ListenerSettings } from './settings.js';
+import { warnLimiter, type WarnLimiter } from '../../observability/warn-limiter.js';
 import type { BusObserver } from './observer.js';
 import { DeadlineTracker } from './deadlines.js';
 
@@ -53,8 +54,25 @@ export interface BusCoreOptions {
   readonly settings?: Partial<ApiSettings>;
   readonly apiSettings?: Readonly<Record<string, Partial<ApiSettings>>>;
   readonly listenerDefaults?: Partial<ListenerSettings>;
+  /** Listener defaults per API name (a listener of several APIs takes its first API's). */
+  readonly apiListenerDefaults?: Readonly<Record<string, Partial<ListenerSettings>>>;
   /** Seconds a stored schema lives on the bus; it is re-stored every ttl*0.8 (Lightbus: 60). */
   readonly schemaTtlS?: number;
+  /**
+   * Whether error results of RPCs served here carry the error's stack trace (file paths of
+   * this service) to the caller, as Lightbus's do. Default: off in production mode
+   * (NODE_ENV=production), on otherwise; SWITCHYARD_REMOTE_TRACES=true|false overrides the
+   * default. The trace is always in this process's own log.
+   */
+  readonly remoteTraces?: boolean;
+}
+
+interface RpcSubjects {
+  readonly params: string;
+  /** Results this process sends. */
+  readonly response: string;
+  /** Results this process receives. */
+  readonly received: string;
 }
 
 interface Served {
@@ -91,6 +109,7 @@ export class BusCore {
   private readonly settings: Partial<ApiSettings>;
   private readonly apiSettings: Readonly<Record<string, Partial<ApiSettings>>>;
   private readonly listenerDefaults: ListenerSettings;
+  private readonly apiListenerDefaults: Readonly<Record<string, Partial<ListenerSettings>>>;
   private readonly schemaTtlS: number;
   private readonly served = new Map<string, Served>();
   private readonly known = new Map<string, AnyApi>();
@@ -108,6 +127,9 @@ export class BusCore {
   private readonly settingsCache = new Map<string, ApiSettings>();
   private readonly fireDeadlines = new DeadlineTracker();
   private schemaTimer: NodeJS.Timeout | undefined;
+  /** Warnings a peer's input can cause (bad events, calls that fail validation): rate-limited per kind. */
+  private readonly peerWarnings: WarnLimiter;
+  private readonly remoteTraces: boolean;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
 
   constructor(options: BusCoreOptions) {
@@ -118,7 +140,10 @@ export class BusCore {
     this.settings = options.settings ?? {};
     this.apiSettings = options.apiSettings ?? {};
     this.listenerDefaults = { ...DEFAULT_LISTENER_SETTINGS, ...options.listenerDefaults };
+    this.apiListenerDefaults = options.apiListenerDefaults ?? {};
     this.schemaTtlS = options.schemaTtlS ?? 60;
+    this.peerWarnings = warnLimiter(this.logger);
+    this.remoteTraces = options.remoteTraces ?? remoteTracesByDefault();
   }
 
   get running(): boolean {
@@ -224,6 +249,7 @@ export class BusCore {
     }
     for (const t of this.allTransports()) await t.close();
     this.state = 'stopped';
+    this.peerWarnings.flush();
     this.logger.info({ service: this.serviceName }, 'bus stopped');
   }
 
@@ -252,7 +278,12 @@ export class BusCore {
     }
     return this.transportOf(apiName)
       .call(call, { timeoutMs: settings.rpcTimeoutMs })
-      .then((result) => this.resultOf(call, result, settings));
+      .then(
+        (result) => this.resultOf(call, result, settings),
+        (error: unknown) => {
+          throw isTimeout(error) ? new errors.SY_ERR_REQUEST_TIMEOUT(`RPC ${apiName}.${procedure}()`, settings.rpcTimeoutMs, rpcTimeoutSetting(apiName)) : error;
+        },
+      );
   }
 
   private resultOf(call: RpcCall, result: RpcResult, settings: ApiSettings): unknown {
@@ -261,17 +292,23 @@ export class BusCore {
     if (result.error) throw new RemoteError(api, procedure, String(result.result), result.trace ?? '');
     if (!settings.validate.incoming) return result.result;
     const schema = this.known.get(api)?.rpcs[procedure]?.result ?? this.remote.get(api)?.rpcs[procedure]?.result;
-    return schema ? validate(schema, result.result, this.rpcSubjects(api, procedure).response) : result.result;
+    return schema ? validate(schema, result.result, this.rpcSubjects(api, procedure).received) : result.result;
   }
 
   /** What validation errors of an RPC name, made once per procedure (not per call). */
-  private readonly subjects = new Map<string, Map<string, { readonly params: string; readonly response: string }>>();
+  private readonly subjects = new Map<string, Map<string, RpcSubjects>>();
 
-  private rpcSubjects(api: string, procedure: string): { readonly params: string; readonly response: string } {
+  private rpcSubjects(api: string, procedure: string): RpcSubjects {
     let ofApi = this.subjects.get(api);
     if (!ofApi) this.subjects.set(api, (ofApi = new Map()));
     let got = ofApi.get(procedure);
-    if (!got) ofApi.set(procedure, (got = { params: `RPC ${api}.${procedure}() parameters`, response: `RPC ${api}.${procedure}() response` }));
+    if (!got) {
+      const response = `RPC ${api}.${procedure}() response`;
+      // A refused result is one the serving side already produced: say so, the caller must
+      // not take the error for a call that did not run.
+      const received = `${response} (the call ran on the serving side; its result is refused here, by validate.incoming of API ${api})`;
+      ofApi.set(procedure, (got = { params: `RPC ${api}.${procedure}() parameters`, response, received }));
+    }
     return got;
   }
 
@@ -323,8 +360,10 @@ export class BusCore {
   }
 
   private failed(call: RpcCall, error: unknown): RpcResult {
-    this.logger.warn({ err: error, api: call.api, procedure: call.procedure, id: call.id }, `RPC ${call.api}.${call.procedure}() failed; the error goes back to the caller`);
-    return { rpcId: call.id, error: true, result: reprOf(error), trace: error instanceof Error ? (error.stack ?? '') : '' };
+    // A caller can make every call fail (bad parameters): a few lines per procedure per window.
+    this.peerWarnings.warn(`rpc ${call.api}.${call.procedure}`, { err: error, api: call.api, procedure: call.procedure, id: call.id }, `RPC ${call.api}.${call.procedure}() failed; the error goes back to the caller`);
+    const trace = this.remoteTraces && error instanceof Error ? (error.stack ?? '') : '';
+    return { rpcId: call.id, error: true, result: reprOf(error), trace };
   }
 
   // ---- events
@@ -343,7 +382,7 @@ export class BusCore {
       else this.unknownMember(apiName, eventName, 'event', settings);
     }
     const event: BusEvent = { id: uuid1(), api: apiName, event: eventName, version: api?.version ?? 1, kwargs: kwargsToBus(parsed as Record<string, unknown>) };
-    await this.fireDeadlines.within(this.transportOf(apiName).fire(event), settings.eventFireTimeoutMs, () => new errors.SY_ERR_REQUEST_TIMEOUT(`event ${apiName}.${eventName}`, settings.eventFireTimeoutMs));
+    await this.fireDeadlines.within(this.transportOf(apiName).fire(event), settings.eventFireTimeoutMs, () => new errors.SY_ERR_REQUEST_TIMEOUT(`event ${apiName}.${eventName}`, settings.eventFireTimeoutMs, `event_fire_timeout (apis.${apiName}.event_fire_timeout in the bus config, seconds; settings.eventFireTimeoutMs in code)`));
     this.remember({ direction: 'fired', api: apiName, event: eventName, id: event.id });
     for (const o of this.observers) o.eventFired?.(apiName, eventName, parsed, event.id);
   }
@@ -376,10 +415,11 @@ export class BusCore {
   }
 
   private async startListener(entry: ListenerEntry): Promise<void> {
+    const defaults = { ...this.listenerDefaults, ...this.apiListenerDefaults[entry.refs[0]!.api] };
     const settings: ListenerSettings = {
-      prefetch: entry.options.prefetch ?? this.listenerDefaults.prefetch,
-      reclaimIdleMs: entry.options.reclaimIdleMs ?? this.listenerDefaults.reclaimIdleMs,
-      maxAttempts: entry.options.maxAttempts ?? this.listenerDefaults.maxAttempts,
+      prefetch: entry.options.prefetch ?? defaults.prefetch,
+      reclaimIdleMs: entry.options.reclaimIdleMs ?? defaults.reclaimIdleMs,
+      maxAttempts: entry.options.maxAttempts ?? defaults.maxAttempts,
     };
     const byTransport = new Map<BusTransport, EventRef[]>();
     for (const ref of entry.refs) {
@@ -394,7 +434,7 @@ export class BusCore {
           consumer: this.processName,
           prefetch: settings.prefetch,
           reclaimIdleMs: settings.reclaimIdleMs,
-          onMalformed: (m) => this.logger.warn({ listener: entry.name, source: m.source, nativeId: m.nativeId, reason: m.reason }, 'a malformed entry was set aside'),
+          onMalformed: (m) => this.peerWarnings.warn(`malformed ${entry.name}`, { listener: entry.name, source: m.source, nativeId: m.nativeId, reason: m.reason }, 'a malformed entry was set aside'),
         },
         (delivery) => this.handleEvent(entry, settings, delivery),
       );
@@ -414,7 +454,7 @@ export class BusCore {
       const checked = schema.safeParse(event.kwargs);
       if (!checked.success) {
         const reason = `Event ${event.api}.${event.event} parameters are not valid: ${describeProblems(problemsOf(checked.error, event.kwargs)).join('; ')}`;
-        this.logger.warn({ ...log, reason }, 'an event that fails its schema was set aside');
+        this.peerWarnings.warn(`invalid ${entry.name} ${event.api}.${event.event}`, { ...log, reason }, 'an event that fails its schema was set aside');
         this.remember({ direction: 'set-aside', api: event.api, event: event.event, id: event.id, listener: entry.name });
         return delivery.setAside(reason);
       }
@@ -473,7 +513,7 @@ export class BusCore {
       try {
         this.remote.set(name, { ...validatorsOf(schema), schema });
       } catch (err) {
-        this.logger.warn({ err, api: name }, 'a schema on the bus could not be read; that API is used without validation');
+        this.peerWarnings.warn(`schema ${name}`, { err, api: name }, 'a schema on the bus could not be read; that API is used without validation');
       }
     }
   }
@@ -558,6 +598,15 @@ export class BusCore {
   private allTransports(): BusTransport[] {
     return [...new Set([this.transports.default, ...Object.values(this.transports.apis ?? {})])];
   }
+}
+
+/** The setting a caller raises when an RPC takes longer than it waits, as the user knows it. */
+function rpcTimeoutSetting(api: string): string {
+  return `rpc_timeout (apis.${api}.rpc_timeout in the bus config, seconds; settings.rpcTimeoutMs in code)`;
+}
+
+function isTimeout(error: unknown): boolean {
+  return (error as { code?: unknown })?.code === 'SY_ERR_REQUEST_TIMEOUT';
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

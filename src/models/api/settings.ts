@@ -1,6 +1,8 @@
 // The per-API settings a bus applies (Lightbus's `apis.<name>` config, camelCased), with
 // Lightbus's defaults.
 
+import { errors } from '../../errors.js';
+
 export interface ApiSettings {
   /** How long a caller waits for an RPC result. Lightbus rpc_timeout: 5 s. */
   readonly rpcTimeoutMs: number;
@@ -29,3 +31,16 @@ export interface ListenerSettings {
 }
 
 export const DEFAULT_LISTENER_SETTINGS: ListenerSettings = { prefetch: 10, reclaimIdleMs: 60_000, maxAttempts: 5 };
+
+/**
+ * Production mode is NODE_ENV=production (as Node libraries read it). There, error results
+ * carry no stack trace to callers unless SWITCHYARD_REMOTE_TRACES=true; elsewhere they do
+ * (as Lightbus's) unless SWITCHYARD_REMOTE_TRACES=false.
+ */
+export function remoteTracesByDefault(env: NodeJS.ProcessEnv = process.env): boolean {
+  const set = env.SWITCHYARD_REMOTE_TRACES?.trim().toLowerCase();
+  if (set === 'true' || set === '1' || set === 'yes') return true;
+  if (set === 'false' || set === '0' || set === 'no') return false;
+  if (set !== undefined && set !== '') throw new errors.SY_ERR_BUS_CONFIG('SWITCHYARD_REMOTE_TRACES', [`expected true or false, got ${JSON.stringify(env.SWITCHYARD_REMOTE_TRACES)}`]);
+  return env.NODE_ENV !== 'production';
+}

@@ -7,7 +7,7 @@
 import { errors } from '../../errors.js';
 import { describeProblems, problemsOf } from '../../schema/validate.js';
 import type { ArgsModel, ReturnModel } from './definition.js';
-import { argsProblems, compileArgsCheck } from './type-grammar.js';
+import { argsProblems, compileArgsCheck, compileFloatMarker } from './type-grammar.js';
 
 /** Checks `args` against a model (plus the args every state of a type carries); returns them, parsed if zod. */
 export function checkArgs(
@@ -49,6 +49,18 @@ export function argsChecker(
     if (problems.length > 0) throw new errors.SY_ERR_VALIDATION(subject, describeProblems(problems));
     return args as Record<string, unknown>;
   };
+}
+
+export type WireMarker = (args: Record<string, unknown>) => Record<string, unknown>;
+
+/**
+ * What args of this model need on their way onto the wire: whole numbers declared `float`
+ * wrapped so they are packed as float64 (compileFloatMarker). A zod model declares no
+ * Python types, so its args go as they are.
+ */
+export function wireMarker(model: { schema?: unknown; required?: Readonly<Record<string, unknown>>; optional?: Readonly<Record<string, unknown>> }): WireMarker {
+  if ((model.schema as { safeParse?: unknown } | undefined)?.safeParse) return (args) => args;
+  return compileFloatMarker(model.required, model.optional);
 }
 
 export function argsModelOf(m: ArgsModel) {

@@ -78,11 +78,19 @@ export type OutConnectionModel = RequesterModel | PublisherModel | ExternalReque
 
 export interface InStateModel extends ArgsModel {
   readonly stateType: 'full_update_in' | 'delta_update_in';
+  /** Only updates published with this topic (the original's optional creation argument `topic`). */
+  readonly topic?: string;
   /** delta_update_in: give up on a snapshot request after this long (default 10000; the original waits forever). */
   readonly snapshotTimeoutMs?: number;
 }
 export interface OutStateModel extends ArgsModel {
   readonly stateType: 'full_update_out' | 'delta_update_out';
+  /** Publish every update with this topic prefix (the snapshot replyer has none, as in the original). */
+  readonly topic?: string;
+  /** Connect the publisher to an XSUB/XPUB proxy's frontend instead of binding (the original's is_x_pub). */
+  readonly isXPub?: boolean;
+  /** Seconds to wait after creation so subscribers can join. Default 0.15. */
+  readonly waitAfterCreationS?: number;
 }
 
 export interface ConnectionModels {
@@ -96,6 +104,12 @@ export interface StateModels {
 
 /** The config model: the original's {required, optional} grammar, or a zod schema. */
 export type ConfigModel = { readonly required?: Readonly<Record<string, unknown>>; readonly optional?: Readonly<Record<string, unknown>> } | z.ZodType;
+
+/** addresses.json of 0.0.19+, without states: `{in: {name: {replyer: "host:port"}}, out: {...}}`. */
+export interface FlatAddresses {
+  in?: Record<string, Record<string, string>>;
+  out?: Record<string, Record<string, string>>;
+}
 
 /** addresses.json: `{connections: {in: {name: {replyer: "host:port"}}, out: {...}}, states: {in, out}}`. */
 export interface Addresses {
@@ -112,8 +126,8 @@ export interface ServiceDefinition {
   readonly config?: ConfigModel;
   /** setup_config: may change the config before it is validated; returns the config. */
   readonly setupConfig?: (config: Config) => Config | Promise<Config>;
-  /** setup_addresses: returns the addresses to use. */
-  readonly setupAddresses?: (addresses: Addresses, config: Config) => Addresses | Promise<Addresses>;
+  /** setup_addresses: gets addresses.json as it is (nested, or flat as in 0.0.19+) and returns the addresses to use. */
+  readonly setupAddresses?: (addresses: Addresses | FlatAddresses, config: Config) => Addresses | FlatAddresses | Promise<Addresses | FlatAddresses>;
   /** setup_connection_models: returns the connection models to use. */
   readonly setupConnections?: (models: ConnectionModels, config: Config) => ConnectionModels | Promise<ConnectionModels>;
   /** setup_state_models: returns the state models to use. */

@@ -1,9 +1,10 @@
 // Delta-updated state (SPECS.md §2.3), the logic without sockets.
 //
-// The receiving side follows the original exactly: a snapshot replaces the state; a message
+// The receiving side follows the original's rules: a snapshot replaces the state; a message
 // older than the current number is ignored; a gap (not current + 1) resets the state from a
 // snapshot requested from the sender (the triggering delta is dropped, the snapshot covers
-// it); otherwise the delta is applied, shallow, a null value deleting its key.
+// it); otherwise the delta is applied, shallow, a null value deleting its key. Unlike the
+// original, the snapshot is not awaited inside the service loop (see DeltaStateIn).
 //
 // The sending side fixes the original's bug: service_framework's delta_update_out never
 // advanced its own current_num (it stayed 0), so every snapshot it served said 0 and a
@@ -29,6 +30,8 @@ export interface Snapshot {
 export function applyDelta(state: StateDict, delta: StateDict): void {
   for (const [key, value] of Object.entries(delta)) {
     if (value === null) delete state[key];
+    // "__proto__" as a plain key (state["__proto__"] = v would replace the object's prototype).
+    else if (key === '__proto__') Object.defineProperty(state, key, { value, writable: true, enumerable: true, configurable: true });
     else state[key] = value;
   }
 }
@@ -37,14 +40,40 @@ function numberOf(v: unknown): number {
   return typeof v === 'bigint' ? Number(v) : Number(v);
 }
 
-export type DeltaOutcome = 'snapshot' | 'stale' | 'reset' | 'applied';
+/**
+ * What one update did: applied it, replaced the state (a snapshot), ignored it (stale), found
+ * a gap (fetch the sender's snapshot, then reset()), held it (a fetch is under way), or reset
+ * the state from a fetched snapshot.
+ */
+export type DeltaOutcome = 'snapshot' | 'stale' | 'reset' | 'applied' | 'gap' | 'held';
 
+/** Updates kept while a snapshot is fetched; past this the oldest go (the replay then finds a gap). */
+export const MAX_HELD_UPDATES = 10_000;
+
+/**
+ * The receiving side. Every step is synchronous, so the service loop never waits on the
+ * network for a state: a gap only marks the state as resynchronising and returns 'gap'; the
+ * caller fetches the snapshot off the loop and hands it to reset(). Updates arriving
+ * meanwhile are held and replayed on top of the snapshot, in order, by the same rules (those
+ * the snapshot already covers are stale; a sender whose snapshots report a wrong number,
+ * like the original's, makes the replay find another gap, as the original would).
+ */
 export class DeltaStateIn {
   currentNum = -1;
   state: StateDict = {};
+  private held: StateDict[] | undefined;
 
-  /** Updates from one message; `fetchSnapshot` asks the sender for its snapshot on a gap. */
-  async update(args: StateDict, fetchSnapshot: () => Promise<Snapshot>): Promise<DeltaOutcome> {
+  /** True between a gap and reset()/abandon(). */
+  get resyncing(): boolean {
+    return this.held !== undefined;
+  }
+
+  update(args: StateDict): DeltaOutcome {
+    if (this.held) {
+      if (this.held.length >= MAX_HELD_UPDATES) this.held.shift();
+      this.held.push(args);
+      return 'held';
+    }
     const num = numberOf(args.current_num);
     if (args.is_snapshot === true) {
       this.state = { ...(args.state as StateDict) };
@@ -53,14 +82,52 @@ export class DeltaStateIn {
     }
     if (num < this.currentNum) return 'stale';
     if (num !== this.currentNum + 1) {
-      const snap = await fetchSnapshot();
-      this.currentNum = numberOf(snap.current_num);
-      this.state = { ...snap.state };
-      return 'reset';
+      // The triggering delta is not applied: the snapshot covers it (SPECS.md §2.3).
+      this.held = [];
+      return 'gap';
     }
     this.currentNum = num;
     applyDelta(this.state, args.state as StateDict);
     return 'applied';
+  }
+
+  /**
+   * The snapshot fetched after a gap: it replaces the state, then the held updates are
+   * replayed. Returns every outcome in order; a last 'gap' means: fetch again (the rest of the
+   * held updates stay held).
+   */
+  reset(snapshot: Snapshot): DeltaOutcome[] {
+    this.state = { ...snapshot.state };
+    this.currentNum = numberOf(snapshot.current_num);
+    const held = this.held ?? [];
+    this.held = undefined;
+    const outcomes: DeltaOutcome[] = ['reset'];
+    for (let i = 0; i < held.length; i++) {
+      const args = held[i]!;
+      // Sent before the snapshot was taken, so already in it (live, the original's rule
+      // would call a repeat of the current number a gap).
+      if (args.is_snapshot !== true && numberOf(args.current_num) <= this.currentNum) {
+        outcomes.push('stale');
+        continue;
+      }
+      const outcome = this.update(args);
+      outcomes.push(outcome);
+      if (outcome === 'gap') {
+        this.held!.push(...held.slice(i + 1));
+        break;
+      }
+    }
+    return outcomes;
+  }
+
+  /**
+   * The snapshot could not be fetched: the held updates are dropped and the state stays as it
+   * was, so the next delta is a gap again and fetches again. Returns how many were dropped.
+   */
+  abandon(): number {
+    const dropped = this.held?.length ?? 0;
+    this.held = undefined;
+    return dropped;
   }
 }
 

@@ -5,7 +5,7 @@ export type {
   Args, Config, StatesView, ToSend, Handler, ArgsModel, ReturnModel, ArgsOf, ReturnOf,
   ReplyerModel, SubscriberModel, RequesterModel, PublisherModel, ExternalRequestModel,
   InConnectionModel, OutConnectionModel, InStateModel, OutStateModel, ConnectionModels, StateModels,
-  ConfigModel, Addresses, ServiceDefinition, ServiceInput,
+  ConfigModel, Addresses, FlatAddresses, ServiceDefinition, ServiceInput,
 } from './definition.js';
 export { t, argsProblems, describeSpec } from './type-grammar.js';
 export type { TypeSpec, InferSpec, InferArgs } from './type-grammar.js';
@@ -15,3 +15,4 @@ export { pairsToConfig, setupServiceConfig } from './service-config.js';
 export { applyDelta, DeltaStateIn, DeltaStateOut, DELTA_STATE_ARGS } from './delta-state.js';
 export { workflowIds } from './workflow-ids.js';
 export * from './wire/mod.js';
+export { normalizeAddresses } from './addresses.js';

@@ -20,14 +20,16 @@ export const CONNECTION_KEYS: Record<'in' | 'out', Record<string, readonly strin
   },
 };
 
+// Every state type of 0.0.3 takes the optional creation argument `topic`; the out types also
+// `is_x_pub` and `wait_after_creation_s`, as its publisher connection does.
 export const STATE_KEYS: Record<'in' | 'out', Record<string, readonly string[]>> = {
   in: {
-    full_update_in: ['stateType', ...ARGS],
-    delta_update_in: ['stateType', 'snapshotTimeoutMs', ...ARGS],
+    full_update_in: ['stateType', 'topic', ...ARGS],
+    delta_update_in: ['stateType', 'topic', 'snapshotTimeoutMs', ...ARGS],
   },
   out: {
-    full_update_out: ['stateType', ...ARGS],
-    delta_update_out: ['stateType', ...ARGS],
+    full_update_out: ['stateType', 'topic', 'isXPub', 'waitAfterCreationS', ...ARGS],
+    delta_update_out: ['stateType', 'topic', 'isXPub', 'waitAfterCreationS', ...ARGS],
   },
 };
 

@@ -4,7 +4,7 @@
 
 import { errors } from '../../errors.js';
 import type { PublisherSocket, RequesterSocket } from '../../transports/sockets.js';
-import { argsChecker, argsModelOf, returnModelOf, type ArgsChecker } from './args-model.js';
+import { argsChecker, argsModelOf, returnModelOf, wireMarker, type ArgsChecker, type WireMarker } from './args-model.js';
 import type { DeltaStateOut } from './delta-state.js';
 import type {
   Args, ExternalRequestModel, OutStateModel, PublisherModel, ReplyerModel, RequesterModel, SubscriberModel,
@@ -14,6 +14,10 @@ import { decodeReply, encodeEnvelope, type WorkflowId } from './wire/envelope.js
 export interface Checkers {
   readonly args: ArgsChecker;
   readonly returns: ArgsChecker;
+  /** Args on their way out (floats as float64); for a requester or a publisher. */
+  readonly argsToWire: WireMarker;
+  /** Return args on their way out; for a replyer. */
+  readonly returnsToWire: WireMarker;
 }
 
 export type OutConnection = Checkers & (
@@ -21,15 +25,18 @@ export type OutConnection = Checkers & (
   | { model: PublisherModel; socket: PublisherSocket; prefix: Uint8Array }
   | { model: ExternalRequestModel });
 
-export type OutState = { readonly args: ArgsChecker } & (
+export type OutState = { readonly args: ArgsChecker; readonly toWire: WireMarker; readonly prefix: Uint8Array } & (
   | { model: OutStateModel; kind: 'full'; socket: PublisherSocket }
   | { model: OutStateModel; kind: 'delta'; socket: PublisherSocket; delta: DeltaStateOut });
 
 /** Checkers of a connection's args and return args, made once. */
 export function connectionCheckers(name: string, model: RequesterModel | PublisherModel | ExternalRequestModel | ReplyerModel | SubscriberModel, direction: 'inbound' | 'outbound'): Checkers {
+  const returns = 'returnArguments' in model || 'requiredReturnArguments' in model || 'optionalReturnArguments' in model ? returnModelOf(model as ReplyerModel) : {};
   return {
     args: argsChecker(argsModelOf(model), `${direction} args of connection "${name}"`),
-    returns: argsChecker('returnArguments' in model || 'requiredReturnArguments' in model || 'optionalReturnArguments' in model ? returnModelOf(model as ReplyerModel) : {}, `return args of connection "${name}"`),
+    returns: argsChecker(returns, `return args of connection "${name}"`),
+    argsToWire: wireMarker(argsModelOf(model)),
+    returnsToWire: wireMarker(returns),
   };
 }
 
@@ -50,12 +57,12 @@ export function createSender(outConnections: ReadonlyMap<string, OutConnection>,
       }
       if (out.model.connectionType === 'publisher') {
         const o = out as { socket: PublisherSocket; prefix: Uint8Array };
-        await o.socket.publish(encodeEnvelope(checked, nextId(), o.prefix));
+        await o.socket.publish(encodeEnvelope(out.argsToWire(checked), nextId(), o.prefix));
         return {};
       }
       const model = out.model;
       const socket = (out as { socket: RequesterSocket }).socket;
-      const replyBytes = await socket.request(encodeEnvelope(checked, nextId()), model.timeoutMs === undefined ? {} : { timeoutMs: model.timeoutMs });
+      const replyBytes = await socket.request(encodeEnvelope(out.argsToWire(checked), nextId()), model.timeoutMs === undefined ? {} : { timeoutMs: model.timeoutMs });
       let reply;
       try {
         reply = decodeReply(replyBytes);
@@ -69,14 +76,16 @@ export function createSender(outConnections: ReadonlyMap<string, OutConnection>,
       const out = outStates.get(name);
       if (!out) throw new errors.SY_ERR_SERVICE_OUTPUT(kind, name, [...outStates.keys()]);
       if (out.kind === 'full') {
-        await out.socket.publish(encodeEnvelope(out.args(args), nextId()));
+        await out.socket.publish(encodeEnvelope(out.toWire(out.args(args)), nextId(), out.prefix));
         return {};
       }
       const complete = out.delta.complete(args);
       out.args(complete);
-      const frame = encodeEnvelope(complete, nextId());
+      // The local copy keeps the wire form too, so a snapshot sends floats as floats.
+      const wire = out.toWire(complete);
+      const frame = encodeEnvelope(wire, nextId(), out.prefix);
       // Recorded before the publish resolves: a snapshot served from now on includes it.
-      out.delta.record(complete);
+      out.delta.record(wire);
       await out.socket.publish(frame);
       return {};
     }

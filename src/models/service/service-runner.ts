@@ -4,14 +4,16 @@
 
 import { errors } from '../../errors.js';
 import { createLogger, type Logger } from '../../observability/logger.js';
+import { warnLimiter } from '../../observability/warn-limiter.js';
 import type { Closable, SocketFactory } from '../../transports/sockets.js';
-import { argsChecker, argsModelOf } from './args-model.js';
+import { argsChecker, argsModelOf, wireMarker } from './args-model.js';
 import { DELTA_STATE_ARGS, DeltaStateIn, DeltaStateOut } from './delta-state.js';
-import type { Addresses, Config, ConnectionModels, ServiceDefinition, StateModels, StatesView, ToSend } from './definition.js';
+import type { Addresses, Config, ConnectionModels, FlatAddresses, ServiceDefinition, StateModels, StatesView, ToSend } from './definition.js';
 import {
   messageHandler, requestHandler, stateHandler, type InboundContext, type InState, type ServiceEvent,
 } from './inbound.js';
-import { ADDRESS_KEYS, checkModels } from './model-check.js';
+import { addressesOf, normalizeAddresses } from './addresses.js';
+import { checkModels } from './model-check.js';
 import { connectionCheckers, createSender, type OutConnection, type OutState } from './outbound.js';
 import { SerialLoop } from './serial-loop.js';
 import { setupServiceConfig } from './service-config.js';
@@ -22,8 +24,8 @@ export type { ServiceEvent };
 
 export interface ServiceEnvironment {
   readonly sockets: SocketFactory;
-  /** addresses.json's content. */
-  readonly addresses?: Addresses;
+  /** addresses.json's content: nested (0.0.3) or flat (0.0.19+, connections only). */
+  readonly addresses?: Addresses | FlatAddresses;
   /** The config file merged with extra CLI pairs, before setupConfig and validation. */
   readonly config?: Config;
   readonly logger?: Logger;
@@ -52,18 +54,6 @@ export interface RunningService {
 const DEFAULT_JOIN_WAIT_S = 0.15;
 
 
-function addressesOf(addresses: Addresses, group: 'connections' | 'states', side: 'in' | 'out', name: string, type: string): Record<string, string> {
-  const needed = ADDRESS_KEYS[type] ?? [];
-  if (needed.length === 0) return {};
-  const entry = addresses[group]?.[side]?.[name];
-  const path = `${group}.${side}.${name}`;
-  if (!entry || typeof entry !== 'object') throw new errors.SY_ERR_SERVICE_ADDRESSES(path, `is missing (a ${type} needs ${needed.map((k) => JSON.stringify(k)).join(' and ')})`);
-  for (const key of needed) {
-    if (typeof entry[key] !== 'string' || entry[key] === '') throw new errors.SY_ERR_SERVICE_ADDRESSES(`${path}.${key}`, `is missing: a ${type} needs "${key}": "host:port"`);
-  }
-  return entry;
-}
-
 export async function startService(definition: ServiceDefinition, env: ServiceEnvironment): Promise<RunningService> {
   const where = env.name ?? definition.name ?? 'service';
   const log = (env.logger ?? createLogger({ level: 'silent' })).child({ service: where });
@@ -75,11 +65,12 @@ export async function startService(definition: ServiceDefinition, env: ServiceEn
 
   const config = await setupServiceConfig(definition, env.config ?? {}, where);
 
-  let addresses: Addresses = env.addresses ?? {};
-  if (definition.setupAddresses && Object.keys(addresses).length > 0) {
-    addresses = await definition.setupAddresses(addresses, config);
-    if (typeof addresses !== 'object' || addresses === null) throw new errors.SY_ERR_SERVICE_DEFINITION(where, 'setupAddresses must return the addresses object');
+  let rawAddresses: Addresses | FlatAddresses = env.addresses ?? {};
+  if (definition.setupAddresses && Object.keys(rawAddresses).length > 0) {
+    rawAddresses = await definition.setupAddresses(rawAddresses, config);
+    if (typeof rawAddresses !== 'object' || rawAddresses === null) throw new errors.SY_ERR_SERVICE_DEFINITION(where, 'setupAddresses must return the addresses object');
   }
+  const addresses = normalizeAddresses(rawAddresses);
   let connectionModels: ConnectionModels = definition.connections ?? {};
   if (definition.setupConnections) {
     connectionModels = await definition.setupConnections(connectionModels, config);
@@ -113,7 +104,14 @@ export async function startService(definition: ServiceDefinition, env: ServiceEn
   };
   const freeToSend = makeToSend(undefined, false);
 
-  const ctx: InboundContext = { log, emit, config, statesView, makeToSend };
+  let stopping: Promise<void> | undefined;
+  const warnings = warnLimiter(log);
+  const ctx: InboundContext = {
+    log, emit, config, statesView, makeToSend,
+    warn: warnings.warn,
+    serial: (work) => loop.run(work),
+    stopping: () => stopping !== undefined,
+  };
   const serial = <A extends unknown[], R>(fn: (...a: A) => Promise<R>) => (...a: A) => loop.run(() => fn(...a));
 
   // ---- opening: inbound connections, outbound connections, then states (the original's order)
@@ -145,31 +143,34 @@ export async function startService(definition: ServiceDefinition, env: ServiceEn
     }
     for (const [name, model] of Object.entries(stateModels.in ?? {})) {
       const addr = addressesOf(addresses, 'states', 'in', name, model.stateType);
+      const prefix = topicPrefixOf(model.topic);
       if (model.stateType === 'full_update_in') {
         const state: InState = { kind: 'full', value: {} };
         inStates.set(name, state);
-        inbound.push(await sockets.subscriber(addr.subscriber!, new Uint8Array(0), serial(stateHandler(ctx, name, model, state))));
+        inbound.push(await sockets.subscriber(addr.subscriber!, prefix, serial(stateHandler(ctx, name, model, state, prefix.length))));
       } else {
         const state: InState = { kind: 'delta', delta: new DeltaStateIn() };
         inStates.set(name, state);
         const requester = await sockets.requester(addr.requester!);
         outbound.push(requester);
-        inbound.push(await sockets.subscriber(addr.subscriber!, new Uint8Array(0), serial(stateHandler(ctx, name, model, state, requester))));
+        inbound.push(await sockets.subscriber(addr.subscriber!, prefix, serial(stateHandler(ctx, name, model, state, prefix.length, requester))));
       }
     }
     for (const [name, model] of Object.entries(stateModels.out ?? {})) {
       const addr = addressesOf(addresses, 'states', 'out', name, model.stateType);
-      const socket = await sockets.publisher(addr.publisher!);
+      const socket = await sockets.publisher(addr.publisher!, { connect: model.isXPub === true });
       outbound.push(socket);
-      joinWaitS = Math.max(joinWaitS, DEFAULT_JOIN_WAIT_S);
+      joinWaitS = Math.max(joinWaitS, model.waitAfterCreationS ?? DEFAULT_JOIN_WAIT_S);
+      const prefix = topicPrefixOf(model.topic);
       if (model.stateType === 'full_update_out') {
-        outStates.set(name, { model, kind: 'full', socket, args: argsChecker(argsModelOf(model), `args of state "${name}"`) });
+        outStates.set(name, { model, kind: 'full', socket, prefix, args: argsChecker(argsModelOf(model), `args of state "${name}"`), toWire: wireMarker(argsModelOf(model)) });
       } else {
         const delta = new DeltaStateOut();
-        outStates.set(name, { model, kind: 'delta', socket, delta, args: argsChecker(argsModelOf(model), `args of state "${name}"`, { required: DELTA_STATE_ARGS }) });
+        outStates.set(name, { model, kind: 'delta', socket, prefix, delta, args: argsChecker(argsModelOf(model), `args of state "${name}"`, { required: DELTA_STATE_ARGS }), toWire: wireMarker(argsModelOf(model)) });
         // Snapshot requests are answered at once, outside the message loop: no user code runs.
         outbound.push(await sockets.replyer(addr.replyer!, () => {
           const snap = delta.snapshot();
+          emit({ type: 'snapshot-served', name, currentNum: snap.current_num });
           return encodeReply({ state: snap.state, current_num: snap.current_num }, null);
         }));
       }
@@ -181,7 +182,6 @@ export async function startService(definition: ServiceDefinition, env: ServiceEn
     throw err;
   }
 
-  let stopping: Promise<void> | undefined;
   let resolveDone!: () => void;
   let rejectDone!: (err: unknown) => void;
   const done = new Promise<void>((resolve, reject) => {
@@ -194,6 +194,7 @@ export async function startService(definition: ServiceDefinition, env: ServiceEn
       for (const s of inbound) await s.close().catch((err) => log.warn({ err }, 'closing an inbound socket failed'));
       await loop.idle();
       for (const s of outbound) await s.close().catch((err) => log.warn({ err }, 'closing an outbound socket failed'));
+      warnings.flush();
       log.info('service stopped');
     })();
     return stopping;

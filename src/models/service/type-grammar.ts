@@ -20,11 +20,13 @@
 // spec in required position needs every key it names and lets others through, in optional
 // position it lets through only the keys it names; a literal set in required position needs
 // every literal present, in optional position each provided item must be one of them.
-// Deliberate difference: JavaScript cannot tell 1.0 from 1, so `float` accepts any number.
+// Deliberate difference: JavaScript cannot tell 1.0 from 1, so `float` accepts any number;
+// on the way out, a value declared `float` is sent as a float64 even when whole
+// (compileFloatMarker), so a Python model declaring float accepts it.
 
 import type { z } from '../../schema/mod.js';
 import { formatPath, kindOf, problemsOf, type ValidationProblem } from '../../schema/validate.js';
-import { Decimal, Uuid } from './wire/values.js';
+import { Decimal, Float64, Uuid } from './wire/values.js';
 
 export type TokenKind =
   | 'str' | 'int' | 'float' | 'bool' | 'dict' | 'list' | 'tuple' | 'set' | 'bytes'
@@ -115,6 +117,13 @@ function isZod(spec: unknown): spec is z.ZodType {
   return typeof spec === 'object' && spec !== null && '_zod' in spec && typeof (spec as { safeParse?: unknown }).safeParse === 'function';
 }
 
+/**
+ * Whether a spec declares a key, or args carry one: own keys only. `key in obj` would find
+ * "constructor", "toString", "valueOf", … on Object.prototype and let args of those names
+ * through as declared (or count a required one as present).
+ */
+const hasOwn = (obj: object, key: string): boolean => Object.prototype.hasOwnProperty.call(obj, key);
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== 'object') return false;
   const proto = Object.getPrototypeOf(v);
@@ -143,7 +152,7 @@ function isInstance(value: unknown, kind: TokenKind): boolean {
   switch (kind) {
     case 'str': return typeof value === 'string';
     case 'int': return (typeof value === 'number' && Number.isInteger(value)) || typeof value === 'bigint' || typeof value === 'boolean';
-    case 'float': return typeof value === 'number';
+    case 'float': return typeof value === 'number' || value instanceof Float64;
     case 'bool': return typeof value === 'boolean';
     case 'dict': return isPlainObject(value) || value instanceof Map;
     case 'list': case 'tuple': return Array.isArray(value);
@@ -272,12 +281,12 @@ function check(value: unknown, spec: unknown, mode: Mode, path: PropertyKey[], o
     if (!isPlainObject(value)) return problem('dict');
     if (mode === 'required') {
       for (const [k, s] of Object.entries(spec)) {
-        if (!(k in value)) problem(describeSpec(s), [...path, k], undefined);
+        if (!hasOwn(value, k)) problem(describeSpec(s), [...path, k], undefined);
         else check(value[k], s, mode, [...path, k], out);
       }
     } else {
       for (const [k, v] of Object.entries(value)) {
-        if (!(k in spec)) problem('no such key (not in the optional spec)', [...path, k], v);
+        if (!hasOwn(spec, k)) problem('no such key (not in the optional spec)', [...path, k], v);
         else check(v, spec[k], mode, [...path, k], out);
       }
     }
@@ -303,7 +312,7 @@ export function compileArgsCheck(
     if (!isPlainObject(args)) return argsProblems(args, req, opt);
     let out: ValidationProblem[] | undefined;
     for (const [key, spec] of reqEntries) {
-      const value = args[key];
+      const value = hasOwn(args, key) ? args[key] : undefined;
       if (value === undefined) (out ??= []).push({ field: key, expected: `${describeSpec(spec)} (required)`, received: 'undefined' });
       else {
         const token = spec instanceof TypeToken ? spec : undefined;
@@ -314,10 +323,10 @@ export function compileArgsCheck(
       }
     }
     for (const key in args) {
-      if (key in req) continue;
+      if (hasOwn(req, key)) continue;
       const value = args[key];
       if (value === undefined) continue;
-      if (!(key in opt)) (out ??= []).push({ field: key, expected: 'no such key (declare it in requiredArguments or optionalArguments)', received: kindOf(value) });
+      if (!hasOwn(opt, key)) (out ??= []).push({ field: key, expected: 'no such key (declare it in requiredArguments or optionalArguments)', received: kindOf(value) });
       else check(value, opt[key], 'optional', [key], (out ??= []));
     }
     return out ?? none;
@@ -335,15 +344,85 @@ export function argsProblems(
   const req = required ?? {};
   const opt = optional ?? {};
   for (const [key, spec] of Object.entries(req)) {
-    if (!(key in args) || args[key] === undefined) out.push({ field: key, expected: `${describeSpec(spec)} (required)`, received: 'undefined' });
+    if (!hasOwn(args, key) || args[key] === undefined) out.push({ field: key, expected: `${describeSpec(spec)} (required)`, received: 'undefined' });
     else check(args[key], spec, 'required', [key], out);
   }
   for (const [key, value] of Object.entries(args)) {
-    if (key in req || value === undefined) continue;
-    if (!(key in opt)) {
+    if (hasOwn(req, key) || value === undefined) continue;
+    if (!hasOwn(opt, key)) {
       if (!options.allowUndeclared) out.push({ field: key, expected: 'no such key (declare it in requiredArguments or optionalArguments)', received: kindOf(value) });
     }
     else check(value, opt[key], 'optional', [key], out);
   }
   return out;
+}
+
+// ---- floats on the wire
+
+type Marker = (value: unknown) => unknown;
+
+const markNumber: Marker = (v) => (typeof v === 'number' && Number.isInteger(v) ? new Float64(v) : v);
+
+/** A marker for the values of keys a spec names (copying the object only when one changes). */
+function objectMarker(entries: ReadonlyArray<readonly [string, Marker]>): Marker {
+  return (v) => {
+    if (!isPlainObject(v)) return v;
+    let out: Record<string, unknown> | undefined;
+    for (const [key, mark] of entries) {
+      if (!hasOwn(v, key)) continue;
+      const before = v[key];
+      const after = mark(before);
+      if (after !== before) (out ??= { ...v })[key] = after;
+    }
+    return out ?? v;
+  };
+}
+
+/** What wraps the float-declared values under one spec; undefined when it declares none. */
+function markerOf(spec: unknown): Marker | undefined {
+  const token = spec instanceof TypeToken ? spec : tokenOfConstructor(spec);
+  if (token) return token.kind === 'float' ? markNumber : undefined;
+  if (spec instanceof NullableSpec) return markerOf(spec.item);
+  if (Array.isArray(spec)) {
+    const item = markerOf(spec[0]);
+    return item && ((v) => (Array.isArray(v) ? v.map(item) : v));
+  }
+  if (spec instanceof TupleSpec) {
+    const items = (spec.items as readonly unknown[]).map(markerOf);
+    if (!items.some(Boolean)) return undefined;
+    return (v) => (Array.isArray(v) ? v.map((x, i) => items[i]?.(x) ?? x) : v);
+  }
+  if (spec instanceof MapOfSpec) {
+    const value = markerOf(spec.value);
+    if (!value) return undefined;
+    return (v) => {
+      if (!isPlainObject(v)) return v;
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) out[k] = value(x);
+      return out;
+    };
+  }
+  if (isPlainObject(spec) && !isZod(spec)) {
+    const entries = Object.entries(spec).flatMap(([k, s]) => {
+      const m = markerOf(s);
+      return m ? [[k, m] as const] : [];
+    });
+    return entries.length > 0 ? objectMarker(entries) : undefined;
+  }
+  // Sets, literals, functions, zod schemas: left as they are.
+  return undefined;
+}
+
+/**
+ * For args going onto the wire: wraps every whole number a required/optional spec declares
+ * `float` (t.float or Number, at any depth of nested specs, lists, tuples, mappings) in
+ * Float64, so it is packed as a float64 as Python packs its floats. Returns the args
+ * unchanged (and allocates nothing) when the specs declare no float.
+ */
+export function compileFloatMarker(
+  required: Readonly<Record<string, unknown>> | undefined,
+  optional: Readonly<Record<string, unknown>> | undefined,
+): (args: Record<string, unknown>) => Record<string, unknown> {
+  const marker = markerOf({ ...optional, ...required });
+  return marker ? (args) => marker(args) as Record<string, unknown> : (args) => args;
 }

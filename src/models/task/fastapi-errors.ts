@@ -1,8 +1,12 @@
 // 422 bodies in FastAPI's shape, so an engine (or a person) sees what a reference service
 // would send: {"detail": [{"type", "loc", "msg", "input", "ctx"?}, ...]}, one entry per
 // failing field in declaration order, `loc` starting with "body" or "path". The types and
-// messages are pydantic v2's for the field's declared type. One difference on purpose:
-// S3 credentials are never echoed back in `input` (FastAPI would echo them).
+// messages are pydantic v2's for the field's declared type.
+//
+// One difference on purpose: `input` (the value that failed) is shown only where it cannot
+// carry a secret. Strings are shown only from fields the ServiceTask declares, never the two
+// S3 credentials (URLs without their user:password); values of fields the model does not
+// declare, and a body that is not an object, show as "[redacted]". FastAPI echoes them all.
 
 import type { z } from 'zod';
 import { parseUuid } from './uuid.js';
@@ -34,18 +38,57 @@ const SERVICE_TASK_KINDS: Readonly<Record<string, Kind>> = {
 const CREDENTIAL_FIELDS = new Set(['s3_access_key_id', 's3_secret_access_key']);
 export const REDACTED_INPUT = '[redacted]';
 
-const ENUM_EXPECTED = `${TASK_STATUSES.slice(0, -1).map((s) => `'${s}'`).join(', ')} or '${TASK_STATUSES.at(-1)}'`;
+/** Where a value sits in the ServiceTask, for deciding what of it may be echoed. */
+type Node = 'root' | 'task' | 'string' | 'url' | 'strings' | 'credential' | 'undeclared';
 
-/** `input` as it may be shown: credential fields of an echoed object replaced. */
-function safeInput(value: unknown, lastKey: string | number | undefined): unknown {
-  if (typeof lastKey === 'string' && CREDENTIAL_FIELDS.has(lastKey)) return REDACTED_INPUT;
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
-    for (const k of CREDENTIAL_FIELDS) if (k in copy) copy[k] = REDACTED_INPUT;
-    return copy;
+const ROOT_FIELDS: Readonly<Record<string, Node>> = {
+  s3_access_key_id: 'credential', s3_secret_access_key: 'credential',
+  s3_region: 'string', s3_host: 'url', s3_bucket: 'string', task: 'task', callback_url: 'url',
+};
+/** The engine's TaskRead also carries created_at and updated_at. */
+const TASK_FIELDS: Readonly<Record<string, Node>> = {
+  id: 'string', data_in: 'strings', data_out: 'strings', status: 'string', error_message: 'string',
+  service_id: 'string', pipeline_execution_id: 'string', created_at: 'string', updated_at: 'string',
+};
+
+function child(node: Node, key: string | number): Node {
+  if (node === 'root' || node === 'task') {
+    const fields = node === 'root' ? ROOT_FIELDS : TASK_FIELDS;
+    return typeof key === 'string' && Object.hasOwn(fields, key) ? fields[key]! : 'undeclared';
   }
-  return value;
+  if (node === 'strings' && typeof key === 'number') return 'string';
+  return node === 'credential' ? 'credential' : 'undeclared';
 }
+
+function nodeAt(path: readonly (string | number)[]): Node {
+  return path.reduce<Node>((node, key) => child(node, key), 'root');
+}
+
+/** A URL as given, with any user:password@ replaced by ***@ (nothing else changed). */
+function withoutUserInfo(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i, '$1***@');
+}
+
+/** `value` as it may be shown in `input`, given where it sits (see the header comment). */
+export function safeInput(value: unknown, node: Node): unknown {
+  if (node === 'credential') return REDACTED_INPUT;
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (typeof value === 'string') {
+    if (node === 'string') return value;
+    if (node === 'url') return withoutUserInfo(value);
+    return REDACTED_INPUT;
+  }
+  if (Array.isArray(value)) {
+    if (node === 'strings') return value.map((item) => safeInput(item, 'string'));
+    return REDACTED_INPUT;
+  }
+  if (typeof value === 'object' && (node === 'root' || node === 'task')) {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, safeInput(v, child(node, k))]));
+  }
+  return REDACTED_INPUT;
+}
+
+const ENUM_EXPECTED = `${TASK_STATUSES.slice(0, -1).map((s) => `'${s}'`).join(', ')} or '${TASK_STATUSES.at(-1)}'`;
 
 function at(root: unknown, path: readonly PropertyKey[]): { parent: unknown; value: unknown; present: boolean } {
   let parent: unknown = undefined;
@@ -62,10 +105,10 @@ function at(root: unknown, path: readonly PropertyKey[]): { parent: unknown; val
 }
 
 /** One pydantic-style entry for a failing field of a given kind. */
-function entry(kind: Kind, loc: (string | number)[], value: unknown, present: boolean, parent: unknown): FastApiErrorEntry {
-  const last = loc.at(-1);
-  if (!present) return { type: 'missing', loc, msg: 'Field required', input: safeInput(parent ?? null, undefined) };
-  const input = safeInput(value, last);
+function entry(kind: Kind, path: (string | number)[], value: unknown, present: boolean, parent: unknown): FastApiErrorEntry {
+  const loc = ['body', ...path];
+  if (!present) return { type: 'missing', loc, msg: 'Field required', input: safeInput(parent ?? null, nodeAt(path.slice(0, -1))) };
+  const input = safeInput(value, nodeAt(path));
   switch (kind) {
     case 'model':
       return { type: 'model_attributes_type', loc, msg: 'Input should be a valid dictionary or object to extract fields from', input };
@@ -99,15 +142,23 @@ export function serviceTaskErrors(error: z.ZodError, body: unknown): FastApiErro
     const kindKey = path.map((p) => (typeof p === 'number' ? '*' : p)).join('.');
     const kind = SERVICE_TASK_KINDS[kindKey] ?? 'str';
     const { parent, value, present } = at(body, path);
-    out.push(entry(kind, ['body', ...path], value, present, parent));
+    out.push(entry(kind, path, value, present, parent));
   }
   return out;
 }
 
-/** 422 for a body that is not JSON at all, as FastAPI sends it. */
+/** 422 for a body that is not JSON at all, as FastAPI sends it: Python's message and character offset. */
 export function jsonInvalidBody(position: number, message: string): FastApiValidationBody {
   return { detail: [{ type: 'json_invalid', loc: ['body', position], msg: 'JSON decode error', input: {}, ctx: { error: message } }] };
 }
+
+/** 422 for a body sent with a content type FastAPI does not read as JSON (it stays bytes, not an object). */
+export function notJsonBody(): FastApiValidationBody {
+  return { detail: [{ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input: REDACTED_INPUT }] };
+}
+
+/** 400 for a body whose bytes do not decode as text (FastAPI: any other error while reading the body). */
+export const BODY_PARSE_ERROR = { detail: 'There was an error parsing the body' } as const;
 
 /** 422 for a request without a body. */
 export function missingBody(): FastApiValidationBody {

@@ -1,21 +1,14 @@
 // Media type ↔ file extension, as the reference service decides them with Python's
-// mimetypes: an input's type comes from its key's extension (guess_type), an output's key
-// gets the extension of its type (guess_extension). Only the engine's media types matter.
+// mimetypes: an input's type comes from its key (guess_type, python-mimetypes.ts), an
+// output's key gets the extension of its type (guess_extension).
 
+import { guessType } from './python-mimetypes.js';
 import type { MediaType } from './wire.js';
 
-const BY_EXTENSION: Readonly<Record<string, MediaType>> = {
-  '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.jpe': 'image/jpeg',
-  '.png': 'image/png',
-  '.txt': 'text/plain', '.text': 'text/plain',
-  '.csv': 'text/csv',
-  '.json': 'application/json',
-  '.pdf': 'application/pdf',
-  '.zip': 'application/zip',
-  '.mp3': 'audio/mpeg',
-  '.ogg': 'audio/ogg', '.oga': 'audio/ogg',
-};
-
+/**
+ * guess_extension of each engine type in Python 3.11's built-in table, except audio/ogg:
+ * that table has no extension for it (the reference would store "{uuid}None"), so .ogg.
+ */
 const EXTENSION_OF: Readonly<Record<MediaType, string>> = {
   'image/jpeg': '.jpg',
   'image/png': '.png',
@@ -28,13 +21,12 @@ const EXTENSION_OF: Readonly<Record<MediaType, string>> = {
   'audio/ogg': '.ogg',
 };
 
-/** The media type an object key's extension stands for, or undefined (no or unknown extension). */
-export function mediaTypeOfKey(key: string): MediaType | undefined {
-  const name = key.slice(key.lastIndexOf('/') + 1);
-  const dot = name.lastIndexOf('.');
-  if (dot <= 0) return undefined;
-  const ext = name.slice(dot);
-  return BY_EXTENSION[ext] ?? BY_EXTENSION[ext.toLowerCase()];
+/**
+ * The media type an object key stands for, as the reference's `mimetypes.guess_type(key)[0]`
+ * (any type of Python's table, not only the engine's), or undefined.
+ */
+export function mediaTypeOfKey(key: string): string | undefined {
+  return guessType(key);
 }
 
 /** The extension an output of this type is stored with, dot included. */

@@ -44,11 +44,23 @@ export async function runTask(options: RunTaskOptions): Promise<string[]> {
     state.move('finished');
     return keys;
   } catch (err) {
-    state.fail(redact(messageOf(err)));
+    state.fail(boundedMessage(redact(messageOf(err))));
     return [];
   } finally {
     for (const input of opened) input.dispose();
   }
+}
+
+/** Longest error_message kept and sent: messages quote keys and other peer-given text. */
+export const MAX_ERROR_MESSAGE_CHARS = 4096;
+
+function boundedMessage(message: string): string {
+  return message.length <= MAX_ERROR_MESSAGE_CHARS ? message : `${message.slice(0, MAX_ERROR_MESSAGE_CHARS)}… (cut at ${MAX_ERROR_MESSAGE_CHARS} of ${message.length} characters)`;
+}
+
+/** A key for a message: quoted, and cut to its first 200 characters (keys come from the peer). */
+export function quoteKey(key: string): string {
+  return key.length <= 200 ? JSON.stringify(key) : `${JSON.stringify(key.slice(0, 200))}… (${key.length} characters)`;
 }
 
 function messageOf(err: unknown): string {
@@ -98,10 +110,10 @@ async function fetchInputs({ definition, task, store }: RunTaskOptions): Promise
   const typed = fields.map((field, i) => {
     const key = keys[i]!;
     const type = mediaTypeOfKey(key);
-    if (!type || !field.type.includes(type)) {
-      throw new errors.SY_ERR_TASK_INPUT(`input "${field.name}" takes ${field.type.join(' or ')}, but key ${JSON.stringify(key)} ${type ? `is ${type}` : 'has no extension of a known media type'} (the type comes from the key's extension)`);
+    if (!type || !(field.type as readonly string[]).includes(type)) {
+      throw new errors.SY_ERR_TASK_INPUT(`input "${field.name}" takes ${field.type.join(' or ')}, but key ${quoteKey(key)} ${type ? `is ${type}` : 'has no extension of a known media type'} (the type comes from the key's extension, as Python's mimetypes reads it)`);
     }
-    return { field, key, type };
+    return { field, key, type: type as MediaType };
   });
   const opened: InputFile[] = [];
   try {

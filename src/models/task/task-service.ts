@@ -1,12 +1,14 @@
 // The task model's face (a Core engine service): a declaration of what the service is and
 // which typed files it takes and gives, and a `process` function from input files to
-// output files. `taskService()` only describes the service; task-runner.ts serves it.
+// output files. `taskService()` only describes the service (marked as a task-model
+// definition for the runtime); runner.ts builds the component that serves it.
 // The declaration's literal types flow into `process`: inputs are keyed by the declared
 // input names, each output must be one of its field's declared media types.
 
 import type { Readable } from 'node:stream';
 import { errors } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
+import { markDefinition, modelOf } from '../../runtime/model.js';
 import {
   DEFAULT_DOCS_URL, EXECUTION_UNIT_TAGS, MEDIA_TYPES, isHttpUrl,
   type FieldDescription, type MediaType, type TagAcronym, type TagName,
@@ -16,6 +18,8 @@ export interface FieldDeclaration {
   readonly name: string;
   /** Media types this field accepts (inputs) or may carry (outputs), from the engine's list. */
   readonly types: readonly MediaType[];
+  /** A hint about the expected content, any JSON value (e.g. { columns: [...] }); sent to the engine as `format_hint`. */
+  readonly formatHint?: unknown;
 }
 
 /** A tag by its name ("Image Processing"), its acronym ("IP") or both. */
@@ -90,6 +94,18 @@ export interface TaskServiceDefinition {
 
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
+/** Whether `value` survives JSON as it is: no undefined, functions, NaN, class instances or cycles (depth-bounded). */
+function isJsonValue(value: unknown, depth: number): boolean {
+  if (depth > 64) return false;
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every((v) => isJsonValue(v, depth + 1));
+  if (typeof value === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(value))) {
+    return Object.values(value as Record<string, unknown>).every((v) => isJsonValue(v, depth + 1));
+  }
+  return false;
+}
+
 function resolveTag(tag: unknown, problems: string[], index: number): { name: TagName; acronym: TagAcronym } | undefined {
   const known = EXECUTION_UNIT_TAGS.map(([name, acronym]) => `${name} (${acronym})`).join(', ');
   const byName = (s: unknown) => EXECUTION_UNIT_TAGS.find(([name, acronym]) => name === s || acronym === s);
@@ -113,7 +129,7 @@ function checkFields(what: 'dataIn' | 'dataOut', fields: unknown, problems: stri
   const names = new Set<string>();
   const out: FieldDescription[] = [];
   fields.forEach((field: unknown, i) => {
-    const { name, types } = (field ?? {}) as { name?: unknown; types?: unknown };
+    const { name, types, formatHint } = (field ?? {}) as { name?: unknown; types?: unknown; formatHint?: unknown };
     if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) {
       problems.push(`${what}[${i}].name must be a name of letters, digits, "_" or "-" (it names a form field on the engine)`);
       return;
@@ -126,7 +142,9 @@ function checkFields(what: 'dataIn' | 'dataOut', fields: unknown, problems: stri
     }
     const bad = types.filter((t) => !(MEDIA_TYPES as readonly unknown[]).includes(t));
     if (bad.length > 0) problems.push(`${what}[${i}] ("${name}").types has ${bad.map((t) => JSON.stringify(t)).join(', ')}, which the engine does not know; use ${MEDIA_TYPES.join(', ')}`);
-    out.push({ name, type: [...new Set(types as MediaType[])] });
+    const hinted = formatHint !== undefined && isJsonValue(formatHint, 0);
+    if (formatHint !== undefined && !hinted) problems.push(`${what}[${i}] ("${name}").formatHint must be a JSON value (null, true/false, a finite number, a string, or lists and plain objects of those)`);
+    out.push({ name, type: [...new Set(types as MediaType[])], ...(hinted ? { format_hint: structuredClone(formatHint) } : {}) });
   });
   return out;
 }
@@ -152,8 +170,8 @@ export function taskService<const I extends readonly FieldDeclaration[], const O
   const tags = (Array.isArray(d.tags) ? d.tags : []).map((t, i) => resolveTag(t, problems, i)).filter((t) => t !== undefined);
   if (typeof process !== 'function') problems.push('process must be a function (inputs, context) => outputs');
   if (problems.length > 0) throw new errors.SY_ERR_TASK_DECLARATION(problems);
-  return {
-    kind: 'task',
+  return markDefinition({
+    kind: 'task' as const,
     name: d.name!,
     slug: d.slug!,
     summary: d.summary!,
@@ -164,9 +182,9 @@ export function taskService<const I extends readonly FieldDeclaration[], const O
     hasAi: d.hasAi ?? false,
     docsUrl: d.docsUrl ?? DEFAULT_DOCS_URL,
     process: process as unknown as TaskServiceDefinition['process'],
-  };
+  }, 'task');
 }
 
 export function isTaskServiceDefinition(value: unknown): value is TaskServiceDefinition {
-  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'task';
+  return modelOf(value) === 'task' || (typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'task');
 }

@@ -2,6 +2,7 @@
 // any step before finished. Moves are checked, so a bug that would report a task finished
 // before its outputs are saved (or revive a failed task) fails loudly instead.
 
+import { errors } from '../../errors.js';
 import type { TaskStatus } from './wire.js';
 
 const NEXT: Readonly<Partial<Record<TaskStatus, readonly TaskStatus[]>>> = {
@@ -33,12 +34,12 @@ export class TaskState {
   }
 
   move(to: Exclude<TaskStatus, 'error'>): void {
-    if (!canMove(this.#status, to)) throw new Error(`task status cannot move from ${this.#status} to ${to}`);
+    if (!canMove(this.#status, to)) throw new errors.SY_ERR_TASK_STATE(this.#status, to);
     this.#status = to;
   }
 
   fail(message: string): void {
-    if (!canMove(this.#status, 'error')) throw new Error(`task status cannot move from ${this.#status} to error`);
+    if (!canMove(this.#status, 'error')) throw new errors.SY_ERR_TASK_STATE(this.#status, 'error');
     this.#status = 'error';
     this.#errorMessage = message;
   }

@@ -76,6 +76,8 @@ export interface TaskUpdate {
 export interface FieldDescription {
   readonly name: string;
   readonly type: readonly MediaType[];
+  /** Any JSON value the engine shows beside the field (common-code FieldDescription.format_hint); sent only when declared. */
+  readonly format_hint?: unknown;
 }
 
 /** Body of POST {engine}/services and PATCH {engine}/services/{id}, keys in common-code's order. */

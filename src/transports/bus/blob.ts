@@ -49,6 +49,33 @@ export function decodeRpcBlob(bytes: string | Uint8Array): RpcCall & { readonly 
   };
 }
 
+/**
+ * What can still be read of an RPC call blob that decodeRpcBlob refused (kwargs a list,
+ * say): its id and return path when those are there, so that its caller gets an error
+ * result instead of waiting for its timeout, and why it cannot run. Undefined when it
+ * cannot be answered.
+ */
+export function answerableCall(input: string | Uint8Array): { id: string; returnPath: string; api?: string; procedure?: string; why: string } | undefined {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(typeof input === 'string' ? input : text.decode(input));
+  } catch {
+    return undefined;
+  }
+  const { metadata, kwargs } = (doc ?? {}) as { metadata?: unknown; kwargs?: unknown };
+  if (metadata === null || typeof metadata !== 'object') return undefined;
+  const { id, return_path: returnPath, api_name: api, procedure_name: procedure } = metadata as Record<string, unknown>;
+  if (typeof id !== 'string' || id === '' || typeof returnPath !== 'string' || returnPath === '') return undefined;
+  const why = Array.isArray(kwargs)
+    ? '"kwargs" is a list; send the parameters as a JSON object of named values'
+    : kwargs === null || typeof kwargs !== 'object'
+      ? '"kwargs" is missing or not an object'
+      : typeof api !== 'string' || api === ''
+        ? 'metadata "api_name" is missing'
+        : 'metadata "procedure_name" is missing';
+  return { id, returnPath, why, ...(typeof api === 'string' ? { api } : {}), ...(typeof procedure === 'string' ? { procedure } : {}) };
+}
+
 export function encodeResultBlob(result: RpcResult): string {
   const trace = result.error ? `,"trace":${str(result.trace ?? '')}` : '';
   return `{"kwargs":{"result":${str(sorted(result.result))}},"metadata":{"error":${result.error},"id":${str(result.id ?? uuid1())},"rpc_message_id":${str(result.rpcId)}${trace}}}`;

@@ -1,11 +1,13 @@
 // The one outbound HTTP helper: JSON requests over Node's global fetch (undici), bounded
 // in time and in the size of the reply read. It never throws for an HTTP status; callers
-// decide what a status means. Network failures reject with the cause's code
-// (ECONNREFUSED, ...) in the message.
+// decide what a status means. Network failures reject with SY_ERR_HTTP_CALL naming the
+// method, the URL (credentials redacted) and the cause's code (ECONNREFUSED, ...).
 //
 // The reply is read up to `maxResponseBytes` and the rest discarded (the stream is
 // cancelled): callers send to URLs a peer chose (callback URLs, response hooks), and such a
 // peer must not be able to make us buffer a reply of any size.
+
+import { errors } from '../../errors.js';
 
 export interface HttpCallOptions {
   readonly method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -33,14 +35,17 @@ export interface HttpCallResult {
   json(): unknown;
 }
 
-export class HttpCallError extends Error {
-  /** A short code for the cause: ECONNREFUSED, ETIMEDOUT, ABORTED, ... */
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'HttpCallError';
-    this.code = code;
-  }
+/**
+ * What httpCall throws when no answer came: SY_ERR_HTTP_CALL from the catalogue, with
+ * `reason`, a short code for the cause (ECONNREFUSED, ETIMEDOUT, ABORTED, ...) for callers
+ * that act on it or show it in a message of their own.
+ */
+export type HttpCallFailure = InstanceType<typeof errors.SY_ERR_HTTP_CALL> & { readonly reason: string };
+
+/** The short cause of an httpCall failure (ECONNREFUSED, ...), or the message of anything else. */
+export function httpFailureReason(err: unknown): string {
+  const reason = (err as Partial<HttpCallFailure> | undefined)?.reason;
+  return typeof reason === 'string' ? reason : err instanceof Error ? err.message : String(err);
 }
 
 function causeCode(err: unknown): string {
@@ -92,7 +97,8 @@ export async function httpCall(url: string, options: HttpCallOptions): Promise<H
     read = await readBounded(response, options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
   } catch (err) {
     const code = options.signal?.aborted ? 'ABORTED' : timeout.aborted ? 'ETIMEDOUT' : causeCode(err);
-    throw new HttpCallError(code, code === 'ETIMEDOUT' ? `no answer within ${options.timeoutMs ?? 10_000} ms` : code);
+    const reason = code === 'ETIMEDOUT' ? `no answer within ${options.timeoutMs ?? 10_000} ms` : code;
+    throw Object.assign(new errors.SY_ERR_HTTP_CALL(options.method, url, reason), { reason }) as HttpCallFailure;
   } finally {
     combined?.dispose();
   }

@@ -49,28 +49,55 @@ function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyRe
   return reply.code(status).header('content-type', 'application/json').send(Buffer.from(JSON.stringify(body)));
 }
 
+const EMPTY = Buffer.alloc(0);
+
+/** The content-type header each request came with (see the onRequest hook). */
+const sentContentType = new WeakMap<object, string>();
+
 function toRequest(req: FastifyRequest): HttpRequest {
   const q = req.url.indexOf('?');
+  const contentType = sentContentType.get(req.raw);
   return {
     method: req.method,
     path: q === -1 ? req.url : req.url.slice(0, q),
     params: (req.params ?? {}) as Record<string, string>,
-    headers: req.headers,
-    rawBody: typeof req.body === 'string' ? req.body : '',
+    headers: contentType === undefined ? req.headers : { ...req.headers, 'content-type': contentType },
+    rawBody: Buffer.isBuffer(req.body) ? req.body : EMPTY,
   };
 }
 
 export async function startHttpServer(options: HttpServeOptions): Promise<RunningHttpServer> {
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes, return503OnClosing: true, exposeHeadRoutes: false });
+  const t = options.timeouts;
+  const app = Fastify({
+    logger: false, bodyLimit: options.bodyLimitBytes, return503OnClosing: true, exposeHeadRoutes: false,
+    ...(t ? {
+      requestTimeout: t.requestMs,
+      keepAliveTimeout: t.keepAliveMs,
+      // Node checks these limits every connectionsCheckingInterval (30 s by default): check
+      // often enough that a limit of a few seconds holds to within a quarter of itself.
+      http: { headersTimeout: Math.min(t.headersMs, t.requestMs || t.headersMs), connectionsCheckingInterval: Math.max(100, Math.min(5_000, Math.floor(Math.min(t.headersMs, t.requestMs || t.headersMs) / 4))) },
+    } : {}),
+  });
 
-  // Every body arrives as text, whatever its content type: the route parses and validates it.
+  // Every body arrives as bytes, whatever its content type: the route decodes, parses and
+  // validates it (FastAPI decides by content type and detects the encoding itself). Fastify
+  // would refuse a content type it cannot parse ("", "json") with 415 before any parser
+  // runs, so the header is set aside here and handed to the route as it came.
+  app.addHook('onRequest', async (req) => {
+    const headers = req.raw.headers;
+    if (headers['content-type'] !== undefined) {
+      sentContentType.set(req.raw, headers['content-type']);
+      headers['content-type'] = 'application/octet-stream';
+    }
+  });
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   app.setValidatorCompiler(() => (data) => ({ value: data }));
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      options.onTooLarge?.(req.method, req.url.split('?')[0]!);
       return sendJson(reply, 413, { detail: `Request body is larger than the limit of ${options.bodyLimitBytes} bytes` });
     }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;

@@ -13,8 +13,8 @@ export interface HttpRequest {
   readonly params: Readonly<Record<string, string>>;
   /** Header names in lower case. */
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  /** The raw body as text ("" when there is none); the route parses it itself. */
-  readonly rawBody: string;
+  /** The raw body bytes (empty when there is none); the route decodes and parses it itself. */
+  readonly rawBody: Buffer;
 }
 
 export interface HttpResponse {
@@ -52,10 +52,18 @@ export interface HttpServeOptions {
   readonly routes: readonly HttpRoute[];
   /** Requests with a larger body are refused with 413 before any handler runs. */
   readonly bodyLimitBytes: number;
+  /**
+   * Connection limits (Node's defaults otherwise: headers 60 s, no request limit, keep-alive
+   * 5 s; fastify's keep-alive 72 s): a client that trickles its request or never finishes its
+   * headers is cut off with 408 and its connection closed; an idle kept-alive connection is closed.
+   */
+  readonly timeouts?: { readonly requestMs: number; readonly headersMs: number; readonly keepAliveMs: number };
   /** The OpenAPI document's info, served at /openapi.json with Swagger UI at /docs. */
   readonly openapi: { readonly title: string; readonly version: string; readonly description?: string; readonly bearerAuth?: boolean };
   /** Told about requests that failed inside the server (never with request bodies). */
   readonly onError?: (err: Error, where: string) => void;
+  /** Told about a request refused with 413 before any route ran (its method and path as sent; no body). */
+  readonly onTooLarge?: (method: string, path: string) => void;
 }
 
 export interface RunningHttpServer {

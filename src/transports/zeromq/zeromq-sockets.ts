@@ -4,9 +4,20 @@
 // Binding: the original binds "tcp://*:{port}" (every interface). We bind the host the
 // address names, so "127.0.0.1:8899" stays on loopback; write "*:8899" or "0.0.0.0:8899"
 // for every interface.
+//
+// Size: every socket that receives refuses frames over maxMessageSize (16 MiB by default;
+// the original has no limit, so one frame of any size was read whole into memory). ZeroMQ
+// checks the size in the frame's header and drops the connection before reading the body,
+// so a refused frame costs no memory; it is never delivered, so it cannot be answered. What
+// each side sees: a requester of ours whose connection drops while it waits fails with
+// SY_ERR_SOCKET_DISCONNECTED (rather than waiting forever for a reply that cannot come); a
+// replyer or subscriber of ours logs the dropped connection (rate-limited), naming the limit.
 
 import * as zmq from 'zeromq';
 import { errors } from '../../errors.js';
+import type { Logger } from '../../observability/logger.js';
+import { warnLimiter, type WarnLimiter } from '../../observability/warn-limiter.js';
+import { DEFAULT_MAX_MESSAGE_SIZE } from './defaults.js';
 import type {
   Closable, FrameHandler, PublisherOptions, PublisherSocket, ReplyHandler, RequesterSocket, SocketFactory,
 } from '../sockets.js';
@@ -46,23 +57,133 @@ function connectTo(socket: zmq.Socket, address: string): void {
   }
 }
 
+
 export interface ZeroMqSocketsOptions {
   /**
    * Told when a socket's read loop fails and stops (not when it is closed). Default: a
    * process warning. A transport has no logger of its own; the CLI passes one in.
    */
   readonly onError?: (what: string, err: unknown) => void;
+  /**
+   * The largest frame a socket accepts, in bytes (ZMQ_MAXMSGSIZE); a peer sending a larger
+   * one is disconnected before its body is read. -1: no limit (the original's behaviour).
+   * Default DEFAULT_MAX_MESSAGE_SIZE (16 MiB).
+   */
+  readonly maxMessageSize?: number;
+  /** Where dropped connections of bound sockets are reported (rate-limited warnings). Default: not reported. */
+  readonly logger?: Logger;
+}
+
+/**
+ * Calls `listener` on each 'disconnect' of a socket. An Observer of our own with its own
+ * read loop, closed with the socket (closeSocket): zeromq's `socket.events.on(...)` keeps
+ * a connected socket's process alive after the socket is closed.
+ */
+const observers = new WeakMap<zmq.Socket, zmq.Observer>();
+function onDisconnect(socket: zmq.Socket, listener: () => void, failed: (err: unknown) => void, attempt = 0): void {
+  let observer: zmq.Observer;
+  try {
+    observer = new zmq.Observer(socket);
+  } catch (err) {
+    // The monitor endpoint is named after the native socket's address; a socket closed a
+    // moment ago at the same address may still hold it until ZeroMQ's reaper lets it go.
+    if ((err as { code?: string }).code === 'EADDRINUSE' && attempt < 50 && !socket.closed) {
+      setTimeout(() => {
+        if (!socket.closed) onDisconnect(socket, listener, failed, attempt + 1);
+      }, 20).unref();
+    } else if (!socket.closed) {
+      failed(err); // the socket works on, only unwatched
+    }
+    return;
+  }
+  observers.set(socket, observer);
+  void (async () => {
+    try {
+      for await (const event of observer) {
+        if (event.type !== 'disconnect') continue;
+        try {
+          listener();
+        } catch (err) {
+          failed(err);
+        }
+      }
+    } catch {
+      // The observer ends with its socket.
+    }
+  })();
+}
+
+/**
+ * Connects a connecting socket again. ZeroMQ reconnects by itself after a peer goes away,
+ * but not after refusing a frame over maxMessageSize: a protocol error ends the connecting
+ * side's session for good, and the socket would stay silent for ever. Harmless when ZeroMQ
+ * was reconnecting anyway (the new session replaces its attempt).
+ */
+function reconnect(socket: zmq.Socket, address: string): void {
+  if (socket.closed) return;
+  const endpoint = endpointOf(address);
+  try {
+    socket.disconnect(endpoint);
+  } catch {
+    // The session already ended.
+  }
+  socket.connect(endpoint);
+}
+
+/** Closes a socket and its observer, if any. */
+function closeSocket(socket: zmq.Socket): void {
+  const observer = observers.get(socket);
+  if (observer && !observer.closed) observer.close();
+  if (!socket.closed) socket.close();
+}
+
+/** "16 MiB", "1000 bytes", "no" — for messages. */
+function describeSize(bytes: number): string {
+  if (bytes < 0) return 'no';
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
 }
 
 export class ZeroMqSockets implements SocketFactory {
   readonly name = 'zeromq';
   readonly slowJoiner = true;
+  readonly maxMessageSize: number;
   private readonly open = new Set<Closable>();
   private closed = false;
   private readonly onError: (what: string, err: unknown) => void;
+  private readonly warnings: WarnLimiter | undefined;
 
   constructor(options: ZeroMqSocketsOptions = {}) {
     this.onError = options.onError ?? ((what, err) => process.emitWarning(`zeromq ${what} stopped: ${(err as Error)?.message ?? String(err)}`));
+    const max = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    if (!Number.isSafeInteger(max) || (max < 1 && max !== -1)) {
+      throw new errors.SY_ERR_SETTINGS(`zeromq maxMessageSize ${JSON.stringify(options.maxMessageSize)} is not valid; give a whole number of bytes ≥ 1, or -1 for no limit`);
+    }
+    this.maxMessageSize = max;
+    this.warnings = options.logger ? warnLimiter(options.logger) : undefined;
+  }
+
+  /** Options every receiving socket gets. */
+  private receiving(): { linger: number; maxMessageSize: number } {
+    return { linger: 0, maxMessageSize: this.maxMessageSize };
+  }
+
+  /**
+   * Reports the dropped connections of a socket (rate-limited): a peer that stopped, or one
+   * whose frame was over maxMessageSize (ZeroMQ tells the two apart nowhere). A connecting
+   * socket (`connectedTo`) is also connected again: after refusing a frame ZeroMQ would not.
+   */
+  private watchDrops(socket: zmq.Socket, what: string, connectedTo?: string): void {
+    const warnings = this.warnings;
+    if (!warnings && connectedTo === undefined) return;
+    onDisconnect(socket, () => {
+      if (socket.closed) return;
+      if (connectedTo !== undefined) reconnect(socket, connectedTo);
+      if (!warnings) return;
+      warnings.warn(`dropped:${what}`, { socket: what, maxMessageSize: this.maxMessageSize },
+        `a peer's connection to the ${what} dropped: the peer stopped, or it sent a frame over the ${describeSize(this.maxMessageSize)} limit (maxMessageSize), which is refused unread`);
+    }, (err) => this.onError(`watching the connections of the ${what}`, err));
   }
 
   /** A read loop never rejects unobserved: a failure is reported, a close is not. */
@@ -77,13 +198,13 @@ export class ZeroMqSockets implements SocketFactory {
   }
 
   /** Tracks a socket and the loop reading it; close() closes the socket and waits for the loop. */
-  private track(sockets: zmq.Socket[], loops: Promise<void>[] = []): Closable {
+  private track(sockets: zmq.Socket[] | (() => zmq.Socket[]), loops: Promise<void>[] = []): Closable {
     let closing: Promise<void> | undefined;
     const handle: Closable = {
       close: () => {
         closing ??= (async () => {
           this.open.delete(handle);
-          for (const s of sockets) if (!s.closed) s.close();
+          for (const s of typeof sockets === 'function' ? sockets() : sockets) closeSocket(s);
           await Promise.allSettled(loops);
         })();
         return closing;
@@ -95,8 +216,9 @@ export class ZeroMqSockets implements SocketFactory {
 
   async replyer(address: string, handler: ReplyHandler): Promise<Closable> {
     this.guard('bind a replyer');
-    const socket = new zmq.Reply({ linger: 0 });
+    const socket = new zmq.Reply(this.receiving());
     await bindTo(socket, address);
+    this.watchDrops(socket, `replyer at ${address}`);
     const loop = (async () => {
       for await (const [frame] of socket) {
         // REP must answer every request before it can read the next one. The service model
@@ -116,38 +238,75 @@ export class ZeroMqSockets implements SocketFactory {
 
   async requester(address: string): Promise<RequesterSocket> {
     this.guard('connect a requester');
-    const make = () => {
-      const s = new zmq.Request({ linger: 0 });
-      connectTo(s, address);
-      return s;
+    // One REQ socket for the requester's life, relaxed and correlated: after a timeout or a
+    // dropped connection it may send the next request at once, and a late reply to an
+    // abandoned request (its id no longer the current one) is discarded by ZeroMQ itself,
+    // so it can never be taken for the answer to a later request. Both also reconnect, which
+    // drops what the old connection still queued. (Recreating the socket instead churns
+    // sockets, and with them ZeroMQ's monitor endpoints.)
+    const socket = new zmq.Request({ ...this.receiving(), relaxed: true, correlate: true });
+    connectTo(socket, address);
+    /** The request waiting for its reply, if any. */
+    let waiting: { resolve(frame: Uint8Array): void; reject(err: unknown): void } | undefined;
+    const settle = (how: (w: NonNullable<typeof waiting>) => void) => {
+      const w = waiting;
+      waiting = undefined;
+      if (w) how(w);
     };
-    let socket = make();
-    let socketTimeout = -1; // ZeroMQ's default: wait forever
+    // A connection that drops while a request waits: REQ never sends a request again and
+    // the reply can no longer come (the replyer stopped, or a frame was over the limit).
+    onDisconnect(socket, () => {
+      settle((w) => w.reject(new errors.SY_ERR_SOCKET_DISCONNECTED(address, describeSize(this.maxMessageSize))));
+      reconnect(socket, address);
+    }, (err) => this.onError(`watching the connection of the requester of ${address}`, err));
+    const reading = this.guardLoop(`requester of ${address}`, socket, (async () => {
+      try {
+        while (!socket.closed) {
+          let frames: Buffer[];
+          try {
+            frames = await socket.receive();
+          } catch (err) {
+            // A late reply to an abandoned request arrives, fails the correlation and is
+            // dropped by ZeroMQ: the read then ends with EAGAIN. Not an error: read on.
+            if (!socket.closed && (err as { code?: string }).code === 'EAGAIN') continue;
+            throw err;
+          }
+          settle((w) => w.resolve(frames[0] ?? new Uint8Array(0)));
+        }
+      } finally {
+        settle((w) => w.reject(new errors.SY_ERR_TRANSPORT_CLOSED(this.name, `request on ${address}`)));
+      }
+    })());
     let chain: Promise<unknown> = Promise.resolve();
     let inFlight = 0;
     const done = () => {
       inFlight--;
     };
     let closed = false;
-    const handle = this.track([]);
+    const handle = this.track([socket], [reading]);
     const requester: RequesterSocket = {
       request: (frame, options) => {
         const exchange = async (): Promise<Uint8Array> => {
-          if (closed) throw new errors.SY_ERR_TRANSPORT_CLOSED(this.name, `request on ${address}`);
-          // A socket option is a native call: set it only when it changes.
-          const timeout = options?.timeoutMs ?? -1;
-          if (socketTimeout !== timeout) socket.receiveTimeout = socketTimeout = timeout;
-          await socket.send(frame);
+          if (closed || socket.closed) throw new errors.SY_ERR_TRANSPORT_CLOSED(this.name, `request on ${address}`);
+          const reply = new Promise<Uint8Array>((resolve, reject) => (waiting = { resolve, reject }));
           try {
-            const [reply] = await socket.receive();
-            return reply ?? new Uint8Array(0);
+            await socket.send(frame);
           } catch (err) {
-            if ((err as { code?: string }).code !== 'EAGAIN' || closed) throw err;
-            // A REQ socket that gave up waiting cannot send again: start a fresh one.
-            socket.close();
-            socket = make();
-            socketTimeout = -1;
-            throw new errors.SY_ERR_REQUEST_TIMEOUT(address, options!.timeoutMs!);
+            waiting = undefined;
+            throw err;
+          }
+          // Without timeoutMs: wait for ever, as the original (a dropped connection still ends it).
+          const timeoutMs = options?.timeoutMs;
+          // A timed-out request is dropped with its connection, as a fresh socket would drop
+          // it: never delivered later, to a replyer that comes back after the caller gave up.
+          const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
+            settle((w) => w.reject(new errors.SY_ERR_REQUEST_TIMEOUT(address, timeoutMs)));
+            reconnect(socket, address);
+          }, timeoutMs);
+          try {
+            return await reply;
+          } finally {
+            clearTimeout(timer);
           }
         };
         // Idle: send at once rather than a promise hop later (this is on every request's path).
@@ -159,7 +318,7 @@ export class ZeroMqSockets implements SocketFactory {
       },
       close: async () => {
         closed = true;
-        if (!socket.closed) socket.close();
+        settle((w) => w.reject(new errors.SY_ERR_TRANSPORT_CLOSED(this.name, `request on ${address}`)));
         await handle.close();
       },
     };
@@ -182,8 +341,9 @@ export class ZeroMqSockets implements SocketFactory {
 
   async subscriber(address: string, prefix: Uint8Array, handler: FrameHandler): Promise<Closable> {
     this.guard('connect a subscriber');
-    const socket = new zmq.Subscriber({ linger: 0 });
+    const socket = new zmq.Subscriber(this.receiving());
     connectTo(socket, address);
+    this.watchDrops(socket, `subscriber of ${address}`, address);
     socket.subscribe(Buffer.from(prefix));
     const loop = (async () => {
       for await (const [frame] of socket) {
@@ -199,8 +359,8 @@ export class ZeroMqSockets implements SocketFactory {
 
   async proxy(frontend: string, backend: string): Promise<Closable> {
     this.guard('start a proxy');
-    const xsub = new zmq.XSubscriber({ linger: 0 });
-    const xpub = new zmq.XPublisher({ linger: 0 });
+    const xsub = new zmq.XSubscriber(this.receiving());
+    const xpub = new zmq.XPublisher(this.receiving());
     await bindTo(xsub, frontend);
     try {
       await bindTo(xpub, backend);
@@ -219,5 +379,6 @@ export class ZeroMqSockets implements SocketFactory {
   async close(): Promise<void> {
     this.closed = true;
     for (const thing of [...this.open]) await thing.close();
+    this.warnings?.flush();
   }
 }

@@ -10,16 +10,39 @@
 // The original has no datetime codec (packing one fails there); ours is a marker map like the
 // others, so a Python peer sees a plain dict it can convert with datetime.fromisoformat.
 //
+// Floats: a whole number goes out as an int unless wrapped in Float64 (values.ts), which the
+// service model does for fields declared t.float.
+//
 // Integers: Python packs ints in the smallest msgpack int; so do we. Integers beyond 2^53
 // arrive as bigint (never rounded); bigints within the safe range are sent as plain ints so
 // the bytes equal Python's.
 
 import { Decoder, Encoder } from '@msgpack/msgpack';
-import { Decimal, Uuid } from './values.js';
+import { Decimal, Float64, Uuid } from './values.js';
 
 // A key whose value is undefined is left out (JavaScript's "absent"), never sent as nil.
 const encoder = new Encoder({ useBigInt64: true, ignoreUndefined: true });
 const decoder = new Decoder({ useBigInt64: true });
+
+// Float64: 0xcb and the 8 bytes, where the encoder would write a whole number as an int.
+// @msgpack/msgpack has no hook for choosing a number's format (its extension codec writes
+// ext types), so this encoder's object step is wrapped; the check below fails at load,
+// naming the cause, should a new version of the package change what is wrapped.
+{
+  type Internals = { encodeObject(object: unknown, depth: number): void; writeU8(byte: number): void; writeF64(value: number): void };
+  const internals = encoder as unknown as Internals;
+  const encodeObject = internals.encodeObject.bind(encoder);
+  internals.encodeObject = (object, depth) => {
+    if (object instanceof Float64) {
+      internals.writeU8(0xcb);
+      internals.writeF64(object.value);
+    } else encodeObject(object, depth);
+  };
+  const probe = encoder.encode([new Float64(2)]);
+  if (Buffer.from(probe).toString('hex') !== '91cb4000000000000000') {
+    throw new Error(`@msgpack/msgpack's Encoder no longer lets the service codec write a whole float as float64 (got ${Buffer.from(probe).toString('hex')}); pin @msgpack/msgpack 3.1.x or update src/models/service/wire/codec.ts`);
+  }
+}
 
 const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
 const SAFE_MIN = BigInt(Number.MIN_SAFE_INTEGER);
@@ -40,7 +63,7 @@ export function toWire(value: unknown): unknown {
     if (typeof value === 'number' && (value > 0xffffffff || value < -0x80000000) && Number.isSafeInteger(value)) return BigInt(value);
     return value;
   }
-  if (value instanceof Uint8Array) return value;
+  if (value instanceof Uint8Array || value instanceof Float64) return value;
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
@@ -106,8 +129,8 @@ export function fromWire(value: unknown): unknown {
 
 /** msgpack bytes of a value, as Python's msg_pack gives them. */
 export function pack(value: unknown): Uint8Array {
-  if (value !== null && typeof value === 'object' && !isPlainObject(value) && !Array.isArray(value) && !(value instanceof Uint8Array) && !(value instanceof Decimal) && !(value instanceof Uuid) && !(value instanceof Set) && !(value instanceof Date) && !(value instanceof Map)) {
-    throw new TypeError(`cannot pack a ${value.constructor?.name ?? 'object'}: use plain objects, arrays, strings, numbers, booleans, null, Uint8Array, Decimal, Uuid, Set, Date`);
+  if (value !== null && typeof value === 'object' && !isPlainObject(value) && !Array.isArray(value) && !(value instanceof Uint8Array) && !(value instanceof Decimal) && !(value instanceof Uuid) && !(value instanceof Set) && !(value instanceof Date) && !(value instanceof Map) && !(value instanceof Float64)) {
+    throw new TypeError(`cannot pack a ${value.constructor?.name ?? 'object'}: use plain objects, arrays, strings, numbers, booleans, null, Uint8Array, Decimal, Uuid, Set, Date, Float64`);
   }
   return encoder.encode(toWire(value));
 }

@@ -59,3 +59,19 @@ export class Uuid {
     return other instanceof Uuid && other.asStr === this.asStr;
   }
 }
+
+/**
+ * A number that travels as a msgpack float64 even when whole, as a Python float does.
+ * JavaScript has one number type, so 2.0 would otherwise go out as the int 2, which a Python
+ * model declaring `float` refuses. The service model wraps the values of fields declared
+ * `t.float` in it on their way out; a handler never sees one (they decode as numbers).
+ */
+export class Float64 {
+  constructor(readonly value: number) {}
+  valueOf(): number {
+    return this.value;
+  }
+  toJSON(): number {
+    return this.value;
+  }
+}

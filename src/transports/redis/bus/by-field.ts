@@ -25,12 +25,17 @@ export function fieldsToEvent(fields: readonly string[]): BusEvent {
     const value = fields[i + 1]!;
     if (name === '') continue;
     if (name.startsWith(':')) {
+      // ":__proto__" would set the prototype of the parameters, not a parameter: an entry
+      // holding it would pass as one without it (issue 17 #11). No handler can take it.
+      if (name === ':__proto__') throw new errors.SY_ERR_BUS_FRAME('event', 'field ":__proto__" is not a parameter name');
+      let parsed: JsonValue;
       try {
-        kwargs[name.slice(1)] = JSON.parse(value) as JsonValue;
+        parsed = JSON.parse(value) as JsonValue;
       } catch {
         throw new errors.SY_ERR_BUS_FRAME('event', `field "${name}" is not JSON`);
       }
-    } else metadata[name] = value;
+      kwargs[name.slice(1)] = parsed;
+    } else if (name !== '__proto__') metadata[name] = value;
   }
   for (const key of ['id', 'api_name', 'event_name']) {
     if (!metadata[key]) throw new errors.SY_ERR_BUS_FRAME('event', `field "${key}" is missing`);

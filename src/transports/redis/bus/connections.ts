@@ -41,3 +41,36 @@ export function isClosedError(error: unknown): boolean {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * How long stop() waits for writes to Redis (acks, results, leaving the server set) while
+ * Redis does not answer. A stop must end: ioredis keeps commands queued on a reconnecting
+ * connection, and one that is then disconnected never settles them.
+ */
+export const STOP_GRACE_MS = 2_000;
+
+/** Resolves as `work` does, or with undefined once `stop` resolves (whichever is first). */
+export function unlessStopped<T>(work: Promise<T>, stop: Promise<void>): Promise<T | undefined> {
+  return Promise.race([work, stop.then(() => undefined)]);
+}
+
+/** A promise settled from outside: `stopped.resolve()` once stopping begins. */
+export function signal(): { readonly promise: Promise<void>; resolve(): void } {
+  let resolve: () => void = () => undefined;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve: () => resolve() };
+}
+
+/** A wait that does not keep the process alive by itself. */
+const unrefSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+/** Resolves STOP_GRACE_MS after `from` resolved. */
+export function graceAfter(from: Promise<void>): Promise<void> {
+  return from.then(() => unrefSleep(STOP_GRACE_MS));
+}
+
+/** QUIT, or (Redis not answering within the grace) a plain disconnect. */
+export async function closeConnection(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') await unlessStopped(redis.quit().catch(() => undefined), unrefSleep(STOP_GRACE_MS));
+  redis.disconnect();
+}

@@ -10,7 +10,7 @@ import { DEAD_LETTER_HEADERS, type Subscription } from '../../transport.js';
 import type { Logger } from '../../../observability/logger.js';
 import type { EventDelivery, ListenSpec } from '../../bus/bus-transport.js';
 import { fieldsToEvent, isNoop } from './by-field.js';
-import { isClosedError, openRedis, sleep } from './connections.js';
+import { graceAfter, isClosedError, openRedis, signal, sleep, unlessStopped } from './connections.js';
 import { deadLetterStreamOf, streamOf, type StreamUse } from './names.js';
 
 export interface ListenOptions {
@@ -42,14 +42,21 @@ export async function listenOnStreams(spec: ListenSpec, handler: (d: EventDelive
   const held = new Set<string>();
   let stopping = false;
   let slotFreed: (() => void) | undefined;
+  // Once stopping: blocking reads end at once; acks still waiting for Redis get a grace,
+  // then are given up (the entry stays pending and is reclaimed: at least once holds).
+  const stopped = signal();
+  const giveUp = graceAfter(stopped.promise);
 
-  const ack = (stream: string, id: string) => commands.xack(stream, spec.group, id).then(() => undefined);
+  const ack = (stream: string, id: string) => unlessStopped(commands.xack(stream, spec.group, id), giveUp).then(() => undefined);
   const setAside = async (stream: string, id: string, fields: string[], reason: string) => {
-    await commands
-      .multi()
-      .xadd(deadLetterStreamOf(stream), 'MAXLEN', '~', String(options.maxStreamLength), '*', ...fields, DEAD_LETTER_HEADERS.reason, reason, DEAD_LETTER_HEADERS.sourceQueue, `${stream}/${spec.group}`)
-      .xack(stream, spec.group, id)
-      .exec();
+    await unlessStopped(
+      commands
+        .multi()
+        .xadd(deadLetterStreamOf(stream), 'MAXLEN', '~', String(options.maxStreamLength), '*', ...fields, DEAD_LETTER_HEADERS.reason, reason, DEAD_LETTER_HEADERS.sourceQueue, `${stream}/${spec.group}`)
+        .xack(stream, spec.group, id)
+        .exec(),
+      giveUp,
+    );
   };
 
   const dispatch = (stream: string, [id, fields]: Entry, attempt: number) => {
@@ -102,8 +109,8 @@ export async function listenOnStreams(spec: ListenSpec, handler: (d: EventDelive
   const deliveries = async (stream: string, ids: string[]): Promise<Map<string, number>> => {
     const out = new Map<string, number>();
     for (const id of ids) {
-      const rows = (await commands.xpending(stream, spec.group, id, id, 1)) as [string, string, number, number][];
-      if (rows[0]) out.set(id, Number(rows[0][3]));
+      const rows = (await unlessStopped(commands.xpending(stream, spec.group, id, id, 1), stopped.promise)) as [string, string, number, number][] | undefined;
+      if (rows?.[0]) out.set(id, Number(rows[0][3]));
     }
     return out;
   };
@@ -111,7 +118,8 @@ export async function listenOnStreams(spec: ListenSpec, handler: (d: EventDelive
   const readLoop = (async () => {
     // This member's own pending entries first (left by an earlier run of the same process name).
     for (const stream of streams) {
-      const reply = (await commands.xreadgroup('GROUP', spec.group, spec.consumer, 'COUNT', 1000, 'STREAMS', stream, '0')) as ReadReply;
+      const reply = (await unlessStopped(commands.xreadgroup('GROUP', spec.group, spec.consumer, 'COUNT', 1000, 'STREAMS', stream, '0'), stopped.promise)) as ReadReply | undefined;
+      if (stopping) return;
       const entries = reply?.[0]?.[1] ?? [];
       const counts = await deliveries(stream, entries.map(([id]) => id));
       for (const entry of entries) {
@@ -122,19 +130,23 @@ export async function listenOnStreams(spec: ListenSpec, handler: (d: EventDelive
     while (!stopping) {
       await waitForSlot();
       if (stopping) break;
-      let reply: ReadReply;
+      let reply: ReadReply | undefined;
       try {
-        reply = (await reader.xreadgroup(
-          'GROUP', spec.group, spec.consumer,
-          'COUNT', Math.max(1, spec.prefetch - inFlight.size),
-          'BLOCK', 0,
-          'STREAMS', ...streams, ...streams.map(() => '>'),
-        )) as ReadReply;
+        reply = (await unlessStopped(
+          reader.xreadgroup(
+            'GROUP', spec.group, spec.consumer,
+            'COUNT', Math.max(1, spec.prefetch - inFlight.size),
+            'BLOCK', 0,
+            'STREAMS', ...streams, ...streams.map(() => '>'),
+          ),
+          stopped.promise,
+        )) as ReadReply | undefined;
+        if (stopping) break;
       } catch (error) {
         if (stopping || isClosedError(error)) return;
         if (/NOGROUP/.test((error as Error).message)) {
           // The stream or group vanished (e.g. Redis restarted without persistence): make them again.
-          for (const stream of streams) await commands.xgroup('CREATE', stream, spec.group, '$', 'MKSTREAM').catch(() => undefined);
+          for (const stream of streams) await unlessStopped(commands.xgroup('CREATE', stream, spec.group, '$', 'MKSTREAM').catch(() => undefined), stopped.promise);
         } else logger.warn({ group: spec.group, err: (error as Error).message }, 'reading events failed; retrying');
         await sleep(200);
         continue;
@@ -168,6 +180,7 @@ export async function listenOnStreams(spec: ListenSpec, handler: (d: EventDelive
   return {
     stop: async () => {
       stopping = true;
+      stopped.resolve();
       clearInterval(reclaimTimer);
       slotFreed?.();
       reader.disconnect();

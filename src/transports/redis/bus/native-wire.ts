@@ -41,6 +41,8 @@ export interface DecodedElement {
   readonly calls: NativeCall[];
   /** Lines that could not be read, with why (their callers time out). */
   readonly bad: string[];
+  /** Calls whose id could be read but not the rest: answered with an error result. */
+  readonly refused: { readonly id: string; readonly why: string }[];
 }
 
 /** Reads a call element popped from `api`'s queue; throws SY_ERR_BUS_FRAME if its header is wrong. */
@@ -51,14 +53,17 @@ export function decodeCallElement(api: string, raw: string): DecodedElement {
   if (!replyKey.startsWith(REPLY_KEY_PREFIX)) throw new errors.SY_ERR_BUS_FRAME('Switchyard RPC call batch', `its reply key does not start with ${REPLY_KEY_PREFIX}`);
   const calls: NativeCall[] = [];
   const bad: string[] = [];
+  const refused: { id: string; why: string }[] = [];
   for (const line of raw.slice(end + 1).split('\n')) {
-    const why = readCallLine(api, line, calls);
-    if (why) bad.push(why);
+    const problem = readCallLine(api, line, calls);
+    if (typeof problem === 'string') bad.push(problem);
+    else if (problem) refused.push(problem);
   }
-  return { replyKey, calls, bad };
+  return { replyKey, calls, bad, refused };
 }
 
-function readCallLine(api: string, line: string, into: NativeCall[]): string | undefined {
+/** Adds the call on `line` to `into`; else why not: text when it has no id to answer, else the id and why. */
+function readCallLine(api: string, line: string, into: NativeCall[]): string | { id: string; why: string } | undefined {
   let doc: unknown;
   try {
     doc = JSON.parse(line);
@@ -68,9 +73,9 @@ function readCallLine(api: string, line: string, into: NativeCall[]): string | u
   if (!Array.isArray(doc) || doc.length !== 4) return 'a call line is not [id, procedure, deadline, kwargs]';
   const [id, procedure, deadline, kwargs] = doc as unknown[];
   if (typeof id !== 'string' || id === '') return 'a call id is not a non-empty string';
-  if (typeof procedure !== 'string' || procedure === '') return `call ${id}: the procedure is not a non-empty string`;
-  if (typeof deadline !== 'number') return `call ${id}: the deadline is not a number`;
-  if (kwargs === null || typeof kwargs !== 'object' || Array.isArray(kwargs)) return `call ${id}: kwargs is not an object`;
+  if (typeof procedure !== 'string' || procedure === '') return { id, why: 'the procedure is not a non-empty string' };
+  if (typeof deadline !== 'number') return { id, why: 'the deadline is not a number' };
+  if (kwargs === null || typeof kwargs !== 'object' || Array.isArray(kwargs)) return { id, why: Array.isArray(kwargs) ? 'kwargs is a list; send the parameters as a JSON object of named values' : 'kwargs is not an object' };
   into.push({ id, api, procedure, deadline, kwargs: kwargs as Kwargs });
   return undefined;
 }

@@ -16,11 +16,12 @@
 // - idle consumers and empty groups are not cleaned up (Lightbus's consumer_ttl).
 
 import type { Redis } from 'ioredis';
+import { errors, redactUrl } from '../../../errors.js';
 import type { Logger } from '../../../observability/logger.js';
 import type { BusEvent, BusTransport, CallOptions, EventDelivery, ListenSpec, RpcCall, RpcResult, RpcServer, StoredSchema, StreamActivity } from '../../bus/bus-transport.js';
 import type { Subscription } from '../../transport.js';
 import { eventToFields, fieldsToEvent, isNoop } from './by-field.js';
-import { openRedis } from './connections.js';
+import { closeConnection, openRedis } from './connections.js';
 import { listenOnStreams } from './event-listener.js';
 import { SCHEMAS_SET, schemaKey, streamOf, type StreamUse } from './names.js';
 import { RpcClient } from './rpc-client.js';
@@ -34,12 +35,18 @@ export interface RedisBusOptions {
   readonly logger: Logger;
   /** One stream per API (Lightbus's default) or per event. */
   readonly streamUse?: StreamUse;
-  /** Streams are trimmed to about this many entries (XADD MAXLEN ~). Lightbus: 100,000. */
-  readonly maxStreamLength?: number;
+  /** Streams are trimmed to about this many entries (XADD MAXLEN ~); null: never. Lightbus: 100,000. */
+  readonly maxStreamLength?: number | null;
   /** Seconds a result waits for its caller. Lightbus result_ttl: 60. */
   readonly resultTtlS?: number;
   /** Calls one process runs at once. */
   readonly serveConcurrency?: number;
+  /**
+   * Seconds the expiry key of a call in Lightbus's format lives (Lightbus's transport-level
+   * rpc_timeout, 5 there): a server that pops the call later drops it. Default: as long as
+   * its caller waits (the API's rpc_timeout).
+   */
+  readonly rpcExpiryS?: number;
 }
 
 export class RedisBusTransport implements BusTransport {
@@ -48,18 +55,26 @@ export class RedisBusTransport implements BusTransport {
   private client: RpcClient | undefined;
   private readonly subscriptions = new Set<Subscription>();
   private readonly streamUse: StreamUse;
-  private readonly maxStreamLength: number;
+  private readonly maxStreamLength: number | null;
+  private readonly trim: string[];
 
   constructor(private readonly options: RedisBusOptions) {
     this.streamUse = options.streamUse ?? 'per_api';
-    this.maxStreamLength = options.maxStreamLength ?? 100_000;
+    this.maxStreamLength = options.maxStreamLength === undefined ? 100_000 : options.maxStreamLength;
+    this.trim = this.maxStreamLength === null ? [] : ['MAXLEN', '~', String(this.maxStreamLength)];
   }
 
   async start(): Promise<void> {
     if (this.commands) return;
-    this.commands = openRedis(this.options.url, 'commands', this.options.logger);
-    await this.commands.connect();
-    this.client = new RpcClient(this.options.url, this.options.logger);
+    const commands = openRedis(this.options.url, 'commands', this.options.logger);
+    try {
+      await commands.connect();
+    } catch (error) {
+      commands.disconnect();
+      throw new errors.SY_ERR_BROKER(`Redis at ${redactUrl(this.options.url)}`, `could not connect (${(error as Error).message}); check that Redis runs there and that the URL's host, port, database and password are right`);
+    }
+    this.commands = commands;
+    this.client = new RpcClient(this.options.url, this.options.logger, this.options.rpcExpiryS);
   }
 
   async close(): Promise<void> {
@@ -67,7 +82,7 @@ export class RedisBusTransport implements BusTransport {
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
     this.subscriptions.clear();
     await this.client?.close();
-    await this.commands.quit().catch(() => this.commands?.disconnect());
+    await closeConnection(this.commands);
     this.commands = undefined;
     this.client = undefined;
   }
@@ -95,7 +110,7 @@ export class RedisBusTransport implements BusTransport {
 
   async fire(event: BusEvent): Promise<void> {
     const stream = streamOf(event.api, event.event, this.streamUse);
-    await this.redis().xadd(stream, 'MAXLEN', '~', String(this.maxStreamLength), '*', ...eventToFields(event));
+    await this.redis().xadd(stream, ...this.trim, '*', ...eventToFields(event));
   }
 
   async listen(spec: ListenSpec, handler: (delivery: EventDelivery) => Promise<void>): Promise<Subscription> {
@@ -104,7 +119,8 @@ export class RedisBusTransport implements BusTransport {
       commands: this.redis(),
       logger: this.options.logger,
       streamUse: this.streamUse,
-      maxStreamLength: this.maxStreamLength,
+      // Dead letters are bounded even where the stream itself is not.
+      maxStreamLength: this.maxStreamLength ?? 100_000,
     });
     return this.track(sub);
   }

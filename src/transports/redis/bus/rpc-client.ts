@@ -17,9 +17,10 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { errors, redactUrl } from '../../../errors.js';
 import type { Logger } from '../../../observability/logger.js';
+import { warnLimiter, type WarnLimiter } from '../../../observability/warn-limiter.js';
 import { decodeResultBlob, encodeRpcBlob } from '../../bus/blob.js';
 import type { CallOptions, RpcCall, RpcResult } from '../../bus/bus-transport.js';
-import { isClosedError, openRedis, sleep } from './connections.js';
+import { isClosedError, openRedis, signal, sleep, unlessStopped } from './connections.js';
 import { callWriter, nativeCallWriter, type CallWrite, type NativeCallWrite } from './rpc-writes.js';
 import type { Burst } from './burst.js';
 import { decodeResultLine, encodeCallLine, isResultLine } from './native-wire.js';
@@ -56,7 +57,11 @@ export class RpcClient {
   private serversReady: Promise<NativeServers> | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
+  /** Resolved by close(): the blocking read of results ends at once, Redis up or not. */
+  private readonly stopped = signal();
   private sweeper: NodeJS.Timeout | undefined;
+  /** What other processes send is logged at most a few lines per kind per window. */
+  private readonly warn: WarnLimiter;
 
   private sweep(): void {
     const now = Date.now();
@@ -74,7 +79,11 @@ export class RpcClient {
   constructor(
     private readonly url: string,
     private readonly logger: Logger,
-  ) {}
+    /** Life of a Lightbus-format call's expiry key; default: its caller's timeout. */
+    private readonly expiryS?: number,
+  ) {
+    this.warn = warnLimiter(logger);
+  }
 
   call(call: RpcCall, options: CallOptions): Promise<RpcResult> {
     if (this.stopping) return Promise.reject(new errors.SY_ERR_TRANSPORT_CLOSED('redis', `call ${call.api}.${call.procedure}()`));
@@ -141,7 +150,7 @@ export class RpcClient {
     const write: CallWrite = {
       queue: rpcQueueKey(call.api),
       expiryKey: rpcExpiryKey(call.id),
-      ttlS: Math.max(1, Math.ceil(p.timeoutMs / 1000)),
+      ttlS: Math.max(1, Math.ceil(this.expiryS ?? p.timeoutMs / 1000)),
       blob: encodeRpcBlob(call, this.returnPath),
     };
     this.batcher.add(write, done);
@@ -178,7 +187,7 @@ export class RpcClient {
     while (!this.stopping) {
       try {
         // Every result waiting, in one blocking read (Redis ≥ 7.0; BLPOP before).
-        for (const raw of await this.pop(reader)) this.settle(raw);
+        for (const raw of (await unlessStopped(this.pop(reader), this.stopped.promise)) ?? []) this.settle(raw);
       } catch (error) {
         if (this.stopping || isClosedError(error)) return;
         this.logger.warn({ err: (error as Error).message }, 'reading RPC results failed; retrying');
@@ -208,7 +217,7 @@ export class RpcClient {
     try {
       result = isResultLine(raw) ? decodeResultLine(raw) : decodeResultBlob(raw);
     } catch (error) {
-      this.logger.warn({ reason: (error as Error).message }, 'an RPC result could not be read; dropped');
+      this.warn.warn('unreadable result', { reason: (error as Error).message }, 'an RPC result could not be read; dropped');
       return;
     }
     const p = this.pending.get(result.rpcId);
@@ -219,6 +228,7 @@ export class RpcClient {
 
   async close(): Promise<void> {
     this.stopping = true;
+    this.stopped.resolve();
     clearInterval(this.sweeper);
     this.clock?.stop();
     for (const [id, p] of this.pending) p.reject(new errors.SY_ERR_TRANSPORT_CLOSED('redis', `wait for the result of call ${id}`));
@@ -227,5 +237,6 @@ export class RpcClient {
     this.subscriber?.disconnect();
     this.writerConnection?.disconnect();
     await this.loop;
+    this.warn.flush();
   }
 }

@@ -9,10 +9,13 @@
 
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../../observability/logger.js';
-import { decodeRpcBlob, encodeResultBlob } from '../../bus/blob.js';
+import { errors } from '../../../errors.js';
+import { warnLimiter } from '../../../observability/warn-limiter.js';
+import { answerableCall, decodeRpcBlob, encodeResultBlob } from '../../bus/blob.js';
+import { reprOf } from '../../bus/python-repr.js';
 import type { RpcCall, RpcResult, RpcServer } from '../../bus/bus-transport.js';
 import type { Subscription } from '../../transport.js';
-import { isClosedError, openRedis, sleep } from './connections.js';
+import { STOP_GRACE_MS, isClosedError, openRedis, signal, sleep, unlessStopped } from './connections.js';
 import { corking, resultWriter, type ResultWrite } from './rpc-writes.js';
 import { REPLY_KEY_PREFIX, RETURN_PATH_PREFIX, nativeRpcQueueKey, rpcExpiryKey, rpcQueueKey } from './names.js';
 import { ageOfUuid1 } from '../../bus/uuid1.js';
@@ -45,6 +48,8 @@ interface Job {
 
 export function serveRpcs(apis: readonly string[], server: RpcServer, options: RpcServeOptions): Subscription {
   const { commands, logger } = options;
+  // What a peer sends is logged at most a few lines per kind per window (warn-limiter.ts).
+  const warn = warnLimiter(logger);
   const lightbusQueues = new Map(apis.map((api) => [rpcQueueKey(api), api]));
   const nativeQueues = new Map(apis.map((api) => [nativeRpcQueueKey(api), api]));
   // Both orders, taken in turn: BLMPOP pops from the first non-empty list only, so a
@@ -61,6 +66,8 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
   const writer = openRedis(options.url, 'rpc-results', logger);
   let blocked = false;
   let stopping = false;
+  /** Resolved when stop() begins: the blocking pop ends at once. */
+  const stopped = signal();
   const writes = resultWriter(() => (blocked || stopping ? writer : reader), writer);
   const cork = corking(reader);
   /** Calls started whose result is not written yet. */
@@ -71,17 +78,36 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
   let slotFreed: (() => void) | undefined;
   let clock: RedisClock | undefined;
 
-  /** Reads a Lightbus call; undefined (logged) when it cannot be answered. */
+  /**
+   * Reads a Lightbus call; undefined when it cannot be run. One whose id and return path
+   * can still be read (kwargs a list, say) is answered with an error result (issue 17
+   * #12: its caller learns why instead of timing out); others are dropped, logged.
+   */
   const decodeLightbus = (raw: string) => {
     let call: ReturnType<typeof decodeRpcBlob>;
     try {
       call = decodeRpcBlob(raw);
     } catch (error) {
-      logger.warn({ reason: (error as Error).message }, 'an RPC call could not be read; dropped (no return path to answer on)');
+      const reason = (error as Error).message;
+      const parts = answerableCall(raw);
+      if (!parts?.returnPath.startsWith(RETURN_PATH_PREFIX)) {
+        warn.warn('unreadable call', { reason }, 'an RPC call could not be read; dropped (no return path to answer on)');
+        return undefined;
+      }
+      const { id, api, procedure } = parts;
+      const what = `the call ${id} of RPC ${api ?? '(no api_name)'}.${procedure ?? '(no procedure_name)'}()`;
+      warn.warn('refused call', { api, procedure, id, reason }, 'an RPC call could not be read; answered with an error result');
+      const refusal = new errors.SY_ERR_BUS_CALL(what, parts.why);
+      const key = parts.returnPath.slice(RETURN_PATH_PREFIX.length);
+      const result: RpcResult = { rpcId: id, error: true, result: reprOf(refusal), trace: '' };
+      writes.add(
+        { key, blob: encodeResultBlob(result), ttlS: options.resultTtlS, publish: key.startsWith(REPLY_KEY_PREFIX), expiryKey: rpcExpiryKey(id) },
+        (e) => e && logger.error({ err: e }, 'answering an unreadable RPC call failed'),
+      );
       return undefined;
     }
     if (!call.returnPath.startsWith(RETURN_PATH_PREFIX)) {
-      logger.warn({ api: call.api, procedure: call.procedure, id: call.id }, `an RPC call's return path does not start with ${RETURN_PATH_PREFIX}; dropped`);
+      warn.warn('return path', { api: call.api, procedure: call.procedure, id: call.id }, `an RPC call's return path does not start with ${RETURN_PATH_PREFIX}; dropped`);
       return undefined;
     }
     return call;
@@ -177,10 +203,18 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
       let replyKey: string;
       try {
         const element = decodeCallElement(api, raw);
-        for (const why of element.bad) logger.warn({ api, reason: why }, 'an RPC call could not be read; dropped (its caller times out)');
+        for (const why of element.bad) warn.warn('unreadable native call', { api, reason: why }, 'an RPC call could not be read; dropped (its caller times out)');
         ({ calls, replyKey } = element);
+        for (const { id, why } of element.refused) {
+          warn.warn('refused native call', { api, id, reason: why }, 'an RPC call could not be read; answered with an error result');
+          const refusal = new errors.SY_ERR_BUS_CALL(`the call ${id} of API ${api}`, why);
+          writes.add(
+            { key: replyKey, blob: encodeResultLine({ rpcId: id, error: true, result: reprOf(refusal), trace: '' }), ttlS: options.resultTtlS, publish: true },
+            (e) => e && logger.error({ err: e }, 'answering an unreadable RPC call failed'),
+          );
+        }
       } catch (error) {
-        logger.warn({ api, reason: (error as Error).message }, 'a batch of RPC calls could not be read; dropped (their callers time out)');
+        warn.warn('unreadable native batch', { api, reason: (error as Error).message }, 'a batch of RPC calls could not be read; dropped (their callers time out)');
         continue;
       }
       for (const call of calls) start({ call, replyKey, native: true, deadline: call.deadline }, of);
@@ -232,7 +266,8 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
    * One blocking read of up to `room` calls' worth, as one promise without async layers
    * (each layer cost a cold µs or two per hop at low rates).
    */
-  const pop = (room: number): Promise<[string, string[]] | undefined> => {
+  const pop = (room: number): Promise<[string, string[]] | undefined> => unlessStopped(popNow(room), stopped.promise);
+  const popNow = (room: number): Promise<[string, string[]] | undefined> => {
     blocked = true;
     const queues = orders[turn++ & 1]!;
     if (!multiPop) return popOne(queues);
@@ -264,11 +299,12 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
   let announced: { stop(): Promise<void> } | undefined;
   const loop = (async () => {
     try {
-      clock = await RedisClock.of(commands);
-      announced = await announceServer(commands, clock, apis, logger);
+      clock = await unlessStopped(RedisClock.of(commands), stopped.promise);
+      if (!clock) return;
+      announced = await unlessStopped(announceServer(commands, clock, apis, logger), stopped.promise);
       if (stopping) {
         clock.stop();
-        return void (await announced.stop());
+        return void (await unlessStopped(announced?.stop() ?? Promise.resolve(), sleep(STOP_GRACE_MS)));
       }
     } catch (error) {
       if (stopping || isClosedError(error)) return;
@@ -307,14 +343,26 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
   return {
     stop: async () => {
       stopping = true; // from here results go on the writer
-      await announced?.stop(); // our callers stop sending native calls here
+      stopped.resolve();
+      // Our callers stop sending native calls here (it lapses anyway if Redis is away).
+      await unlessStopped(announced?.stop() ?? Promise.resolve(), sleep(STOP_GRACE_MS));
       slotFreed?.();
       cork.after();
       // Calls running finish first (and those popped waiting for a slot): results already
       // sent on the reader get their replies there (they are ahead of its blocking pop),
-      // so the reader closes after them.
+      // so the reader closes after them. Results that Redis does not take (it is away) are
+      // waited for STOP_GRACE_MS, then given up: their callers time out (at most once).
       const allDone = async () => {
-        while (running > 0) await new Promise<void>((r) => (drained = r));
+        let unreachableSince: number | undefined;
+        while (running > 0) {
+          await Promise.race([new Promise<void>((r) => (drained = r)), sleep(200)]);
+          const reachable = reader.status === 'ready' || writer.status === 'ready';
+          unreachableSince = reachable ? undefined : (unreachableSince ?? Date.now());
+          if (unreachableSince !== undefined && Date.now() - unreachableSince >= STOP_GRACE_MS) {
+            logger.warn({ unanswered: running }, 'stopping while Redis is unreachable: results not written are given up (their callers time out)');
+            return;
+          }
+        }
       };
       await allDone();
       reader.disconnect();
@@ -322,6 +370,7 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
       await allDone();
       clock?.stop();
       writer.disconnect();
+      warn.flush();
     },
   };
 }

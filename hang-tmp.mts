@@ -1,0 +1,20 @@
+import * as zmq from 'zeromq';
+import { spawn } from 'node:child_process';
+import { ZeroMqSockets } from './src/transports/zeromq/mod.js';
+import { encodeEnvelope, encodeReply, decodeReply } from './src/models/service/mod.js';
+const sockets = new ZeroMqSockets({ onError: (w, e) => console.log('ONERROR', w, (e as any).code, (e as any).message) });
+const req = await sockets.requester('127.0.0.1:45124');
+const child = spawn(process.execPath, ['-e', `
+const zmq = require('zeromq');
+(async () => { const r = new zmq.Reply({linger:0}); await r.bind('tcp://127.0.0.1:45124'); console.log('ready'); for await (const [f] of r) await r.send(f); })();
+`], { stdio: ['ignore', 'pipe', 'inherit'] });
+await new Promise((r) => child.stdout!.once('data', r));
+const t0 = Date.now();
+const step = async (what: string, ms = 1500) => { try { const r = await req.request(encodeEnvelope({ n: 1 }, null), { timeoutMs: ms }); console.log(what, 'ok', Date.now() - t0); } catch (e) { console.log(what, 'err', (e as any).code, Date.now() - t0); } };
+for (let i = 0; i < 3; i++) await step('before');
+child.kill('SIGKILL');
+await new Promise((r) => child.once('close', r));
+await step('after kill');
+await step('after kill 2');
+await sockets.close();
+console.log('done');

@@ -1,0 +1,82 @@
+// p50/p99 of durations over a sliding window in fixed memory: a log-scale histogram
+// (buckets 15% apart, 0.01 ms to ~100 s, so a quantile is within ~7%) per slice of time,
+// a ring of slices covering the window. Recording is one logarithm and one increment,
+// cheap enough for every message at thousands per second.
+
+const MIN_MS = 0.01;
+const GROWTH = 1.15;
+const LOG_GROWTH = Math.log(GROWTH);
+export const LATENCY_BUCKETS = Math.ceil(Math.log(100_000 / MIN_MS) / LOG_GROWTH) + 1;
+
+function bucketOf(ms: number): number {
+  if (!(ms > MIN_MS)) return 0;
+  return Math.min(LATENCY_BUCKETS - 1, Math.floor(Math.log(ms / MIN_MS) / LOG_GROWTH) + 1);
+}
+
+/** The middle of a bucket, as the value a quantile falling in it reports. */
+function valueOf(bucket: number): number {
+  if (bucket === 0) return MIN_MS;
+  return MIN_MS * GROWTH ** (bucket - 0.5);
+}
+
+export class LatencyWindow {
+  readonly #slices: Uint32Array[];
+  readonly #epochs: Float64Array;
+
+  /** `windowMs` split into `slices` slices; the oldest slice is dropped as time moves on. */
+  constructor(
+    readonly windowMs = 60_000,
+    readonly slices = 6,
+  ) {
+    this.#slices = Array.from({ length: slices }, () => new Uint32Array(LATENCY_BUCKETS));
+    this.#epochs = new Float64Array(slices).fill(-1);
+  }
+
+  get sliceMs(): number {
+    return this.windowMs / this.slices;
+  }
+
+  record(now: number, ms: number): void {
+    const epoch = Math.floor(now / this.sliceMs);
+    const i = epoch % this.slices;
+    const slice = this.#slices[i]!;
+    if (this.#epochs[i] !== epoch) {
+      this.#epochs[i] = epoch;
+      slice.fill(0);
+    }
+    slice[bucketOf(ms)]!++;
+  }
+
+  /** Adds the live slices' counts into `into` (length LATENCY_BUCKETS): merge several windows before asking quantiles. */
+  addInto(now: number, into: Float64Array): void {
+    const current = Math.floor(now / this.sliceMs);
+    for (let i = 0; i < this.slices; i++) {
+      const epoch = this.#epochs[i]!;
+      if (epoch < 0 || current - epoch >= this.slices) continue;
+      const slice = this.#slices[i]!;
+      for (let b = 0; b < LATENCY_BUCKETS; b++) into[b]! += slice[b]!;
+    }
+  }
+
+  quantiles(now: number, qs: readonly number[]): Array<number | undefined> {
+    const merged = new Float64Array(LATENCY_BUCKETS);
+    this.addInto(now, merged);
+    return quantilesOf(merged, qs);
+  }
+}
+
+/** Quantiles (0..1) of merged bucket counts; undefined when nothing was recorded. */
+export function quantilesOf(counts: Float64Array, qs: readonly number[]): Array<number | undefined> {
+  let total = 0;
+  for (let b = 0; b < counts.length; b++) total += counts[b]!;
+  if (total === 0) return qs.map(() => undefined);
+  return qs.map((q) => {
+    const rank = Math.max(1, Math.ceil(q * total));
+    let seen = 0;
+    for (let b = 0; b < counts.length; b++) {
+      seen += counts[b]!;
+      if (seen >= rank) return valueOf(b);
+    }
+    return valueOf(counts.length - 1);
+  });
+}

@@ -1,0 +1,423 @@
+// The dashboard's live model of a running system, derived from the observer stream alone
+// (it knows no model by name): every component as a node with its state, every input and
+// output as a port, edges between services through the channels they share, and per node
+// and per edge the figures a person watches — rate in and out, in flight, p50/p99 handling
+// time over the last minute, errors, dead letters — with sparklines over the last minutes
+// and a bounded index of recent messages' journeys.
+//
+// Memory is bounded: series and latency windows are fixed rings per port, ports are capped
+// (names come from configuration, but a cap keeps a misbehaving emitter from growing it),
+// and the journey index forgets the oldest ids.
+
+import type { ComponentState, EventSource, Observer, ObserverEvent } from '../observer.js';
+import { BucketSeries } from './bucket-series.js';
+import { JourneyIndex, type Hop, type Journey, type JourneyIndexOptions } from './journeys.js';
+import { LATENCY_BUCKETS, LatencyWindow, quantilesOf } from './latency-window.js';
+import type { ChannelFigures, Probe, ProbeChannel } from './probe.js';
+import type { EdgeSnapshot, Figures, NodeSnapshot, Series, Snapshot } from './snapshot.js';
+import { buildTopology, serviceNodeId, type ComponentPorts, type Port, type Topology } from './topology.js';
+
+export interface SystemModelOptions {
+  /** The clock (tests pass their own). */
+  readonly now?: () => number;
+  /** One sparkline point covers this long. Default 5000 ms. */
+  readonly seriesBucketMs?: number;
+  /** Points per sparkline. Default 60 (five minutes at 5 s). */
+  readonly seriesLength?: number;
+  /** Rates are taken over about this long. Default 10000 ms. */
+  readonly rateWindowMs?: number;
+  /** p50/p99 are taken over this long. Default 60000 ms. */
+  readonly latencyWindowMs?: number;
+  /** Most ports (component × channel) tracked. Default 4000. */
+  readonly maxPorts?: number;
+  readonly journeys?: JourneyIndexOptions;
+}
+
+/** Figures of one port: a component's input or output channel. */
+class PortStats {
+  readonly count: BucketSeries;
+  readonly errors: BucketSeries;
+  readonly dead: BucketSeries;
+  readonly latency: LatencyWindow;
+  inFlight = 0;
+  total = 0;
+  errorTotal = 0;
+  deadTotal = 0;
+  rejected = 0;
+
+  constructor(bucketMs: number, length: number, latencyWindowMs: number) {
+    this.count = new BucketSeries(bucketMs, length);
+    this.errors = new BucketSeries(bucketMs, length);
+    this.dead = new BucketSeries(bucketMs, length);
+    this.latency = new LatencyWindow(latencyWindowMs, 6);
+  }
+}
+
+interface Component {
+  /** serviceNodeId(source), made once. */
+  readonly id: string;
+  source: EventSource;
+  state?: ComponentState;
+  error?: string;
+  readonly inputs: Map<string, Port>;
+  /** Keyed by name and label: one channel may be chosen by several case values. */
+  readonly outputs: Map<string, Port>;
+  readonly inStats: Map<string, PortStats>;
+  readonly outStats: Map<string, PortStats>;
+}
+
+const ZERO_FIGURES: Figures = { rateIn: 0, rateOut: 0, inFlight: 0, received: 0, sent: 0, errors: 0, deadLetters: 0, rejected: 0 };
+
+export class SystemModel {
+  readonly #now: () => number;
+  readonly #bucketMs: number;
+  readonly #length: number;
+  readonly #rateWindowMs: number;
+  readonly #latencyWindowMs: number;
+  readonly #maxPorts: number;
+  readonly #components = new Map<string, Component>();
+  /** model → service → component: the per-event lookup makes no string. */
+  readonly #bySource = new Map<string, Map<string, Component>>();
+  readonly #journeys: JourneyIndex;
+  #ports = 0;
+  #untracked = 0;
+  #version = 0;
+  #topology: Topology | undefined;
+  #probeFigures: ReadonlyMap<string, ChannelFigures> = new Map();
+  #probing: Promise<void> | undefined;
+
+  constructor(options: SystemModelOptions = {}) {
+    this.#now = options.now ?? Date.now;
+    this.#bucketMs = options.seriesBucketMs ?? 5_000;
+    this.#length = options.seriesLength ?? 60;
+    this.#rateWindowMs = options.rateWindowMs ?? 10_000;
+    this.#latencyWindowMs = options.latencyWindowMs ?? 60_000;
+    this.#maxPorts = options.maxPorts ?? 4_000;
+    this.#journeys = new JourneyIndex(options.journeys);
+  }
+
+  /** Follows `observer` from now on; returns a function that stops following. */
+  attach(observer: Observer): () => void {
+    return observer.listen((event) => this.onEvent(event));
+  }
+
+  /** Components known from configuration before (or without) seeing them run. */
+  declare(components: readonly ComponentPorts[]): void {
+    for (const c of components) {
+      const component = this.#component(c.source);
+      for (const p of c.inputs) this.#addInput(component, p);
+      for (const p of c.outputs) this.#addOutput(component, p);
+    }
+  }
+
+  /** A component's state as known elsewhere (the runtime's health), for components whose "ready" came before the dashboard. */
+  setState(source: EventSource, state: ComponentState, error?: string): void {
+    const component = this.#component(source);
+    component.state ??= state;
+    if (error !== undefined && component.error === undefined) component.error = error;
+  }
+
+  onEvent(e: ObserverEvent): void {
+    const component = this.#component(e);
+    const now = this.#now();
+    switch (e.type) {
+      case 'state': {
+        component.state = e.state;
+        if (e.error) component.error = e.error.message;
+        else if (e.state === 'ready' || e.state === 'starting') delete component.error;
+        for (const p of e.inputs ?? []) this.#addInput(component, p);
+        for (const p of e.outputs ?? []) this.#addOutput(component, p);
+        break;
+      }
+      case 'received': {
+        const s = this.#inStats(component, e.input);
+        if (s) {
+          s.count.add(now);
+          s.total++;
+          s.inFlight++;
+        }
+        this.#hop(e.id, e, component, { step: 'received', channel: e.input, attempt: e.attempt });
+        break;
+      }
+      case 'handled': {
+        const s = this.#inStats(component, e.input);
+        if (s) {
+          s.inFlight = Math.max(0, s.inFlight - 1);
+          s.latency.record(now, e.durationMs);
+        }
+        for (const p of e.produced ?? []) {
+          const out = this.#outStats(component, { name: p.output, ...(p.label !== undefined ? { label: p.label } : {}) });
+          if (out) {
+            out.count.add(now);
+            out.total++;
+          }
+        }
+        this.#hop(e.id, e, component, { step: 'handled', channel: e.input, durationMs: e.durationMs, ...(e.produced?.length ? { produced: e.produced } : {}) });
+        break;
+      }
+      case 'failed': {
+        const s = this.#inStats(component, e.input);
+        if (s) {
+          s.inFlight = Math.max(0, s.inFlight - 1);
+          s.latency.record(now, e.durationMs);
+          s.errors.add(now);
+          s.errorTotal++;
+        }
+        this.#hop(e.id, e, component, { step: 'failed', channel: e.input, durationMs: e.durationMs, error: e.error.message });
+        break;
+      }
+      case 'dead-lettered': {
+        const s = this.#inStats(component, e.input);
+        if (s) {
+          if (e.id !== undefined) s.inFlight = Math.max(0, s.inFlight - 1);
+          s.dead.add(now);
+          s.deadTotal++;
+        }
+        if (e.id !== undefined) this.#hop(e.id, e, component, { step: 'dead-lettered', channel: e.input, error: e.reason });
+        break;
+      }
+      case 'sent': {
+        const out = this.#outStats(component, { name: e.output, ...(e.label !== undefined ? { label: e.label } : {}) });
+        if (out) {
+          out.count.add(now);
+          out.total++;
+        }
+        this.#hop(e.id, e, component, { step: 'sent', channel: e.output });
+        break;
+      }
+      case 'called': {
+        const out = this.#outStats(component, { name: e.target });
+        if (out) {
+          out.count.add(now);
+          out.total++;
+          out.latency.record(now, e.durationMs);
+          if (e.error) {
+            out.errors.add(now);
+            out.errorTotal++;
+          }
+        }
+        this.#hop(e.id, e, component, { step: 'called', channel: e.target, durationMs: e.durationMs, ...(e.error ? { error: e.error.message } : {}) });
+        break;
+      }
+      case 'rejected': {
+        const s = this.#inStats(component, e.input);
+        if (s) {
+          s.rejected++;
+          s.errors.add(now);
+          s.errorTotal++;
+        }
+        break;
+      }
+    }
+  }
+
+  /** The topology as it stands (configuration merged with what was seen). */
+  topology(): Topology {
+    this.#topology ??= buildTopology([...this.#components.values()].map((c) => ({
+      source: c.source,
+      inputs: [...c.inputs.values()],
+      outputs: [...c.outputs.values()],
+    })));
+    return this.#topology;
+  }
+
+  journey(id: string): Journey | undefined {
+    return this.#journeys.journey(id);
+  }
+
+  recentIds(limit?: number): string[] {
+    return this.#journeys.recent(limit);
+  }
+
+  /** Every channel of the topology, for probes. */
+  channels(): ProbeChannel[] {
+    const seen = new Map<string, ProbeChannel>();
+    for (const e of this.topology().edges) if (!seen.has(e.channel)) seen.set(e.channel, { name: e.channel, ...(e.kind ? { kind: e.kind } : {}) });
+    return [...seen.values()];
+  }
+
+  /**
+   * Asks every probe about the channels (at most one round at a time; a probe that fails or
+   * takes longer than timeoutMs leaves its channels without figures this round).
+   */
+  pollProbes(probes: readonly Probe[], timeoutMs = 2_000): Promise<void> {
+    this.#probing ??= (async () => {
+      const channels = this.channels();
+      const merged = new Map<string, ChannelFigures>();
+      const answers = await Promise.all(probes.map((p) => withTimeout(p.probe(channels), timeoutMs).catch(() => undefined)));
+      for (const answer of answers) for (const [name, figures] of answer ?? []) merged.set(name, { ...merged.get(name), ...figures });
+      this.#probeFigures = merged;
+    })().finally(() => {
+      this.#probing = undefined;
+    });
+    return this.#probing;
+  }
+
+  snapshot(): Snapshot {
+    const now = this.#now();
+    const topology = this.topology();
+    const nodes: NodeSnapshot[] = topology.nodes.map((node) => {
+      if (node.type === 'channel') {
+        const probe = this.#probeFigures.get(node.name);
+        return probe ? { ...node, probe } : node;
+      }
+      const c = this.#components.get(node.id);
+      if (!c) return node;
+      const figures = this.#figures(now, [...c.inStats.values()], [...c.outStats.values()]);
+      return {
+        ...node,
+        ...(c.state ? { state: c.state } : {}),
+        ...(c.error !== undefined ? { error: c.error } : {}),
+        figures,
+        series: this.#series(now, [...c.inStats.values()], [...c.outStats.values()]),
+      };
+    });
+    const edges: EdgeSnapshot[] = topology.edges.map((edge) => {
+      const ins = statsOf(this.#components.get(edge.to)?.inStats.get(edge.channel));
+      const outs = statsOf(this.#components.get(edge.from)?.outStats.get(edge.channel));
+      const probe = this.#probeFigures.get(edge.channel);
+      return { ...edge, figures: this.#figures(now, ins, outs), series: this.#series(now, ins, outs), ...(probe ? { probe } : {}) };
+    });
+    const all = [...this.#components.values()];
+    return {
+      at: now,
+      topologyVersion: this.#version,
+      seriesBucketMs: this.#bucketMs,
+      seriesLength: this.#length,
+      nodes,
+      edges,
+      totals: this.#figures(now, all.flatMap((c) => [...c.inStats.values()]), all.flatMap((c) => [...c.outStats.values()])),
+      untracked: this.#untracked,
+      models: [...new Set(all.map((c) => c.source.model))].sort(),
+    };
+  }
+
+  // ---- internals
+
+  #component(source: EventSource): Component {
+    let byService = this.#bySource.get(source.model);
+    if (!byService) this.#bySource.set(source.model, (byService = new Map()));
+    let c = byService.get(source.service);
+    if (!c) {
+      const id = serviceNodeId(source);
+      c = { id, source: { model: source.model, service: source.service, transport: source.transport }, inputs: new Map(), outputs: new Map(), inStats: new Map(), outStats: new Map() };
+      this.#components.set(id, c);
+      byService.set(source.service, c);
+      this.#changed();
+    } else if (c.source.transport !== source.transport && source.transport) {
+      c.source = { ...c.source, transport: source.transport };
+      this.#changed();
+    }
+    return c;
+  }
+
+  #addInput(c: Component, p: Port): void {
+    const known = c.inputs.get(p.name);
+    if (known && (known.kind || !p.kind)) return;
+    c.inputs.set(p.name, { name: p.name, ...(p.kind ? { kind: p.kind } : {}) });
+    this.#changed();
+  }
+
+  #addOutput(c: Component, p: Port): void {
+    const key = `${p.name}\u0000${p.label ?? ''}`;
+    const known = c.outputs.get(key);
+    if (known && (known.kind || !p.kind)) return;
+    // A kind learnt from a declaration also tells the live-seen ports of the same channel.
+    const kind = p.kind ?? [...c.outputs.values()].find((o) => o.name === p.name && o.kind)?.kind;
+    c.outputs.set(key, { name: p.name, ...(kind ? { kind } : {}), ...(p.label !== undefined ? { label: p.label } : {}) });
+    this.#changed();
+  }
+
+  #inStats(c: Component, input: string): PortStats | undefined {
+    const s = c.inStats.get(input);
+    if (s) return s;
+    if (!c.inputs.has(input)) this.#addInput(c, { name: input });
+    return this.#newStats(c.inStats, input);
+  }
+
+  #outStats(c: Component, p: Port): PortStats | undefined {
+    this.#addOutput(c, p);
+    return c.outStats.get(p.name) ?? this.#newStats(c.outStats, p.name);
+  }
+
+  #newStats(into: Map<string, PortStats>, name: string): PortStats | undefined {
+    if (this.#ports >= this.#maxPorts) {
+      this.#untracked++;
+      return undefined;
+    }
+    this.#ports++;
+    const s = new PortStats(this.#bucketMs, this.#length, this.#latencyWindowMs);
+    into.set(name, s);
+    return s;
+  }
+
+  #hop(id: string, e: ObserverEvent, c: Component, hop: Omit<Hop, 'at' | 'node' | 'service' | 'model'>): void {
+    this.#journeys.add(id, { at: e.at, node: c.id, service: e.service, model: e.model, ...hop });
+  }
+
+  #changed(): void {
+    this.#version++;
+    this.#topology = undefined;
+  }
+
+  #figures(now: number, ins: readonly PortStats[], outs: readonly PortStats[]): Figures {
+    if (ins.length === 0 && outs.length === 0) return ZERO_FIGURES;
+    let rateIn = 0, rateOut = 0, inFlight = 0, received = 0, sent = 0, errors = 0, deadLetters = 0, rejected = 0;
+    for (const s of ins) {
+      rateIn += s.count.rate(now, this.#rateWindowMs);
+      inFlight += s.inFlight;
+      received += s.total;
+      errors += s.errorTotal;
+      deadLetters += s.deadTotal;
+      rejected += s.rejected;
+    }
+    for (const s of outs) {
+      rateOut += s.count.rate(now, this.#rateWindowMs);
+      sent += s.total;
+      errors += s.errorTotal;
+    }
+    // Handling time where the node handles work; call time for a node that only calls.
+    const merged = new Float64Array(LATENCY_BUCKETS);
+    for (const s of ins) s.latency.addInto(now, merged);
+    if (merged.every((n) => n === 0)) for (const s of outs) s.latency.addInto(now, merged);
+    const [p50, p99] = quantilesOf(merged, [0.5, 0.99]);
+    return {
+      rateIn: round(rateIn), rateOut: round(rateOut), inFlight, received, sent, errors, deadLetters, rejected,
+      ...(p50 !== undefined ? { p50Ms: round(p50) } : {}),
+      ...(p99 !== undefined ? { p99Ms: round(p99) } : {}),
+    };
+  }
+
+  #series(now: number, ins: readonly PortStats[], outs: readonly PortStats[]): Series {
+    const zero = () => new Array<number>(this.#length).fill(0);
+    const series = { in: zero(), out: zero(), errors: zero(), deadLetters: zero() };
+    for (const s of ins) {
+      s.count.addInto(now, series.in);
+      s.errors.addInto(now, series.errors);
+      s.dead.addInto(now, series.deadLetters);
+    }
+    for (const s of outs) {
+      s.count.addInto(now, series.out);
+      s.errors.addInto(now, series.errors);
+    }
+    return series;
+  }
+}
+
+function statsOf(s: PortStats | undefined): PortStats[] {
+  return s ? [s] : [];
+}
+
+function round(n: number): number {
+  return n >= 100 ? Math.round(n) : Math.round(n * 100) / 100;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
