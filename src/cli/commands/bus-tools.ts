@@ -4,7 +4,6 @@
 
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { start as startRepl } from 'node:repl';
 import { statSync } from 'node:fs';
 import { errors } from '../../errors.js';
 import { busConfigJsonSchema, loadBusConfig, parseBusConfig } from '../../config/bus-config.js';
@@ -132,6 +131,9 @@ export async function shell(options: BusToolOptions): Promise<number> {
   const bus = await connect(options);
   options.out(`bus connected as service "${bus.serviceName}". Try: await bus.api('my_company.auth').call('check_password', { username: 'a', password: 'b' })`);
   options.out(`APIs: ${Object.keys(bus.schemas()).join(', ') || '(none yet)'}; .exit to leave`);
+  // Imported here, not at the top: node:repl loads node:domain, which slows every event
+  // emitter of every process the CLI starts (a provider's sockets among them).
+  const { start: startRepl } = await import('node:repl');
   const repl = startRepl({ prompt: 'switchyard> ' });
   repl.context.bus = bus;
   // Input piped in may reach ".exit" while an awaited call is still running: let it finish.
