@@ -44,11 +44,6 @@ export interface ReceiveOptions {
    * one is disconnected before its body is read. Default: the factory's.
    */
   readonly maxMessageSize?: number;
-  /**
-   * Told when a peer's connection to this socket drops (replyer, subscriber): the peer
-   * stopped, or it sent a frame over maxMessageSize. ZeroMQ does not say which.
-   */
-  readonly onDropped?: () => void;
 }
 
 export interface SocketFactory extends Closable {

@@ -228,8 +228,3 @@ class SnapshotFetch {
     for (const outcome of outcomes) log.debug({ state: this.#name, outcome, currentNum: this.#delta.currentNum }, 'state update');
   }
 }
-
-/** Reports a peer's dropped connection to a replyer or subscriber (see reporter.ts). */
-export function onDropped(report: ServiceReporter, name: string): () => void {
-  return () => report.rejected(name, 'connection-dropped', undefined, '');
-}

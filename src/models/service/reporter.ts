@@ -4,9 +4,10 @@
 //   a request or publication arrives on an inbound connection   received → handled | failed
 //   a state update arrives on an inbound state                  received → handled
 //   a peer's frame is unreadable or its args invalid            rejected (undecodable | invalid)
-//   a peer's connection to a replyer or subscriber drops        rejected (connection-dropped):
-//     ZeroMQ drops a connection whose frame is over maxMessageSize, unread, and does not say
-//     why a connection dropped, so a peer that stopped is counted here too
+// A frame over maxMessageSize is refused by ZeroMQ itself, unread: it drops the sender's
+// connection and says nowhere why a connection dropped (a peer that stopped looks the same),
+// so the transport logs dropped connections (rate-limited) and the stream does not count
+// them: counting every peer that leaves as a refusal would make the count lie.
 //   a requester's round trip, an external request, a snapshot    called (target = the connection or state)
 //   a publication or state update from a handler                 the handler's handled.produced
 //   ... from outside a handler (main, SIGINT handler, embedding) sent
@@ -21,7 +22,7 @@ import { warnLimiter, type WarnLimiter } from '../../observability/warn-limiter.
 import type { WorkflowId } from './wire/envelope.js';
 
 /** Why a peer's input was refused: a small fixed set. */
-export type RejectionKind = 'undecodable' | 'invalid' | 'connection-dropped';
+export type RejectionKind = 'undecodable' | 'invalid';
 
 /** A workflow id as the stream's id. */
 export function idOf(workflowId: WorkflowId): string {
@@ -77,8 +78,8 @@ export class ServiceReporter {
   }
 
   /** A peer's input refused before it became a unit of work: logged (rate-limited) and counted. */
-  rejected(input: string, kind: RejectionKind, reason: string | undefined, what: string): void {
-    if (reason !== undefined) this.warn(`${kind}:${input}`, { input, reason }, what);
+  rejected(input: string, kind: RejectionKind, reason: string, what: string): void {
+    this.warn(`${kind}:${input}`, { input, reason }, what);
     if (this.active) this.#emitter.emit({ type: 'rejected', input, reason: kind });
   }
 

@@ -10,7 +10,7 @@ import { addressesOf } from './addresses.js';
 import { argsChecker, argsModelOf, wireMarker } from './args-model.js';
 import type { Addresses, ConnectionModels, StateModels, StatesView } from './definition.js';
 import { DELTA_STATE_ARGS, DeltaStateIn, DeltaStateOut } from './delta-state.js';
-import { messageHandler, onDropped, requestHandler, stateHandler, type InboundContext, type InState } from './inbound.js';
+import { messageHandler, requestHandler, stateHandler, type InboundContext, type InState } from './inbound.js';
 import { ADDRESS_KEYS } from './model-check.js';
 import { connectionCheckers, type Sender } from './outbound.js';
 import type { ServiceReporter } from './reporter.js';
@@ -51,24 +51,23 @@ export async function openWiring(plan: ServicePlan, deps: WiringDeps, inStates: 
   const { addresses } = plan;
   const inbound: Closable[] = [];
   const outbound: Closable[] = [];
-  const receive = (name: string): ReceiveOptions => ({ ...(deps.maxMessageSize === undefined ? {} : { maxMessageSize: deps.maxMessageSize }), onDropped: onDropped(report, name) });
-  const requesting: ReceiveOptions = deps.maxMessageSize === undefined ? {} : { maxMessageSize: deps.maxMessageSize };
+  const receiving: ReceiveOptions = deps.maxMessageSize === undefined ? {} : { maxMessageSize: deps.maxMessageSize };
   const serial = <A extends unknown[], R>(fn: (...a: A) => Promise<R>) => (...a: A) => loop.run(() => fn(...a));
   try {
     for (const [name, model] of Object.entries(plan.connections.in ?? {})) {
       const addr = addressesOf(addresses, 'connections', 'in', name, model.connectionType);
       if (model.connectionType === 'replyer') {
-        inbound.push(await sockets.replyer(addr.replyer!, serial(requestHandler(ctx, name, model)), receive(name)));
+        inbound.push(await sockets.replyer(addr.replyer!, serial(requestHandler(ctx, name, model)), receiving));
       } else {
         const prefix = topicPrefixOf(model.topic);
-        inbound.push(await sockets.subscriber(addr.subscriber!, prefix, serial(messageHandler(ctx, name, model, prefix.length)), receive(name)));
+        inbound.push(await sockets.subscriber(addr.subscriber!, prefix, serial(messageHandler(ctx, name, model, prefix.length)), receiving));
       }
     }
     let joinWaitS = 0;
     for (const [name, model] of Object.entries(plan.connections.out ?? {})) {
       const addr = addressesOf(addresses, 'connections', 'out', name, model.connectionType);
       if (model.connectionType === 'requester') {
-        const socket = await sockets.requester(addr.requester!, requesting);
+        const socket = await sockets.requester(addr.requester!, receiving);
         outbound.push(socket);
         sender.connections.set(name, { model, socket, ...connectionCheckers(name, model, 'outbound') });
       } else if (model.connectionType === 'publisher') {
@@ -86,13 +85,13 @@ export async function openWiring(plan: ServicePlan, deps: WiringDeps, inStates: 
       if (model.stateType === 'full_update_in') {
         const state: InState = { kind: 'full', value: {} };
         inStates.set(name, state);
-        inbound.push(await sockets.subscriber(addr.subscriber!, prefix, serial(stateHandler(ctx, name, model, state, prefix.length)), receive(name)));
+        inbound.push(await sockets.subscriber(addr.subscriber!, prefix, serial(stateHandler(ctx, name, model, state, prefix.length)), receiving));
       } else {
         const state: InState = { kind: 'delta', delta: new DeltaStateIn() };
         inStates.set(name, state);
-        const requester = await sockets.requester(addr.requester!, requesting);
+        const requester = await sockets.requester(addr.requester!, receiving);
         outbound.push(requester);
-        inbound.push(await sockets.subscriber(addr.subscriber!, prefix, serial(stateHandler(ctx, name, model, state, prefix.length, requester)), receive(name)));
+        inbound.push(await sockets.subscriber(addr.subscriber!, prefix, serial(stateHandler(ctx, name, model, state, prefix.length, requester)), receiving));
       }
     }
     for (const [name, model] of Object.entries(plan.states.out ?? {})) {
@@ -112,7 +111,7 @@ export async function openWiring(plan: ServicePlan, deps: WiringDeps, inStates: 
           const snap = delta.snapshot();
           report.log.debug({ state: name, currentNum: snap.current_num }, 'snapshot served');
           return encodeReply({ state: snap.state, current_num: snap.current_num }, null);
-        }, requesting));
+        }, receiving));
       }
     }
     // ZeroMQ's slow joiner: subscriptions need a moment to reach a new publisher.

@@ -188,13 +188,12 @@ export class ZeroMqSockets implements SocketFactory {
    * whose frame was over maxMessageSize (ZeroMQ tells the two apart nowhere). A connecting
    * socket (`connectedTo`) is also connected again: after refusing a frame ZeroMQ would not.
    */
-  private watchDrops(socket: zmq.Socket, what: string, max: number, onDropped: (() => void) | undefined, connectedTo?: string): void {
+  private watchDrops(socket: zmq.Socket, what: string, max: number, connectedTo?: string): void {
     const warnings = this.warnings;
-    if (!warnings && !onDropped && connectedTo === undefined) return;
+    if (!warnings && connectedTo === undefined) return;
     onDisconnect(socket, () => {
       if (socket.closed) return;
       if (connectedTo !== undefined) reconnect(socket, connectedTo);
-      onDropped?.();
       if (!warnings) return;
       warnings.warn(`dropped:${what}`, { socket: what, maxMessageSize: max },
         `a peer's connection to the ${what} dropped: the peer stopped, or it sent a frame over the ${describeSize(max)} limit (maxMessageSize), which is refused unread`);
@@ -234,7 +233,7 @@ export class ZeroMqSockets implements SocketFactory {
     const max = options.maxMessageSize === undefined ? this.maxMessageSize : checkedSize(options.maxMessageSize);
     const socket = new zmq.Reply(this.receiving(max));
     await bindTo(socket, address);
-    this.watchDrops(socket, `replyer at ${address}`, max, options.onDropped);
+    this.watchDrops(socket, `replyer at ${address}`, max);
     const loop = (async () => {
       for await (const [frame] of socket) {
         // REP must answer every request before it can read the next one. The service model
@@ -361,7 +360,7 @@ export class ZeroMqSockets implements SocketFactory {
     const max = options.maxMessageSize === undefined ? this.maxMessageSize : checkedSize(options.maxMessageSize);
     const socket = new zmq.Subscriber(this.receiving(max));
     connectTo(socket, address);
-    this.watchDrops(socket, `subscriber of ${address}`, max, options.onDropped, address);
+    this.watchDrops(socket, `subscriber of ${address}`, max, address);
     socket.subscribe(Buffer.from(prefix));
     const loop = (async () => {
       for await (const [frame] of socket) {
