@@ -172,7 +172,7 @@ export const errors = {
   SY_ERR_TASK_SERVICES: define('SY_ERR_TASK_SERVICES', 'usage',
     (names: string) => `one task service per process (an engine knows a service by its URL and port), got ${names}; run each in its own process with its own SERVICE_PORT`),
 
-  // ---- service model and zeromq (issue 6)
+  // ---- service model (service_framework's connections and states) and ZeroMQ sockets
   SY_ERR_SOCKET_ADDRESS: define('SY_ERR_SOCKET_ADDRESS', 'config',
     (address: string, why: string) => `socket address ${JSON.stringify(address)} cannot be used: ${why}; give "host:port" (e.g. "127.0.0.1:8899") or a full endpoint such as "tcp://127.0.0.1:8899"`),
   SY_ERR_SERVICE_DEFINITION: define('SY_ERR_SERVICE_DEFINITION', 'usage',
@@ -187,6 +187,14 @@ export const errors = {
     (why: string) => `main mode: ${why}`),
   SY_ERR_SOCKET_DISCONNECTED: define('SY_ERR_SOCKET_DISCONNECTED', 'runtime',
     (address: string, maxMessageSize: string) => `the connection to the replyer at ${address} dropped while a request waited for its reply: the replyer stopped or crashed, or the request or its reply was over the ${maxMessageSize} message size limit (maxMessageSize, \`--max-message-size\`). The request may or may not have been handled; send it again only if that is safe`),
+  SY_ERR_SERVICE_FRAME: define('SY_ERR_SERVICE_FRAME', 'usage',
+    (why: string) => `bad service_framework frame: ${why}; send msgpack of {"args": {...}, "workflow_id": ...} (a reply: {"return_args": {...}, "workflow_id": ...}), after the topic's msgpack bytes when the connection has a topic`),
+  SY_ERR_SERVICE_VALUE: define('SY_ERR_SERVICE_VALUE', 'usage',
+    (what: string, fix: string) => `${what}; ${fix}`),
+  SY_ERR_SERVICE_CODEC: define('SY_ERR_SERVICE_CODEC', 'config',
+    (got: string) => `@msgpack/msgpack's Encoder no longer lets the service codec write a whole float as float64 (got ${got}); pin @msgpack/msgpack 3.1.x or update src/models/service/wire/codec.ts`),
+  SY_ERR_SERVICE_DEFINITIONS: define('SY_ERR_SERVICE_DEFINITIONS', 'usage',
+    (names: string) => `several services in one process must have different names (got ${names}); give each service({ name: ... }) a name of its own`),
 
   // ---- provider model and unix sockets (issue 7)
   SY_ERR_PROVIDER_CONFIG: define('SY_ERR_PROVIDER_CONFIG', 'config',

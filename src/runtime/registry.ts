@@ -124,9 +124,10 @@ const adapters: Record<TransportName, Adapter> = {
     name: 'zeromq',
     capabilities: ['sockets'],
     packages: ['zeromq'],
-    async open() {
+    async open(_spec, { logger }) {
       const { ZeroMqSockets } = await import('../transports/zeromq/mod.js');
-      const sockets = new ZeroMqSockets();
+      // Dropped connections (a frame over a socket's size limit among them) and failed read loops are logged.
+      const sockets = new ZeroMqSockets({ logger, onError: (what, err) => logger.error({ err }, `zeromq ${what} stopped`) });
       return { sockets, close: () => sockets.close() };
     },
   },
