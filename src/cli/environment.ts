@@ -5,8 +5,8 @@
 
 import { errors } from '../errors.js';
 import { HttpConfigSource } from '../config/config-client.js';
-import type { ConfigSource } from '../config/config-source.js';
-import { resolveSecret, resolveSecretOrPassEntry } from '../config/secrets.js';
+import { SLINGSHOT_QUEUE_FLAGS, type ConfigSource } from '../config/config-source.js';
+import { resolveEndpointSecret, resolveSecret } from '../config/secrets.js';
 import { loadSysMap, MapConfigSource } from '../config/sysmap.js';
 import type { Logger } from '../observability/logger.js';
 import { FsObjectStore } from '../storage/fs/mod.js';
@@ -15,14 +15,17 @@ import { S3ObjectStore, s3StoreOptionsFromEndpoint } from '../storage/s3/mod.js'
 import { AmqpTransport } from '../transports/amqp/mod.js';
 import { MemoryTransport } from '../transports/memory/mod.js';
 import type { Transport } from '../transports/transport.js';
-import { storageDirOf, type Settings } from './settings.js';
+import { memoryTransportOptionsOf, queueDefaultsOf, storageDirOf, type Settings } from './settings.js';
 
 export async function createTransport(settings: Settings, config: () => Promise<ConfigSource>, logger: Logger): Promise<Transport> {
   switch (settings.transport) {
     case 'memory':
-      return new MemoryTransport();
+      return new MemoryTransport(memoryTransportOptionsOf(settings));
     case 'amqp':
-      return new AmqpTransport({ url: await amqpUrl(settings, config), logger });
+      // A queue first met by a send (`switchyard send` before any worker ran) is declared as
+      // the settings say, else as slingshot declares its queues, so slingshot services
+      // declaring it later find no conflict.
+      return new AmqpTransport({ url: await amqpUrl(settings, config), logger, queueDefaults: queueDefaultsOf(settings) ?? SLINGSHOT_QUEUE_FLAGS });
   }
 }
 
@@ -36,7 +39,8 @@ async function amqpUrl(settings: Settings, config: () => Promise<ConfigSource>):
     return url.toString();
   }
   const endpoint = await (await config()).rabbitmq();
-  const password = (await resolveSecretOrPassEntry(endpoint.passwordRef)).reveal();
+  // Only pass entries when the endpoint came from a remote configuration service.
+  const password = (await resolveEndpointSecret(endpoint.passwordRef, endpoint)).reveal();
   // slingshot does not encode user and password; encoding keeps ':' '@' '/' in them working.
   return `amqp://${encodeURIComponent(endpoint.username)}:${encodeURIComponent(password)}@${endpoint.host}:${endpoint.port}/%2f`;
 }
@@ -58,7 +62,7 @@ export async function createStore(settings: Settings, config: () => Promise<Conf
         });
       }
       const endpoint = await (await config()).objectStorage();
-      const [accessKey, secretKey] = await Promise.all([resolveSecretOrPassEntry(endpoint.accessKeyRef), resolveSecretOrPassEntry(endpoint.secretKeyRef)]);
+      const [accessKey, secretKey] = await Promise.all([resolveEndpointSecret(endpoint.accessKeyRef, endpoint), resolveEndpointSecret(endpoint.secretKeyRef, endpoint)]);
       return new S3ObjectStore(s3StoreOptionsFromEndpoint(endpoint.host, accessKey.reveal(), secretKey.reveal(), { region: settings.s3Region }));
     }
   }
@@ -75,6 +79,7 @@ export async function createConfigSource(settings: Settings): Promise<ConfigSour
       host: settings.configHost,
       ...(settings.rabbitmqConfigUrl ? { rabbitmqUrl: settings.rabbitmqConfigUrl } : {}),
       ...(settings.objectStorageConfigUrl ? { objectStorageUrl: settings.objectStorageConfigUrl } : {}),
+      ...(settings.configMaxResponseBytes ? { maxResponseBytes: settings.configMaxResponseBytes } : {}),
     });
   }
   throw new errors.SY_ERR_SETTINGS('no configuration: give --map sysmap.yaml (or SWITCHYARD_MAP), or --config-host URL (or SWITCHYARD_CONFIG_HOST)');

@@ -1,16 +1,33 @@
 // The memory transport lives inside one process, so `switchyard send` from another
 // terminal cannot reach it directly. A process running on it opens this inbox on
 // 127.0.0.1 and leaves its address in {stateDir}/inbox.json; `send` finds it there.
+//
+// Only the user who started the process may send through it: the record also holds a
+// token made for this process, and the file is readable by its owner alone (mode 0600).
+// A request without the token is refused (401), as is one that does not come from the
+// loopback interface; the token check is what stops another local user or a web page
+// (which can POST to 127.0.0.1 but cannot read the file).
 
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { errors } from '../errors.js';
+import { SwitchyardError, errors } from '../errors.js';
+import { MemoryTransport } from '../transports/memory/mod.js';
 import type { Transport } from '../transports/transport.js';
 
 const INBOX_FILE = 'inbox.json';
 const MAX_BODY = 16 * 1024 * 1024;
+const TOKEN_HEADER = 'authorization';
+
+export interface InboxOptions {
+  /**
+   * How long a send into a full queue waits for room before the inbox answers 503
+   * (the memory transport's back-pressure, made visible to `switchyard send`). Default 30 s.
+   */
+  readonly fullWaitMs?: number;
+}
 
 export interface Inbox {
   readonly url: string;
@@ -20,12 +37,15 @@ export interface Inbox {
 interface InboxRecord {
   readonly url: string;
   readonly pid: number;
+  readonly token: string;
 }
 
 /** Serves POST /send/{queue} with {"bodies": ["42", ...]} into `transport`. */
-export async function openInbox(transport: Transport, stateDir: string): Promise<Inbox> {
+export async function openInbox(transport: Transport, stateDir: string, options: InboxOptions = {}): Promise<Inbox> {
+  const token = randomBytes(32).toString('base64url');
+  const fullWaitMs = options.fullWaitMs ?? 30_000;
   const server = createServer((req, res) => {
-    handle(transport, req, res).catch((err: Error) => reply(res, 500, { error: err.message }));
+    handle(transport, token, fullWaitMs, req, res).catch((err: Error) => reply(res, 500, { error: err.message }));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -34,11 +54,19 @@ export async function openInbox(transport: Transport, stateDir: string): Promise
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   await mkdir(stateDir, { recursive: true });
   const file = join(stateDir, INBOX_FILE);
-  await writeFile(file, JSON.stringify({ url, pid: process.pid } satisfies InboxRecord) + '\n');
+  // Written under another name with mode 0600, then renamed: the token is never readable
+  // by others, not even for a moment, whatever an older file's mode was.
+  const temp = `${file}.${process.pid}.tmp`;
+  await writeFile(temp, JSON.stringify({ url, pid: process.pid, token } satisfies InboxRecord) + '\n', { mode: 0o600 });
+  await chmod(temp, 0o600); // in case the file existed (writeFile keeps an existing file's mode)
+  await rename(temp, file);
   return {
     url,
     stop: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
       // Only remove the record if it is still ours (another process may have replaced it).
       const record = await readRecord(stateDir).catch(() => undefined);
       if (record?.pid === process.pid) await rm(file, { force: true });
@@ -56,18 +84,31 @@ export async function sendThroughInbox(stateDir: string, queue: string, bodies: 
   }
   const res = await fetch(`${record.url}/send/${encodeURIComponent(queue)}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', [TOKEN_HEADER]: `Bearer ${record.token ?? ''}` },
     body: JSON.stringify({ bodies }),
   });
-  const answer = (await res.json()) as { sent?: number; error?: string };
-  if (!res.ok) throw new errors.SY_ERR_USAGE(`the running process refused the messages: ${answer.error ?? res.status}`);
+  const answer = (await res.json().catch(() => ({}))) as { sent?: number; error?: string };
+  if (!res.ok) {
+    const partly = answer.sent ? ` after taking ${answer.sent} of ${bodies.length}` : '';
+    throw new errors.SY_ERR_USAGE(`the running process refused the messages${partly}: ${answer.error ?? `HTTP ${res.status}`}`);
+  }
   return answer.sent ?? 0;
 }
 
-async function handle(transport: Transport, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(transport: Transport, token: string, fullWaitMs: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (!isLoopback(req.socket.remoteAddress)) return reply(res, 403, { error: 'the inbox takes requests from this machine only' });
+  if (!hasToken(req.headers[TOKEN_HEADER], token)) {
+    req.resume();
+    return reply(res, 401, { error: `missing or wrong inbox token; send with \`switchyard send\` as the user who started the process, from the folder whose ${INBOX_FILE} it reads` });
+  }
   const match = /^\/send\/([^/]+)$/.exec(req.url ?? '');
   if (req.method !== 'POST' || !match) return reply(res, 404, { error: 'use POST /send/{queue} with {"bodies": [...]}' });
-  const queue = decodeURIComponent(match[1]!);
+  let queue: string;
+  try {
+    queue = decodeURIComponent(match[1]!);
+  } catch {
+    return reply(res, 400, { error: 'the queue name in the path is not valid percent-encoding' });
+  }
   let size = 0;
   const chunks: Buffer[] = [];
   for await (const chunk of req) {
@@ -84,8 +125,32 @@ async function handle(transport: Transport, req: IncomingMessage, res: ServerRes
   if (!Array.isArray(bodies) || !bodies.every((b) => typeof b === 'string')) {
     return reply(res, 400, { error: '"bodies" must be a list of strings' });
   }
-  for (const body of bodies as string[]) await transport.send(queue, { body: Buffer.from(body, 'utf8') });
-  reply(res, 200, { sent: bodies.length });
+  let sent = 0;
+  try {
+    for (const body of bodies as string[]) {
+      const message = { body: Buffer.from(body, 'utf8') };
+      // On the memory transport a full queue makes the send wait; the inbox waits a while,
+      // then says so, rather than hold the sender (and its bodies) for ever.
+      if (transport instanceof MemoryTransport) await transport.sendWithin(queue, message, fullWaitMs);
+      else await transport.send(queue, message);
+      sent++;
+    }
+  } catch (err) {
+    const status = err instanceof SwitchyardError && err.code === 'SY_ERR_LIMIT_EXCEEDED' ? 503 : err instanceof SwitchyardError && err.kind !== 'runtime' ? 400 : 500;
+    return reply(res, status, { error: (err as Error).message, sent });
+  }
+  reply(res, 200, { sent });
+}
+
+function hasToken(header: string | string[] | undefined, token: string): boolean {
+  if (typeof header !== 'string' || !header.startsWith('Bearer ')) return false;
+  const given = Buffer.from(header.slice('Bearer '.length), 'utf8');
+  const expected = Buffer.from(token, 'utf8');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
 }
 
 function reply(res: ServerResponse, status: number, body: unknown): void {

@@ -27,6 +27,9 @@ function withLocalSettings(command: Command): Command {
     .option('--staging-dir <dir>', 'parent of per-message staging folders (default the OS temp folder)')
     .option('--staging-memory-bytes <n>', 'bytes of one output staged in memory before spilling to a file (default 1048576; 0 = always a file)')
     .option('--state-dir <dir>', 'where a running process leaves its inbox address (default .switchyard)')
+    .option('--memory-queue-max-length <n>', 'memory transport: messages one queue holds before senders wait (default 100000); env SWITCHYARD_MEMORY_QUEUE_MAX_LENGTH')
+    .option('--memory-queue-max-bytes <n>', 'memory transport: body bytes one queue holds before senders wait (default 67108864); env SWITCHYARD_MEMORY_QUEUE_MAX_BYTES')
+    .addOption(new Option('--memory-queue-overflow <mode>', 'memory transport, past the bound: senders wait (back-pressure) or are refused (reject-publish); env SWITCHYARD_MEMORY_QUEUE_OVERFLOW').choices(['back-pressure', 'reject-publish']))
     .addOption(new Option('--log-level <level>', 'log level; env SWITCHYARD_LOG_LEVEL').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']));
 }
 
@@ -36,7 +39,10 @@ function withSettings(command: Command): Command {
     .option('--config-host <url>', 'configuration service, a URL or a host meaning https://host; env SWITCHYARD_CONFIG_HOST')
     .option('--rabbitmq-config-url <url>', 'where to GET the broker endpoint (default {config-host}/rabbitmq)')
     .option('--object-storage-config-url <url>', 'where to GET the object-storage endpoint (default {config-host}/object-storage)')
+    .option('--config-max-response-bytes <n>', 'most bytes of one configuration-service answer read (default 1048576); env SWITCHYARD_CONFIG_MAX_RESPONSE_BYTES')
     .option('--map <file>', 'system-map file read in-process instead of a configuration service; env SWITCHYARD_MAP')
+    .option('--queue-durable <bool>', 'declare queues the configuration says nothing about durable (true) or not (false); unset: use existing queues as they are, declare missing ones as slingshot does (non-durable); env SWITCHYARD_QUEUE_DURABLE')
+    .option('--queue-arguments <json>', 'declaration arguments for those queues, e.g. \'{"x-queue-type":"quorum"}\'; env SWITCHYARD_QUEUE_ARGUMENTS')
     .addOption(new Option('--transport <name>', 'transport; env SWITCHYARD_TRANSPORT').choices(['memory', 'amqp']))
     .option('--amqp-url <url>', 'RabbitMQ URL without password (default: from the configuration service\'s /rabbitmq); env SWITCHYARD_AMQP_URL')
     .option('--amqp-password <ref>', 'secret reference for its password: pass:NAME, env:NAME or file:PATH; env SWITCHYARD_AMQP_PASSWORD')
@@ -155,7 +161,8 @@ function addBusTools(program: Command): void {
       .option('--module <file...>', 'modules whose declared APIs to include')
       .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('warn'));
   const toolOptions = (flags: Record<string, unknown>) => ({
-    busConfig: (flags.busConfig as string | undefined) ?? process.env.SWITCHYARD_BUS_CONFIG,
+    // SWITCHYARD_BUS_CONFIG, SWITCHYARD_API_BUS_CONFIG and LIGHTBUS_CONFIG are read with the api settings.
+    busConfig: flags.busConfig as string | undefined,
     modules: (flags.module as string[] | undefined) ?? [],
     logger: createLogger({ level: (flags.logLevel as LevelName | undefined) ?? 'warn', destination: 2 }),
     out,

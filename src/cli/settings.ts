@@ -7,6 +7,24 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { errors } from '../errors.js';
+import type { MemoryTransportOptions } from '../transports/memory/mod.js';
+
+/** true/false, also as the text a flag or an environment variable carries. */
+const booleanSetting = z.union([
+  z.boolean(),
+  z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes'),
+], { error: 'must be true or false' });
+
+/** A mapping, or JSON text of one (flags and environment variables are text). */
+const jsonObjectSetting = z.preprocess((v, ctx) => {
+  if (typeof v !== 'string') return v;
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `must be a JSON object such as '{"x-queue-type": "quorum"}'` });
+    return z.NEVER;
+  }
+}, z.record(z.string(), z.unknown(), { error: 'must be a mapping of argument: value' }));
 
 export const settingsSchema = z
   .object({
@@ -16,13 +34,29 @@ export const settingsSchema = z
     rabbitmqConfigUrl: z.string().url().optional(),
     /** Where GET /object-storage is asked; default {configHost}/object-storage. */
     objectStorageConfigUrl: z.string().url().optional(),
+    /** Most bytes of one configuration-service answer read (default 1 MiB); a longer one is refused. */
+    configMaxResponseBytes: z.coerce.number().int().min(1).optional(),
     /** A system-map file read in-process instead of asking a configuration service. */
     map: z.string().min(1).optional(),
     transport: z.enum(['memory', 'amqp']).default('memory'),
+    /** Memory transport: messages one queue holds before senders wait (or are refused). Default 100000. */
+    memoryQueueMaxLength: z.coerce.number().int().min(1).optional(),
+    /** Memory transport: body bytes one queue holds before senders wait (or are refused). Default 64 MiB. */
+    memoryQueueMaxBytes: z.coerce.number().int().min(1).optional(),
+    /** Memory transport, past the bound: back-pressure (senders wait, the default) or reject-publish (refused). */
+    memoryQueueOverflow: z.enum(['back-pressure', 'reject-publish']).optional(),
     /** amqp://user@host:port/vhost; default: from the configuration service's /rabbitmq. */
     amqpUrl: z.string().regex(/^amqps?:\/\//, 'must start with amqp:// or amqps://').optional(),
     /** Secret reference (pass:NAME, env:NAME, file:PATH) for the password amqpUrl lacks. */
     amqpPassword: z.string().min(1).optional(),
+    /**
+     * How a worker declares the queues its configuration (map or service) says nothing
+     * about: durable or not. Unset: existing queues are used as they are and missing ones
+     * are declared as slingshot declares them (non-durable).
+     */
+    queueDurable: booleanSetting.optional(),
+    /** Declaration arguments for those queues (e.g. {"x-queue-type": "quorum"}); JSON text in flags and env. */
+    queueArguments: jsonObjectSetting.optional(),
     storage: z.enum(['fs', 's3']).default('fs'),
     /** S3 endpoint URL; default: https://{host} from the configuration service's /object-storage. */
     s3Endpoint: z.string().url().optional(),
@@ -93,6 +127,22 @@ export function loadSettings(flags: Record<string, unknown>, env: NodeJS.Process
     throw new errors.SY_ERR_SETTINGS(problems.join('; '));
   }
   return parsed.data;
+}
+
+/** The queue declaration the settings give (queueDurable / queueArguments), or undefined when they give none. */
+export function queueDefaultsOf(settings: Settings): { durable: boolean; arguments: Record<string, unknown> } | undefined {
+  if (settings.queueDurable === undefined && settings.queueArguments === undefined) return undefined;
+  // Fields left out take slingshot's flags, as in a system map.
+  return { durable: settings.queueDurable ?? false, arguments: { ...settings.queueArguments } };
+}
+
+/** The memory transport's queue bounds the settings give (defaults apply to what they leave out). */
+export function memoryTransportOptionsOf(settings: Settings): MemoryTransportOptions {
+  return {
+    ...(settings.memoryQueueMaxLength !== undefined ? { maxLength: settings.memoryQueueMaxLength } : {}),
+    ...(settings.memoryQueueMaxBytes !== undefined ? { maxBytes: settings.memoryQueueMaxBytes } : {}),
+    ...(settings.memoryQueueOverflow !== undefined ? { overflow: settings.memoryQueueOverflow } : {}),
+  };
 }
 
 export function storageDirOf(settings: Settings): string {

@@ -23,6 +23,11 @@ export interface HttpConfigSourceOptions {
   objectStorageUrl?: string;
   /** Per request; default 10000. */
   timeoutMs?: number;
+  /**
+   * Most bytes of an answer read; a longer one is refused (SY_ERR_LIMIT_EXCEEDED) and the
+   * rest never read. Default 1 MiB: queue configs, bucket names and endpoints are small.
+   */
+  maxResponseBytes?: number;
   /** Default the global fetch; tests pass a counting wrapper. */
   fetch?: typeof fetch;
 }
@@ -67,8 +72,6 @@ function single<T extends z.ZodType>(field: string, item: T) {
   }).transform((a) => a[0] as z.output<T>);
 }
 
-const DURABLE: QueueDeclaration = { durable: true, arguments: {} };
-
 /** Integers arrive as bigint from the exact parser; broker arguments want numbers. */
 function plainNumbers(value: unknown): unknown {
   if (typeof value === 'bigint') return Number(value);
@@ -81,7 +84,17 @@ const declarationSchema = z.object({
   durable: z.boolean(),
   arguments: z.record(z.string(), z.unknown()).transform((a) => plainNumbers(a) as Record<string, unknown>),
 });
-const declarationsSchema = z.object({ defaults: declarationSchema, queues: z.record(z.string(), declarationSchema) });
+const declarationsSchema = z.object({
+  defaults: declarationSchema.nullable().optional(),
+  queues: z.record(z.string(), declarationSchema).optional(),
+});
+
+interface Declarations {
+  readonly defaults: QueueDeclaration | undefined;
+  readonly queues: ReadonlyMap<string, QueueDeclaration>;
+}
+
+const NO_DECLARATIONS: Declarations = { defaults: undefined, queues: new Map() };
 
 const nonEmpty = z.string().min(1);
 // RabbitMqConfig.port is Vec<u16>; integers arrive as bigint (parseExact).
@@ -107,6 +120,7 @@ export class HttpConfigSource implements ConfigSource {
   readonly rabbitmqUrl: string;
   readonly objectStorageUrl: string;
   readonly #timeoutMs: number;
+  readonly #maxResponseBytes: number;
   readonly #fetch: typeof fetch;
   // Buckets never change for the life of a process (§1.6), so each is asked for once.
   readonly #buckets = new Map<string, string>();
@@ -124,6 +138,7 @@ export class HttpConfigSource implements ConfigSource {
       if (hasCredentials(url)) throw new errors.SY_ERR_SETTINGS(`the configuration service ${what} ${redactUrl(url)} carries a user name or password; remove the user:password@ part (the configuration service is read without credentials)`);
     }
     this.#timeoutMs = opts.timeoutMs ?? 10_000;
+    this.#maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.#fetch = opts.fetch ?? globalThis.fetch;
   }
 
@@ -178,36 +193,39 @@ export class HttpConfigSource implements ConfigSource {
   async rabbitmq(): Promise<RabbitMqEndpoint> {
     const url = this.rabbitmqUrl;
     const r = validate(url, parseJsonBody(url, await this.#get(url)), rabbitSchema);
-    return { host: r.host, port: r.port, username: r.username, passwordRef: r.pass };
+    return { host: r.host, port: r.port, username: r.username, passwordRef: r.pass, remoteUrl: url };
   }
 
   async objectStorage(): Promise<ObjectStorageEndpoint> {
     const url = this.objectStorageUrl;
     const o = validate(url, parseJsonBody(url, await this.#get(url)), objectStorageSchema);
-    return { host: o.host, accessKeyRef: o['pass:access-key'], secretKeyRef: o['pass:secret-key'] };
+    return { host: o.host, accessKeyRef: o['pass:access-key'], secretKeyRef: o['pass:secret-key'], remoteUrl: url };
   }
 
-  #declarations: Promise<{ defaults: QueueDeclaration; queues: Record<string, QueueDeclaration> }> | undefined;
+  #declarations: Promise<Declarations> | undefined;
 
   /**
-   * GET {base}/queue-declarations once (Switchyard's config server has it; slingshot's
-   * does not, and a 404 means durable queues with no arguments).
+   * GET {base}/queue-declarations once. Switchyard's config server has it when its map
+   * declares queue flags; slingshot's service does not, and a 404 means "nothing declared"
+   * (undefined: the caller's settings decide, or existing queues are used as they are).
    */
-  async queueDeclaration(queue: string): Promise<QueueDeclaration> {
-    this.#declarations ??= (async () => {
+  async queueDeclaration(queue: string): Promise<QueueDeclaration | undefined> {
+    this.#declarations ??= (async (): Promise<Declarations> => {
       const url = `${this.base}/queue-declarations`;
       let body: string;
       try {
         body = await this.#get(url);
       } catch (err) {
-        if (err instanceof SwitchyardError && /HTTP 404/.test(err.message)) return { defaults: DURABLE, queues: {} };
+        if (err instanceof SwitchyardError && /HTTP 404/.test(err.message)) return NO_DECLARATIONS;
         throw err;
       }
-      return validate(url, parseJsonBody(url, body), declarationsSchema);
+      const d = validate(url, parseJsonBody(url, body), declarationsSchema);
+      // A Map, so a queue named "constructor" or "__proto__" finds nothing of Object's.
+      return { defaults: d.defaults ?? undefined, queues: new Map(Object.entries(d.queues ?? {})) };
     })();
     this.#declarations.catch(() => (this.#declarations = undefined));
     const { defaults, queues } = await this.#declarations;
-    return queues[queue] ?? defaults;
+    return queues.get(queue) ?? defaults;
   }
 
   /** The body of a 2xx answer; anything else is SY_ERR_CONFIG_SERVICE. */
@@ -224,8 +242,11 @@ export class HttpConfigSource implements ConfigSource {
     }
     let body: string;
     try {
-      body = await res.text();
+      body = await readBounded(res, this.#maxResponseBytes);
     } catch (err) {
+      if (err instanceof AnswerTooLarge) {
+        throw new errors.SY_ERR_LIMIT_EXCEEDED(`the configuration service's answer to GET ${redactUrl(url)}`, `${this.#maxResponseBytes} bytes`, 'configMaxResponseBytes');
+      }
       throw new errors.SY_ERR_CONFIG_SERVICE(url, `the body could not be read (${(err as Error).message})`);
     }
     if (!res.ok) {
@@ -234,6 +255,38 @@ export class HttpConfigSource implements ConfigSource {
     }
     return body;
   }
+}
+
+export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
+
+class AnswerTooLarge extends Error {}
+
+/**
+ * The body as text, read up to `max` bytes: a longer body (by its content-length, or once
+ * more than `max` arrived) is cancelled, so a configuration service cannot make us buffer
+ * an answer of any size.
+ */
+async function readBounded(res: Response, max: number): Promise<string> {
+  const declared = Number(res.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > max) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new AnswerTooLarge();
+  }
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      throw new AnswerTooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**

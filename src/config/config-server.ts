@@ -10,7 +10,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { caseToJson } from './case-value.js';
-import { RESERVED_SERVICE_NAMES, trimSlashes, type SysMap } from './sysmap.js';
+import { RESERVED_SERVICE_NAMES, declaresQueues, trimSlashes, type SysMap } from './sysmap.js';
 
 export interface ConfigServerOptions {
   map: SysMap;
@@ -61,7 +61,10 @@ export function replyFor(map: SysMap, pathname: string): Reply {
 
   if (first === 'queue-declarations' && alias === '') {
     // Switchyard's own endpoint (slingshot has none): how brokers should declare each queue.
-    const body = { defaults: map.queueDefaults, queues: Object.fromEntries(map.queues) };
+    // A map that declares nothing answers 404, as slingshot's service does: clients then
+    // use existing queues as they are.
+    if (!declaresQueues(map)) return notFound(map, 'queue declarations: the system map declares no queue flags (queueDefaults, queues)');
+    const body = { defaults: map.queueDefaults ?? null, queues: Object.fromEntries(map.queues) };
     return json(JSON.stringify(body, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)));
   }
 

@@ -16,17 +16,28 @@ export interface QueueConfig {
   readonly out: readonly OutboundCase[];
 }
 
+/**
+ * Where an endpoint's secret references came from. A file or flag the operator wrote may
+ * use any form (pass:, env:, file:); a configuration service over the network may name
+ * GNU pass entries only, as slingshot's does, so that its answer can never make a process
+ * read a local file or environment variable (and send it to a host the answer names).
+ */
+export interface RefOrigin {
+  /** The URL of the configuration service that answered; undefined for local configuration. */
+  readonly remoteUrl?: string;
+}
+
 /** GET {host}/rabbitmq: every field a one-element array; `pass` is a secret reference. */
-export interface RabbitMqEndpoint {
+export interface RabbitMqEndpoint extends RefOrigin {
   readonly host: string;
   readonly port: number;
   readonly username: string;
-  /** A secret reference: a bare `pass` entry name (slingshot), or pass:/env:/file:. */
+  /** A secret reference: a bare `pass` entry name (slingshot), or pass:/env:/file: (local configuration only). */
   readonly passwordRef: string;
 }
 
 /** GET {host}/object-storage: `pass:access-key` and `pass:secret-key` are secret references. */
-export interface ObjectStorageEndpoint {
+export interface ObjectStorageEndpoint extends RefOrigin {
   readonly host: string;
   readonly accessKeyRef: string;
   readonly secretKeyRef: string;
@@ -38,12 +49,16 @@ export interface QueueDeclaration {
   readonly arguments: Readonly<Record<string, unknown>>;
 }
 
+/** slingshot's queue.declare flags (lapin's defaults): durable=false, no arguments. */
+export const SLINGSHOT_QUEUE_FLAGS: QueueDeclaration = Object.freeze({ durable: false, arguments: Object.freeze({}) });
+
 export interface ConfigSource {
   /**
-   * Declaration flags for a queue. Not part of slingshot's service: Switchyard's config
-   * server answers GET /queue-declarations; a service without it gives durable queues.
+   * Declaration flags for a queue, or undefined when the configuration says nothing about
+   * it. Not part of slingshot's service: Switchyard's config server answers
+   * GET /queue-declarations when its map declares flags; slingshot's has no such endpoint.
    */
-  queueDeclaration(queue: string): Promise<QueueDeclaration>;
+  queueDeclaration(queue: string): Promise<QueueDeclaration | undefined>;
   queueConfig(service: string): Promise<QueueConfig>;
   /** The bucket name an alias of `service` stands for (GET {host}/{service}/{alias}). */
   bucket(service: string, alias: string): Promise<string>;

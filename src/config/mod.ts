@@ -11,4 +11,4 @@ export {
 } from './sysmap.js';
 export { startConfigServer, type ConfigServer, type ConfigServerOptions } from './config-server.js';
 export { HttpConfigSource, configUrl, type HttpConfigSourceOptions } from './config-client.js';
-export { Secret, resolveSecret, resolveSecretOrPassEntry, type ResolveSecretOptions } from './secrets.js';
+export { Secret, resolveEndpointSecret, resolveSecret, resolveSecretOrPassEntry, type ResolveSecretOptions } from './secrets.js';

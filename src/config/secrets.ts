@@ -10,7 +10,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { errors } from '../errors.js';
+import { errors, redactUrl } from '../errors.js';
 
 const REDACTED = '[redacted]';
 
@@ -75,6 +75,25 @@ export async function resolveSecret(ref: string, opts: ResolveSecretOptions = {}
 export async function resolveSecretOrPassEntry(ref: string, opts: ResolveSecretOptions = {}): Promise<Secret> {
   if (/^(pass|env|file):/.test(ref)) return resolveSecret(ref, opts);
   return fromPass(ref, ref, opts);
+}
+
+/**
+ * A secret an endpoint names, by where the endpoint came from (RefOrigin): from local
+ * configuration any form (resolveSecretOrPassEntry); from a remote configuration service
+ * a GNU pass entry name only (slingshot's rule), written bare or as pass:NAME. env: and
+ * file: references from a remote answer are refused, never read.
+ */
+export async function resolveEndpointSecret(ref: string, origin: { readonly remoteUrl?: string | undefined }, opts: ResolveSecretOptions = {}): Promise<Secret> {
+  if (origin.remoteUrl === undefined) return resolveSecretOrPassEntry(ref, opts);
+  const from = `the configuration service at ${redactUrl(origin.remoteUrl)}`;
+  if (/^(env|file):/.test(ref)) {
+    throw new errors.SY_ERR_SECRET_REF(ref, `it came from ${from}, and a remote configuration service may only name GNU pass entries (as slingshot's does); env: and file: references are honoured only in local files and flags (--map, --amqp-password, --s3-access-key, settings)`);
+  }
+  const entry = ref.startsWith('pass:') ? ref.slice('pass:'.length) : ref;
+  if (entry.startsWith('/') || entry.split('/').includes('..')) {
+    throw new errors.SY_ERR_SECRET_REF(ref, `it came from ${from} and points outside the password store; name an entry inside it`);
+  }
+  return fromPass(ref, entry, opts);
 }
 
 async function fromEnv(ref: string, name: string, opts: ResolveSecretOptions): Promise<Secret> {

@@ -11,8 +11,9 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { errors } from '../errors.js';
-import type {
-  CaseValue, ConfigSource, ObjectStorageEndpoint, OutboundCase, QueueConfig, QueueDeclaration, RabbitMqEndpoint,
+import {
+  SLINGSHOT_QUEUE_FLAGS,
+  type CaseValue, type ConfigSource, type ObjectStorageEndpoint, type OutboundCase, type QueueConfig, type QueueDeclaration, type RabbitMqEndpoint,
 } from './config-source.js';
 import { caseKey, checkParsedCase, normalizeInt } from './case-value.js';
 import {
@@ -35,8 +36,11 @@ export interface SysMap {
   readonly services: ReadonlyMap<string, SysMapService>;
   /** The declared buckets, or undefined when the map does not declare them. */
   readonly buckets: readonly string[] | undefined;
-  /** Flags of every queue the map does not list. */
-  readonly queueDefaults: QueueDeclaration;
+  /**
+   * Flags of every queue the map does not list, or undefined when the map gives none (then
+   * the process's settings decide, or existing queues are used as they are).
+   */
+  readonly queueDefaults: QueueDeclaration | undefined;
   readonly queues: ReadonlyMap<string, QueueDeclaration>;
   readonly rabbitmq: RabbitMqEndpoint | undefined;
   readonly objectStorage: ObjectStorageEndpoint | undefined;
@@ -212,17 +216,20 @@ function build(file: string, m: RawSysMap): SysMap {
       buckets: new Map(Object.entries(body.buckets ?? {})),
     });
   }
-  // New systems get durable queues; a system shared with slingshot services sets
-  // queueDefaults: { durable: false }, the flags slingshot declares its queues with.
-  const queueDefaults: QueueDeclaration = {
-    durable: m.queueDefaults?.durable ?? true,
-    arguments: normalizeArgs(m.queueDefaults?.arguments ?? {}) as Record<string, unknown>,
+  // A map that says nothing about queue flags leaves them to the process's settings or, at
+  // last, to whatever already exists on the broker (slingshot declares its queues
+  // non-durable, and a queue is shared only if both sides declare it alike). Fields a
+  // declaration leaves out take slingshot's flags, the base every shared queue starts from.
+  const queueDefaults: QueueDeclaration | undefined = m.queueDefaults && {
+    durable: m.queueDefaults.durable ?? SLINGSHOT_QUEUE_FLAGS.durable,
+    arguments: normalizeArgs(m.queueDefaults.arguments ?? {}) as Record<string, unknown>,
   };
+  const base = queueDefaults ?? SLINGSHOT_QUEUE_FLAGS;
   const queues = new Map<string, QueueDeclaration>();
   for (const [q, d] of Object.entries(m.queues ?? {})) {
     queues.set(q, {
-      durable: d.durable ?? queueDefaults.durable,
-      arguments: { ...queueDefaults.arguments, ...(normalizeArgs(d.arguments ?? {}) as Record<string, unknown>) },
+      durable: d.durable ?? base.durable,
+      arguments: { ...base.arguments, ...(normalizeArgs(d.arguments ?? {}) as Record<string, unknown>) },
     });
   }
   const r = m.rabbitmq;
@@ -294,9 +301,17 @@ export function bucketOf(map: SysMap, service: string, alias: string): string {
   return bucket;
 }
 
-/** Declaration flags for a queue; a queue the map does not list gets the map's queueDefaults. */
-export function queueDeclarationOf(map: SysMap, queue: string): QueueDeclaration {
+/**
+ * Declaration flags for a queue: its own entry, else the map's queueDefaults, else
+ * undefined (the map says nothing about it).
+ */
+export function queueDeclarationOf(map: SysMap, queue: string): QueueDeclaration | undefined {
   return map.queues.get(queue) ?? map.queueDefaults;
+}
+
+/** Whether the map says anything at all about how queues are declared. */
+export function declaresQueues(map: SysMap): boolean {
+  return map.queueDefaults !== undefined || map.queues.size > 0;
 }
 
 export function trimSlashes(s: string): string {
@@ -319,7 +334,7 @@ export class MapConfigSource implements ConfigSource {
     return bucketOf(this.map, service, alias);
   }
 
-  async queueDeclaration(queue: string): Promise<QueueDeclaration> {
+  async queueDeclaration(queue: string): Promise<QueueDeclaration | undefined> {
     return queueDeclarationOf(this.map, queue);
   }
 

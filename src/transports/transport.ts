@@ -32,6 +32,13 @@ export interface QueueOptions {
   readonly durable?: boolean;
   /** Broker-specific declaration arguments (e.g. x-queue-type for RabbitMQ). */
   readonly arguments?: Readonly<Record<string, unknown>>;
+  /**
+   * A queue that exists already is used as it is, whatever its flags; only a missing one is
+   * declared with `durable` and `arguments`. For queues shared with systems that declare
+   * them their own way (slingshot), when no configuration says how they must be declared.
+   * Without it, a queue that exists with other flags is an error.
+   */
+  readonly useExisting?: boolean;
 }
 
 /** Headers a transport sets on dead-lettered messages. */

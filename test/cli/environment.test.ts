@@ -7,15 +7,15 @@ import { createStore, createTransport } from '../../src/cli/environment.js';
 import { loadSettings } from '../../src/cli/settings.js';
 import { MapConfigSource, parseSysMap } from '../../src/config/sysmap.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { rabbitMqInstalled, startRabbitMq, type RabbitMq } from '../support/rabbitmq-server.js';
+import { requireRabbitMq, startRabbitMq, type RabbitMq } from '../support/rabbitmq-server.js';
 import { startS3Server, type S3Server } from '../support/s3-server.js';
 
-if (!rabbitMqInstalled() && process.env.CI) throw new Error('rabbitmq-server is not installed; .ci/run installs it');
+requireRabbitMq();
 
 const T = { timeout: 30_000 };
 const logger = createLogger({ level: 'silent' });
 
-describe('environment from the configuration service', { skip: !rabbitMqInstalled() && 'rabbitmq-server not installed' }, () => {
+describe('environment from the configuration service', () => {
   let broker: RabbitMq;
   let s3: S3Server;
   before(async () => {

@@ -98,9 +98,10 @@ describe('HttpConfigSource against the config server', () => {
     });
     assert.equal(await c.bucket('classify', 'clean'), 'clean-texts');
     assert.equal(await c.bucket('classify', '/raw/'), 'raw-texts');
-    assert.deepEqual(await c.rabbitmq(), { host: 'rabbit.internal', port: 5672, username: 'svc', passwordRef: 'infra/rabbitmq/svc' });
+    // remoteUrl: these references came over the network, so only pass entries are honoured.
+    assert.deepEqual(await c.rabbitmq(), { host: 'rabbit.internal', port: 5672, username: 'svc', passwordRef: 'infra/rabbitmq/svc', remoteUrl: `${server.url}/rabbitmq` });
     assert.deepEqual(await c.objectStorage(), {
-      host: 's3.local:9000', accessKeyRef: 'infra/garage/access-key', secretKeyRef: 'infra/garage/secret-key',
+      host: 's3.local:9000', accessKeyRef: 'infra/garage/access-key', secretKeyRef: 'infra/garage/secret-key', remoteUrl: `${server.url}/object-storage`,
     });
   });
 
@@ -300,14 +301,86 @@ describe('queue declarations', () => {
     }
   });
 
-  test('a configuration service without the endpoint (slingshot\'s) means durable queues', async () => {
+  test('a map that declares no queue flags is served as slingshot\'s service is: 404, nothing declared', async () => {
+    const server = await startConfigServer({ map: parseSysMap('services:\n  a: { in: a-in }\n', 'plain.yaml') });
+    try {
+      const client = new HttpConfigSource({ host: server.url });
+      assert.equal(await client.queueDeclaration('a-in'), undefined);
+      assert.equal((await fetch(`${server.url}/queue-declarations`)).status, 404);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('queues only, no defaults: listed queues have flags, others none; Object\'s keys are no queues', async () => {
+    const map = parseSysMap('services:\n  a: { in: a-in }\nqueues:\n  q1: { durable: true }\n', 'queues-only.yaml');
+    const server = await startConfigServer({ map });
+    try {
+      const client = new HttpConfigSource({ host: server.url });
+      assert.deepEqual(await client.queueDeclaration('q1'), { durable: true, arguments: {} });
+      assert.equal(await client.queueDeclaration('a-in'), undefined);
+      assert.equal(await client.queueDeclaration('constructor'), undefined);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a configuration service without the endpoint (slingshot\'s) declares nothing', async () => {
     const server = createServer((_req, res) => res.writeHead(404).end('not found'));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const client = new HttpConfigSource({ host: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
-      assert.deepEqual(await client.queueDeclaration('anything'), { durable: true, arguments: {} });
+      assert.equal(await client.queueDeclaration('anything'), undefined);
     } finally {
       await new Promise((r) => server.close(r));
+    }
+  });
+});
+
+describe('HttpConfigSource: answers are read up to a bound (issue 17)', () => {
+  /** Streams `total` bytes of JSON-looking text in 64 KiB chunks, without content-length; counts what it wrote. */
+  async function floodServer(total: number): Promise<{ url: string; written: () => number; close(): Promise<void> }> {
+    let written = 0;
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const pump = () => {
+        while (written < total) {
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end('{}');
+      };
+      res.on('close', () => res.removeAllListeners('drain'));
+      pump();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      written: () => written,
+      close: () => new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); }),
+    };
+  }
+
+  test('a 64 MiB answer is refused after 1 MiB (the default), naming the setting; the rest is not read', T, async () => {
+    const s = await floodServer(64 * 1024 * 1024);
+    try {
+      const c = new HttpConfigSource({ host: s.url });
+      await assert.rejects(c.queueConfig('svc'), isErr('SY_ERR_LIMIT_EXCEEDED', 'GET', '1048576 bytes', 'configMaxResponseBytes'));
+      await new Promise((r) => setTimeout(r, 100));
+      assert.ok(s.written() < 16 * 1024 * 1024, `the server got to write ${s.written()} bytes: the answer was read on`);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('a declared content-length over the bound is refused before reading; the bound is settable', T, async () => {
+    const s = await scriptedServer({ '/svc/raw': [{ type: 'text/plain', body: 'x'.repeat(2000) }] });
+    try {
+      await assert.rejects(new HttpConfigSource({ host: s.url, maxResponseBytes: 1000 }).bucket('svc', 'raw'), isErr('SY_ERR_LIMIT_EXCEEDED', '1000 bytes'));
+      assert.equal(await new HttpConfigSource({ host: s.url, maxResponseBytes: 4000 }).bucket('svc', 'raw'), 'x'.repeat(2000));
+    } finally {
+      await s.close();
     }
   });
 });

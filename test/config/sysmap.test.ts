@@ -69,8 +69,8 @@ describe('parseSysMap: a valid map', () => {
     assert.deepEqual(m.services.get('classify')!.out, []);
     assert.deepEqual(m.buckets, ['raw-texts', 'clean-texts']);
     assert.deepEqual(queueDeclarationOf(m, 'classify-in'), { durable: true, arguments: { 'x-max-length': 10 } });
-    // New systems get durable queues by default.
-    assert.deepEqual(queueDeclarationOf(m, 'not-declared'), { durable: true, arguments: {} });
+    // No queueDefaults: the map says nothing about other queues (settings, or the queue as it exists, decide).
+    assert.equal(queueDeclarationOf(m, 'not-declared'), undefined);
     assert.deepEqual(m.rabbitmq, { host: '127.0.0.1', port: 5672, username: 'svc', passwordRef: 'infra/rabbitmq/svc' });
     assert.deepEqual(m.objectStorage, {
       host: 's3.local:9000', accessKeyRef: 'infra/garage/access-key', secretKeyRef: 'infra/garage/secret-key',
@@ -81,6 +81,15 @@ describe('parseSysMap: a valid map', () => {
     const m = parseSysMap('services:\n  a: { in: a-in }\nqueueDefaults: { durable: false }\nqueues:\n  b-in: { arguments: { x-queue-type: quorum } }\n', 'shared.yaml');
     assert.deepEqual(queueDeclarationOf(m, 'a-in'), { durable: false, arguments: {} });
     assert.deepEqual(queueDeclarationOf(m, 'b-in'), { durable: false, arguments: { 'x-queue-type': 'quorum' } });
+  });
+
+  test('a queue entry without durable takes queueDefaults, else slingshot\'s flag (non-durable)', () => {
+    const own = parseSysMap('services:\n  a: { in: a-in }\nqueues:\n  b-in: { arguments: { x-max-length: 5 } }\n', 'own.yaml');
+    assert.deepEqual(queueDeclarationOf(own, 'b-in'), { durable: false, arguments: { 'x-max-length': 5 } });
+    assert.equal(queueDeclarationOf(own, 'a-in'), undefined);
+    const durable = parseSysMap('services:\n  a: { in: a-in }\nqueueDefaults: { durable: true }\nqueues:\n  b-in: { arguments: { x-max-length: 5 } }\n', 'durable.yaml');
+    assert.deepEqual(queueDeclarationOf(durable, 'b-in'), { durable: true, arguments: { 'x-max-length': 5 } });
+    assert.deepEqual(queueDeclarationOf(durable, 'a-in'), { durable: true, arguments: {} });
   });
 
   test('the same map as JSON parses to the same result, big integers exact', T, () => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BUCKETS, expectedTwoStage } from './fixtures/contents.js';
-import { assertNoLoss, checkObjects, Collector, ids, log, publishIds, queueDepth, SKIP_WITHOUT_RABBITMQ, startRig, type Rig, type WorkerProcess } from './fault-kit.js';
+import { assertNoLoss, checkObjects, Collector, ids, log, publishIds, queueDepth, startRig, type Rig, type WorkerProcess } from './fault-kit.js';
 
 const MESSAGES = 500;
 /** The broker stops once this many ids were confirmed to a-in. */
@@ -21,7 +21,7 @@ describe('faults: RabbitMQ restarts mid-stream', () => {
     await rig?.close();
   });
 
-  it(`${MESSAGES} messages through two stages, broker stopped and started after ${STOP_AFTER}: nothing lost, workers reconnect`, { timeout: 180_000, skip: SKIP_WITHOUT_RABBITMQ }, async () => {
+  it(`${MESSAGES} messages through two stages, broker stopped and started after ${STOP_AFTER}: nothing lost, workers reconnect`, { timeout: 180_000 }, async () => {
     const began = Date.now();
     const list = ids(MESSAGES);
     rig = await startRig({ seed: list });

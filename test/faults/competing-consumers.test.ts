@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BUCKETS, expectedSingle } from './fixtures/contents.js';
-import { assertNoLoss, checkObjects, Collector, ids, log, publishIds, queueDepth, SKIP_WITHOUT_RABBITMQ, startRig, type Rig } from './fault-kit.js';
+import { assertNoLoss, checkObjects, Collector, ids, log, publishIds, queueDepth, startRig, type Rig } from './fault-kit.js';
 
 const MESSAGES = 600;
 const PROCESSES = 3;
@@ -21,7 +21,7 @@ describe('scaling out: competing consumers', () => {
     await rig?.close();
   });
 
-  it(`${PROCESSES} worker processes on one queue share ${MESSAGES} messages, each id once`, { timeout: 120_000, skip: SKIP_WITHOUT_RABBITMQ }, async () => {
+  it(`${PROCESSES} worker processes on one queue share ${MESSAGES} messages, each id once`, { timeout: 120_000 }, async () => {
     const began = Date.now();
     const list = ids(MESSAGES);
     rig = await startRig({ seed: list });

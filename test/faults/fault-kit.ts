@@ -12,17 +12,15 @@ import { fileURLToPath } from 'node:url';
 import { connect, type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { jsonLines, killAll, requireBuild, start, tempDir, type Cli, type Exit } from '../cli/cli-helpers.js';
-import { rabbitMqInstalled, startRabbitMq, type RabbitMq } from '../support/rabbitmq-server.js';
+import { requireRabbitMq, startRabbitMq, type RabbitMq } from '../support/rabbitmq-server.js';
 import { startS3Server, type S3Server } from '../support/s3-server.js';
 import { BUCKETS, inputOf } from './fixtures/contents.js';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 export const SYSMAP = join(FIXTURES, 'sysmap.yaml');
 
-if (!rabbitMqInstalled() && process.env.CI) throw new Error('rabbitmq-server is not installed; .ci/run installs it (the fault tests need a real broker in CI)');
+requireRabbitMq();
 
-/** For a test's `skip` option: skipped on a developer machine without RabbitMQ, never in CI. */
-export const SKIP_WITHOUT_RABBITMQ: string | false = rabbitMqInstalled() ? false : 'rabbitmq-server is not installed (apt-get install rabbitmq-server)';
 
 const ACCESS_KEY = 'SYFAULTACCESSKEY';
 const SECRET_KEY = 'sy-fault-secret-key';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BUCKETS, expectedTwoStage, inputOf, midOf } from './fixtures/contents.js';
-import { assertNoLoss, checkObjects, Collector, ids, log, publishIds, queueDepth, SKIP_WITHOUT_RABBITMQ, startRig, type Rig, type WorkerProcess } from './fault-kit.js';
+import { assertNoLoss, checkObjects, Collector, ids, log, publishIds, queueDepth, startRig, type Rig, type WorkerProcess } from './fault-kit.js';
 
 const MESSAGES = 2_000;
 const KILLS = 50;
@@ -28,7 +28,9 @@ describe('faults: SIGKILL workers under load', () => {
     await rig?.close();
   });
 
-  it(`${KILLS} kills over ${MESSAGES} messages through two stages: nothing lost`, { timeout: 240_000, skip: SKIP_WITHOUT_RABBITMQ }, async () => {
+  // The limit is a ceiling, not a target: on 2 shared cores at load ~10 the 50 restarts
+  // alone took 125 s and the whole run 250 s (nothing lost); 240 s timed out there.
+  it(`${KILLS} kills over ${MESSAGES} messages through two stages: nothing lost`, { timeout: 420_000 }, async () => {
     const began = Date.now();
     const list = ids(MESSAGES);
     rig = await startRig({ seed: list });

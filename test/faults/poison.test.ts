@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BUCKETS, expectedTwoStage, POISON_ID } from './fixtures/contents.js';
-import { assertNoLoss, checkObjects, Collector, getText, ids, log, publishIds, queueDepth, SKIP_WITHOUT_RABBITMQ, startRig, type Rig } from './fault-kit.js';
+import { assertNoLoss, checkObjects, Collector, getText, ids, log, publishIds, queueDepth, startRig, type Rig } from './fault-kit.js';
 
 const MESSAGES = 201; // 1..201, the poison id among them
 const POISON = String(POISON_ID);
@@ -20,7 +20,7 @@ describe('faults: a poison message', () => {
     await rig?.close();
   });
 
-  it(`id ${POISON} always throws: dead-lettered after 4 tries with its reason, the other ${MESSAGES - 1} arrive`, { timeout: 120_000, skip: SKIP_WITHOUT_RABBITMQ }, async () => {
+  it(`id ${POISON} always throws: dead-lettered after 4 tries with its reason, the other ${MESSAGES - 1} arrive`, { timeout: 120_000 }, async () => {
     const began = Date.now();
     const list = ids(MESSAGES);
     assert.ok(list.includes(POISON));

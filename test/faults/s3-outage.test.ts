@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BUCKETS, expectedSingle } from './fixtures/contents.js';
-import { assertNoLoss, checkObjects, Collector, getText, ids, log, publishIds, queueDepth, readStoredObject, SKIP_WITHOUT_RABBITMQ, startRig, type Received, type Rig } from './fault-kit.js';
+import { assertNoLoss, checkObjects, Collector, getText, ids, log, publishIds, queueDepth, readStoredObject, startRig, type Received, type Rig } from './fault-kit.js';
 
 const MESSAGES = 500;
 /** S3 stops once this many results arrived, for OUTAGE_MS. */
@@ -23,7 +23,7 @@ describe('faults: S3 outage', () => {
     await rig?.close();
   });
 
-  it(`${MESSAGES} messages, S3 down for ${OUTAGE_MS / 1000} s: no result without its object, all complete after`, { timeout: 150_000, skip: SKIP_WITHOUT_RABBITMQ }, async () => {
+  it(`${MESSAGES} messages, S3 down for ${OUTAGE_MS / 1000} s: no result without its object, all complete after`, { timeout: 150_000 }, async () => {
     const began = Date.now();
     const list = ids(MESSAGES);
     rig = await startRig({ seed: list });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BUCKETS, expectedSingle } from './fixtures/contents.js';
-import { assertNoLoss, checkObjects, Collector, ids, log, publishIds, queueDepth, SKIP_WITHOUT_RABBITMQ, startRig, type Rig } from './fault-kit.js';
+import { assertNoLoss, checkObjects, Collector, ids, log, publishIds, queueDepth, startRig, type Rig } from './fault-kit.js';
 
 const MESSAGES = 300;
 /** SIGTERM once the first worker finished this many. */
@@ -20,7 +20,7 @@ describe('faults: SIGTERM under load', () => {
     await rig?.close();
   });
 
-  it(`SIGTERM with ${MESSAGES} messages queued: in-flight ones finish, exit 0, a new worker drains the rest`, { timeout: 120_000, skip: SKIP_WITHOUT_RABBITMQ }, async () => {
+  it(`SIGTERM with ${MESSAGES} messages queued: in-flight ones finish, exit 0, a new worker drains the rest`, { timeout: 120_000 }, async () => {
     const began = Date.now();
     const list = ids(MESSAGES);
     rig = await startRig({ seed: list });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { envName, loadSettings } from '../../src/cli/settings.js';
+import { envName, loadSettings, queueDefaultsOf } from '../../src/cli/settings.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-settings-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,6 +30,20 @@ describe('settings', () => {
     assert.equal(s.logLevel, 'debug');
     assert.equal(s.map, 'from-env.yaml');
     assert.equal(s.stateDir, 'flag-state');
+  });
+
+  it('queue defaults come from a flag, an environment variable or the settings file (issue 13)', () => {
+    assert.equal(queueDefaultsOf(loadSettings({}, {})), undefined, 'unset: nothing declared, existing queues used as they are');
+    assert.deepEqual(queueDefaultsOf(loadSettings({ queueDurable: 'true' }, {})), { durable: true, arguments: {} });
+    assert.deepEqual(queueDefaultsOf(loadSettings({}, { SWITCHYARD_QUEUE_DURABLE: 'false', SWITCHYARD_QUEUE_ARGUMENTS: '{"x-max-length": 10}' })), { durable: false, arguments: { 'x-max-length': 10 } });
+    const file = join(dir, 'queues.yaml');
+    writeFileSync(file, 'queueDurable: true\nqueueArguments: { x-queue-type: quorum }\n');
+    assert.deepEqual(queueDefaultsOf(loadSettings({ settings: file }, {})), { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    // Arguments alone take slingshot's durable flag (false), as in a system map.
+    assert.deepEqual(queueDefaultsOf(loadSettings({ queueArguments: '{"x-max-length": 3}' }, {})), { durable: false, arguments: { 'x-max-length': 3 } });
+    assert.throws(() => loadSettings({ queueDurable: 'maybe' }, {}), /queueDurable \(from flag --queue-durable\): must be true or false/);
+    assert.throws(() => loadSettings({}, { SWITCHYARD_QUEUE_ARGUMENTS: '{x' }), /queueArguments \(from environment variable SWITCHYARD_QUEUE_ARGUMENTS\): must be a JSON object/);
+    assert.throws(() => loadSettings({ queueArguments: '[1]' }, {}), /queueArguments .*mapping/);
   });
 
   it('coerces a metrics port from the environment and checks its range', () => {

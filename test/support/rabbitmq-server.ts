@@ -28,6 +28,11 @@ export function rabbitMqInstalled(): boolean {
   return existsSync(SERVER);
 }
 
+/** For a test file that needs a broker: fails (never skips) with the install command when there is none. */
+export function requireRabbitMq(): void {
+  if (!rabbitMqInstalled()) throw new Error(`${SERVER} is missing: install RabbitMQ with \`apt-get install -y rabbitmq-server\` (or run \`node scripts/test-deps.mjs\`)`);
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();

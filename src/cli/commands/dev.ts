@@ -18,7 +18,7 @@ import { stopAll, stopOnSignals, type Stoppable } from '../../runtime/lifecycle.
 import { flowPrinter } from '../flow-printer.js';
 import { openInbox } from '../inbox.js';
 import { loadServices } from '../load-services.js';
-import { storageDirOf, type Settings } from '../settings.js';
+import { memoryTransportOptionsOf, storageDirOf, type Settings } from '../settings.js';
 import { startServices } from '../start-services.js';
 import type { Logger } from '../../observability/logger.js';
 
@@ -40,7 +40,7 @@ export async function dev(dir: string, options: DevOptions): Promise<number> {
   const { out, settings } = options;
   const root = resolve(dir);
   const map = await loadSysMap(join(root, 'sysmap.yaml'));
-  const transport = new MemoryTransport();
+  const transport = new MemoryTransport(memoryTransportOptionsOf(settings));
   await transport.start();
   const store = new FsObjectStore({ root: storageDirOf(settings) });
   const configServer = await startConfigServer({ map });

@@ -1,12 +1,27 @@
 // Ids are u64: bigint in TypeScript, decimal UTF-8 text on the wire (SPECS.md §1.5).
 // Surrounding whitespace is accepted as slingshot's `raw.trim().parse::<u64>()` does;
 // everything else is refused with the reason, before `process` ever sees it.
+//
+// "Whitespace" is Rust's, not JavaScript's: `str::trim` strips the Unicode White_Space
+// property, which includes U+0085 (NEXT LINE) and excludes U+FEFF (the byte-order mark),
+// while String.prototype.trim does the reverse. A body starting with a BOM is refused by
+// slingshot, so it is refused here too.
 
 import { errors } from '../../errors.js';
 
 export const U64_MAX = (1n << 64n) - 1n;
 const DECIMAL = /^\+?[0-9]+$/;
-const decoder = new TextDecoder('utf-8', { fatal: true });
+/** Unicode White_Space, the set Rust's char::is_whitespace and str::trim use (no U+FEFF). */
+const RUST_WHITESPACE = '\t\n\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000';
+const RUST_TRIM = new RegExp(`^[${RUST_WHITESPACE}]+|[${RUST_WHITESPACE}]+$`, 'g');
+
+/** Rust's `str::trim`: strips leading and trailing Unicode White_Space, nothing else. */
+export function rustTrim(text: string): string {
+  return text.replace(RUST_TRIM, '');
+}
+// ignoreBOM keeps a leading U+FEFF in the text (by default TextDecoder swallows it, while
+// Rust's str::from_utf8 keeps it and the parse then fails).
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** The id a message body carries; throws SY_ERR_BAD_ID naming the problem. */
 export function parseId(body: Uint8Array): bigint {
@@ -16,9 +31,10 @@ export function parseId(body: Uint8Array): bigint {
   } catch {
     throw new errors.SY_ERR_BAD_ID(`the body is not valid UTF-8 (${body.length} bytes)`);
   }
-  const trimmed = text.trim();
+  const trimmed = rustTrim(text);
   if (trimmed === '') throw new errors.SY_ERR_BAD_ID('the body is empty');
-  if (!DECIMAL.test(trimmed)) throw new errors.SY_ERR_BAD_ID(`${JSON.stringify(preview(trimmed))} is not a non-negative decimal integer`);
+  if (trimmed.startsWith('\uFEFF')) throw new errors.SY_ERR_BAD_ID('it starts with a byte-order mark (U+FEFF), which slingshot does not strip either; send the digits without it');
+  if (!DECIMAL.test(trimmed)) throw new errors.SY_ERR_BAD_ID(`${visible(preview(trimmed))} is not a non-negative decimal integer`);
   const id = BigInt(trimmed);
   if (id > U64_MAX) throw new errors.SY_ERR_BAD_ID(`${preview(trimmed)} is above 2^64-1`);
   return id;
@@ -32,7 +48,7 @@ export function toId(value: unknown, what = 'id', source: 'result' | 'argument' 
   let id: bigint | undefined;
   if (typeof value === 'bigint') id = value;
   else if (typeof value === 'number' && Number.isSafeInteger(value)) id = BigInt(value);
-  else if (typeof value === 'string' && DECIMAL.test(value.trim())) id = BigInt(value.trim());
+  else if (typeof value === 'string' && DECIMAL.test(rustTrim(value))) id = BigInt(rustTrim(value));
   if (id === undefined || id < 0n || id > U64_MAX) {
     const why = `${what} ${describe(value)} is not a u64 (0 to 2^64-1; use a bigint such as 42n)`;
     throw source === 'result' ? new errors.SY_ERR_BAD_RESULT(why) : new errors.SY_ERR_USAGE(why);
@@ -46,6 +62,11 @@ export function encodeId(id: bigint): Uint8Array {
 
 function preview(text: string): string {
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
+
+/** JSON-quoted, with invisible and odd characters as \uXXXX so a message shows what was sent. */
+function visible(text: string): string {
+  return JSON.stringify(text).replace(/[\u007F-\u00A0\u00AD\u1680\u180E\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\uFEFF]/g, (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`);
 }
 
 function describe(value: unknown): string {

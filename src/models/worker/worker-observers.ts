@@ -1,10 +1,14 @@
 // The worker's events turned into log lines and metrics: the one place each is done.
 
 import type { Logger } from '../../observability/logger.js';
+import { warnLimiter } from '../../observability/warn-limiter.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { WorkerListener } from './worker-events.js';
 
 export function workerLogListener(logger: Logger): WorkerListener {
+  // A body that is not an id is a publisher's doing, one line each would let any publisher
+  // flood the log: those lines are rate-limited per service (suppressed ones counted).
+  const peerInput = warnLimiter(logger);
   return (e) => {
     const base = { service: e.service, queue: e.queue };
     switch (e.type) {
@@ -25,9 +29,11 @@ export function workerLogListener(logger: Logger): WorkerListener {
         logger.warn({ ...base, id: e.id.toString(), attempt: e.attempt, err: e.error, retryInMs: e.retryInMs }, 'message failed');
         break;
       case 'dead-lettered':
-        logger.error({ ...base, id: e.id?.toString(), kind: e.kind, reason: e.reason }, 'message dead-lettered');
+        if (e.kind === 'bad_id') peerInput.warn(`bad_id ${e.service}`, { ...base, kind: e.kind, reason: e.reason }, 'message dead-lettered');
+        else logger.error({ ...base, id: e.id?.toString(), kind: e.kind, reason: e.reason }, 'message dead-lettered');
         break;
       case 'stopped':
+        peerInput.flush();
         logger.info(base, 'worker stopped');
         break;
     }

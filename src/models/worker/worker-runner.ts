@@ -5,11 +5,12 @@
 // the worker goes on serving other messages (slingshot stops the process instead).
 
 import { SwitchyardError, errors } from '../../errors.js';
-import type { ConfigSource } from '../../config/config-source.js';
+import { SLINGSHOT_QUEUE_FLAGS, type ConfigSource, type QueueDeclaration } from '../../config/config-source.js';
 import type { Logger } from '../../observability/logger.js';
+import { warnLimiter, type WarnLimiter } from '../../observability/warn-limiter.js';
 import { backoffMs, shouldRetry } from '../../runtime/retry.js';
 import type { ObjectStore } from '../../storage/object-store.js';
-import { requireCapabilities, type Delivery, type Subscription, type Transport } from '../../transports/transport.js';
+import { requireCapabilities, type Delivery, type QueueOptions, type Subscription, type Transport } from '../../transports/transport.js';
 import { encodeId, parseId, toId } from './ids.js';
 import { RequestFiles, type ReadFileFn, type UploadedObject, type WriteFileFn } from './request-files.js';
 import { RouteMap, describeCase } from './routes.js';
@@ -26,6 +27,12 @@ export interface WorkerEnvironment {
   /** Bytes of one output staged in memory before it spills to a file; default 1 MiB, 0 = always a file. */
   readonly stagingMemoryBytes?: number;
   readonly listeners?: readonly WorkerListener[];
+  /**
+   * How to declare the queues the configuration says nothing about (the process's settings:
+   * flag, environment or settings file). Unset: an existing queue is used as it is and a
+   * missing one is declared as slingshot declares it (non-durable, no arguments).
+   */
+  readonly queueDefaults?: QueueDeclaration;
 }
 
 export interface RunningWorker {
@@ -46,6 +53,8 @@ export async function startWorker(definition: WorkerDefinition, env: WorkerEnvir
 class WorkerRunner implements RunningWorker {
   private subscription: Subscription | undefined;
   readonly log: Logger;
+  /** Warnings that can repeat once per message: rate-limited per kind, suppressed ones counted. */
+  readonly warnings: WarnLimiter;
   private readonly listening: boolean;
 
   constructor(
@@ -55,6 +64,7 @@ class WorkerRunner implements RunningWorker {
     private readonly routes: RouteMap,
   ) {
     this.log = env.logger.child({ service: definition.name, queue: inbound });
+    this.warnings = warnLimiter(this.log);
     this.listening = (env.listeners?.length ?? 0) > 0;
   }
 
@@ -67,9 +77,21 @@ class WorkerRunner implements RunningWorker {
     const outbound = this.routes.allQueues();
     // Declared at start with the flags configuration gives, so a queue that exists with
     // other flags fails here, naming the queue and the setting, never in the middle of a run.
-    for (const queue of [this.inbound, ...outbound]) await transport.declareQueue(queue, await this.env.config.queueDeclaration(queue));
+    for (const queue of [this.inbound, ...outbound]) await transport.declareQueue(queue, await this.declarationOf(queue));
     this.subscription = await transport.consume(this.inbound, (d) => this.handle(d), { prefetch: this.definition.concurrency });
     this.emit({ type: 'started', service: this.name, queue: this.inbound, outbound });
+  }
+
+  /**
+   * The configuration's flags for a queue, else the process's settings; when neither says
+   * anything, a queue shared with slingshot is used as it exists, and one that does not
+   * exist yet is declared with slingshot's flags, so slingshot services starting later
+   * declare it without a conflict.
+   */
+  private async declarationOf(queue: string): Promise<QueueOptions> {
+    const declared = (await this.env.config.queueDeclaration(queue)) ?? this.env.queueDefaults;
+    if (declared) return { durable: declared.durable, arguments: declared.arguments };
+    return { durable: SLINGSHOT_QUEUE_FLAGS.durable, arguments: SLINGSHOT_QUEUE_FLAGS.arguments, useExisting: true };
   }
 
   async stop(): Promise<void> {
@@ -77,6 +99,7 @@ class WorkerRunner implements RunningWorker {
     this.subscription = undefined;
     if (!subscription) return;
     await subscription.stop();
+    this.warnings.flush();
     this.emit({ type: 'stopped', service: this.name, queue: this.inbound });
   }
 
@@ -85,7 +108,7 @@ class WorkerRunner implements RunningWorker {
     try {
       await this.work(delivery);
     } catch (err) {
-      this.log.error({ err }, 'could not settle a message; it will be redelivered (its results may be published again)');
+      this.warnings.warn('settle', { err }, 'could not settle a message; it will be redelivered (its results may be published again)');
     }
   }
 
@@ -114,13 +137,16 @@ class WorkerRunner implements RunningWorker {
       await this.publish(routed);
       outcome = { routed, dropped, uploads };
     } catch (err) {
-      await context.files.discard().catch((e) => context.log.warn({ err: e }, 'could not remove the staging folder'));
+      await context.files.discard().catch((e) => this.warnings.warn('staging', { err: e }, 'could not remove the staging folder'));
       return this.fail(delivery, id, asError(err), performance.now() - started);
     }
     // Outside the try: a failed ack must not count as a failed attempt (everything is
     // published already); handle() logs it and the broker redelivers.
     await delivery.ack();
-    for (const result of outcome.dropped) context.log.warn({ case: describeCase(result.case), resultId: result.id.toString() }, 'no route for this case; result dropped (unroutedCases: "drop")');
+    for (const result of outcome.dropped) {
+      const caseText = describeCase(result.case);
+      this.warnings.warn(`dropped ${caseText}`, { id: id.toString(), case: caseText, resultId: result.id.toString() }, 'no route for this case; result dropped (unroutedCases: "drop")');
+    }
     if (this.listening) this.emit({ type: 'succeeded', service: this.name, queue: this.inbound, id, results: outcome.routed, uploads: outcome.uploads, dropped: outcome.dropped, durationMs: performance.now() - started });
   }
 
@@ -182,9 +208,9 @@ class WorkerRunner implements RunningWorker {
       try {
         const returned: unknown = listener(event);
         // An async listener's rejection must not become an unhandled rejection (it would end the process).
-        if (isPromise(returned)) returned.catch((err: unknown) => this.log.warn({ err }, 'a worker event listener failed; ignored'));
+        if (isPromise(returned)) returned.catch((err: unknown) => this.warnings.warn('listener', { err }, 'a worker event listener failed; ignored'));
       } catch (err) {
-        this.log.warn({ err }, 'a worker event listener threw; ignored');
+        this.warnings.warn('listener', { err }, 'a worker event listener threw; ignored');
       }
     }
   }

@@ -6,9 +6,19 @@
 import type { Channel, ConsumeMessage, RecoveringChannelModel } from 'amqplib';
 import { errors } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
+import { warnLimiter, type WarnLimiter } from '../../observability/warn-limiter.js';
 import type { Delivery, DeliveryHandler, Headers, NackOptions, Subscription } from '../transport.js';
 import { AMQP_HEADERS } from './topology.js';
 import { settleWithin } from '../grace.js';
+import { deliveryAttempt } from './redelivery-headers.js';
+
+/** Least time a message whose republish failed is held before the broker gets it back. */
+const HOLD_BEFORE_REQUEUE_MS = 1_000;
+
+/** How long a delivery whose handler threw waits before it is tried again: 100 ms doubling, up to ~26 s. */
+function handBackDelayMs(attempt: number): number {
+  return 100 * 2 ** Math.min(Math.max(attempt - 1, 0), 8);
+}
 
 /** What a delivery needs from the transport to retry or dead-letter a message. */
 export interface Resettler {
@@ -25,6 +35,8 @@ export class AmqpConsumer implements Subscription {
   private stopping: Promise<void> | undefined;
   private readonly running = new Set<Promise<void>>();
   private readonly unsettled = new Set<AmqpDelivery>();
+  /** Warnings caused by what publishers put in messages: rate-limited per kind. */
+  readonly warnings: WarnLimiter;
 
   constructor(
     private readonly connection: RecoveringChannelModel,
@@ -33,7 +45,9 @@ export class AmqpConsumer implements Subscription {
     private readonly prefetch: number,
     private readonly resettler: Resettler,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.warnings = warnLimiter(log);
+  }
 
   async start(): Promise<void> {
     await this.attach();
@@ -54,6 +68,7 @@ export class AmqpConsumer implements Subscription {
     this.unsettled.clear();
     this.channel = undefined;
     await channel?.close().catch(() => undefined);
+    this.warnings.flush();
   }
 
   private async attach(): Promise<void> {
@@ -97,9 +112,10 @@ export class AmqpConsumer implements Subscription {
   private async handBack(delivery: AmqpDelivery): Promise<void> {
     if (delivery.settled) return;
     try {
-      await delivery.nack({ requeue: true });
+      // With a pause: a handler that throws on every delivery must not spin the message.
+      await delivery.nack({ requeue: true, delayMs: handBackDelayMs(delivery.attempt) });
     } catch (err) {
-      this.log.warn({ queue: this.queue, err: (err as Error).message }, 'could not hand back a failed delivery; the broker redelivers it');
+      this.warnings.warn('hand-back', { queue: this.queue, err: (err as Error).message }, 'could not hand back a failed delivery; the broker redelivers it');
     }
   }
 
@@ -159,10 +175,12 @@ export class AmqpDelivery implements Delivery {
   ) {
     const raw = message.properties.headers ?? {};
     this.headers = stringHeaders(raw);
-    const carried = Number(this.headers[AMQP_HEADERS.attempt] ?? 1) || 1;
-    // Quorum queues count redeliveries; classic queues only say "redelivered" (at least one).
-    const brokerCount = Number(raw['x-delivery-count'] ?? (message.fields.redelivered ? 1 : 0)) || 0;
-    this.attempt = carried + brokerCount;
+    const { attempt, headerTrusted } = deliveryAttempt(raw, message.fields.redelivered, AMQP_HEADERS.attempt);
+    if (!headerTrusted) {
+      consumer.warnings.warn('attempt-header', { queue: consumer.queue, header: AMQP_HEADERS.attempt, value: preview(this.headers[AMQP_HEADERS.attempt]) },
+        `ignored a ${AMQP_HEADERS.attempt} header that is not a whole number ≥ 1; counting attempts from the broker's redelivery information instead`);
+    }
+    this.attempt = attempt;
     this.redelivered = this.attempt > 1 || this.headers[AMQP_HEADERS.redelivered] === '1';
   }
 
@@ -191,8 +209,9 @@ export class AmqpDelivery implements Delivery {
       if (options.requeue) await resettle.retry(this.queue, this.message, this.attempt, options.delayMs ?? 0);
       else await resettle.deadLetter(this.queue, this.message, this.attempt, options.reason);
     } catch (err) {
-      // Not republished: give it back to the broker instead, so it is tried again, not lost.
-      this.requeueOnBrokerUnchecked();
+      // Not republished: give it back to the broker instead, so it is tried again, not lost;
+      // after a pause, so a message whose republish fails every time does not spin.
+      this.requeueOnBrokerLater(Math.max(options.requeue ? (options.delayMs ?? 0) : 0, HOLD_BEFORE_REQUEUE_MS));
       throw err;
     }
     if (this.isLost) throw new errors.SY_ERR_CHANNEL_LOST(this.queue);
@@ -208,13 +227,18 @@ export class AmqpDelivery implements Delivery {
     }
   }
 
-  private requeueOnBrokerUnchecked(): void {
-    if (this.isLost) return;
-    try {
-      this.channel.nack(this.message, false, true);
-    } catch {
-      // channel closing: the broker requeues it anyway
-    }
+  /** Holds the message (and its prefetch slot) for `ms`, then hands it back to the broker. */
+  private requeueOnBrokerLater(ms: number): void {
+    const timer = setTimeout(() => {
+      if (this.isLost) return;
+      try {
+        this.channel.nack(this.message, false, true);
+      } catch {
+        // channel closing: the broker requeues it anyway
+      }
+    }, ms);
+    // A stopping process closes the channel, which hands the message back as well.
+    timer.unref();
   }
 
   private settle(how: string): void {
@@ -226,6 +250,10 @@ export class AmqpDelivery implements Delivery {
 }
 
 const NO_HEADERS: Headers = Object.freeze({});
+
+function preview(value: string | undefined): string | undefined {
+  return value !== undefined && value.length > 40 ? `${value.slice(0, 40)}…` : value;
+}
 
 function stringHeaders(raw: Record<string, unknown>): Headers {
   let out: Record<string, string> | undefined;

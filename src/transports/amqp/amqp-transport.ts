@@ -7,6 +7,7 @@
 import { connect, type Channel, type ChannelModel, type ConsumeMessage, type Options, type RecoveringChannelModel } from 'amqplib';
 import { errors, redactUrl } from '../../errors.js';
 import { createLogger, type Logger } from '../../observability/logger.js';
+import { warnLimiter, type WarnLimiter } from '../../observability/warn-limiter.js';
 import { validateName } from '../names.js';
 import {
   DEAD_LETTER_HEADERS,
@@ -23,6 +24,7 @@ import {
 } from '../transport.js';
 import { AmqpConsumer, type AmqpDelivery, type Resettler } from './amqp-consumer.js';
 import { ConfirmPublisher } from './confirm-publisher.js';
+import { MAX_ATTEMPT, republishable } from './redelivery-headers.js';
 import {
   AMQP_HEADERS, DEAD_LETTER_EXCHANGE, DIRECT_REPLY_TO, TOPIC_EXCHANGE,
   deadLetterQueueOf, delayQueueOf, delayTierOf, groupQueueOf, queueFlagsError, rpcQueueOf,
@@ -55,8 +57,12 @@ export class AmqpTransport implements Transport {
   private closed = false;
   private everConnected = false;
 
+  /** Warnings caused by what publishers put in messages: rate-limited per kind. */
+  private readonly warnings: WarnLimiter;
+
   constructor(private readonly options: AmqpTransportOptions) {
     this.log = (options.logger ?? createLogger({ level: 'info' })).child({ transport: 'amqp', broker: redactUrl(options.url) });
+    this.warnings = warnLimiter(this.log);
   }
 
   async start(): Promise<void> {
@@ -73,13 +79,7 @@ export class AmqpTransport implements Transport {
           setup: async (model: ChannelModel) => {
             // After a broker restart non-durable queues are gone: declare what we declared before.
             if (!this.everConnected) return;
-            const channel = await model.createChannel();
-            channel.on('error', () => undefined);
-            try {
-              await this.declareTopology(channel);
-            } finally {
-              await channel.close().catch(() => undefined);
-            }
+            await this.declareTopology(model);
           },
         },
       });
@@ -108,6 +108,7 @@ export class AmqpTransport implements Transport {
     const requester = await this.requester?.catch(() => undefined);
     await requester?.channel.close().catch(() => undefined);
     await this.connection?.close().catch(() => undefined);
+    this.warnings.flush();
   }
 
   // ---- durable queue
@@ -115,8 +116,27 @@ export class AmqpTransport implements Transport {
   async declareQueue(queue: string, options: QueueOptions = {}): Promise<void> {
     validateName('queue', queue);
     const effective = { ...this.options.queueDefaults, ...options };
-    await this.withChannel((channel) => this.assertQueue(channel, queue, effective));
+    const model = this.open();
+    if (effective.useExisting) await this.useOrDeclare(model, queue, effective);
+    else await onChannel(model, (channel) => this.assertQueue(channel, queue, effective));
     this.declared.set(queue, effective);
+  }
+
+  /**
+   * useExisting: a queue that exists is taken as it is (a passive declare, which never
+   * compares flags); a missing one is declared with the options. If another client
+   * declares it with other flags between the two steps, theirs stand and it is used as it is.
+   */
+  private async useOrDeclare(model: ChannelMaker, queue: string, options: QueueOptions): Promise<void> {
+    const exists = () => onChannel(model, (channel) => channel.checkQueue(queue).then(() => true), { notFound: false });
+    if (!(await exists())) {
+      try {
+        await onChannel(model, (channel) => channel.assertQueue(queue, { durable: options.durable ?? true, ...(options.arguments ? { arguments: options.arguments } : {}) }));
+      } catch (err) {
+        if (!isPreconditionFailed(err) || !(await exists())) throw err;
+      }
+    }
+    await onChannel(model, (channel) => this.declareDeadLetter(channel, queue));
   }
 
   send(queue: string, message: OutboundMessage): Promise<void> {
@@ -225,23 +245,39 @@ export class AmqpTransport implements Transport {
 
   private readonly resettler: Resettler = {
     retry: async (queue, message, attempt, delayMs) => {
-      const headers = { ...message.properties.headers, [AMQP_HEADERS.attempt]: attempt + 1, [AMQP_HEADERS.redelivered]: '1' };
-      delete (headers as Record<string, unknown>)['x-delivery-count'];
+      const ours = { [AMQP_HEADERS.attempt]: Math.min(attempt + 1, MAX_ATTEMPT), [AMQP_HEADERS.redelivered]: '1' };
       const target = delayMs > 0 ? await this.ensureDelayQueue(queue, delayTierOf(delayMs)) : queue;
       // mandatory: if the delay queue vanished, the retry fails loudly instead of being dropped.
-      await this.publishTo('', target, message.content, { ...republishProperties(message), headers, mandatory: true });
+      await this.republish('', target, message, ours);
     },
     deadLetter: async (queue, message, attempt, reason) => {
       await this.ensureDeadLetter(queue);
-      const headers = {
-        ...message.properties.headers,
+      const ours = {
         [DEAD_LETTER_HEADERS.reason]: reason,
         [DEAD_LETTER_HEADERS.sourceQueue]: queue,
         [DEAD_LETTER_HEADERS.attempts]: String(attempt),
       };
-      await this.publishTo(DEAD_LETTER_EXCHANGE, queue, message.content, { ...republishProperties(message), headers, mandatory: true });
+      await this.republish(DEAD_LETTER_EXCHANGE, queue, message, ours);
     },
   };
+
+  /**
+   * A consumed message published again (a retry or a dead letter) with the peer's headers
+   * made encodable plus ours. Should the peer's headers still not go (too large once ours
+   * are added), it goes with ours alone rather than not at all.
+   */
+  private async republish(exchange: string, routingKey: string, message: ConsumeMessage, ours: Record<string, unknown>): Promise<void> {
+    const peer = republishable(message.properties.headers);
+    delete peer['x-delivery-count']; // the broker's count of the old message, not of this one
+    const properties = { ...republishProperties(message), mandatory: true };
+    try {
+      await this.publishTo(exchange, routingKey, message.content, { ...properties, headers: { ...peer, ...ours } });
+    } catch (err) {
+      if (!(err instanceof TypeError || err instanceof RangeError)) throw err;
+      this.warnings.warn('republish-headers', { queue: routingKey, err: err.message }, 'a message\'s own headers could not be sent again; republished with Switchyard\'s headers only');
+      await this.publishTo(exchange, routingKey, message.content, { ...properties, headers: ours });
+    }
+  }
 
   private publishTo(exchange: string, routingKey: string, body: Uint8Array, options: Options.Publish): Promise<void> {
     if (this.closed || !this.publisher) return Promise.reject(new errors.SY_ERR_TRANSPORT_CLOSED(this.name, 'publish'));
@@ -255,7 +291,8 @@ export class AmqpTransport implements Transport {
     if (!pending) {
       pending = (async () => {
         const exists = await this.withChannel((channel) => channel.checkQueue(queue).then(() => true), { notFound: false });
-        if (exists) this.declared.set(queue, { ...this.options.queueDefaults });
+        // Found as it is: after a broker restart it is checked again the same way.
+        if (exists) this.declared.set(queue, { ...this.options.queueDefaults, useExisting: true });
         else await this.declareQueue(queue, {});
       })().finally(() => this.declaring.delete(queue));
       this.declaring.set(queue, pending);
@@ -307,29 +344,20 @@ export class AmqpTransport implements Transport {
   }
 
   /** Everything declared so far, again (after a broker restart took non-durable queues). */
-  private async declareTopology(channel: Channel): Promise<void> {
-    for (const [queue, options] of this.declared) await this.assertQueue(channel, queue, options);
+  private async declareTopology(model: ChannelModel): Promise<void> {
+    for (const [queue, options] of this.declared) {
+      // A queue used as it was found and gone after the restart was not durable: declared
+      // again with the options (slingshot's flags), as a slingshot service would.
+      if (options.useExisting) await this.useOrDeclare(model, queue, options);
+      else await onChannel(model, (channel) => this.assertQueue(channel, queue, options));
+    }
     this.delayReady.clear();
     this.deadLetterReady.clear();
     this.topicExchangeReady = false;
   }
 
-  /**
-   * Runs `fn` on a short-lived channel. A failed declaration closes its channel in AMQP,
-   * so these never share a channel with publishing or consuming. With notFound, a 404
-   * answers that value instead of failing.
-   */
-  private async withChannel<T>(fn: (channel: Channel) => Promise<T>, handle?: { notFound: T }): Promise<T> {
-    const channel = await this.open().createChannel();
-    channel.on('error', () => undefined);
-    try {
-      return await fn(channel);
-    } catch (err) {
-      if (handle && (err as { code?: number }).code === 404) return handle.notFound;
-      throw err;
-    } finally {
-      await channel.close().catch(() => undefined);
-    }
+  private withChannel<T>(fn: (channel: Channel) => Promise<T>, handle?: { notFound: T }): Promise<T> {
+    return onChannel(this.open(), fn, handle);
   }
 
   private openRequester(): Promise<{ channel: Channel; pending: Map<string, (reply: Reply | Error) => void> }> {
@@ -383,6 +411,27 @@ function stringHeadersOf(message: ConsumeMessage): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(message.properties.headers ?? {})) if (v !== undefined && v !== null) out[k] = Buffer.isBuffer(v) ? v.toString() : typeof v === 'object' ? JSON.stringify(v) : String(v);
   return out;
+}
+
+/** What makes channels: the recovering connection, or the raw one its setup hook gets. */
+type ChannelMaker = Pick<ChannelModel, 'createChannel'>;
+
+/**
+ * Runs `fn` on a short-lived channel. A failed declaration closes its channel in AMQP,
+ * so these never share a channel with publishing or consuming. With notFound, a 404
+ * answers that value instead of failing.
+ */
+async function onChannel<T>(model: ChannelMaker, fn: (channel: Channel) => Promise<T>, handle?: { notFound: T }): Promise<T> {
+  const channel = await model.createChannel();
+  channel.on('error', () => undefined);
+  try {
+    return await fn(channel);
+  } catch (err) {
+    if (handle && (err as { code?: number }).code === 404) return handle.notFound;
+    throw err;
+  } finally {
+    await channel.close().catch(() => undefined);
+  }
 }
 
 function isPreconditionFailed(err: unknown): boolean {

@@ -71,6 +71,6 @@ export function queueFlagsError(queue: string, brokerMessage: string): Error {
   return new errors.SY_ERR_QUEUE_FLAGS(
     queue,
     `it exists with ${flag} = ${current}, and Switchyard declared it with ${flag} = ${received}`,
-    `${setting}: ${current} in the system map (to keep the existing queue), or delete the queue so it is declared anew`,
+    `${setting}: ${current} in the system map (to keep the existing queue), or remove the declaration (the map's queueDefaults/queues, --queue-durable, --queue-arguments) so the existing queue is used as it is, or delete the queue so it is declared anew`,
   );
 }

@@ -3,6 +3,12 @@
 // delivery that was not acked (consumer stopped, handler threw) goes back flagged
 // `redelivered`. Dispatch runs on setImmediate so handlers never re-enter each other and
 // I/O keeps its turn under load.
+//
+// Bounded as a broker's max-length / max-length-bytes: a new message is admitted only while
+// fewer than `maxLength` messages and fewer than `maxBytes` body bytes wait (one message is
+// always admitted into an empty queue). Senders past the bound wait their turn, in order
+// (room()). Messages that were already in the queue (requeued, handed back) come back
+// whatever the bound, as they were admitted once.
 
 import { errors } from '../../errors.js';
 import type { Delivery, DeliveryHandler, Headers, NackOptions, Subscription } from '../transport.js';
@@ -13,6 +19,12 @@ export interface StoredMessage {
   readonly headers: Headers;
   /** Deliveries made so far. */
   deliveries: number;
+}
+
+/** How much a queue holds before new messages wait (or are refused, or drop the oldest). */
+export interface QueueLimits {
+  readonly maxLength: number;
+  readonly maxBytes: number;
 }
 
 /** Where settled-negative messages go; the transport supplies it. */
@@ -104,17 +116,103 @@ class MemoryDelivery implements Delivery {
   }
 }
 
+interface Waiter {
+  readonly size: number;
+  readonly resolve: (roomKept: boolean) => void;
+  readonly reject: (err: Error) => void;
+}
+
 export class MemoryQueue {
   private ready: StoredMessage[] = [];
   private head = 0;
   private readonly consumers: MemoryConsumer[] = [];
   private nextConsumer = 0;
   private scheduled = false;
+  /** Body bytes of the messages waiting. */
+  private bytes = 0;
+  /** Senders waiting for room, oldest first. */
+  private waiters: Waiter[] = [];
+  /** Room promised to woken senders that have not enqueued yet (they do on a later microtask). */
+  private reserved = 0;
+  private reservedBytes = 0;
+  /** Messages dropped from the head to make room (dead-letter queues only; see enqueueDroppingHead). */
+  dropped = 0;
 
   constructor(
     readonly name: string,
     readonly host: QueueHost,
+    readonly limits: QueueLimits = { maxLength: Infinity, maxBytes: Infinity },
   ) {}
+
+  /** Whether a new message of `size` bytes may go in now (nobody waits before it, and it fits). */
+  admits(size: number): boolean {
+    return this.waiters.length === 0 && this.fits(size);
+  }
+
+  private fits(size: number): boolean {
+    const depth = this.depth + this.reserved;
+    return depth === 0 || (depth < this.limits.maxLength && this.bytes + this.reservedBytes + size <= this.limits.maxBytes);
+  }
+
+  /**
+   * Resolves true when a message of `size` bytes fits, after the senders already waiting;
+   * the room is kept for it, so the caller must then call enqueueReserved (at once). With
+   * waitMs, resolves false once that time passed first (the sender left the line).
+   */
+  room(size: number, waitMs?: number): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const waiter: Waiter = {
+        size,
+        resolve: (kept) => {
+          clearTimeout(timer);
+          resolve(kept);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+      this.waiters.push(waiter);
+      if (waitMs !== undefined) {
+        timer = setTimeout(() => {
+          const i = this.waiters.indexOf(waiter);
+          if (i < 0) return; // already let in
+          this.waiters.splice(i, 1);
+          resolve(false);
+          // Those behind it may fit now.
+          this.wake();
+        }, waitMs);
+      }
+    });
+  }
+
+  /** Waiting senders are refused (the transport is closing). */
+  refuseWaiters(err: Error): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w.reject(err);
+  }
+
+  /**
+   * Lets waiting senders in, in order, while they fit. A woken sender enqueues on a later
+   * microtask, so its room is reserved now, or every waiter would be let in for one free slot.
+   */
+  private wake(): void {
+    while (this.waiters.length > 0 && this.fits(this.waiters[0]!.size)) {
+      const w = this.waiters.shift()!;
+      this.reserved++;
+      this.reservedBytes += w.size;
+      w.resolve(true);
+    }
+  }
+
+  /** Adds the message of a sender that waited for room(). */
+  enqueueReserved(message: StoredMessage): void {
+    this.reserved--;
+    this.reservedBytes -= message.body.byteLength;
+    this.enqueue(message);
+  }
 
   /** Messages waiting (not in flight). */
   get depth(): number {
@@ -142,12 +240,32 @@ export class MemoryQueue {
     const i = this.ready.indexOf(message, this.head);
     if (i < 0) return false;
     this.ready.splice(i, 1);
+    this.bytes -= message.body.byteLength;
+    if (this.waiters.length > 0) this.wake();
     return true;
   }
 
+  /** Adds a message (the caller checked admits() or waited for room()). */
   enqueue(message: StoredMessage): void {
     this.ready.push(message);
+    this.bytes += message.body.byteLength;
     this.kick();
+  }
+
+  /**
+   * Adds a message, dropping the oldest waiting ones while the queue is over its bound, as
+   * RabbitMQ's default overflow (drop-head) does. For dead letters: nothing waits to put
+   * them anywhere else, and a dead-letter queue nobody reads must not grow without end.
+   */
+  enqueueDroppingHead(message: StoredMessage): void {
+    while (this.depth > 0 && !this.fits(message.body.byteLength)) {
+      const oldest = this.ready[this.head]!;
+      this.ready[this.head++] = undefined as unknown as StoredMessage;
+      this.bytes -= oldest.body.byteLength;
+      this.dropped++;
+    }
+    this.compact();
+    this.enqueue(message);
   }
 
   /** Back in the queue for another delivery; at the front when `front` (as RabbitMQ does). */
@@ -155,6 +273,7 @@ export class MemoryQueue {
     if (front && this.head > 0) this.ready[--this.head] = message;
     else if (front) this.ready.unshift(message);
     else this.ready.push(message);
+    this.bytes += message.body.byteLength;
     this.kick();
   }
 
@@ -182,15 +301,21 @@ export class MemoryQueue {
   private dispatch(): void {
     while (this.depth > 0) {
       const consumer = this.pickConsumer();
-      if (!consumer) return;
+      if (!consumer) break;
       const message = this.ready[this.head]!;
       this.ready[this.head++] = undefined as unknown as StoredMessage;
-      if (this.head > 1024 && this.head * 2 > this.ready.length) {
-        this.ready = this.ready.slice(this.head);
-        this.head = 0;
-      }
+      this.bytes -= message.body.byteLength;
+      this.compact();
       message.deliveries++;
       this.deliver(consumer, message);
+    }
+    if (this.waiters.length > 0) this.wake();
+  }
+
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.ready.length) {
+      this.ready = this.ready.slice(this.head);
+      this.head = 0;
     }
   }
 

@@ -1,6 +1,12 @@
 // The embedded default: every transport primitive inside one process, with the delivery
 // rules of the real brokers so that a pipeline behaves on it as it will in production.
 // Queues live as long as the transport object; nothing is written to disk.
+//
+// Every queue is bounded (maxLength messages, maxBytes of bodies), as a broker's
+// max-length: past the bound a send waits until a consumer makes room (back-pressure, the
+// default), or is refused at once (overflow "reject-publish", as RabbitMQ's). Dead letters,
+// which nothing waits to send elsewhere, drop the oldest dead letter instead (RabbitMQ's
+// default "drop-head"), counted in deadLettersDropped().
 
 import { errors } from '../../errors.js';
 import {
@@ -17,14 +23,38 @@ import {
   type Subscription,
   type Transport,
 } from '../transport.js';
-import { MemoryQueue, type QueueHost, type StoredMessage } from './memory-queue.js';
+import { MemoryQueue, type QueueHost, type QueueLimits, type StoredMessage } from './memory-queue.js';
 import { validateName } from '../names.js';
 
 const GROUP_SEPARATOR = ':';
 
+export interface MemoryTransportOptions {
+  /** Messages waiting in one queue before senders wait (or are refused). Default 100,000. */
+  readonly maxLength?: number;
+  /** Body bytes waiting in one queue before senders wait (or are refused). Default 64 MiB. */
+  readonly maxBytes?: number;
+  /** Past the bound: "back-pressure" (default) makes send wait for room; "reject-publish" refuses it. */
+  readonly overflow?: 'back-pressure' | 'reject-publish';
+}
+
+export const MEMORY_QUEUE_DEFAULTS = { maxLength: 100_000, maxBytes: 64 * 1024 * 1024, overflow: 'back-pressure' } as const;
+
 export class MemoryTransport implements Transport {
   readonly name = 'memory';
   readonly capabilities: Capabilities = { queue: true, topic: true, request: true, delayedRequeue: true };
+  readonly limits: QueueLimits;
+  readonly overflow: 'back-pressure' | 'reject-publish';
+
+  constructor(options: MemoryTransportOptions = {}) {
+    const maxLength = options.maxLength ?? MEMORY_QUEUE_DEFAULTS.maxLength;
+    const maxBytes = options.maxBytes ?? MEMORY_QUEUE_DEFAULTS.maxBytes;
+    if (!(Number.isInteger(maxLength) && maxLength >= 1) && maxLength !== Infinity) throw new errors.SY_ERR_SETTINGS(`memory transport: maxLength must be an integer ≥ 1, got ${maxLength}`);
+    if (!(Number.isInteger(maxBytes) && maxBytes >= 1) && maxBytes !== Infinity) throw new errors.SY_ERR_SETTINGS(`memory transport: maxBytes must be an integer ≥ 1, got ${maxBytes}`);
+    const overflow = options.overflow ?? MEMORY_QUEUE_DEFAULTS.overflow;
+    if (overflow !== 'back-pressure' && overflow !== 'reject-publish') throw new errors.SY_ERR_SETTINGS(`memory transport: overflow must be "back-pressure" or "reject-publish", got ${JSON.stringify(overflow)}`);
+    this.limits = { maxLength, maxBytes };
+    this.overflow = overflow;
+  }
 
   private readonly queues = new Map<string, MemoryQueue>();
   /** topic → group → the group's queue. */
@@ -38,7 +68,7 @@ export class MemoryTransport implements Transport {
   private readonly host: QueueHost = {
     deadLetter: (from, message, reason) => {
       const dlq = this.queue(deadLetterQueueOf(from.name));
-      dlq.enqueue({
+      dlq.enqueueDroppingHead({
         body: message.body,
         headers: {
           ...message.headers,
@@ -66,6 +96,7 @@ export class MemoryTransport implements Transport {
     if (this.closed) return;
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
     this.closed = true;
+    for (const queue of this.allQueues()) queue.refuseWaiters(new errors.SY_ERR_TRANSPORT_CLOSED(this.name, 'send (it was waiting for room in a full queue)'));
     // A delayed requeue is not dropped: the message goes back to its queue now.
     for (const [timer, requeue] of this.timers) {
       clearTimeout(timer);
@@ -104,12 +135,23 @@ export class MemoryTransport implements Transport {
   activity(): { waiting: number; inFlight: number; delayed: number } {
     let waiting = 0;
     let inFlight = 0;
-    const groupQueues = [...this.topicGroups.values()].flatMap((groups) => [...groups.values()]);
-    for (const queue of [...this.queues.values(), ...groupQueues]) {
+    for (const queue of this.allQueues()) {
       if (queue.consumerCount > 0) waiting += queue.depth;
       inFlight += queue.inFlight;
     }
     return { waiting, inFlight, delayed: this.timers.size };
+  }
+
+  /** Dead letters dropped (oldest first) because a dead-letter queue was at its bound. */
+  deadLettersDropped(): number {
+    let n = 0;
+    for (const queue of this.queues.values()) n += queue.dropped;
+    return n;
+  }
+
+  private allQueues(): MemoryQueue[] {
+    const groupQueues = [...this.topicGroups.values()].flatMap((groups) => [...groups.values()]);
+    return [...this.queues.values(), ...groupQueues];
   }
 
   /** Names of every queue that exists, including dead-letter and group queues. */
@@ -129,7 +171,18 @@ export class MemoryTransport implements Transport {
   async send(queue: string, message: OutboundMessage): Promise<void> {
     this.open('send');
     validateName('queue', queue);
-    this.queue(queue).enqueue(copy(message));
+    await this.admit(this.queue(queue), copy(message));
+  }
+
+  /**
+   * Like send, but waits at most `waitMs` for room in a full queue; then refuses with
+   * SY_ERR_LIMIT_EXCEEDED and the message is not queued (for senders that must answer
+   * someone, such as the local inbox).
+   */
+  async sendWithin(queue: string, message: OutboundMessage, waitMs: number): Promise<void> {
+    this.open('send');
+    validateName('queue', queue);
+    await this.admit(this.queue(queue), copy(message), waitMs);
   }
 
   async consume(queue: string, handler: DeliveryHandler, options: ConsumeOptions): Promise<Subscription> {
@@ -146,7 +199,7 @@ export class MemoryTransport implements Transport {
     validateName('topic', topic);
     const groups = this.topicGroups.get(topic);
     if (!groups) return;
-    for (const queue of groups.values()) queue.enqueue(copy(message));
+    for (const queue of [...groups.values()]) await this.admit(queue, copy(message));
   }
 
   async subscribe(topic: string, group: string, handler: DeliveryHandler, options: ConsumeOptions): Promise<Subscription> {
@@ -204,8 +257,26 @@ export class MemoryTransport implements Transport {
 
   private queue(name: string): MemoryQueue {
     let queue = this.queues.get(name);
-    if (!queue) this.queues.set(name, (queue = new MemoryQueue(name, this.host)));
+    if (!queue) this.queues.set(name, (queue = new MemoryQueue(name, this.host, this.limits)));
     return queue;
+  }
+
+  /** Into the queue now if it has room; else wait for room (back-pressure, up to waitMs) or refuse. */
+  private async admit(queue: MemoryQueue, stored: StoredMessage, waitMs?: number): Promise<void> {
+    const size = stored.body.byteLength;
+    if (queue.admits(size)) return queue.enqueue(stored);
+    if (this.overflow === 'reject-publish' || waitMs === 0) throw this.full(queue);
+    if (!(await queue.room(size, waitMs))) throw this.full(queue, waitMs);
+    queue.enqueueReserved(stored);
+  }
+
+  private full(queue: MemoryQueue, waitedMs?: number): Error {
+    const { maxLength, maxBytes } = queue.limits;
+    return new errors.SY_ERR_LIMIT_EXCEEDED(
+      `queue "${queue.name}" is full (${queue.depth} messages waiting${waitedMs ? `, no room within ${waitedMs} ms` : ''}; is its consumer running?) and the message`,
+      `${maxLength} messages or ${maxBytes} bytes per queue`,
+      'memoryQueueMaxLength / memoryQueueMaxBytes',
+    );
   }
 
   private track(subscription: Subscription): Subscription {
@@ -232,5 +303,9 @@ function checkPrefetch(prefetch: number): void {
 
 /** A broker keeps its own copy: later changes to the sender's buffer must not reach it. */
 function copy(message: OutboundMessage): StoredMessage & Reply {
-  return { body: Uint8Array.prototype.slice.call(message.body), headers: { ...message.headers }, deliveries: 0 };
+  const headers = message.headers && Object.keys(message.headers).length > 0 ? { ...message.headers } : NO_HEADERS;
+  return { body: Uint8Array.prototype.slice.call(message.body), headers, deliveries: 0 };
 }
+
+/** One shared empty header set: most messages carry none, and a queue may hold 100,000. */
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});

@@ -1,2 +1,2 @@
-export { MemoryTransport } from './memory-transport.js';
+export { MemoryTransport, MEMORY_QUEUE_DEFAULTS, type MemoryTransportOptions } from './memory-transport.js';
 export { MemorySockets } from './memory-sockets.js';
