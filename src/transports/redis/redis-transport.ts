@@ -1,5 +1,5 @@
 // Redis (7.0 or later) through ioredis: durable queues and topics with listener groups on
-// Redis Streams with consumer groups (redis-consumer.ts), request/reply on lists
+// Redis Streams with consumer groups (queue-consumer.ts on stream-consumer.ts), request/reply on lists
 // (redis-rpc.ts). Key names: names.ts.
 //
 // Connections: one for commands (sends, acks, scripts; auto-pipelined, so the acks and
@@ -33,7 +33,7 @@ import { RedisConnections } from './connection.js';
 import { entryFields } from './entry.js';
 import { GROUP_OF_QUEUE, RedisNames, groupQueueOf } from './names.js';
 import { startQueueConsumer, type QueueConsumerSettings, type QueuePlan } from './queue-consumer.js';
-import type { ConsumerHost, Source } from './stream-consumer.js';
+import { reclaimIntervalFor, type ConsumerHost, type Source } from './stream-consumer.js';
 import { Batcher, pipelineErrors } from './batcher.js';
 import { Responder } from './redis-responder.js';
 import { Requester, type ListPush, type RpcHost } from './redis-rpc.js';
@@ -94,7 +94,7 @@ export class RedisTransport implements Transport {
     this.settings = {
       blockMs: positive('blockMs', options.blockMs ?? 5_000),
       reclaimIdleMs,
-      reclaimIntervalMs: positive('reclaimIntervalMs', options.reclaimIntervalMs ?? Math.min(5_000, Math.max(10, Math.floor(reclaimIdleMs / 2)))),
+      reclaimIntervalMs: positive('reclaimIntervalMs', options.reclaimIntervalMs ?? reclaimIntervalFor(reclaimIdleMs)),
       delayPollMs: positive('delayPollMs', options.delayPollMs ?? 100),
       topicMaxLength: positive('topicMaxLength', options.topicMaxLength ?? 100_000),
       serveConcurrency: positive('serveConcurrency', options.serveConcurrency ?? 16),

@@ -68,6 +68,11 @@ export interface ConsumerSettings {
   readonly reclaimIntervalMs: number;
 }
 
+/** How often a consumer looks for idle entries when not told: half the idle time, at most every 5 s. */
+export function reclaimIntervalFor(reclaimIdleMs: number): number {
+  return Math.min(5_000, Math.max(10, Math.floor(reclaimIdleMs / 2)));
+}
+
 /** What a consumer uses of its transport. */
 export interface ConsumerHost {
   readonly commands: Redis & ScriptedRedis;
@@ -419,10 +424,11 @@ export class StreamConsumer implements Subscription {
   private async drain(graceMs: number | undefined): Promise<void> {
     this.stopped = true;
     this.roomWaiter?.();
-    await this.endBlockedRead();
-    // A reclaim under way finishes first (what it takes over is handled with the rest),
-    // unless Redis does not answer: then it is given up after a short grace.
-    await unlessStopped(Promise.allSettled([...this.background]), unrefSleep(STOP_GRACE_MS));
+    // One grace for both, while Redis does not answer: the blocked read ends, and a
+    // reclaim under way finishes (what it takes over is handled with the rest).
+    const grace = unrefSleep(STOP_GRACE_MS);
+    await this.endBlockedRead(grace);
+    await unlessStopped(Promise.allSettled([...this.background]), grace);
     await settleWithin(this.running, graceMs);
     for (const timer of this.timers) clearInterval(timer);
     const held = [...this.inFlight.values(), ...this.buffer];
@@ -430,7 +436,8 @@ export class StreamConsumer implements Subscription {
     this.buffer = [];
     const failed = held.length > 0 && this.options.onStop ? await this.options.onStop(held) : 0;
     if (failed > 0) this.log.warn({ failed }, 'could not hand back every unsettled delivery; they stay pending and are reclaimed after reclaimIdleMs');
-    else if (held.length === 0 || this.options.onStop) await unlessStopped(this.leaveGroup(), unrefSleep(STOP_GRACE_MS));
+    // (Not while Redis is unreachable: the name is pruned later by another member.)
+    else if ((held.length === 0 || this.options.onStop) && this.host.commands.status === 'ready') await unlessStopped(this.leaveGroup(), unrefSleep(STOP_GRACE_MS));
     this.reader?.disconnect();
   }
 
@@ -444,17 +451,21 @@ export class StreamConsumer implements Subscription {
   }
 
   /** Ends our blocked XREADGROUP at once (CLIENT UNBLOCK), or, when Redis does not answer, by closing its connection. */
-  private async endBlockedRead(): Promise<void> {
+  private async endBlockedRead(grace: Promise<void>): Promise<void> {
     let done = false;
     const loop = this.loopDone.then(() => (done = true));
-    const deadline = Date.now() + STOP_GRACE_MS;
-    while (!done && Date.now() < deadline) {
+    let late = false;
+    void grace.then(() => (late = true));
+    // A reader that is not connected has nothing blocked on Redis to end: closed at once.
+    while (!done && !late && this.reader?.status === 'ready') {
       if (this.readerId !== undefined) void this.host.commands.client('UNBLOCK', this.readerId, 'TIMEOUT').catch(() => undefined);
       await Promise.race([loop, sleep(25)]);
     }
     if (!done) {
       this.reader?.disconnect();
-      await loop;
+      // A read queued on a connection that was reconnecting never settles once it is
+      // disconnected (ioredis keeps it queued): the loop is left behind, it does nothing more.
+      await unlessStopped(loop, grace);
     }
   }
 }

@@ -12,8 +12,11 @@
 // - a call younger than 1 s by its v1 UUID runs without the expiry key's DEL (rpc-server.ts);
 // - entries a listener cannot read, or gives up on, are set aside on "{stream}:dead_letter"
 //   with the reason (Lightbus has no such place and stops or logs instead);
-// - reclaim uses XPENDING with IDLE (Redis ≥ 6.2) and XCLAIM;
-// - idle consumers and empty groups are not cleaned up (Lightbus's consumer_ttl).
+// - listeners run on the stream consumer of the generic transport (../stream-consumer.ts):
+//   reclaim is XAUTOCLAIM (Redis ≥ 6.2) of entries idle for the reclaim idle time, and a
+//   live member keeps what its handlers still run from looking idle; members that hold
+//   nothing and were not seen for 3 × the idle time are deleted (Lightbus's consumer_ttl
+//   does the same after 2 days); empty groups are not cleaned up.
 
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../../observability/logger.js';
@@ -21,6 +24,8 @@ import type { BusEvent, BusTransport, CallOptions, EventDelivery, ListenSpec, Rp
 import type { Subscription } from '../../transport.js';
 import { eventToFields, fieldsToEvent, isNoop } from '../../../protocols/lightbus/by-field.js';
 import { RedisConnections, closeConnection } from '../connection.js';
+import { withScripts, type ScriptedRedis } from '../scripts.js';
+import type { ConsumerHost } from '../stream-consumer.js';
 import { listenOnStreams } from './event-listener.js';
 import { streamOf, type StreamUse } from '../../../protocols/lightbus/names.js';
 import { SCHEMAS_SET, decodeSchema, encodeSchema, schemaKey } from '../../../protocols/lightbus/schema.js';
@@ -45,11 +50,14 @@ export interface RedisBusOptions {
    * its caller waits (the API's rpc_timeout).
    */
   readonly rpcExpiryS?: number;
+  /** How long one blocking read of a listener waits before it is issued again (stop ends it at once). Default 5000. */
+  readonly blockMs?: number;
 }
 
 export class RedisBusTransport implements BusTransport {
   readonly name = 'redis';
-  private commands: Redis | undefined;
+  private commands: (Redis & ScriptedRedis) | undefined;
+  private consumerHost: ConsumerHost | undefined;
   private client: RpcClient | undefined;
   private connections: RedisConnections | undefined;
   private readonly subscriptions = new Set<Subscription>();
@@ -68,8 +76,16 @@ export class RedisBusTransport implements BusTransport {
     const connections = new RedisConnections({ url: this.options.url, logger: this.options.logger });
     // Commands wait through an outage instead of failing after 20 tries; callers bound
     // their own waits (RPC timeout, event fire timeout).
-    this.commands = await connections.connect('commands', 'commands', { maxRetriesPerRequest: null });
+    const commands = withScripts(await connections.connect('commands', 'commands', { maxRetriesPerRequest: null }));
+    this.commands = commands;
     this.connections = connections;
+    this.consumerHost = {
+      commands,
+      // Lazy: a listener started during an outage reads once Redis is back.
+      openReader: async () => connections.create('listener', 'blocking'),
+      ensureGroup: (stream, group, startAt) => ensureLightbusGroup(commands, stream, group, startAt),
+      log: this.options.logger,
+    };
     this.client = new RpcClient(connections, this.options.logger, this.options.rpcExpiryS);
   }
 
@@ -81,6 +97,7 @@ export class RedisBusTransport implements BusTransport {
     await closeConnection(this.commands);
     this.connections?.closeAll();
     this.commands = undefined;
+    this.consumerHost = undefined;
     this.client = undefined;
     this.connections = undefined;
   }
@@ -112,13 +129,13 @@ export class RedisBusTransport implements BusTransport {
   }
 
   async listen(spec: ListenSpec, handler: (delivery: EventDelivery) => Promise<void>): Promise<Subscription> {
+    this.redis();
     const sub = await listenOnStreams(spec, handler, {
-      connections: this.connections!,
-      commands: this.redis(),
-      logger: this.options.logger,
+      host: this.consumerHost!,
       streamUse: this.streamUse,
       // Dead letters are bounded even where the stream itself is not.
       maxStreamLength: this.maxStreamLength ?? 100_000,
+      blockMs: this.options.blockMs ?? 5_000,
     });
     return this.track(sub);
   }
@@ -183,5 +200,15 @@ export class RedisBusTransport implements BusTransport {
     };
     this.subscriptions.add(tracked);
     return tracked;
+  }
+}
+
+/** As Lightbus makes a stream and its group: a no-op entry when the stream is missing, then XGROUP CREATE (no MKSTREAM). */
+async function ensureLightbusGroup(commands: Redis, stream: string, group: string, startAt: '0' | '$'): Promise<void> {
+  if ((await commands.exists(stream)) === 0) await commands.xadd(stream, '*', '', '');
+  try {
+    await commands.xgroup('CREATE', stream, group, startAt);
+  } catch (error) {
+    if (!/BUSYGROUP/.test((error as Error).message)) throw error;
   }
 }
