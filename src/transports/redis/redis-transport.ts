@@ -29,7 +29,7 @@ import {
   type Subscription,
   type Transport,
 } from '../transport.js';
-import { RedisConnections } from './connection.js';
+import { RedisConnections, closeConnection } from './connection.js';
 import { entryFields } from './entry.js';
 import { GROUP_OF_QUEUE, RedisNames, groupQueueOf } from './names.js';
 import { startQueueConsumer, type QueueConsumerSettings, type QueuePlan } from './queue-consumer.js';
@@ -171,11 +171,13 @@ export class RedisTransport implements Transport {
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
     this.closed = true;
     this.requester?.close();
-    await this.spare?.catch(() => undefined);
-    // Readers (and anything else still open) are disconnected: a blocked read ends at once.
+    // Readers (and anything else still open, a spare reader still connecting too) are
+    // disconnected: a blocked read ends at once.
     const quitting = [this.commands, this.rpcCommands].filter((c): c is Redis & ScriptedRedis => c !== undefined);
     this.connections.closeAll(quitting);
-    await Promise.all(quitting.map((c) => c.quit().catch(() => c.disconnect())));
+    void this.spare?.then((reader) => reader.disconnect(), () => undefined);
+    // QUIT after the writes before it, unless Redis does not answer within a short grace.
+    await Promise.all(quitting.map(closeConnection));
   }
 
   // ---- durable queue
