@@ -29,7 +29,7 @@ import {
   type Subscription,
   type Transport,
 } from '../transport.js';
-import { RedisConnections, closeConnection } from './connection.js';
+import { RedisConnections, STOP_GRACE_MS, closeConnection, unlessStopped, unrefSleep } from './connection.js';
 import { entryFields } from './entry.js';
 import { GROUP_OF_QUEUE, RedisNames, groupQueueOf } from './names.js';
 import { startQueueConsumer, type QueueConsumerSettings, type QueuePlan } from './queue-consumer.js';
@@ -171,12 +171,14 @@ export class RedisTransport implements Transport {
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
     this.closed = true;
     this.requester?.close();
-    // Readers (and anything else still open, a spare reader still connecting too) are
-    // disconnected: a blocked read ends at once.
+    // The spare reader finishes connecting (bounded: Redis may be down), then readers (and
+    // anything else still open) are disconnected: a blocked read ends at once.
+    await unlessStopped(this.spare?.then(() => undefined, () => undefined) ?? Promise.resolve(), unrefSleep(STOP_GRACE_MS));
     const quitting = [this.commands, this.rpcCommands].filter((c): c is Redis & ScriptedRedis => c !== undefined);
     this.connections.closeAll(quitting);
-    void this.spare?.then((reader) => reader.disconnect(), () => undefined);
-    // QUIT after the writes before it, unless Redis does not answer within a short grace.
+    // QUIT is never auto-pipelined: the commands of this turn leave first (a turn later),
+    // then QUIT, unless Redis does not answer within a short grace.
+    await new Promise((r) => setImmediate(r));
     await Promise.all(quitting.map(closeConnection));
   }
 
