@@ -26,6 +26,11 @@ export async function createTransport(settings: Settings, config: () => Promise<
       // the settings say, else as slingshot declares its queues, so slingshot services
       // declaring it later find no conflict.
       return new AmqpTransport({ url: await amqpUrl(settings, config), logger, queueDefaults: queueDefaultsOf(settings) ?? SLINGSHOT_QUEUE_FLAGS });
+    case 'redis': {
+      // Loaded only when chosen: a process on another transport never loads ioredis.
+      const { RedisTransport } = await import('../transports/redis/mod.js');
+      return new RedisTransport({ url: settings.redisUrl ?? 'redis://127.0.0.1:6379', logger });
+    }
   }
 }
 

@@ -38,7 +38,7 @@ export const settingsSchema = z
     configMaxResponseBytes: z.coerce.number().int().min(1).optional(),
     /** A system-map file read in-process instead of asking a configuration service. */
     map: z.string().min(1).optional(),
-    transport: z.enum(['memory', 'amqp']).default('memory'),
+    transport: z.enum(['memory', 'amqp', 'redis']).default('memory'),
     /** Memory transport: messages one queue holds before senders wait (or are refused). Default 100000. */
     memoryQueueMaxLength: z.coerce.number().int().min(1).optional(),
     /** Memory transport: body bytes one queue holds before senders wait (or are refused). Default 64 MiB. */
@@ -49,6 +49,8 @@ export const settingsSchema = z
     amqpUrl: z.string().regex(/^amqps?:\/\//, 'must start with amqp:// or amqps://').optional(),
     /** Secret reference (pass:NAME, env:NAME, file:PATH) for the password amqpUrl lacks. */
     amqpPassword: z.string().min(1).optional(),
+    /** Redis transport: redis://[:password@]host:port[/db] (rediss:// for TLS); default redis://127.0.0.1:6379. The password never reaches a log line. */
+    redisUrl: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
     /**
      * How a worker declares the queues its configuration (map or service) says nothing
      * about: durable or not. Unset: existing queues are used as they are and missing ones
