@@ -140,6 +140,8 @@ export const errors = {
     (what: string, why: string) => `schedule ${what}: ${why}`),
   SY_ERR_BUS_STATE: define('SY_ERR_BUS_STATE', 'usage',
     (what: string, fix: string) => `${what}; ${fix}`),
+  SY_ERR_API_MAP: define('SY_ERR_API_MAP', 'usage',
+    (where: string, got: string) => `${where} needs the API declarations by key as its first argument, e.g. apiService({ calc }, (bus) => { ... }) where calc = defineApi({ ... }); got ${got}`),
   SY_ERR_BUS_CALL: define('SY_ERR_BUS_CALL', 'usage',
     (what: string, why: string) => `${what} could not be read: ${why}; it was not run`),
   /**

@@ -20,6 +20,7 @@ import type { TypedBus } from './api-client.js';
 import type { ApiServiceDefinition } from './api-service.js';
 import type { AnyApi } from './define.js';
 import { API_NEEDS, openBus } from './bus-from-settings.js';
+import { warnIfGeneratedName } from './generated-name-warning.js';
 import { apiSettingsSection, type ApiModelSettings } from './settings.js';
 
 /** Every API the definitions use, by key (later definitions win a key, as one bus has one client per key). */
@@ -54,6 +55,7 @@ export const runner: ModelRunner<ApiServiceDefinition, ApiModelSettings> = {
       apis: apisOf(definitions),
     });
     await setUp(bus, definitions);
+    warnIfGeneratedName(ctx.logger, ctx.settings.serviceName, bus.serviceName, bus.describe().listeners.map((l) => l.name));
     return [bus];
   },
 
