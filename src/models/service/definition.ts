@@ -89,6 +89,11 @@ export interface RequesterModel extends ArgsModel, ReturnModel {
   readonly connectionType: 'requester';
   /** Give up on a reply after this long (SY_ERR_REQUEST_TIMEOUT). Default: wait forever, as the original. */
   readonly timeoutMs?: number;
+  /**
+   * Without timeoutMs: log a warning naming this connection and its address when a reply has
+   * not come after this long (the request keeps waiting). Default 10000.
+   */
+  readonly warnAfterMs?: number;
 }
 export interface PublisherModel extends ArgsModel {
   readonly connectionType: 'publisher';
@@ -213,7 +218,7 @@ export function subscriber<const M extends ArgsModel & { topic?: string }, S = T
   return { ...model, connectionType: 'subscriber', onNewMessage: onNewMessage as Handler<never, unknown, S> };
 }
 
-export function requester<const M extends ArgsModel & ReturnModel & { timeoutMs?: number }>(model: M = {} as M): RequesterModel & M {
+export function requester<const M extends ArgsModel & ReturnModel & { timeoutMs?: number; warnAfterMs?: number }>(model: M = {} as M): RequesterModel & M {
   return { ...model, connectionType: 'requester' };
 }
 
