@@ -17,12 +17,19 @@ export const typed = service({
       news: publisher({ arguments: z.object({ headline: z.string() }) }),
     },
   },
-  states: { out: { book: { stateType: 'delta_update_out', requiredArguments: { state: t.dict } } } },
+  states: { out: {
+    book: { stateType: 'delta_update_out', requiredArguments: { state: t.dict } },
+    // t.nullable(T) is T or null, not a set (the two specs have the same fields).
+    levels: { stateType: 'delta_update_out', requiredArguments: { state: t.mapOf(t.str, t.nullable(t.float)) } },
+  } },
   main: async (toSend) => {
     const reply = await toSend('connection', 'quote', { symbol: 'ACME' });
     const price: number = reply.price;
     await toSend('connection', 'news', { headline: `ACME at ${price}` });
     await toSend('state', 'book', { state: {}, is_snapshot: true });
+    await toSend('state', 'levels', { state: { 'bid:1': 2.5, 'ask:3': null } });
+    // @ts-expect-error a level's size is a float or null
+    await toSend('state', 'levels', { state: { 'bid:1': 'big' } });
     // @ts-expect-error a misspelled connection
     await toSend('connection', 'qoute', { symbol: 'ACME' });
     // @ts-expect-error a wrong argument type (symbol is a str)

@@ -1,6 +1,7 @@
 // The worker's events turned into log lines and metrics: the one place each is done.
 
 import type { Logger } from '../../observability/logger.js';
+import { traceOnce } from '../../observability/trace-once.js';
 import { warnLimiter } from '../../observability/warn-limiter.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { WorkerListener } from './worker-events.js';
@@ -9,6 +10,8 @@ export function workerLogListener(logger: Logger): WorkerListener {
   // A body that is not an id is a publisher's doing, one line each would let any publisher
   // flood the log: those lines are rate-limited per service (suppressed ones counted).
   const peerInput = warnLimiter(logger);
+  // A failure that repeats on every attempt: one line each, its stack trace once.
+  const trace = traceOnce();
   return (e) => {
     const base = { service: e.service, queue: e.queue };
     switch (e.type) {
@@ -26,7 +29,7 @@ export function workerLogListener(logger: Logger): WorkerListener {
         }, 'message done');
         break;
       case 'failed':
-        logger.warn({ ...base, id: e.id.toString(), attempt: e.attempt, err: e.error, retryInMs: e.retryInMs }, 'message failed');
+        logger.warn({ ...base, id: e.id.toString(), attempt: e.attempt, err: trace(e.error), retryInMs: e.retryInMs }, 'message failed');
         break;
       case 'dead-lettered':
         if (e.kind === 'bad_id') peerInput.warn(`bad_id ${e.service}`, { ...base, kind: e.kind, reason: e.reason }, 'message dead-lettered');
