@@ -87,3 +87,22 @@ describe('an API listener whose handler fails on every attempt', () => {
     assert.deepEqual(failed.map(hasTrace), [true, false, false]);
   });
 });
+
+describe('a served RPC whose responder is unreachable on every call', () => {
+  it('logs one line per call, with the stack trace in the first only', async () => {
+    const { lines, logger } = capture();
+    const api = defineApi({ name: 'trace.rpc', rpcs: { lookup: { params: z.object({}), result: z.string() } }, events: {} });
+    const bus = createBus({ apis: { traced: api }, transport: new BusOverTransport(new MemoryTransport()), logger, serviceName: 'trace' });
+    let calls = 0;
+    bus.serve(api, { lookup: () => { calls++; throw callResponder(calls); } });
+    await bus.start();
+    try {
+      for (let i = 0; i < 3; i++) await assert.rejects(bus.traced.lookup({}), /ECONNREFUSED/);
+    } finally {
+      await bus.stop();
+    }
+    const failed = lines.filter((l) => String(l.msg).includes('failed; the error goes back to the caller'));
+    assert.equal(failed.length, 3, JSON.stringify(lines));
+    assert.deepEqual(failed.map(hasTrace), [true, false, false]);
+  });
+});
