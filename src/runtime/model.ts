@@ -5,7 +5,8 @@
 // internals, and no model knows another.
 
 import type { ConfigSource } from '../config/config-source.js';
-import type { SettingsSection } from '../config/settings/settings.js';
+import type { FlagSpec } from '../config/settings/flags.js';
+import type { Layer, SettingsSection } from '../config/settings/settings.js';
 import type { Logger } from '../observability/logger.js';
 import type { Edge, ModelKind, Observer } from '../observability/observer.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -51,6 +52,14 @@ export interface ModelRunner<D = unknown, S = unknown> {
   readonly model: ModelKind;
   /** The model's settings section (its key in settings files, its env prefix, its zod schema). */
   readonly settings: SettingsSection;
+  /** The flags `run` and `dev` take for this section (the original's spellings as aliases). */
+  readonly flags?: readonly FlagSpec[];
+  /**
+   * The original system's own files as settings layers (a Lightbus bus config, a provider's
+   * config file, a Core engine's .env), read once the other layers say where they are:
+   * `first` is the section resolved without them. Weaker than settings files.
+   */
+  originalLayers?(first: S, where: { readonly env: NodeJS.ProcessEnv; readonly cwd: string }): Promise<readonly Layer[]>;
   /** The transport capabilities the model needs; refused at start on a transport without them. */
   readonly needs: readonly TransportCapability[];
   /**
@@ -58,6 +67,11 @@ export interface ModelRunner<D = unknown, S = unknown> {
    * embedded default), "zeromq" for services, "unix" for providers, "http" for task services.
    */
   readonly defaultTransport: string;
+  /**
+   * True for models that run on the process's `transport` setting unless their own section
+   * names one (the worker and API models: queues and the bus share one broker).
+   */
+  readonly sharesProcessTransport?: boolean;
   /** The components serving these definitions, not yet started (the runtime starts them). */
   components(definitions: readonly D[], ctx: RunContext<S>): Promise<Component[]>;
   /** The edges of these definitions without running them, for `switchyard topology`. */

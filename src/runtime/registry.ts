@@ -20,6 +20,7 @@ import type { Logger } from '../observability/logger.js';
 import type { BusTransport } from '../transports/bus/bus-transport.js';
 import type { ServeHttp } from '../transports/http/http-types.js';
 import type { SocketFactory } from '../transports/sockets.js';
+import type { MemoryTransportOptions } from '../transports/memory/memory-transport.js';
 import type { Transport } from '../transports/transport.js';
 
 /** What a transport can do. */
@@ -69,6 +70,14 @@ export interface OpenedTransport {
 
 export interface OpenContext {
   readonly logger: Logger;
+  /**
+   * The state folder whose embedded broker `memory` shares with the other local processes
+   * (the first one hosts it, the others attach). Without it, memory is private to this
+   * registry (tests, embedding).
+   */
+  readonly stateDir?: string;
+  /** Queue bounds of an embedded broker this process hosts. */
+  readonly memory?: MemoryTransportOptions;
 }
 
 interface Adapter {
@@ -84,15 +93,35 @@ const adapters: Record<TransportName, Adapter> = {
     name: 'memory',
     capabilities: ['queue', 'topic', 'request', 'delayedRequeue', 'bus', 'sockets'],
     packages: [],
-    async open() {
-      const [{ MemoryTransport, MemorySockets }, { BusOverTransport }] = await Promise.all([
+    async open(_spec, { stateDir, memory }) {
+      const [{ MemoryTransport, MemorySockets }, { BusOverTransport }, { attachOrHost }] = await Promise.all([
         import('../transports/memory/mod.js'),
         import('../transports/bus/bus-over-transport.js'),
+        import('../transports/memory/shared/attach.js'),
       ]);
-      const queues = new MemoryTransport();
+      let queues: Transport;
+      let closeQueues: () => Promise<void>;
+      if (stateDir) {
+        const shared = await attachOrHost(stateDir, memory);
+        queues = shared.transport;
+        closeQueues = () => shared.close();
+      } else {
+        const own = new MemoryTransport(memory);
+        await own.start();
+        queues = own;
+        closeQueues = () => own.close();
+      }
       const bus = new BusOverTransport(queues);
       const sockets = new MemorySockets();
-      return { queues, bus, sockets, close: async () => void (await Promise.allSettled([bus.close(), queues.close(), sockets.close()])) };
+      return {
+        queues,
+        bus,
+        sockets,
+        close: async () => {
+          await Promise.allSettled([bus.close(), sockets.close()]);
+          await closeQueues();
+        },
+      };
     },
   },
   amqp: {
