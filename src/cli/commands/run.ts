@@ -12,7 +12,7 @@ import { openInbox } from '../inbox.js';
 import { loadServices } from '../load-services.js';
 import { queueDefaultsOf, type Settings } from '../settings.js';
 import { startServices } from '../start-services.js';
-import { startApiServices } from '../start-api-services.js';
+import { runApiServices, startApiServicesBeside } from './run-api-services.js';
 import { runTaskService } from './run-task-service.js';
 
 export interface RunOptions {
@@ -27,7 +27,7 @@ export async function run(modules: readonly string[], options: RunOptions): Prom
   const { settings, logger } = options;
   const definitions = (await Promise.all(modules.map((m) => loadServices(m)))).flat();
   // API services alone need no system map, queues or storage: only a bus.
-  if (definitions.every((d) => d.kind === 'api-service')) return runApiServicesOnly(definitions, settings, logger);
+  if (definitions.every((d) => d.kind === 'api-service')) return runApiServices(definitions, { settings, logger, flags: options.flags ?? {} });
   if (definitions.some((d) => d.kind === 'task')) return runTaskService(definitions, options);
   const configSource = lazyConfigSource(settings);
   const config = await configSource();
@@ -52,7 +52,7 @@ export async function run(modules: readonly string[], options: RunOptions): Prom
       running.push({ stop: () => server.close() });
       logger.info({ url: `${server.url}/metrics` }, 'metrics served');
     }
-    running.push(...(await startApiServices(definitions, apiServiceOptions(settings, logger))));
+    running.push(...(await startApiServicesBeside(definitions, { settings, logger, flags: options.flags ?? {}, registry: metrics.registry })));
     const listeners = [workerLogListener(logger), workerMetricsListener(metrics)];
     const queueDefaults = queueDefaultsOf(settings);
     running.push(...(await startServices(definitions, {
@@ -85,9 +85,3 @@ async function runUntilSignal(running: Stoppable[], logger: Logger, draining: st
   return 0;
 }
 
-const apiServiceOptions = (settings: Settings, logger: Logger) => ({ busConfig: settings.busConfig, serviceName: settings.serviceName, processName: settings.processName, logger });
-
-async function runApiServicesOnly(definitions: Parameters<typeof startApiServices>[0], settings: Settings, logger: Logger): Promise<number> {
-  const running = await startApiServices(definitions, apiServiceOptions(settings, logger));
-  return runUntilSignal(running, logger, 'listeners finish the events in flight', 'unacked events are reclaimed by other members');
-}
