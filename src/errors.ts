@@ -111,6 +111,11 @@ export const errors = {
   SY_ERR_MODULE: define('SY_ERR_MODULE', 'usage',
     (path: string, why: string) => `module ${path} cannot be run: ${why}`),
   SY_ERR_USAGE: define('SY_ERR_USAGE', 'usage', (what: string) => what),
+  SY_ERR_NO_LOCAL_BROKER: define('SY_ERR_NO_LOCAL_BROKER', 'usage',
+    (stateDir: string) => `no switchyard process runs the embedded broker of ${stateDir}: start \`switchyard run\` or \`switchyard dev\` in this folder first (or give --state-dir of the folder it runs in, or --transport for a broker)`),
+  SY_ERR_UNKNOWN_QUEUE: define('SY_ERR_UNKNOWN_QUEUE', 'usage',
+    (queue: string, closest: string | undefined, known: readonly string[]) =>
+      `no queue ${JSON.stringify(queue)} in the running system${closest ? `; did you mean ${JSON.stringify(closest)}?` : ''} (known: ${known.length ? known.map((k) => JSON.stringify(k)).join(', ') : 'none'})`),
 
   // ---- configuration look-ups (appended by the config layer)
   SY_ERR_CONFIG_UNKNOWN: define('SY_ERR_CONFIG_UNKNOWN', 'config',

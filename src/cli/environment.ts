@@ -10,8 +10,8 @@ import type { ConfigSource } from '../config/config-source.js';
 import { resolveEndpointSecret, resolveSecret } from '../config/secrets.js';
 import { loadSysMap, MapConfigSource } from '../config/sysmap.js';
 import { errors } from '../errors.js';
-import type { ModelKind } from '../observability/observer.js';
 import type { ModelRunner } from '../runtime/model.js';
+import { capabilitiesOf } from '../runtime/registry.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { ProcessSettings } from './process-settings.js';
 
@@ -95,13 +95,14 @@ export async function processTransportSpec(settings: ProcessSettings, config: ()
  * process's for the models that share it (queues and the bus), else the runner's default.
  */
 export async function transportSpecOf(
-  _model: ModelKind,
   runner: ModelRunner,
   section: { transport?: unknown } | undefined,
   settings: ProcessSettings,
   config: () => Promise<ConfigSource>,
 ): Promise<string> {
   if (typeof section?.transport === 'string' && section.transport !== '') return section.transport;
-  if (runner.sharesProcessTransport) return processTransportSpec(settings, config);
+  if (runner.sharesProcessTransport && runner.needs.every((need) => capabilitiesOf(settings.transport).includes(need))) {
+    return processTransportSpec(settings, config);
+  }
   return runner.defaultTransport;
 }

@@ -15,9 +15,24 @@ import { addObserveCommands } from './observe-cli.js';
 import { loadSettings } from './settings.js';
 import { maybeSupervise } from './instances.js';
 import { createLogger, type LevelName } from '../observability/logger.js';
-import { withTaskServiceFlags } from './commands/run-task-service.js';
+import { addFlags } from '../config/settings/flags.js';
+import { MODEL_FLAGS } from './models.js';
+import { processFlags, type ProcessSettings } from './process-settings.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
+
+/**
+ * `run` and `dev`: the process flags and every model's (the settings system turns them into
+ * its flag layer); dev pins the transport to the embedded default.
+ */
+function systemCommand(command: Command, options: { embedded?: boolean } = {}): Command {
+  command.option('--settings <file>', 'settings file (YAML or JSON): process keys at the top level, one mapping per model section; env SWITCHYARD_SETTINGS');
+  const process = options.embedded ? processFlags.filter((f) => !EMBEDDED_PINNED.has(f.key)) : processFlags;
+  return addFlags(command, [...process, ...Object.values(MODEL_FLAGS).flat()]);
+}
+
+/** What dev decides itself: the embedded default, the folder's own system map. */
+const EMBEDDED_PINNED = new Set(['transport', 'amqpUrl', 'amqpPassword', 'configHost', 'rabbitmqConfigUrl', 'objectStorageConfigUrl', 'map']);
 
 /** Flags of every command that runs services on the local folders; each also reads SWITCHYARD_* and --settings. */
 function withLocalSettings(command: Command): Command {
@@ -59,47 +74,42 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  withTaskServiceFlags(withSettings(program.command('run')))
-    .description('start the services a module exports (worker(...), apiService(...) and taskService(...) definitions)')
+  systemCommand(program.command('run'))
+    .description('start the services the modules export, of any mix of models (worker(...), apiService(...), service(...), taskService(...)), until SIGINT/SIGTERM')
     .argument('<module...>', 'TypeScript or JavaScript module(s) exporting services')
-    .option('--bus-config <file|url>', 'bus configuration for API services (YAML/JSON, path or http(s) URL; default the embedded memory bus); env SWITCHYARD_BUS_CONFIG')
-    .option('--service-name <name>', 'bus service name (listener groups are {service}-{listener}); env SWITCHYARD_SERVICE_NAME')
-    .option('--process-name <name>', 'this process inside its listener groups; env SWITCHYARD_PROCESS_NAME')
-    .option('--metrics-port <port>', 'serve Prometheus metrics at GET /metrics on 127.0.0.1:PORT; env SWITCHYARD_METRICS_PORT')
     .option('--instances <n|auto>', 'run N copies of this process under one supervisor (auto: one per core); each copy is one more consumer of its queues')
     .addHelpText('after', `
 Examples:
   switchyard run worker.ts --map sysmap.yaml
   switchyard run worker.ts --map sysmap.yaml --transport amqp --amqp-url amqp://127.0.0.1 --instances auto
-  switchyard run worker.ts --config-host http://127.0.0.1:7070 --metrics-port 9464
+  switchyard run worker.ts --config-host http://127.0.0.1:7070 --metrics-port 9464 --dashboard-port 7465
+  switchyard run calc.ts --transport redis://127.0.0.1:6379 --service-name calc
   SWITCHYARD_MAP=sysmap.yaml switchyard run ingest.ts classify.ts
   SERVICE_PORT=9090 ENGINE_URLS='["http://localhost:8080"]' switchyard run examples/text-stats-task/text-stats.ts`)
     .action(async (modules: string[], flags: Record<string, unknown>) => {
-      const settings = loadSettings(flags);
       // Synchronous stdout: the signal handlers call process.exit, which would drop or reorder
       // lines still queued in pino's asynchronous stream (e.g. the last "message done").
-      const logger = createLogger({ level: settings.logLevel, destination: 1 });
-      const supervised = await maybeSupervise(modules, flags, settings, logger);
-      process.exitCode = supervised ?? (await run(modules, { settings, logger, out, flags }));
+      const logger = (settings: ProcessSettings) => createLogger({ level: settings.logLevel, destination: 1 });
+      const supervised = await maybeSupervise(modules, flags, logger);
+      process.exitCode = supervised ?? (await run(modules, { flags, logger, out }));
     });
 
-  // dev always runs the folder's sysmap.yaml on the embedded default: no transport or configuration flags.
-  withLocalSettings(program.command('dev'))
-    .description('run every service of a folder plus its sysmap.yaml on the embedded default, printing the flow')
-    .argument('<dir>', 'folder with sysmap.yaml, service modules and an optional seed.yaml')
+  // dev always runs on the embedded default: no transport flags.
+  systemCommand(program.command('dev'), { embedded: true })
+    .description('run every service module of a folder (plus its sysmap.yaml) on the embedded default, printing the flow')
+    .argument('<dir>', 'folder with service modules, an optional sysmap.yaml and an optional seed.yaml')
     .option('--until-idle', 'exit (0) once every message has been handled, after printing a summary')
     .option('--timeout <ms>', 'with --until-idle: exit 1 if still busy after this long', '60000')
     .addHelpText('after', `
 Examples:
   switchyard dev examples/text-pipeline --until-idle
-  switchyard dev examples/text-pipeline            # keeps running; in another terminal:
+  switchyard dev examples/text-pipeline --dashboard-port 7465   # keeps running; open the page; in another terminal:
   switchyard send ingest-in 1 2 3`)
     .action(async (dir: string, flags: Record<string, unknown>) => {
-      const settings = loadSettings({ logLevel: 'warn', ...flags });
       const timeoutMs = Number(flags.timeout);
       if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new errors.SY_ERR_USAGE(`--timeout must be a positive number of milliseconds, got ${String(flags.timeout)}`);
-      const logger = createLogger({ level: settings.logLevel, destination: 2 });
-      process.exitCode = await dev(dir, { untilIdle: Boolean(flags.untilIdle), timeoutMs, settings, logger, out });
+      const logger = (settings: ProcessSettings) => createLogger({ level: flags.logLevel === undefined && !process.env.SWITCHYARD_LOG_LEVEL ? 'warn' : settings.logLevel, destination: 2 });
+      process.exitCode = await dev(dir, { untilIdle: Boolean(flags.untilIdle), timeoutMs, flags, logger, out });
     });
 
   withSettings(program.command('send'))

@@ -8,7 +8,7 @@ import type { ConfigSource } from '../config/config-source.js';
 import { flagLayerOf } from '../config/settings/flags.js';
 import { envLayer, fileLayer, resolveSettings, type Layer, type SettingsSection } from '../config/settings/settings.js';
 import { errors } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
+import { createLogger, type Logger } from '../observability/logger.js';
 import { startMetricsServer } from '../observability/metrics.js';
 import type { ModelKind } from '../observability/observer.js';
 import { observerMetrics } from '../observability/observer-metrics.js';
@@ -28,7 +28,8 @@ export interface SystemOptions {
   readonly flags: Record<string, unknown>;
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
-  readonly logger: Logger;
+  /** The logger, made once the process settings (its level) are known. */
+  readonly logger: (settings: ProcessSettings) => Logger;
   /** Process settings that win over every source (dev pins the embedded default). */
   readonly pinned?: Partial<ProcessSettings>;
   /** The configuration source to use instead of the one settings name (dev serves the folder's map). */
@@ -37,6 +38,7 @@ export interface SystemOptions {
 
 export interface System {
   readonly runtime: Runtime;
+  readonly logger: Logger;
   readonly transports: TransportRegistry;
   readonly settings: ProcessSettings;
   /** Each present model's resolved section. */
@@ -48,6 +50,8 @@ export interface System {
   objectStore(): Promise<ObjectStore>;
 }
 
+const silentLogger = createLogger({ level: 'silent' });
+
 /** The settings of the process and of every present model, from flags, environment, settings file and the originals' files. */
 export async function resolveSystemSettings(
   runners: ReadonlyMap<ModelKind, ModelRunner>,
@@ -55,7 +59,8 @@ export async function resolveSystemSettings(
   env: NodeJS.ProcessEnv,
   cwd: string,
   pinned: Partial<ProcessSettings> = {},
-): Promise<{ process: ProcessSettings; sections: Map<ModelKind, unknown> }> {
+  makeLogger: (settings: ProcessSettings) => Logger = () => silentLogger,
+): Promise<{ process: ProcessSettings; sections: Map<ModelKind, unknown>; logger: Logger }> {
   const sections: SettingsSection[] = [processSettingsSection, ...[...runners.values()].map((r) => r.settings)];
   const file = (flags.settings as string | undefined) ?? env.SWITCHYARD_SETTINGS;
   const flagLayers: Layer[] = [
@@ -63,27 +68,29 @@ export async function resolveSystemSettings(
     ...[...runners.values()].map((r) => flagLayerOf(r.settings.name, r.flags ?? [], flags)),
   ];
   const pinnedLayer: Layer = { source: 'this command', values: { '': pinned } };
-  const base: Layer[] = [pinnedLayer, ...flagLayers, envLayer(sections, env), ...(file ? [fileLayer(sections, await readSettingsFile(file), file)] : [])];
+  const documentedEnv = [...runners.values()].flatMap((r) => r.envLayers?.(env) ?? []);
+  const base: Layer[] = [pinnedLayer, ...flagLayers, ...documentedEnv, envLayer(sections, env), ...(file ? [fileLayer(sections, await readSettingsFile(file), file)] : [])];
   let resolved = resolveSettings(sections, base) as Record<string, unknown>;
+  // The process section takes nothing from the originals' files: its logger can be made now.
+  const logger = makeLogger(resolved[''] as ProcessSettings);
   // The originals' own files, located by the first pass, are weaker than everything above.
   const originals: Layer[] = [];
   for (const r of runners.values()) {
-    if (r.originalLayers) originals.push(...(await r.originalLayers(resolved[r.settings.name], { env, cwd })));
+    if (r.originalLayers) originals.push(...(await r.originalLayers(resolved[r.settings.name], { env, cwd, logger })));
   }
   if (originals.length > 0) resolved = resolveSettings(sections, [...base, ...originals]) as Record<string, unknown>;
   const out = new Map<ModelKind, unknown>();
   for (const [model, r] of runners) out.set(model, resolved[r.settings.name]);
-  return { process: resolved[''] as ProcessSettings, sections: out };
+  return { process: resolved[''] as ProcessSettings, sections: out, logger };
 }
 
 /** Builds the system (components added, nothing started). On failure everything made is closed. */
 export async function buildSystem(options: SystemOptions): Promise<System> {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
-  const { logger } = options;
   const runners = new Map<ModelKind, ModelRunner>();
   for (const model of options.definitions.keys()) runners.set(model, await loadRunner(model));
-  const { process: settings, sections } = await resolveSystemSettings(runners, options.flags, env, cwd, options.pinned);
+  const { process: settings, sections, logger } = await resolveSystemSettings(runners, options.flags, env, cwd, options.pinned, options.logger);
 
   const runtime = new Runtime({ logger });
   const transports = new TransportRegistry({ logger, stateDir: resolve(cwd, settings.stateDir), memory: memoryOptionsOf(settings) });
@@ -113,7 +120,7 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
         observer: runtime.observer,
         transports,
         settings: section,
-        transport: await transportSpecOf(model, runner, section, settings, configSource),
+        transport: await transportSpecOf(runner, section, settings, configSource),
         stateDir: resolve(cwd, settings.stateDir),
         configSource,
         objectStore,
@@ -124,7 +131,7 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
     await runtime.stop().catch(() => undefined);
     throw err;
   }
-  return { runtime, transports, settings, sections, runners, ...(metricsUrl ? { metricsUrl } : {}), configSource, objectStore };
+  return { runtime, logger, transports, settings, sections, runners, ...(metricsUrl ? { metricsUrl } : {}), configSource, objectStore };
 }
 
 function memoryOptionsOf(settings: ProcessSettings) {

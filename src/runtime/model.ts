@@ -55,11 +55,16 @@ export interface ModelRunner<D = unknown, S = unknown> {
   /** The flags `run` and `dev` take for this section (the original's spellings as aliases). */
   readonly flags?: readonly FlagSpec[];
   /**
+   * Environment names the model documented before its section existed (stronger than the
+   * section's SWITCHYARD_{SECTION}_{KEY} and original names, weaker than flags).
+   */
+  envLayers?(env: NodeJS.ProcessEnv): readonly Layer[];
+  /**
    * The original system's own files as settings layers (a Lightbus bus config, a provider's
    * config file, a Core engine's .env), read once the other layers say where they are:
    * `first` is the section resolved without them. Weaker than settings files.
    */
-  originalLayers?(first: S, where: { readonly env: NodeJS.ProcessEnv; readonly cwd: string }): Promise<readonly Layer[]>;
+  originalLayers?(first: S, where: { readonly env: NodeJS.ProcessEnv; readonly cwd: string; readonly logger: Logger }): Promise<readonly Layer[]>;
   /** The transport capabilities the model needs; refused at start on a transport without them. */
   readonly needs: readonly TransportCapability[];
   /**
@@ -69,7 +74,8 @@ export interface ModelRunner<D = unknown, S = unknown> {
   readonly defaultTransport: string;
   /**
    * True for models that run on the process's `transport` setting unless their own section
-   * names one (the worker and API models: queues and the bus share one broker).
+   * names one (the worker and API models: queues and the bus share one broker), when that
+   * transport offers what the model needs; otherwise they run on `defaultTransport`.
    */
   readonly sharesProcessTransport?: boolean;
   /** The components serving these definitions, not yet started (the runtime starts them). */
