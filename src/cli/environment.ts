@@ -11,7 +11,9 @@ import { resolveEndpointSecret, resolveSecret } from '../config/secrets.js';
 import { loadSysMap, MapConfigSource } from '../config/sysmap.js';
 import { errors } from '../errors.js';
 import type { ModelRunner } from '../runtime/model.js';
-import { capabilitiesOf } from '../runtime/registry.js';
+import { capabilitiesOf, TransportRegistry } from '../runtime/registry.js';
+import type { Logger } from '../observability/logger.js';
+import type { Transport } from '../transports/transport.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { ProcessSettings } from './process-settings.js';
 
@@ -88,6 +90,16 @@ async function amqpUrl(settings: ProcessSettings, config: () => Promise<ConfigSo
  */
 export async function processTransportSpec(settings: ProcessSettings, config: () => Promise<ConfigSource>): Promise<string> {
   return settings.transport === 'amqp' ? amqpUrl(settings, config) : settings.transport;
+}
+
+/**
+ * The process transport's queues for a one-shot command (send, tests): opened through a
+ * registry of its own, not yet started; closing the transport is all the cleanup it needs.
+ */
+export async function createTransport(settings: ProcessSettings, config: () => Promise<ConfigSource>, logger: Logger): Promise<Transport> {
+  const spec = await processTransportSpec(settings, config);
+  const { queues } = await new TransportRegistry({ logger }).open(spec, 'worker', ['queue']);
+  return queues!;
 }
 
 /**

@@ -2,7 +2,6 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DIST_INDEX, killAll, requireBuild, runCli, tempDir } from './cli-helpers.js';
@@ -153,27 +152,24 @@ describe('switchyard CLI: help and exit codes', () => {
       const r = await cli(['send', 'upper-in', '1', id, '--state-dir', 'state']);
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, new RegExp(`SY_ERR_USAGE: cannot send ${JSON.stringify(id).replace(/[.]/g, '\\.')}: SY_ERR_BAD_ID`));
-      assert.doesNotMatch(r.stderr, /no running Switchyard process/);
+      assert.doesNotMatch(r.stderr, /SY_ERR_NO_LOCAL_BROKER/);
     });
   }
 
   it('send with no running process exits 2 and says to start `switchyard dev` or `run`', T, async () => {
     const r = await cli(['send', 'upper-in', '1', '--state-dir', 'nobody-home']);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /no running Switchyard process/);
-    assert.match(r.stderr, /nobody-home/);
-    assert.match(r.stderr, /`switchyard dev <dir>`/);
-    assert.match(r.stderr, /`switchyard run <module>`/);
+    assert.match(r.stderr, /SY_ERR_NO_LOCAL_BROKER: no switchyard process runs the embedded broker of nobody-home/);
+    assert.match(r.stderr, /start `switchyard run` or `switchyard dev`/);
   });
 
-  it('send with a stale inbox record (its process is gone) exits 2 the same way', T, async () => {
-    const gone = spawnSync(process.execPath, ['-e', '']);
+  it('send with a stale broker socket (its process is gone) exits 2 the same way', T, async () => {
     const state = join(tmp.dir, 'stale');
     await mkdir(state, { recursive: true });
-    await writeFile(join(state, 'inbox.json'), JSON.stringify({ url: 'http://127.0.0.1:9', pid: gone.pid }) + '\n');
+    await writeFile(join(state, 'broker.sock'), ''); // what a killed host leaves: nobody accepts on it
     const r = await cli(['send', 'upper-in', '1', '--state-dir', state]);
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /no running Switchyard process/);
+    assert.match(r.stderr, /SY_ERR_NO_LOCAL_BROKER/);
   });
 
   it('an invalid SWITCHYARD_LOG_LEVEL exits 2 naming the environment variable', T, async () => {

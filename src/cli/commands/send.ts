@@ -7,11 +7,10 @@
 import { errors } from '../../errors.js';
 import { parseId } from '../../models/worker/ids.js';
 import type { Logger } from '../../observability/logger.js';
-import { TransportRegistry } from '../../runtime/registry.js';
 import { brokerSocketOf } from '../../transports/memory/shared/attach.js';
 import { SharedMemoryClient } from '../../transports/memory/shared/client.js';
 import { deadLetterQueueOf } from '../../transports/transport.js';
-import { lazyConfigSource, processTransportSpec } from '../environment.js';
+import { createTransport, lazyConfigSource } from '../environment.js';
 import type { Settings } from '../settings.js';
 
 export async function send(queue: string, ids: readonly string[], settings: Settings, logger: Logger): Promise<string> {
@@ -23,14 +22,12 @@ export async function send(queue: string, ids: readonly string[], settings: Sett
     }
   });
   if (settings.transport === 'memory') return sendToLocalBroker(settings.stateDir, queue, bodies);
-  const spec = await processTransportSpec(settings, lazyConfigSource(settings));
-  const registry = new TransportRegistry({ logger });
+  const transport = await createTransport(settings, lazyConfigSource(settings), logger);
   try {
-    const { queues } = await registry.open(spec, 'worker', ['queue']);
-    await queues!.start();
-    for (const body of bodies) await queues!.send(queue, { body });
+    await transport.start();
+    for (const body of bodies) await transport.send(queue, { body });
   } finally {
-    await registry.close();
+    await transport.close();
   }
   return `sent ${bodies.length} message(s) to ${queue} (confirmed by the broker)`;
 }

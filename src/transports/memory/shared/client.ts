@@ -52,8 +52,9 @@ export class SharedMemoryClient implements Transport {
 
   constructor(readonly socketPath: string) {}
 
-  /** Connects; rejects (ENOENT, ECONNREFUSED) when no broker is hosted there. */
+  /** Connects; rejects (ENOENT, ECONNREFUSED) when no broker is hosted there. Connected already: nothing to do. */
   async start(): Promise<void> {
+    if (this.#socket && !this.#socket.destroyed && !this.#closed) return;
     const socket = connect(this.socketPath);
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
