@@ -6,7 +6,7 @@
 
 import type { Probe } from '../observability/dashboard/probe.js';
 import type { DeadLetters } from '../transports/dead-letters.js';
-import { MemoryTransport } from '../transports/memory/memory-transport.js';
+import { hostedMemoryOf } from '../transports/memory/shared/shared-transport.js';
 import { processTransportSpec } from './environment.js';
 import type { System } from './system.js';
 
@@ -23,14 +23,14 @@ function queueNamesSeen(system: System): () => string[] {
 async function queueTools(system: System): Promise<{ deadLetters: DeadLetters[]; probes: Probe[] }> {
   const spec = await processTransportSpec(system.settings, system.configSource);
   if (spec === 'memory') {
-    const opened = await system.transports.open('memory', 'dashboard', []);
+    const hosted = hostedMemoryOf((await system.transports.open('memory', 'worker', [])).queues);
     // An attached process sees the queues through the host's dashboard, not its own.
-    if (!(opened.queues instanceof MemoryTransport)) return { deadLetters: [], probes: [] };
+    if (!hosted) return { deadLetters: [], probes: [] };
     const [{ MemoryDeadLetters }, { memoryProbe }] = await Promise.all([
       import('../transports/memory/memory-dead-letters.js'),
       import('../transports/memory/memory-probe.js'),
     ]);
-    return { deadLetters: [new MemoryDeadLetters(opened.queues)], probes: [memoryProbe(opened.queues)] };
+    return { deadLetters: [new MemoryDeadLetters(hosted)], probes: [memoryProbe(hosted)] };
   }
   if (spec.startsWith('amqp')) {
     const { AmqpDeadLetters } = await import('../transports/amqp/amqp-dead-letters.js');

@@ -93,24 +93,24 @@ const adapters: Record<TransportName, Adapter> = {
     name: 'memory',
     capabilities: ['queue', 'topic', 'request', 'delayedRequeue', 'bus', 'sockets'],
     packages: [],
-    async open(_spec, { stateDir, memory }) {
-      const [{ MemoryTransport, MemorySockets }, { BusOverTransport }, { attachOrHost }] = await Promise.all([
+    async open(_spec, { stateDir, memory, logger }) {
+      const [{ MemoryTransport, MemorySockets }, { BusOverTransport }, { SharedMemoryTransport }] = await Promise.all([
         import('../transports/memory/mod.js'),
         import('../transports/bus/bus-over-transport.js'),
-        import('../transports/memory/shared/attach.js'),
+        import('../transports/memory/shared/shared-transport.js'),
       ]);
       let queues: Transport;
-      let closeQueues: () => Promise<void>;
       if (stateDir) {
-        const shared = await attachOrHost(stateDir, memory);
-        queues = shared.transport;
-        closeQueues = () => shared.close();
+        queues = await SharedMemoryTransport.open(stateDir, {
+          ...(memory ? { memory } : {}),
+          onHostChange: (hosting) => logger.warn({ stateDir }, hosting
+            ? 'the process hosting the embedded broker stopped: this process hosts it now (what that one still held is gone)'
+            : 'the process hosting the embedded broker stopped: attached to the next host'),
+        });
       } else {
-        const own = new MemoryTransport(memory);
-        await own.start();
-        queues = own;
-        closeQueues = () => own.close();
+        queues = new MemoryTransport(memory);
       }
+      await queues.start();
       const bus = new BusOverTransport(queues);
       const sockets = new MemorySockets();
       return {
@@ -119,7 +119,7 @@ const adapters: Record<TransportName, Adapter> = {
         sockets,
         close: async () => {
           await Promise.allSettled([bus.close(), sockets.close()]);
-          await closeQueues();
+          await queues.close();
         },
       };
     },

@@ -17,7 +17,8 @@ import { loadSysMap, type SysMap } from '../../config/sysmap.js';
 import { errors } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ObjectStore } from '../../storage/object-store.js';
-import { MemoryTransport } from '../../transports/memory/memory-transport.js';
+import type { MemoryTransport } from '../../transports/memory/memory-transport.js';
+import { hostedMemoryOf } from '../../transports/memory/shared/shared-transport.js';
 import { deadLetterQueueOf, DEAD_LETTER_HEADERS } from '../../transports/transport.js';
 import { loadDefinitions, modulesOfFolder } from '../definitions.js';
 import { flowPrinter, type FlowRecord } from '../flow-printer.js';
@@ -93,8 +94,7 @@ export async function dev(dir: string, options: DevOptions): Promise<number> {
 
 /** The embedded broker's queues when this process hosts them (not when it attached to another's). */
 async function hostedMemory(system: System): Promise<MemoryTransport | undefined> {
-  const opened = await system.transports.open('memory', 'worker', []);
-  return opened.queues instanceof MemoryTransport ? opened.queues : undefined;
+  return hostedMemoryOf((await system.transports.open('memory', 'worker', [])).queues);
 }
 
 async function seed(root: string, system: System, out: (line: string) => void): Promise<void> {

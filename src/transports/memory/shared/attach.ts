@@ -31,10 +31,10 @@ function code(err: unknown): string | undefined {
 }
 
 /** Attaches to the broker of `stateDir`, or hosts it when none runs there. */
-export async function attachOrHost(stateDir: string, options: MemoryTransportOptions = {}): Promise<SharedMemory> {
+export async function attachOrHost(stateDir: string, options: MemoryTransportOptions = {}, onHostLost?: () => void): Promise<SharedMemory> {
   const socketPath = brokerSocketOf(stateDir);
   for (let tries = 0; ; tries++) {
-    const client = new SharedMemoryClient(socketPath);
+    const client = new SharedMemoryClient(socketPath, onHostLost);
     try {
       await client.start();
       return { transport: client, socketPath, close: () => client.close() };
