@@ -30,7 +30,7 @@ export async function createTransport(settings: Settings, config: () => Promise<
 }
 
 /** The broker URL with its password: from settings, or from GET /rabbitmq (SPECS.md §1.3). */
-async function amqpUrl(settings: Settings, config: () => Promise<ConfigSource>): Promise<string> {
+export async function amqpUrl(settings: Settings, config: () => Promise<ConfigSource>): Promise<string> {
   if (settings.amqpUrl) {
     if (!settings.amqpPassword) return settings.amqpUrl;
     const url = new URL(settings.amqpUrl);

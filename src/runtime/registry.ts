@@ -1,7 +1,8 @@
 // THE one registry of transports. A transport is chosen by a URL or a name in one
 // vocabulary for every model:
 //
-//   memory            the embedded default (queues, topics, requests, the bus, sockets)
+//   memory            the embedded default (queues, topics, requests, the bus, sockets);
+//                     memory?max_length=…&max_bytes=…&overflow=… bounds its queues
 //   amqp://…          RabbitMQ (queues, topics, requests)
 //   redis://…         Redis (queues, topics, requests, the bus)
 //   tcp://…, zeromq   ZeroMQ (sockets)
@@ -84,12 +85,14 @@ const adapters: Record<TransportName, Adapter> = {
     name: 'memory',
     capabilities: ['queue', 'topic', 'request', 'delayedRequeue', 'bus', 'sockets'],
     packages: [],
-    async open() {
-      const [{ MemoryTransport, MemorySockets }, { BusOverTransport }] = await Promise.all([
+    async open(spec) {
+      const [{ MemoryTransport, MemorySockets }, { BusOverTransport }, { memoryOptionsOfSpec }] = await Promise.all([
         import('../transports/memory/mod.js'),
         import('../transports/bus/bus-over-transport.js'),
+        import('../transports/memory/memory-url.js'),
       ]);
-      const queues = new MemoryTransport();
+      // Queue bounds ride in the spec's query (memory?max_length=…; memory-url.ts).
+      const queues = new MemoryTransport(memoryOptionsOfSpec(spec));
       const bus = new BusOverTransport(queues);
       const sockets = new MemorySockets();
       return { queues, bus, sockets, close: async () => void (await Promise.allSettled([bus.close(), queues.close(), sockets.close()])) };
@@ -149,6 +152,7 @@ const adapters: Record<TransportName, Adapter> = {
 /** The adapter a spec names: "memory", "zeromq", or a URL whose scheme says it. */
 export function transportNameOf(spec: string): TransportName {
   const s = spec.trim();
+  if (/^memory\?/.test(s)) return 'memory';
   if (s === 'memory' || s === 'amqp' || s === 'redis' || s === 'zeromq' || s === 'unix' || s === 'http') return s;
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(s)?.[1]?.toLowerCase();
   switch (scheme) {

@@ -1,7 +1,9 @@
 // `switchyard dev <dir>`: a whole example system in one process on the embedded default.
 // The folder's sysmap.yaml is served over real HTTP as slingshot's configuration service,
 // every service module in the folder runs on the memory transport with the fs store, an
-// optional seed.yaml puts input objects and sends ids, and the flow is printed as it goes.
+// optional seed.yaml puts input objects and sends ids, and the flow is printed as it goes
+// (flow-printer.ts, from the observer stream). The workers run through their model's runner
+// on the one Runtime.
 
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -14,12 +16,19 @@ import { loadSysMap, type SysMap } from '../../config/sysmap.js';
 import { FsObjectStore } from '../../storage/fs/mod.js';
 import { MemoryTransport } from '../../transports/memory/mod.js';
 import { deadLetterQueueOf, DEAD_LETTER_HEADERS } from '../../transports/transport.js';
-import { stopAll, stopOnSignals, type Stoppable } from '../../runtime/lifecycle.js';
-import { flowPrinter } from '../flow-printer.js';
+import { stopOnSignals } from '../../runtime/lifecycle.js';
+import type { RunContext } from '../../runtime/model.js';
+import { TransportRegistry } from '../../runtime/registry.js';
+import { Runtime } from '../../runtime/runtime.js';
+import { memorySpec } from '../../transports/memory/memory-url.js';
+import { runner as workerRunner } from '../../models/worker/runner.js';
+import type { WorkerSettings } from '../../models/worker/settings.js';
+import { isWorkerDefinition, type WorkerDefinition } from '../../models/worker/worker.js';
+import { flowPrinter, type FlowRecord } from '../flow-printer.js';
 import { openInbox } from '../inbox.js';
 import { loadServices } from '../load-services.js';
 import { memoryTransportOptionsOf, storageDirOf, type Settings } from '../settings.js';
-import { startServices } from '../start-services.js';
+import { resolveWorkerSettings } from '../worker-settings.js';
 import type { Logger } from '../../observability/logger.js';
 
 export interface DevOptions {
@@ -29,6 +38,8 @@ export interface DevOptions {
   readonly settings: Settings;
   readonly logger: Logger;
   readonly out: (line: string) => void;
+  /** The command's flags, for the worker settings section (--staging-dir, --staging-memory-bytes). */
+  readonly flags?: Record<string, unknown>;
 }
 
 const seedSchema = z.strictObject({
@@ -37,40 +48,50 @@ const seedSchema = z.strictObject({
 });
 
 export async function dev(dir: string, options: DevOptions): Promise<number> {
-  const { out, settings } = options;
+  const { out, settings, logger } = options;
   const root = resolve(dir);
   const map = await loadSysMap(join(root, 'sysmap.yaml'));
-  const transport = new MemoryTransport(memoryTransportOptionsOf(settings));
-  await transport.start();
+  const workerSettings = resolveWorkerSettings(options.flags ?? {});
+  const runtime = new Runtime({ logger });
+  const transports = new TransportRegistry({ logger });
+  runtime.addResource({ name: 'transports', stop: () => transports.close() });
+  const spec = memorySpec(memoryTransportOptionsOf(settings));
+  const transport = (await transports.open(spec, workerRunner.model, workerRunner.needs)).queues as MemoryTransport;
   const store = new FsObjectStore({ root: storageDirOf(settings) });
   const configServer = await startConfigServer({ map });
+  runtime.addResource({ name: 'configuration service', stop: () => configServer.close() });
   const config = new HttpConfigSource({ host: configServer.url });
-  const running: Stoppable[] = [{ stop: () => configServer.close() }, { stop: () => transport.close() }];
   out(`switchyard dev ${dir}: configuration service at ${configServer.url}, objects in ${store.root}`);
 
   const printer = flowPrinter(out);
+  runtime.observer.listen(printer.listener);
   try {
     const definitions = (await Promise.all((await serviceModules(root)).map((f) => loadServices(f)))).flat();
-    running.push(...(await startServices(definitions, { transport, store, config, logger: options.logger, listeners: [printer.listener], stagingMemoryBytes: settings.stagingMemoryBytes, ...(settings.stagingDir ? { stagingRoot: settings.stagingDir } : {}) })));
+    const ctx: RunContext<WorkerSettings> = {
+      logger, observer: runtime.observer, transports, settings: workerSettings, transport: spec, stateDir: settings.stateDir,
+      configSource: async () => config, objectStore: async () => store,
+    };
+    for (const component of await workerRunner.components(definitions.filter((d): d is WorkerDefinition => isWorkerDefinition(d)), ctx)) await runtime.add(component);
+    await runtime.start();
+    await transport.start(); // started by the first worker already; a folder without one still takes the seed
     await seed(root, transport, store, config, out);
   } catch (err) {
-    await stopAll(running).catch(() => undefined);
+    await runtime.stop().catch(() => undefined);
     throw err;
   }
 
   if (options.untilIdle) {
     const idle = await waitForIdle(transport, options.timeoutMs);
-    await stopAll(running);
-    summarize(map, transport, printer.record, out);
+    await runtime.stop();
+    summarize(map, transport, store, printer.record, out);
     if (!idle) out(`not idle after ${options.timeoutMs} ms: stopped with work still pending`);
     return idle ? 0 : 1;
   }
 
   const inbox = await openInbox(transport, settings.stateDir);
-  running.push(inbox);
+  runtime.addResource({ name: 'inbox', stop: () => inbox.stop() });
   out(`running; inject work from another terminal with: switchyard send <queue> <id...>   (Ctrl-C stops)`);
-  const all: Stoppable = { stop: () => stopAll(running) };
-  await stopOnSignals(all, { onFirstSignal: () => out('stopping: finishing the messages in flight (Ctrl-C again to exit at once)') }).stopped;
+  await stopOnSignals({ stop: () => runtime.stop() }, { onFirstSignal: () => out('stopping: finishing the messages in flight (Ctrl-C again to exit at once)') }).stopped;
   return 0;
 }
 
@@ -116,7 +137,7 @@ async function waitForIdle(transport: MemoryTransport, timeoutMs: number): Promi
   return false;
 }
 
-function summarize(map: SysMap, transport: MemoryTransport, record: ReturnType<typeof flowPrinter>['record'], out: (line: string) => void): void {
+function summarize(map: SysMap, transport: MemoryTransport, store: FsObjectStore, record: FlowRecord, out: (line: string) => void): void {
   const inbound = new Set([...map.services.values()].map((s) => s.in));
   const sinks = [...new Set([...map.services.values()].flatMap((s) => s.out.flatMap((o) => o.queues)))].filter((q) => !inbound.has(q));
   const text = (body: Uint8Array) => Buffer.from(body).toString('utf8');
@@ -133,6 +154,9 @@ function summarize(map: SysMap, transport: MemoryTransport, record: ReturnType<t
   }
   if (dead === 0) out('  -');
   out('Output objects:');
-  for (const u of record.uploads) out(`  ${`${u.bucket}/${u.key}`.padEnd(18)} ${u.location}`);
-  if (record.uploads.length === 0) out('  -');
+  for (const { object } of record.wrote) {
+    const slash = object.indexOf('/');
+    out(`  ${object.padEnd(18)} ${store.describe(object.slice(0, slash), object.slice(slash + 1))}`);
+  }
+  if (record.wrote.length === 0) out('  -');
 }
