@@ -1,33 +1,23 @@
-// Switchyard's side of bench/go-provider.ts, each in a process of its own:
-//   node --import tsx bench/_provider-ours.ts provider SOCKET_DIR
-//     a provider "provider-ours" serving CPUInfo exactly as the Go provider-simple does
-//     (guest_id required; two fixed CPUs); prints "ready SOCKET_PATH" and serves until killed.
-//   node --import tsx bench/_provider-ours.ts client SOCKET_DIR CONCURRENCY COUNT WARM
+// Switchyard's client side of bench/go-provider.ts (the provider side is
+// bench/_provider-cpuinfo.ts under `switchyard provider run`):
+//   node --import tsx bench/_provider-ours.ts client SOCKET_DIR CONCURRENCY COUNT WARM [sync]
 //     our coordinator client (discovery in SOCKET_DIR, response hook of its own): WARM
 //     requests not measured, then COUNT from CONCURRENCY loops; prints the same JSON line as
-//     bench/go/acomm-client: {"requests","errors","seconds","rps","p50","p99"} (ms), and exits.
+//     bench/go/acomm-client: {"requests","errors","seconds","rps","p50","p99","cpu_ms"} (ms;
+//     cpu_ms is this process's user+system CPU time over the measured requests), and exits.
+//     With "sync" it prints "warmed" after the warm-up and waits for a line on stdin first,
+//     so the benchmark can sample the provider's CPU time around exactly the measured requests.
 
-import { coordinatorClient, provider } from '../dist/models/provider/mod.js';
+import { createInterface } from 'node:readline';
+import { coordinatorClient } from '../dist/models/provider/mod.js';
 import { createLogger } from '../dist/observability/logger.js';
 
 const [role, socketDir, ...rest] = process.argv.slice(2) as [string, string, ...string[]];
 const logger = createLogger({ level: 'warn' });
 
-if (role === 'provider') {
-  const server = provider({ service_name: 'provider-ours', socket_dir: socketDir, log_level: 'warning' }, { logger });
-  // provider-simple's CPUInfo (examples/simple/simple.go), the same checks and result.
-  server.registerTask('CPUInfo', (req) => {
-    const args = req.args as { guest_id?: unknown } | null;
-    if (typeof args?.guest_id !== 'string' || args.guest_id === '') throw new Error('missing guest_id');
-    return [
-      { processor: 0, mhz: 2600 },
-      { processor: 1, mhz: 2600 },
-    ];
-  });
-  await server.start();
-  process.stdout.write(`ready ${server.taskSocketPath('CPUInfo')}\n`);
-} else if (role === 'client') {
-  const [concurrency, count, warm] = rest.map(Number) as [number, number, number];
+if (role === 'client') {
+  const [concurrency, count, warm] = rest.slice(0, 3).map(Number) as [number, number, number];
+  const sync = rest[3] === 'sync';
   const client = await coordinatorClient({ socketDir, timeoutMs: 30_000, logger });
   let errors = 0;
   const run = async (n: number, latencies?: number[]) => {
@@ -49,13 +39,21 @@ if (role === 'provider') {
   };
   await run(warm);
   errors = 0;
+  if (sync) {
+    process.stdout.write('warmed\n');
+    const lines = createInterface({ input: process.stdin });
+    await new Promise<void>((resolve) => lines.once('line', () => resolve()));
+    lines.close();
+  }
   const latencies: number[] = [];
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   await run(count, latencies);
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))]!;
-  process.stdout.write(`${JSON.stringify({ requests: count, errors, seconds, rps: count / seconds, p50: at(0.5), p99: at(0.99) })}\n`);
+  process.stdout.write(`${JSON.stringify({ requests: count, errors, seconds, rps: count / seconds, p50: at(0.5), p99: at(0.99), cpu_ms: (cpu.user + cpu.system) / 1000 })}\n`);
   await client.stop();
   process.exit(0);
 } else throw new Error(`unknown role ${role}`);

@@ -2,22 +2,31 @@
 // ../shared/upstream/mistify-gopath), in the same run: requests/s, p50 and p99 of the
 // CPUInfo task at concurrency 1 and 32, for four pairs of client → provider:
 //   go          the Go acomm client (bench/go/acomm-client) → Go provider-simple, unchanged
-//   ours        our coordinator client → our provider (bench/_provider-ours.ts, the same task)
+//   ours        our coordinator client (bench/_provider-ours.ts) → our provider
+//               (`switchyard provider run bench/_provider-cpuinfo.ts`, the same task)
 //   go-to-ours  the Go client → our provider      (printed against go → go)
 //   ours-to-go  our client → the Go provider      (printed against go → go: the Go client)
 // Both providers run all along, each in a socket folder of its own; every round starts a
 // fresh client process that makes WARM requests, then the measured ones, and prints JSON.
 // The pairs take turns in alternating order (bench/_result.ts); medians of the rounds.
+// Besides wall-clock figures it measures CPU time per request, which a loaded machine
+// disturbs far less: each client reports its own (getrusage / process.cpuUsage) over the
+// measured requests, and the providers' is read from /proc (every process of the group:
+// a cluster primary and its copies) around exactly those requests (the clients wait after
+// their warm-up until told to go).
 // The Go code is built first, in a copy of the GOPATH (go writes into it), with Debian's
 // golang-go: GO111MODULE=off GOPATH=<copy> go build …
-//   npm run bench -- go-provider [rounds=5] [requestsC1=1500] [requestsC32=4000]
+//   npm run bench -- go-provider [rounds=5] [requestsC1=1500] [requestsC32=4000] [instances=1]
+// instances: copies of our provider (`switchyard provider run --instances N`; "auto" = cores).
 
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, cp, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
 import { jsonLine, killAllPeers, nodeScript, startPeer, tempFolder, upstreamDir, type Peer } from './_peers.js';
+import { groupCpuMs } from './_proc-cpu.js';
 import { alternate, median, printResult } from './_result.js';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
@@ -25,6 +34,7 @@ const LEVELS = [
   { concurrency: 1, requests: Number(process.argv[3] ?? 1500) },
   { concurrency: 32, requests: Number(process.argv[4] ?? 4000) },
 ];
+const INSTANCES = process.argv[5] ?? '1';
 const WARM = 500;
 
 interface Run {
@@ -34,6 +44,10 @@ interface Run {
   rps: number;
   p50: number;
   p99: number;
+  /** The client's CPU time over the measured requests, ms. */
+  cpu_ms: number;
+  /** Added here: the provider's CPU time over the same requests (its whole process group), ms. */
+  providerCpuMs: number;
   error?: string;
 }
 type PairName = 'go' | 'ours' | 'go-to-ours' | 'ours-to-go';
@@ -76,14 +90,29 @@ async function waitForFile(path: string, what: string, peer: Peer): Promise<void
   }
 }
 
-async function clientRound(go: { client: string }, sockets: { go: string; ours: string; goDir: string; oursDir: string }, pair: PairName, concurrency: number, requests: number): Promise<Run> {
+interface Sockets {
+  go: string;
+  ours: string;
+  goDir: string;
+  oursDir: string;
+  /** Process groups of the two providers, for their CPU time. */
+  goPid: number;
+  oursPid: number;
+}
+
+async function clientRound(go: { client: string }, sockets: Sockets, pair: PairName, concurrency: number, requests: number): Promise<Run> {
   const target = pair === 'go' || pair === 'ours-to-go' ? 'go' : 'ours';
   const peer =
     pair === 'go' || pair === 'go-to-ours'
-      ? startPeer(`${pair} client`, go.client, ['-socket', sockets[target], '-c', String(concurrency), '-n', String(requests), '-warm', String(WARM), '-hook-dir', work])
-      : startPeer(`${pair} client`, ...nodeScript('./_provider-ours.ts', ['client', target === 'go' ? sockets.goDir : sockets.oursDir, String(concurrency), String(requests), String(WARM)]));
+      ? startPeer(`${pair} client`, go.client, ['-socket', sockets[target], '-c', String(concurrency), '-n', String(requests), '-warm', String(WARM), '-hook-dir', work, '-sync'])
+      : startPeer(`${pair} client`, ...nodeScript('./_provider-ours.ts', ['client', target === 'go' ? sockets.goDir : sockets.oursDir, String(concurrency), String(requests), String(WARM), 'sync']));
   try {
+    await peer.expect((l) => (l === 'warmed' ? true : undefined), '"warmed"');
+    const providerPid = target === 'go' ? sockets.goPid : sockets.oursPid;
+    const before = groupCpuMs(providerPid);
+    peer.send('go');
     const run = await peer.expect(jsonLine<Run>, 'its JSON result');
+    run.providerCpuMs = groupCpuMs(providerPid) - before;
     if (run.error || run.errors > 0) throw new Error(`${pair} c${concurrency}: ${run.error ?? `${run.errors} of ${requests} requests failed`}`);
     return run;
   } finally {
@@ -91,8 +120,11 @@ async function clientRound(go: { client: string }, sockets: { go: string; ours: 
   }
 }
 
+/** CPU microseconds per request. */
+const perRequest = (ms: number, requests: number) => (ms * 1000) / requests;
+
 try {
-  console.log(`go-provider: ${ROUNDS} rounds; ${LEVELS.map((l) => `c${l.concurrency} ${l.requests} requests`).join(', ')} (+${WARM} warm-up each)`);
+  console.log(`go-provider: ${ROUNDS} rounds; ${LEVELS.map((l) => `c${l.concurrency} ${l.requests} requests`).join(', ')} (+${WARM} warm-up each); our provider --instances ${INSTANCES}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
   const go = await buildGo();
   console.log(`${at()} built provider-simple and acomm-client`);
 
@@ -105,16 +137,23 @@ try {
   await waitForFile(goSocket, 'Go provider-simple', goProvider);
 
   const oursDir = join(work, 'ours');
-  const oursProvider = startPeer('our provider', ...nodeScript('./_provider-ours.ts', ['provider', oursDir]));
-  const oursSocket = await oursProvider.expect((l) => (l.startsWith('ready ') ? l.slice(6) : undefined), '"ready"');
-  const sockets = { go: goSocket, ours: oursSocket, goDir, oursDir };
+  const cli = fileURLToPath(new URL('../bin/switchyard.js', import.meta.url));
+  const module = fileURLToPath(new URL('./_provider-cpuinfo.ts', import.meta.url));
+  const oursProvider = startPeer('our provider', process.execPath, [cli, 'provider', 'run', module, '-s', oursDir, '-l', 'warning', ...(INSTANCES === '1' ? [] : ['--instances', INSTANCES])]);
+  // Each copy prints its "serving" line once its socket is up.
+  const copies = INSTANCES === 'auto' ? availableParallelism() : Number(INSTANCES);
+  let oursSocket = '';
+  for (let i = 0; i < copies; i++) oursSocket = await oursProvider.expect((l) => /^provider \S+ serving (\S+)$/.exec(l)?.[1], '"serving"');
+  const sockets: Sockets = { go: goSocket, ours: oursSocket, goDir, oursDir, goPid: goProvider.pid, oursPid: oursProvider.pid };
 
   for (const { concurrency, requests } of LEVELS) {
     const sides = Object.fromEntries(PAIRS.map((p) => [p, () => clientRound(go, sockets, p, concurrency, requests)])) as Record<PairName, () => Promise<Run>>;
-    const runs = await alternate(ROUNDS, sides, (round, last) =>
-      console.log(`${at()} c${concurrency} round ${round + 1}: ` + PAIRS.map((p) => `${p} ${last[p].rps.toFixed(0)} req/s p50 ${last[p].p50.toFixed(3)} p99 ${last[p].p99.toFixed(3)} ms`).join(' | ')),
-    );
+    const runs = await alternate(ROUNDS, sides, (round, last) => {
+      console.log(`${at()} c${concurrency} round ${round + 1}: ` + PAIRS.map((p) => `${p} ${last[p].rps.toFixed(0)} req/s p50 ${last[p].p50.toFixed(3)} p99 ${last[p].p99.toFixed(3)} ms`).join(' | '));
+      console.log(`${at()} c${concurrency} round ${round + 1} CPU µs/request (client + provider): ` + PAIRS.map((p) => `${p} ${perRequest(last[p].cpu_ms, requests).toFixed(0)} + ${perRequest(last[p].providerCpuMs, requests).toFixed(0)}`).join(' | '));
+    });
     const m = (p: PairName, k: 'rps' | 'p50' | 'p99') => median(runs[p].map((r) => r[k]));
+    const cpu = (p: PairName, side: 'client' | 'provider') => Math.round(median(runs[p].map((r) => perRequest(side === 'client' ? r.cpu_ms : r.providerCpuMs, requests))));
     const report = (caseName: string, p: PairName, against: string) => {
       printResult({ bench: 'go-provider', case: `c${concurrency}${caseName}`, against, unit: 'req/s', ours: Math.round(m(p, 'rps')), baseline: Math.round(m('go', 'rps')) });
       printResult({ bench: 'go-provider', case: `c${concurrency}${caseName}-p50`, against, unit: 'ms', ours: Number(m(p, 'p50').toFixed(3)), baseline: Number(m('go', 'p50').toFixed(3)), lowerIsBetter: true });
@@ -123,6 +162,12 @@ try {
     report('', 'ours', 'go-acomm-provider');
     report('-go-client-our-provider', 'go-to-ours', 'go-acomm-provider');
     report('-our-client-go-provider', 'ours-to-go', 'go-acomm-provider');
+    // CPU per request, lower is better: our provider (served by the Go client, and by ours) against
+    // the Go provider served by the Go client; our client (against the Go provider) against the Go client.
+    const goProviderCpu = cpu('go', 'provider');
+    printResult({ bench: 'go-provider', case: `c${concurrency}-provider-cpu`, against: 'go-acomm-provider', unit: 'us/req', ours: cpu('go-to-ours', 'provider'), baseline: goProviderCpu, lowerIsBetter: true });
+    printResult({ bench: 'go-provider', case: `c${concurrency}-provider-cpu-our-client`, against: 'go-acomm-provider', unit: 'us/req', ours: cpu('ours', 'provider'), baseline: goProviderCpu, lowerIsBetter: true });
+    printResult({ bench: 'go-provider', case: `c${concurrency}-client-cpu`, against: 'go-acomm-client', unit: 'us/req', ours: cpu('ours-to-go', 'client'), baseline: cpu('go', 'client'), lowerIsBetter: true });
   }
 } finally {
   await killAllPeers();

@@ -29,6 +29,27 @@ function define<A extends unknown[]>(code: string, kind: ErrorKind, template: Te
   return ctor;
 }
 
+/** SY_ERR_RPC_REMOTE: a catalogue error that also carries what the serving side said. */
+function rpcRemoteError() {
+  const Base = define('SY_ERR_RPC_REMOTE', 'runtime', (api: string, procedure: string, remoteType: string, remoteMessage: string, _trace: string) =>
+    `RPC ${api}.${procedure}() failed on the serving side with ${remoteType}: ${remoteMessage}`);
+  const ctor = class extends Base {
+    /** The error's type on the serving side, e.g. "ValueError" or "TypeError". */
+    readonly remoteType: string;
+    readonly remoteMessage: string;
+    /** The serving side's stack trace as it sent it ("" when it sends none). */
+    readonly trace: string;
+    constructor(api: string, procedure: string, remoteType: string, remoteMessage: string, trace: string) {
+      super(api, procedure, remoteType, remoteMessage, trace);
+      this.remoteType = remoteType;
+      this.remoteMessage = remoteMessage;
+      this.trace = trace;
+    }
+  };
+  Object.defineProperty(ctor, 'name', { value: 'SY_ERR_RPC_REMOTE' });
+  return ctor;
+}
+
 export const errors = {
   // ---- transports
   SY_ERR_CAPABILITY_MISSING: define('SY_ERR_CAPABILITY_MISSING', 'config',
@@ -108,7 +129,7 @@ export const errors = {
   SY_ERR_VALIDATION: define('SY_ERR_VALIDATION', 'usage',
     (subject: string, problems: string[]) => `${subject} ${problems.length === 1 ? 'is' : 'are'} not valid: ${problems.join('; ')}`),
 
-  // ---- api model and redis transport (issue 4)
+  // ---- api model (Lightbus RPC and events) and the bus wire
   SY_ERR_BUS_FRAME: define('SY_ERR_BUS_FRAME', 'runtime',
     (what: string, why: string) => `a ${what} on the bus could not be read: ${why}; it was set aside (the sender does not speak the bus protocol or is a different version)`),
   SY_ERR_API_DEFINITION: define('SY_ERR_API_DEFINITION', 'usage',
@@ -119,12 +140,15 @@ export const errors = {
     (listener: string, why: string) => `listener "${listener}": ${why}`),
   SY_ERR_SCHEDULE: define('SY_ERR_SCHEDULE', 'usage',
     (what: string, why: string) => `schedule ${what}: ${why}`),
-  SY_ERR_BUS_CONFIG: define('SY_ERR_BUS_CONFIG', 'config',
-    (source: string, problems: string[]) => `bus configuration ${source} is not valid: ${problems.join('; ')}`),
   SY_ERR_BUS_STATE: define('SY_ERR_BUS_STATE', 'usage',
     (what: string, fix: string) => `${what}; ${fix}`),
   SY_ERR_BUS_CALL: define('SY_ERR_BUS_CALL', 'usage',
     (what: string, why: string) => `${what} could not be read: ${why}; it was not run`),
+  /**
+   * An RPC that failed on the serving side: the caller gets the remote error's type and
+   * message (from its Python-style description, `ValueError('bad')`) and trace as fields.
+   */
+  SY_ERR_RPC_REMOTE: rpcRemoteError(),
 
   // ---- task model (Core engine services) and outbound http
   SY_ERR_TASK_DECLARATION: define('SY_ERR_TASK_DECLARATION', 'usage',
@@ -150,7 +174,7 @@ export const errors = {
   SY_ERR_TASK_SERVICES: define('SY_ERR_TASK_SERVICES', 'usage',
     (names: string) => `one task service per process (an engine knows a service by its URL and port), got ${names}; run each in its own process with its own SERVICE_PORT`),
 
-  // ---- service model and zeromq (issue 6)
+  // ---- service model (service_framework's connections and states) and ZeroMQ sockets
   SY_ERR_SOCKET_ADDRESS: define('SY_ERR_SOCKET_ADDRESS', 'config',
     (address: string, why: string) => `socket address ${JSON.stringify(address)} cannot be used: ${why}; give "host:port" (e.g. "127.0.0.1:8899") or a full endpoint such as "tcp://127.0.0.1:8899"`),
   SY_ERR_SERVICE_DEFINITION: define('SY_ERR_SERVICE_DEFINITION', 'usage',
@@ -165,6 +189,14 @@ export const errors = {
     (why: string) => `main mode: ${why}`),
   SY_ERR_SOCKET_DISCONNECTED: define('SY_ERR_SOCKET_DISCONNECTED', 'runtime',
     (address: string, maxMessageSize: string) => `the connection to the replyer at ${address} dropped while a request waited for its reply: the replyer stopped or crashed, or the request or its reply was over the ${maxMessageSize} message size limit (maxMessageSize, \`--max-message-size\`). The request may or may not have been handled; send it again only if that is safe`),
+  SY_ERR_SERVICE_FRAME: define('SY_ERR_SERVICE_FRAME', 'usage',
+    (why: string) => `bad service_framework frame: ${why}; send msgpack of {"args": {...}, "workflow_id": ...} (a reply: {"return_args": {...}, "workflow_id": ...}), after the topic's msgpack bytes when the connection has a topic`),
+  SY_ERR_SERVICE_VALUE: define('SY_ERR_SERVICE_VALUE', 'usage',
+    (what: string, fix: string) => `${what}; ${fix}`),
+  SY_ERR_SERVICE_CODEC: define('SY_ERR_SERVICE_CODEC', 'config',
+    (got: string) => `@msgpack/msgpack's Encoder no longer lets the service codec write a whole float as float64 (got ${got}); pin @msgpack/msgpack 3.1.x or update src/models/service/wire/codec.ts`),
+  SY_ERR_SERVICE_DEFINITIONS: define('SY_ERR_SERVICE_DEFINITIONS', 'usage',
+    (names: string) => `several services in one process must have different names (got ${names}); give each service({ name: ... }) a name of its own`),
 
   // ---- provider model and unix sockets (issue 7)
   SY_ERR_PROVIDER_CONFIG: define('SY_ERR_PROVIDER_CONFIG', 'config',

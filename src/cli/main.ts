@@ -161,7 +161,8 @@ function addBusTools(program: Command): void {
       .option('--module <file...>', 'modules whose declared APIs to include')
       .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('warn'));
   const toolOptions = (flags: Record<string, unknown>) => ({
-    busConfig: (flags.busConfig as string | undefined) ?? process.env.SWITCHYARD_BUS_CONFIG,
+    // SWITCHYARD_BUS_CONFIG, SWITCHYARD_API_BUS_CONFIG and LIGHTBUS_CONFIG are read with the api settings.
+    busConfig: flags.busConfig as string | undefined,
     modules: (flags.module as string[] | undefined) ?? [],
     logger: createLogger({ level: (flags.logLevel as LevelName | undefined) ?? 'warn', destination: 2 }),
     out,

@@ -5,7 +5,7 @@
 
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLogger, validateLevel, type DestinationStream, type LevelName, type Logger } from '../observability/logger.js';
+import { createLogger, type DestinationStream, type LevelName, type Logger } from '../observability/logger.js';
 
 /** Severity order, most verbose first, as pino numbers them. */
 const RANK: Readonly<Record<string, number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
@@ -15,9 +15,10 @@ function levelOfLine(line: string): number {
   return m ? (RANK[m[1]!] ?? 30) : 30;
 }
 
+/** The levels come checked from the service settings section (consoleLoglevel, fileLoglevel). */
 export interface ServiceLogOptions {
-  readonly consoleLevel: string;
-  readonly fileLevel?: string;
+  readonly consoleLevel: LevelName;
+  readonly fileLevel?: LevelName;
   readonly folder?: string;
   readonly service: string;
 }
@@ -30,9 +31,9 @@ export interface ServiceLog {
 }
 
 export function createServiceLog(options: ServiceLogOptions): ServiceLog {
-  const consoleLevel = validateLevel(options.consoleLevel, 'console log level (-cl)');
+  const consoleLevel = options.consoleLevel;
   if (options.folder === undefined) return { logger: createLogger({ level: consoleLevel, destination: 1 }), close: async () => undefined };
-  const fileLevel = validateLevel(options.fileLevel ?? 'info', 'file log level (-f)');
+  const fileLevel = options.fileLevel ?? 'info';
   mkdirSync(options.folder, { recursive: true });
   const file = join(options.folder, `${options.service}.log`);
   // Written synchronously, like the console: the signal handlers exit the process at once.

@@ -3,7 +3,9 @@
 // `--instances` does. How the copies share the work is the transport's business:
 // - queues and listener groups: each copy is one more competing consumer;
 // - HTTP and unix sockets: cluster shares the listening handle, the primary hands each
-//   connection to one copy;
+//   connection to one copy (connections: 'primary'), or every copy accepts on the shared
+//   socket itself and the kernel picks (connections: 'kernel': no work in the primary per
+//   connection, which matters where every request is a new connection, as in acomm);
 // - ZeroMQ binds cannot be shared: a service that binds refuses N > 1 (one process per
 //   address).
 // The supervisor restarts a copy that dies (with the one backoff, reset once a copy has
@@ -38,6 +40,14 @@ export interface SuperviseOptions {
   readonly logger: Logger;
   /** A copy that ran this long before dying is restarted at once; quicker deaths back off. Default 10 s. */
   readonly stableAfterMs?: number;
+  /**
+   * How copies share a listening socket: 'primary' (node:cluster's round robin, the default:
+   * the primary accepts each connection and passes it to a copy over IPC) or 'kernel' (the
+   * primary only binds; every copy accepts on the one socket and the kernel gives each
+   * connection to one of them). NODE_CLUSTER_SCHED_POLICY=rr|none in the environment
+   * overrides it.
+   */
+  readonly connections?: 'primary' | 'kernel';
   /** Stubbable for tests. */
   readonly exit?: (code: number) => void;
 }
@@ -54,6 +64,9 @@ export function superviseInstances(options: SuperviseOptions): Promise<number> {
   const slots = new Map<number, { worker: Worker; startedAt: number; quickDeaths: number }>();
   let stopping = false;
   let worstExit = 0;
+  // Read by node:cluster at the first fork, and fixed from then on. Node's own
+  // NODE_CLUSTER_SCHED_POLICY (rr | none), when set, wins.
+  if (options.connections === 'kernel' && !process.env.NODE_CLUSTER_SCHED_POLICY) cluster.schedulingPolicy = cluster.SCHED_NONE;
 
   return new Promise<number>((resolve) => {
     const start = (slot: number, quickDeaths: number) => {

@@ -112,10 +112,14 @@ const adapters: Record<TransportName, Adapter> = {
     name: 'redis',
     capabilities: ['queue', 'topic', 'request', 'delayedRequeue', 'bus'],
     packages: ['ioredis'],
-    async open(url, { logger }) {
-      const [{ RedisTransport }, { RedisBusTransport }] = await Promise.all([import('../transports/redis/mod.js'), import('../transports/redis/bus/mod.js')]);
+    async open(spec, { logger }) {
+      const [{ RedisTransport }, { RedisBusTransport }, { busOptionsOfUrl }] = await Promise.all([
+        import('../transports/redis/mod.js'), import('../transports/redis/bus/mod.js'), import('../transports/bus/bus-url.js'),
+      ]);
+      // The bus's Lightbus transport settings ride in the URL's query (bus-url.ts); the connections get the rest.
+      const { url, options } = busOptionsOfUrl(spec);
       const queues = new RedisTransport({ url, logger });
-      const bus = new RedisBusTransport({ url, logger });
+      const bus = new RedisBusTransport({ url, logger, ...options });
       return { queues, bus, close: async () => void (await Promise.allSettled([bus.close(), queues.close()])) };
     },
   },
@@ -123,9 +127,10 @@ const adapters: Record<TransportName, Adapter> = {
     name: 'zeromq',
     capabilities: ['sockets'],
     packages: ['zeromq'],
-    async open() {
+    async open(_spec, { logger }) {
       const { ZeroMqSockets } = await import('../transports/zeromq/mod.js');
-      const sockets = new ZeroMqSockets();
+      // Dropped connections (a frame over a socket's size limit among them) and failed read loops are logged.
+      const sockets = new ZeroMqSockets({ logger, onError: (what, err) => logger.error({ err }, `zeromq ${what} stopped`) });
       return { sockets, close: () => sockets.close() };
     },
   },

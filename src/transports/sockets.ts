@@ -37,6 +37,15 @@ export interface PublisherOptions {
   readonly connect?: boolean;
 }
 
+/** Options of a socket that receives (replyer, requester, subscriber). */
+export interface ReceiveOptions {
+  /**
+   * The largest frame this socket accepts, in bytes (-1: no limit); a peer sending a larger
+   * one is disconnected before its body is read. Default: the factory's.
+   */
+  readonly maxMessageSize?: number;
+}
+
 export interface SocketFactory extends Closable {
   /** A short name for logs: "zeromq" or "memory". */
   readonly name: string;
@@ -46,13 +55,13 @@ export interface SocketFactory extends Closable {
    */
   readonly slowJoiner: boolean;
   /** Binds a replyer at `address`; `handler` answers every request. */
-  replyer(address: string, handler: ReplyHandler): Promise<Closable>;
+  replyer(address: string, handler: ReplyHandler, options?: ReceiveOptions): Promise<Closable>;
   /** Connects a requester to the replyer at `address`. */
-  requester(address: string): Promise<RequesterSocket>;
+  requester(address: string, options?: ReceiveOptions): Promise<RequesterSocket>;
   /** Binds (or, with connect, connects) a publisher at `address`. */
   publisher(address: string, options?: PublisherOptions): Promise<PublisherSocket>;
   /** Connects a subscriber to `address`, receiving frames that start with `prefix` (empty: all). */
-  subscriber(address: string, prefix: Uint8Array, handler: FrameHandler): Promise<Closable>;
+  subscriber(address: string, prefix: Uint8Array, handler: FrameHandler, options?: ReceiveOptions): Promise<Closable>;
   /**
    * Runs an XSUB/XPUB proxy: publishers connect to `frontend`, subscribers to `backend`, and
    * every frame and subscription is forwarded between them.

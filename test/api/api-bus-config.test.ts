@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { parseBusConfig } from '../../src/config/bus-config.js';
-import { busFromConfig } from '../../src/cli/bus-environment.js';
+import { busConfigLayer, logUnusedSettings } from '../../src/models/api/lightbus-config-file.js';
+import { busFromConfig, settingsFromBusConfig } from './bus-from-config.js';
 import { defineApi } from '../../src/models/api/mod.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { suiteRedis } from '../support/redis-server.js';
@@ -95,8 +95,8 @@ describe('a standard Lightbus configuration file', { timeout: 60_000 }, () => {
   const redis = suiteRedis();
 
   it('loads with every key Lightbus accepts; those Switchyard does not use are logged once, by name', () => {
-    const config = parseBusConfig(parseYaml(standard('redis://127.0.0.1:6379/0')), 'lightbus.yaml');
-    assert.deepEqual([...(config.unused ?? [])].sort(), [
+    const layer = busConfigLayer(parseYaml(standard('redis://127.0.0.1:6379/0')), 'lightbus.yaml');
+    assert.deepEqual([...layer.unused].sort(), [
       'apis.default.cast_values',
       'apis.default.event_listener_setup_timeout',
       'apis.default.event_transport.redis.connection_parameters',
@@ -123,26 +123,31 @@ describe('a standard Lightbus configuration file', { timeout: 60_000 }, () => {
       'bus.schema.transport.redis.connection_parameters',
     ]);
     const { logger, lines } = capturingLogger();
-    busFromConfig(config, { logger });
-    busFromConfig(config, { logger });
+    logUnusedSettings(layer, logger);
+    logUnusedSettings(layer, logger);
     const told = lines.filter((l) => String(l.msg).includes('Switchyard accepts and does not use'));
     assert.equal(told.length, 1, 'logged once');
     assert.match(String(told[0]!.msg), /24 Lightbus setting\(s\)/);
     assert.equal((told[0]!.why as Record<string, string>)['apis.default.event_transport.redis.consumer_ttl'], 'idle consumers and empty groups are not cleaned up');
+    // What it does use lands in the api section: the transport with Lightbus's transport settings in its URL.
+    const settings = settingsFromBusConfig(parseYaml(standard('redis://127.0.0.1:6379/0')), 'lightbus.yaml');
+    assert.equal(settings.transport, 'redis://127.0.0.1:6379/0?stream_use=per_api&max_stream_length=none&result_ttl=60&rpc_timeout=2');
+    assert.deepEqual({ ...settings.apis.default, validate: undefined }, { rpcTimeout: 9, eventFireTimeout: 5, validate: undefined, strictValidation: false, prefetch: 3, reclaimIdle: 45, maxAttempts: 5 });
   });
 
   it('refuses, naming the key, what it cannot honour: another serializer class, an unknown key, two servers for one API', () => {
     const data = parseYaml(standard('redis://127.0.0.1:6379/0')) as { apis: { default: { event_transport: { redis: Record<string, unknown> } } } };
     data.apis.default.event_transport.redis.serializer = 'my_company.MsgpackSerializer';
-    assert.throws(() => parseBusConfig(data, 'lightbus.yaml'), /field "apis\.default\.event_transport\.redis\.serializer": expected "lightbus\.serializers\.ByFieldMessageSerializer"/);
-    assert.throws(() => parseBusConfig({ apis: { default: { rpc_transport: { redis: { rpc_timout: 3 } } } } }, 'x'), /field "apis\.default\.rpc_transport\.redis\.rpc_timout": expected no such key/);
-    const two = parseBusConfig({ apis: { 'a.b': { event_transport: { redis: { url: 'redis://h1:6379' } }, rpc_transport: { redis: { url: 'redis://h2:6379', rpc_timeout: 3 } } } } }, 'x');
-    assert.throws(() => busFromConfig(two, { logger: createLogger({ level: 'silent' }) }), /bus configuration apis\.a\.b is not valid: .*make them equal/);
+    assert.throws(() => busConfigLayer(data, 'lightbus.yaml'), /apis\.default\.event_transport\.redis\.serializer \(from bus config lightbus\.yaml\): expected "lightbus\.serializers\.ByFieldMessageSerializer"/);
+    assert.throws(() => busConfigLayer({ apis: { default: { rpc_transport: { redis: { rpc_timout: 3 } } } } }, 'x'), /apis\.default\.rpc_transport\.redis\.rpc_timout \(from bus config x\): expected no such key/);
+    assert.throws(
+      () => busConfigLayer({ apis: { 'a.b': { event_transport: { redis: { url: 'redis://h1:6379' } }, rpc_transport: { redis: { url: 'redis://h2:6379', rpc_timeout: 3 } } } } }, 'x'),
+      /SY_ERR_SETTINGS: invalid settings: apis\.a\.b \(from bus config x\): .*make them equal/,
+    );
   });
 
   it('uses what it reads: the transport-level rpc_timeout is the life of a call\'s expiry key (the API\'s is the caller\'s wait)', async () => {
-    const config = parseBusConfig(parseYaml(standard(redis.server.url)), 'lightbus.yaml');
-    const bus = busFromConfig(config, { apis: { jobs }, logger: createLogger({ level: 'silent' }) });
+    const { bus, close } = await busFromConfig(parseYaml(standard(redis.server.url)), { apis: { jobs }, logger: createLogger({ level: 'silent' }) });
     await bus.start();
     try {
       assert.equal(bus.settingsOf('cfg.jobs').rpcTimeoutMs, 9_000);
@@ -155,16 +160,15 @@ describe('a standard Lightbus configuration file', { timeout: 60_000 }, () => {
       assert.equal(keys.length, 1, 'the call was sent in Lightbus\'s format with its expiry key');
       const ttl = await redis.raw.ttl(keys[0]!);
       assert.ok(ttl > 0 && ttl <= 2, `the expiry key lives 2 s (rpc_transport.redis.rpc_timeout), not 9: ttl ${ttl}`);
-      await bus.stop();
+      await close();
       assert.equal(((await pending) as { code?: string }).code, 'SY_ERR_TRANSPORT_CLOSED');
     } finally {
-      await bus.stop();
+      await close();
     }
   });
 
   it('uses what it reads: batch_size is the listeners\' prefetch', async () => {
-    const config = parseBusConfig(parseYaml(standard(redis.server.url)), 'lightbus.yaml');
-    const bus = busFromConfig(config, { apis: { jobs }, serviceName: 'cfg', logger: createLogger({ level: 'silent' }) });
+    const { bus, close } = await busFromConfig(parseYaml(standard(redis.server.url)), { apis: { jobs }, serviceName: 'cfg', logger: createLogger({ level: 'silent' }) });
     let started = 0;
     let release: () => void = () => undefined;
     const held = new Promise<void>((r) => (release = r));
@@ -180,7 +184,7 @@ describe('a standard Lightbus configuration file', { timeout: 60_000 }, () => {
       assert.equal(started, 3, 'batch_size 3: three events in hand at once');
     } finally {
       release();
-      await bus.stop();
+      await close();
     }
   });
 
@@ -189,10 +193,10 @@ describe('a standard Lightbus configuration file', { timeout: 60_000 }, () => {
       const data = parseYaml(standard(redis.server.url)) as { apis: { default: { event_transport: { redis: Record<string, unknown> } } } };
       data.apis.default.event_transport.redis.max_stream_length = maxStreamLength;
       const stream = defineApi({ name: api, events: { e: { params: z.object({ n: z.number() }) } } });
-      const bus = busFromConfig(parseBusConfig(data, 'lightbus.yaml'), { apis: { stream }, logger: createLogger({ level: 'silent' }) });
+      const { bus, close } = await busFromConfig(data, { apis: { stream }, logger: createLogger({ level: 'silent' }) });
       await bus.start();
       await Promise.all(Array.from({ length: 400 }, (_, n) => bus.stream.e.fire({ n })));
-      await bus.stop();
+      await close();
       return redis.raw.xlen(`${api}.*:stream`);
     };
     assert.equal(await lengthAfter(null, 'cfg.whole'), 400);

@@ -106,7 +106,7 @@ describe('bus input a peer controls (Redis)', { timeout: 60_000 }, () => {
     assert.equal(remoteTracesByDefault({ NODE_ENV: 'production' }), false);
     assert.equal(remoteTracesByDefault({ NODE_ENV: 'production', SWITCHYARD_REMOTE_TRACES: 'true' }), true);
     assert.equal(remoteTracesByDefault({ SWITCHYARD_REMOTE_TRACES: 'false' }), false);
-    assert.throws(() => remoteTracesByDefault({ SWITCHYARD_REMOTE_TRACES: 'maybe' }), /SY_ERR_BUS_CONFIG: .*SWITCHYARD_REMOTE_TRACES.*expected true or false/);
+    assert.throws(() => remoteTracesByDefault({ SWITCHYARD_REMOTE_TRACES: 'maybe' }), /SY_ERR_SETTINGS: .*api.remoteTraces \(from environment variable SWITCHYARD_REMOTE_TRACES\): must be true or false/);
     const traceOf = async (remoteTraces: boolean | undefined) => {
       const server = createBus({ transport: new RedisBusTransport({ url: redis.server.url, logger: silent }), serviceName: 'traces', logger: silent, ...(remoteTraces === undefined ? {} : { remoteTraces }) });
       server.serve(notes, {

@@ -5,10 +5,11 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { defineApi, internalMetricsApi, internalStateApi } from '../../src/models/api/mod.js';
-import { parseBusConfig } from '../../src/config/bus-config.js';
-import { busFromConfig } from '../../src/cli/bus-environment.js';
+import { TransportRegistry } from '../../src/runtime/registry.js';
+import { busFromConfig } from './bus-from-config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { waitUntil } from './bus-conformance.js';
+import { busConfigLayer } from '../../src/models/api/lightbus-config-file.js';
 
 const logger = createLogger({ level: 'silent' });
 const shop = defineApi({
@@ -18,15 +19,16 @@ const shop = defineApi({
 });
 
 it('state and metrics plugins report a process and its traffic', { timeout: 20_000 }, async () => {
-  const config = parseBusConfig(
+  // Both buses on one registry: one in-process transport, as two services of one process share it.
+  const registry = new TransportRegistry({ logger });
+  const { bus } = await busFromConfig(
     { service_name: 'shop', process_name: 'shop-1', plugins: { internal_state: { enabled: true, ping_interval: 0.05 }, internal_metrics: { enabled: true } } },
-    'test',
+    { apis: { shop }, logger, registry },
   );
-  const bus = busFromConfig(config, { apis: { shop }, logger });
   bus.serve(shop, { place: async ({ sku }) => ({ order: `o-${sku}` }) });
   await bus.shop.placed.listen(() => undefined, { listenerName: 'audit' });
   // An observer process on the same (in-process) bus, listening to both internal APIs.
-  const watcher = busFromConfig(parseBusConfig({ service_name: 'watch' }, 'test'), { apis: { internalState: internalStateApi, internalMetrics: internalMetricsApi }, logger });
+  const { bus: watcher } = await busFromConfig({ service_name: 'watch' }, { apis: { internalState: internalStateApi, internalMetrics: internalMetricsApi }, logger, registry });
   const state: { name: string; params: Record<string, unknown> }[] = [];
   const metrics: { name: string; params: Record<string, unknown> }[] = [];
   await watcher.listen([watcher.internalState.worker_started, watcher.internalState.worker_ping, watcher.internalState.worker_stopped], (p, ctx) => void state.push({ name: ctx.event, params: p }), { listenerName: 'state' });
@@ -42,6 +44,7 @@ it('state and metrics plugins report a process and its traffic', { timeout: 20_0
   await bus.stop();
   await waitUntil('worker_stopped', () => state.some((s) => s.name === 'worker_stopped'));
   await watcher.stop();
+  await registry.close();
 
   const started = state.find((s) => s.name === 'worker_started')!.params;
   assert.equal(started.process_name, 'shop-1');
@@ -63,6 +66,6 @@ it('state and metrics plugins report a process and its traffic', { timeout: 20_0
 });
 
 it('names an unknown plugin or setting', () => {
-  assert.throws(() => parseBusConfig({ plugins: { internal_state: { ping_every: 5 } } }, 'x'), /field "plugins.internal_state.ping_every": expected no such key/);
-  assert.throws(() => parseBusConfig({ plugins: { tracing: {} } }, 'x'), /field "plugins.tracing": expected no such key/);
+  assert.throws(() => busConfigLayer({ plugins: { internal_state: { ping_every: 5 } } }, 'x'), /plugins.internal_state.ping_every \(from bus config x\): expected no such key/);
+  assert.throws(() => busConfigLayer({ plugins: { tracing: {} } }, 'x'), /plugins.tracing \(from bus config x\): expected no such key/);
 });

@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { createBus, defineApi, schemaOfApi } from '../../src/models/api/mod.js';
 import { createTestBus } from '../../src/models/api/testing.js';
-import { parseRepr, reprOf } from '../../src/models/api/remote-error.js';
+import { parseRepr, reprOf } from '../../src/transports/bus/python-repr.js';
 import { toBus } from '../../src/models/api/codec.js';
 import { intervalMs } from '../../src/models/api/scheduler.js';
-import { busConfigJsonSchema, expandName, parseBusConfig } from '../../src/config/bus-config.js';
-import { busFromConfig } from '../../src/cli/bus-environment.js';
+import { busConfigLayer, lightbusConfigJsonSchema, loadBusConfigLayer } from '../../src/models/api/lightbus-config-file.js';
+import { expandName } from '../../src/models/api/name-placeholders.js';
+import { busFromConfig, settingsFromBusConfig } from './bus-from-config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { BusOverTransport } from '../../src/transports/bus/bus-over-transport.js';
 import { MemoryTransport } from '../../src/transports/memory/mod.js';
@@ -137,26 +138,24 @@ describe('testing utilities', () => {
 });
 
 describe('bus configuration', () => {
-  it('names the key and the allowed values of a bad setting', () => {
-    assert.throws(() => parseBusConfig({ apis: { default: { event_transport: { redis: { stream_use: 'per_day' } } } } }, 'bus.yaml'), (err: Error) => {
-      assert.match(err.message, /SY_ERR_BUS_CONFIG: bus configuration bus.yaml is not valid/);
-      assert.match(err.message, /apis.default.event_transport/);
+  it('names the key as the file spells it, the file, and the allowed values of a bad setting', () => {
+    assert.throws(() => busConfigLayer({ apis: { default: { event_transport: { redis: { stream_use: 'per_day' } } } } }, 'bus.yaml'), (err: Error) => {
+      assert.match(err.message, /SY_ERR_SETTINGS: invalid settings: apis.default.event_transport.redis.stream_use \(from bus config bus.yaml\): expected one of "per_api"\|"per_event"/);
       return true;
     });
-    assert.throws(() => parseBusConfig({ bus: { log_level: 'loud' } }, 'x'), /field "bus.log_level": expected one of "debug"\|"info"\|"warning"\|"error"\|"critical"/);
-    assert.throws(() => parseBusConfig({ servce_name: 'typo' }, 'x'), /field "servce_name": expected no such key/);
+    assert.throws(() => busConfigLayer({ bus: { log_level: 'loud' } }, 'x'), /bus.log_level \(from bus config x\): expected one of "debug"\|"info"\|"warning"\|"error"\|"critical"/);
+    assert.throws(() => busConfigLayer({ servce_name: 'typo' }, 'x'), /servce_name \(from bus config x\): expected no such key/);
   });
 
   it('prints a JSON Schema and expands name placeholders', () => {
-    const schema = busConfigJsonSchema() as { properties: Record<string, unknown> };
+    const schema = lightbusConfigJsonSchema() as { properties: Record<string, unknown> };
     assert.ok(schema.properties.apis && schema.properties.bus && schema.properties.service_name);
     assert.match(expandName('{hostname}-{pid}-{random4}'), new RegExp(`-${process.pid}-[0-9a-f]{4}$`));
     assert.match(expandName('{friendly}'), /^[a-z]+-[a-z]+$/);
   });
 
   it('makes a working bus from a config, per-API settings in ms', async () => {
-    const config = parseBusConfig({ service_name: 'svc', apis: { default: { rpc_timeout: 2 }, 'shop.orders': { rpc_timeout: 7, validate: { outgoing: false } } } }, 'test');
-    const bus = busFromConfig(config, { apis: { shop }, logger });
+    const { bus, close } = await busFromConfig({ service_name: 'svc', apis: { default: { rpc_timeout: 2 }, 'shop.orders': { rpc_timeout: 7, validate: { outgoing: false } } } }, { apis: { shop }, logger });
     assert.equal(bus.serviceName, 'svc');
     assert.equal(bus.settingsOf('shop.orders').rpcTimeoutMs, 7000);
     assert.deepEqual(bus.settingsOf('shop.orders').validate, { outgoing: false, incoming: true });
@@ -164,12 +163,11 @@ describe('bus configuration', () => {
     bus.serve(shop, { place: () => ({ order: 'o1' }) });
     await bus.start();
     assert.deepEqual(await bus.shop.place({ sku: 'a' }), { order: 'o1' });
-    await bus.stop();
+    await close();
   });
 
   it('refuses one API on two different transports', () => {
-    const config = parseBusConfig({ apis: { 'a.b': { event_transport: { memory: {} }, rpc_transport: { redis: { url: 'redis://127.0.0.1:1' } } } } }, 'test');
-    assert.throws(() => busFromConfig(config, { logger }), /SY_ERR_BUS_CONFIG.*apis.a.b.*make them equal/);
+    assert.throws(() => settingsFromBusConfig({ apis: { 'a.b': { event_transport: { memory: {} }, rpc_transport: { redis: { url: 'redis://127.0.0.1:1' } } } } }), /SY_ERR_SETTINGS.*apis.a.b \(from bus config test\).*make them equal/);
   });
 });
 
@@ -191,7 +189,7 @@ describe('uuid1', async () => {
 describe('bus configuration from a URL', () => {
   it('loads YAML over http and names the URL (without credentials) when it fails', async () => {
     const { createServer } = await import('node:http');
-    const { loadBusConfig } = await import('../../src/config/bus-config.js');
+
     const server = createServer((req, res) => {
       if (req.url === '/bus.yaml') res.end('service_name: from_url\napis:\n  default:\n    rpc_timeout: 3\n');
       else if (req.url === '/bad.yaml') res.end('bus:\n  log_level: loud\n');
@@ -200,11 +198,11 @@ describe('bus configuration from a URL', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     try {
-      const config = await loadBusConfig(`${base}/bus.yaml`);
-      assert.equal(config.service_name, 'from_url');
-      assert.equal(config.apis.default!.rpc_timeout, 3);
-      await assert.rejects(loadBusConfig(`${base}/bad.yaml`), /field "bus.log_level"/);
-      await assert.rejects(loadBusConfig(`http://user:hunter2@127.0.0.1:${(server.address() as { port: number }).port}/missing.yaml`), (err: Error) => {
+      const layer = await loadBusConfigLayer(`${base}/bus.yaml`);
+      assert.equal(layer.values.api!.serviceName, 'from_url');
+      assert.deepEqual(layer.values.api!.apis, { default: { rpcTimeout: 3 } });
+      await assert.rejects(loadBusConfigLayer(`${base}/bad.yaml`), /bus.log_level \(from bus config http/);
+      await assert.rejects(loadBusConfigLayer(`http://user:hunter2@127.0.0.1:${(server.address() as { port: number }).port}/missing.yaml`), (err: Error) => {
         assert.match(err.message, /answered 404/);
         assert.ok(!err.message.includes('hunter2'), 'no password in the message');
         return true;

@@ -49,7 +49,7 @@ describe('bus CLI on the embedded default', { timeout: 60_000 }, () => {
       await writeFile(join(dir, 'bus.yaml'), 'apis:\n  default:\n    rpc_timeout: soon\n');
       const r = await runCli(['run', AUTH, '--bus-config', join(dir, 'bus.yaml')]);
       assert.equal(r.code, 2);
-      assert.match(r.stderr, /SY_ERR_BUS_CONFIG.*field "apis.default.rpc_timeout": expected number, got string/);
+      assert.match(r.stderr, /SY_ERR_SETTINGS.*apis.default.rpc_timeout \(from bus config .*bus.yaml\): expected number, got string/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -18,8 +18,9 @@ import { spawnSync } from 'node:child_process';
 import { pack, encodeEnvelope } from '../../src/models/service/wire/mod.js';
 import {
   Decimal, Uuid, publisher, replyer, requester, service, startService, subscriber, t,
-  type RunningService, type ServiceEvent,
+  type RunningService,
 } from '../../src/models/service/mod.js';
+import { watch } from '../service/service-kit.js';
 import { ZeroMqSockets } from '../../src/transports/zeromq/mod.js';
 import {
   freePorts, PEER_MODULE, PYTHON, readmeDatetimeSnippet, requirePython, startPythonService, whileRunning, type PythonService,
@@ -50,7 +51,8 @@ describe('interop: the real service_framework 0.0.3 (Python) and a Switchyard se
   let ours: RunningService;
   const sockets = new ZeroMqSockets();
   const extraSockets: ZeroMqSockets[] = [];
-  const events: ServiceEvent[] = [];
+  // Our service's events, and its log at debug (what each state update did, snapshots served).
+  const w = watch('debug');
   const quoteSeen: Array<{ args: Record<string, unknown> }> = [];
   const ticks: Array<Record<string, unknown>> = [];
   let a: Addresses;
@@ -135,7 +137,8 @@ describe('interop: the real service_framework 0.0.3 (Python) and a Switchyard se
     }), {
       sockets,
       name: 'ours',
-      onEvent: (e) => events.push(e),
+      observer: w.observer,
+      logger: w.logger,
       addresses: {
         connections: {
           in: { quote: { replyer: a.quote }, ticks: { subscriber: a.pyTicks } },
@@ -160,25 +163,25 @@ describe('interop: the real service_framework 0.0.3 (Python) and a Switchyard se
 
   it('a Python requester calls our replyer: typed args and results, workflow ids "{id}" then "{id}_1"', T, async () => {
     quoteSeen.length = 0;
-    const handledBefore = events.length;
+    const handledBefore = w.of('handled', 'quote').length;
     const result = await ok('call', { calls: [{ symbol: 'BTC', qty: 3, price: new Decimal('1.5') }, { symbol: 'ETH', qty: 1 }] });
     assert.deepEqual(result, [{ symbol: 'BTC', total: { py: 'Decimal', value: '4.5' } }, { symbol: 'ETH' }]);
     assert.equal(quoteSeen.length, 2);
     assert.ok(quoteSeen[0]!.args.price instanceof Decimal && quoteSeen[0]!.args.price.asStr === '1.5');
     assert.equal(quoteSeen[0]!.args.qty, 3);
     // The handler's to_send carries the inbound id (our control request's UUID), then "{id}_1".
-    const ids = events.slice(handledBefore).filter((e) => e.type === 'handled' && e.name === 'quote').map((e) => (e as { workflowId: unknown }).workflowId);
+    const ids = w.of('handled', 'quote').slice(handledBefore).map((e) => e.id);
     assert.equal(ids.length, 2);
-    assert.ok(ids[0] instanceof Uuid, `first id: ${String(ids[0])}`);
+    assert.ok(Uuid.isText(ids[0]!), `first id: ${String(ids[0])}`);
     assert.equal(ids[1], `${String(ids[0])}_1`);
   });
 
   it('a Python requester whose args our model refuses: our error reply reads as empty return_args, so the framework\'s return validator raises', T, async () => {
-    const before = events.length;
+    const before = w.of('rejected', 'quote').length;
     const r = await control('call', { calls: [{ symbol: 42, qty: 1 }] });
     assert.match(r.error ?? '', /^ValueError: Key "symbol" not in new arg "\{\}"/);
-    const rejected = events.slice(before).find((e) => e.type === 'rejected' && e.name === 'quote') as { reason: string } | undefined;
-    assert.match(rejected?.reason ?? '', /field "symbol": expected str, got integer/);
+    assert.deepEqual(w.of('rejected', 'quote').slice(before).map((e) => e.reason), ['invalid']);
+    assert.match(String(w.lines.filter((l) => l.input === 'quote').at(-1)?.reason), /field "symbol": expected str, got integer/);
     // Both sides go on.
     assert.deepEqual(await ok('call', { calls: [{ symbol: 'OK', qty: 1 }] }), [{ symbol: 'OK' }]);
   });
@@ -260,8 +263,8 @@ describe('interop: the real service_framework 0.0.3 (Python) and a Switchyard se
       await ok('state', { name: 'py_delta', updates: [{ current_num: 0, is_snapshot: true, state: { a: 1 } }] });
       return view();
     }, (s) => JSON.stringify(s) === JSON.stringify({ a: 1 }));
-    const from = events.length;
-    const outcomes = () => events.slice(from).filter((e) => e.type === 'state' && e.name === 'py_delta').map((e) => (e as { outcome: string; currentNum?: number }));
+    const from = w.stateLog('py_delta').length;
+    const outcomes = () => w.stateLog('py_delta').slice(from);
     await ok('state', { name: 'py_delta', updates: [{ current_num: 1, is_snapshot: false, state: { b: 2 } }, { current_num: 2, is_snapshot: false, state: { a: null } }] });
     await until('two deltas applied', async () => view(), (s) => JSON.stringify(s) === JSON.stringify({ b: 2 }));
     // The gap: 4 after 2. The sender applied it before publishing, so its snapshot holds c.
@@ -284,7 +287,7 @@ describe('interop: the real service_framework 0.0.3 (Python) and a Switchyard se
     }, (s) => JSON.stringify(s) === JSON.stringify({ a: 1 }));
     await ours.toSend('state', 'our_delta', { state: { b: 2 } });
     await until('a delta applied at Python', pyDelta, (s) => JSON.stringify(s) === JSON.stringify({ a: 1, b: 2 }));
-    const served = () => events.filter((e) => e.type === 'snapshot-served' && e.name === 'our_delta').length;
+    const served = () => w.lines.filter((l) => l.msg === 'snapshot served' && l.state === 'our_delta').length;
     const servedBefore = served();
     // A gap: 100 after a handful. Python asks our replyer for the snapshot, which holds c and the real number.
     const current = 100;
@@ -298,7 +301,8 @@ describe('interop: the real service_framework 0.0.3 (Python) and a Switchyard se
   });
 
   it('malformed input from the peer: raw frames get an error reply naming the reason, invalid publications are dropped; both services go on', T, async () => {
-    const before = events.length;
+    const rejectedQuote = w.of('rejected', 'quote').length;
+    const rejectedTicks = w.of('rejected', 'ticks').length;
     const frames = [
       Uint8Array.from([0xc1]), // a byte msgpack never uses
       new Uint8Array(0),
@@ -316,21 +320,21 @@ describe('interop: the real service_framework 0.0.3 (Python) and a Switchyard se
       assert.match(r.error ?? '', reasons[i]!, `reply ${i}: ${JSON.stringify(r)}`);
     });
     assert.deepEqual(replies.map((r) => r.workflow_id), [null, null, null, null, null, 'w3', 'w4']);
-    assert.equal(events.slice(before).filter((e) => e.type === 'rejected' && e.name === 'quote').length, frames.length);
+    assert.deepEqual(w.of('rejected', 'quote').slice(rejectedQuote).map((e) => e.reason), [...Array(5).fill('undecodable'), 'invalid', 'invalid']);
     // A publication our model refuses is dropped with the reason; the next one arrives.
     ticks.length = 0;
     await ok('publish', { messages: [{ seq: 'seven' }, { seq: 7 }] });
     await until('the valid tick', async () => ticks.length, (n) => n >= 1);
     assert.deepEqual(ticks.map((x) => x.seq), [7]);
-    const dropped = events.slice(before).find((e) => e.type === 'rejected' && e.name === 'ticks') as { reason: string } | undefined;
-    assert.match(dropped?.reason ?? '', /field "seq": expected int, got string/);
+    assert.deepEqual(w.of('rejected', 'ticks').slice(rejectedTicks).map((e) => e.reason), ['invalid']);
+    assert.match(String(w.lines.filter((l) => l.input === 'ticks').at(-1)?.reason), /field "seq": expected int, got string/);
     assert.deepEqual(await ok('call', { calls: [{ symbol: 'after', qty: 2 }] }), [{ symbol: 'after' }]);
   });
 
   it('topic-prefixed states, all four types, both ways (states take the optional creation argument topic)', T, async () => {
     const zmq = new ZeroMqSockets();
     extraSockets.push(zmq);
-    const tEvents: ServiceEvent[] = [];
+    const tw = watch('debug');
     const oursT = await startService(service({
       states: {
         in: {
@@ -345,7 +349,8 @@ describe('interop: the real service_framework 0.0.3 (Python) and a Switchyard se
     }), {
       sockets: zmq,
       name: 'topics',
-      onEvent: (e) => tEvents.push(e),
+      observer: tw.observer,
+      logger: tw.logger,
       addresses: {
         states: {
           in: { py_full_t: { subscriber: a.pyFullT }, py_delta_t: { subscriber: a.pyDeltaTPub, requester: a.pyDeltaTRep } },
@@ -376,8 +381,9 @@ describe('interop: the real service_framework 0.0.3 (Python) and a Switchyard se
       }, (s) => JSON.stringify(s) === JSON.stringify({ x: 1 }));
       await ok('state', { name: 'py_delta_t', updates: [{ current_num: 3, is_snapshot: false, state: { y: 2 } }] });
       await until('the gap resolved here', async () => oursT.states().py_delta_t, (s) => JSON.stringify(s) === JSON.stringify({ x: 1, y: 2 }));
-      assert.ok(tEvents.some((e) => e.type === 'state' && e.name === 'py_delta_t' && e.outcome === 'reset'));
-      assert.equal(tEvents.filter((e) => e.type === 'rejected').length, 0, JSON.stringify(tEvents.filter((e) => e.type === 'rejected')));
+      assert.ok(tw.stateLog('py_delta_t').some((x) => x.outcome === 'reset'));
+      const refused = tw.of('rejected');
+      assert.equal(refused.length, 0, JSON.stringify(refused));
     } finally {
       await oursT.stop();
     }

@@ -13,7 +13,8 @@ import { createLogger } from '../../src/observability/logger.js';
 import { killAll, requireBuild, ROOT, runCli, start, waitFor, type Cli } from '../cli/cli-helpers.js';
 import { shortTempDir } from './kit.js';
 
-const T = { timeout: 30_000 };
+// Every test starts `switchyard provider run` processes (tsx compiles each module): slow on a loaded machine.
+const T = { timeout: 60_000 };
 const DIST_PROVIDER = join(ROOT, 'dist', 'models', 'provider', 'mod.js');
 
 const MODULE = `

@@ -6,7 +6,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger } from '../../src/observability/logger.js';
-import { decodeReply, encodeEnvelope, replyer, service, startService, subscriber, t, type ServiceEvent } from '../../src/models/service/mod.js';
+import { decodeReply, encodeEnvelope, replyer, service, startService, subscriber, t } from '../../src/models/service/mod.js';
+import { Observer, type ObserverEvent } from '../../src/observability/observer.js';
 import { MemorySockets } from '../../src/transports/memory/mod.js';
 
 describe('bad frames and the log', () => {
@@ -14,7 +15,9 @@ describe('bad frames and the log', () => {
     const lines: Array<Record<string, unknown>> = [];
     const logger = createLogger({ level: 'warn', destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) } });
     const sockets = new MemorySockets();
-    const events: ServiceEvent[] = [];
+    const events: ObserverEvent[] = [];
+    const observer = new Observer();
+    observer.listen((e) => void events.push(e));
     try {
       const svc = await startService(service({
         connections: {
@@ -23,7 +26,7 @@ describe('bad frames and the log', () => {
             s: subscriber({ requiredArguments: { n: t.int } }, () => undefined),
           },
         },
-      }), { sockets, logger, addresses: { connections: { in: { q: { replyer: 'q:1' }, s: { subscriber: 'p:1' } } } }, onEvent: (e) => events.push(e) });
+      }), { sockets, logger, addresses: { connections: { in: { q: { replyer: 'q:1' }, s: { subscriber: 'p:1' } } } }, observer });
       const req = await sockets.requester('q:1');
       const pub = await sockets.publisher('p:1');
       for (let i = 0; i < 200; i++) {
@@ -33,11 +36,11 @@ describe('bad frames and the log', () => {
       }
       await new Promise((r) => setImmediate(r));
       for (let i = 0; i < 50 && events.filter((e) => e.type === 'rejected').length < 400; i++) await new Promise((r) => setTimeout(r, 10));
-      assert.equal(events.filter((e) => e.type === 'rejected' && e.name === 'q').length, 200);
-      assert.equal(events.filter((e) => e.type === 'rejected' && e.name === 's').length, 200);
+      assert.equal(events.filter((e) => e.type === 'rejected' && e.input === 'q' && e.reason === 'undecodable').length, 200);
+      assert.equal(events.filter((e) => e.type === 'rejected' && e.input === 's' && e.reason === 'invalid').length, 200);
       const warned = lines.filter((l) => l.suppressed === undefined);
       assert.ok(warned.length <= 10, `${warned.length} warning lines for 400 bad frames`);
-      assert.ok(warned.some((l) => /malformed request/.test(String(l.msg))) && warned.some((l) => /message failed/.test(String(l.msg))));
+      assert.ok(warned.some((l) => /malformed request/.test(String(l.msg))) && warned.some((l) => /invalid message/.test(String(l.msg))));
       await svc.stop();
       await req.close();
       await pub.close();

@@ -142,7 +142,7 @@ describe('switchyard service (CLI)', () => {
     assert.match(noMain.stderr, /has no main function/);
     const badSize = await runCli(['service', '-s', 'leading.mts', '-m', '--count', '1', '--max-message-size', '0'], { cwd: dir });
     assert.equal(badSize.code, 2);
-    assert.match(badSize.stderr, /--max-message-size "0" is not valid; give a whole number of bytes ≥ 1, or -1 for no limit/);
+    assert.match(badSize.stderr, /SY_ERR_SETTINGS: invalid settings: service\.maxMessageSize \(from flag --max-message-size\): must be a whole number of bytes ≥ 1, or -1 for no limit/);
     const help = await runCli(['service', '--help'], { cwd: dir });
     assert.equal(help.code, 0);
     assert.match(help.stdout, /--max-message-size <bytes>/);

@@ -6,10 +6,10 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startService, service, replyer, requester, publisher, subscriber, externalRequest, t, pack, Uuid,
-  type RunningService, type ServiceEvent, decodeReply, encodeEnvelope,
+  type RunningService, decodeEnvelope, decodeReply, encodeEnvelope,
 } from '../../src/models/service/mod.js';
 import type { SocketFactory } from '../../src/transports/sockets.js';
-import { addresses, factories, waitFor, warmUp } from './service-kit.js';
+import { addresses, factories, waitFor, warmUp, watch } from './service-kit.js';
 
 const addr = addresses(17600, 17629);
 
@@ -32,7 +32,7 @@ for (const { name: factoryName, make } of factories) {
 
     it('replyer and requester: a synchronous round trip with validated args and return args', async () => {
       const a = addr();
-      const events: ServiceEvent[] = [];
+      const w = watch();
       await start(service({
         connections: {
           in: {
@@ -42,19 +42,19 @@ for (const { name: factoryName, make } of factories) {
             ),
           },
         },
-      }), { sockets, addresses: { connections: { in: { cancel_order: { replyer: a } } } }, onEvent: (e) => events.push(e) });
+      }), { sockets, addresses: { connections: { in: { cancel_order: { replyer: a } } } }, observer: w.observer });
       const caller = await start(service({
         connections: { out: { cancel_order: requester({ requiredArguments: { order_id: t.str }, optionalArguments: { reason: t.str }, requiredReturnArguments: { cancelled: t.str } }) } },
       }), { sockets, addresses: { connections: { out: { cancel_order: { requester: a } } } } });
       for (let i = 0; i < 5; i++) {
         assert.deepEqual(await caller.toSend('connection', 'cancel_order', { order_id: `o${i}` }), { cancelled: `o${i}` });
       }
-      assert.equal(events.filter((e) => e.type === 'handled').length, 5);
+      assert.equal(w.of('handled', 'cancel_order').length, 5);
       // Outbound validation happens before anything is sent.
       await assert.rejects(caller.toSend('connection', 'cancel_order', { order_id: 1 }), /outbound args of connection "cancel_order" is not valid: field "order_id": expected str, got integer/);
       await assert.rejects(caller.toSend('connection', 'cancel_order', { order_id: 'x', note: 'n' }), /field "note": expected no such key/);
       await assert.rejects(caller.toSend('connection', 'nope', {}), /SY_ERR_SERVICE_OUTPUT.*known: "cancel_order"/);
-      assert.equal(events.filter((e) => e.type === 'handled').length, 5);
+      assert.equal(w.of('handled', 'cancel_order').length, 5);
     });
 
     it('inbound and return validation failures are answered with the reason, and the replyer keeps serving', async () => {
@@ -81,7 +81,7 @@ for (const { name: factoryName, make } of factories) {
     it('malformed frames (not msgpack, no args) are answered or dropped with a logged reason; the service goes on', async () => {
       const rep = addr();
       const pub = addr();
-      const events: ServiceEvent[] = [];
+      const w = watch();
       const got: unknown[] = [];
       await start(service({
         connections: {
@@ -90,7 +90,7 @@ for (const { name: factoryName, make } of factories) {
             feed: subscriber({ requiredArguments: { x: t.int } }, (args) => void got.push(args.x)),
           },
         },
-      }), { sockets, addresses: { connections: { in: { echo: { replyer: rep }, feed: { subscriber: pub } } } }, onEvent: (e) => events.push(e) });
+      }), { sockets, addresses: { connections: { in: { echo: { replyer: rep }, feed: { subscriber: pub } } } }, observer: w.observer, logger: w.logger });
       const raw = await sockets.requester(rep);
       const notMsgpack = decodeReply(await raw.request(new Uint8Array([0xc1, 0xff, 0x00])));
       assert.match(notMsgpack.error!, /is not msgpack/);
@@ -105,11 +105,14 @@ for (const { name: factoryName, make } of factories) {
       await rawPub.publish(encodeEnvelope({ x: 'str' }, null));
       await rawPub.publish(encodeEnvelope({ x: 42 }, null));
       await waitFor(() => got.includes(42), 'the valid message after the malformed ones');
-      const rejected = events.filter((e) => e.type === 'rejected' && e.name === 'feed').map((e) => (e as { reason: string }).reason);
-      assert.equal(rejected.length, 3);
-      assert.match(rejected[0]!, /not msgpack/);
-      assert.match(rejected[1]!, /no "args" key/);
-      assert.match(rejected[2]!, /field "x": expected int, got string/);
+      // Refused, by kind, on the stream; the reasons in the (rate-limited) log.
+      assert.deepEqual(w.of('rejected', 'feed').map((e) => e.reason), ['undecodable', 'undecodable', 'invalid']);
+      assert.deepEqual(w.of('rejected', 'echo').map((e) => e.reason), ['undecodable', 'undecodable']);
+      const reasons = w.lines.filter((l) => l.input === 'feed').map((l) => String(l.reason));
+      assert.equal(reasons.length, 3);
+      assert.match(reasons[0]!, /not msgpack/);
+      assert.match(reasons[1]!, /no "args" key/);
+      assert.match(reasons[2]!, /field "x": expected int, got string/);
       await raw.close();
       await rawPub.close();
     });
@@ -166,34 +169,41 @@ for (const { name: factoryName, make } of factories) {
     it('workflow ids: a handler\'s sends carry the inbound id, then "{id}_1", "{id}_2"; main-mode sends a new UUID each', async () => {
       const rep = addr();
       const pub = addr();
-      const seen: ServiceEvent[] = [];
-      const goEvents: ServiceEvent[] = [];
+      const fan = watch();
+      const go = watch();
       const model = { optionalArguments: { n: t.int } } as const;
       await start(service({ connections: { in: { fan: subscriber(model, () => undefined) } } }),
-        { sockets, addresses: { connections: { in: { fan: { subscriber: pub } } } }, onEvent: (e) => seen.push(e) });
+        { sockets, addresses: { connections: { in: { fan: { subscriber: pub } } } }, observer: fan.observer });
+      // The frames as they are on the wire, for the id's type.
+      const frames: unknown[] = [];
+      const tap = await sockets.subscriber(pub, new Uint8Array(0), (frame) => void frames.push(decodeEnvelope(frame).workflowId));
       await start(service({
         connections: {
           in: { go: replyer(model, async (_args, toSend) => { for (let n = 0; n < 3; n++) await toSend('connection', 'fan', { n }); return {}; }) },
           out: { fan: publisher({ ...model, waitAfterCreationS: 0.05 }) },
         },
-      }), { sockets, addresses: { connections: { in: { go: { replyer: rep } }, out: { fan: { publisher: pub } } } }, onEvent: (e) => goEvents.push(e) });
+      }), { sockets, addresses: { connections: { in: { go: { replyer: rep } }, out: { fan: { publisher: pub } } } }, observer: go.observer });
       const caller = await start(service({ connections: { out: { go: requester(model) } } }), { sockets, addresses: { connections: { out: { go: { requester: rep } } } } });
-      await warmUp(() => caller.toSend('connection', 'go', {}), () => seen.length > 0, 'the fan-out subscriber');
-      const before = seen.length;
+      await warmUp(() => caller.toSend('connection', 'go', {}), () => fan.of('handled').length > 0 && frames.length > 0, 'the fan-out subscribers');
+      const before = fan.of('handled').length;
+      const framesBefore = frames.length;
       const raw = await sockets.requester(rep);
       const id = Uuid.random();
       await raw.request(encodeEnvelope({}, id));
-      await waitFor(() => seen.length >= before + 3, 'three fan-out messages');
-      const ids = seen.slice(before).map((e) => String((e as { workflowId: unknown }).workflowId));
+      await waitFor(() => fan.of('handled').length >= before + 3 && frames.length >= framesBefore + 3, 'three fan-out messages');
+      const ids = fan.of('handled').slice(before).map((e) => e.id);
       assert.deepEqual(ids, [id.asStr, `${id.asStr}_1`, `${id.asStr}_2`]);
-      assert.ok((seen.slice(before)[0] as { workflowId: unknown }).workflowId instanceof Uuid, 'the first send keeps the UUID type');
+      assert.ok(frames[framesBefore] instanceof Uuid, 'the first send keeps the UUID type');
+      // The request's ending names the three publications it produced.
+      const handledGo = go.of('handled', 'go').find((e) => e.id === id.asStr);
+      assert.deepEqual(handledGo?.produced, ids.map((i) => ({ output: 'fan', id: i })));
       // Sends from outside a handler (main mode, tests) get a new UUID each time.
-      const handled = () => goEvents.filter((e) => e.type === 'handled').map((e) => (e as { workflowId: unknown }).workflowId);
       await caller.toSend('connection', 'go', {});
       await caller.toSend('connection', 'go', {});
-      const [x, y] = handled().slice(-2);
-      assert.ok(x instanceof Uuid && y instanceof Uuid && x.asStr !== y.asStr, `two fresh UUIDs, got ${String(x)} and ${String(y)}`);
+      const [x, y] = go.of('handled', 'go').slice(-2).map((e) => e.id);
+      assert.ok(Uuid.isText(x!) && Uuid.isText(y!) && x !== y, `two fresh UUIDs, got ${String(x)} and ${String(y)}`);
       await raw.close();
+      await tap.close();
     });
   });
 }

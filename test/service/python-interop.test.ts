@@ -14,7 +14,7 @@ import {
   startService, service, replyer, requester, publisher, subscriber, t, pack, encodeEnvelope, encodeReply, topicPrefixOf, Decimal, Uuid,
 } from '../../src/models/service/mod.js';
 import { ZeroMqSockets } from '../../src/transports/zeromq/mod.js';
-import { waitFor } from './service-kit.js';
+import { waitFor, watch } from './service-kit.js';
 
 const PEER = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'python_peer.py');
 // Debian's interpreter, where python3-zmq and python3-msgpack live (not a pyenv shim).
@@ -147,10 +147,10 @@ describe('wire compatibility with a Python service_framework peer', () => {
   it('our subscriber with a topic hears a Python publisher; other topics are filtered out', T, async () => {
     const sockets = new ZeroMqSockets();
     const got: Array<{ seq: number; px: unknown }> = [];
-    const ids: unknown[] = [];
+    const watching = watch();
     const svc = await startService(service({
       connections: { in: { ticks: subscriber({ requiredArguments: { seq: t.int, px: t.Decimal }, topic: 'ticks' }, (args) => void got.push({ seq: Number(args.seq), px: args.px })) } },
-    }), { sockets, addresses: { connections: { in: { ticks: { subscriber: '127.0.0.1:17673' } } } }, onEvent: (e) => e.type === 'handled' && ids.push(e.workflowId) });
+    }), { sockets, addresses: { connections: { in: { ticks: { subscriber: '127.0.0.1:17673' } } } }, observer: watching.observer });
     try {
       const p = python(['publisher', '17673', 'ticks']);
       assert.equal(await within(p.exited, 15_000, 'python publisher'), 0, p.err());
@@ -160,7 +160,7 @@ describe('wire compatibility with a Python service_framework peer', () => {
       const first = got[0]!.seq;
       assert.deepEqual(got.map((g) => g.seq), Array.from({ length: 200 - first }, (_, i) => first + i));
       assert.ok(got.every((g) => g.px instanceof Decimal && Number(g.px.asStr) === g.seq / 4));
-      assert.ok(ids.every((id) => id instanceof Uuid && id.asStr === UUID_1));
+      assert.ok(watching.of('handled', 'ticks').every((e) => e.id === UUID_1));
     } finally {
       await svc.stop();
       await sockets.close();

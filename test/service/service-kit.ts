@@ -1,6 +1,8 @@
 // Helpers for the service tests: socket factories to run every scenario on, bounded waits,
 // and loopback addresses from this area's port range (17600-17659).
 
+import { createLogger, type LevelName } from '../../src/observability/logger.js';
+import { Observer, type ObserverEvent } from '../../src/observability/observer.js';
 import { MemorySockets } from '../../src/transports/memory/mod.js';
 import { ZeroMqSockets } from '../../src/transports/zeromq/mod.js';
 import type { SocketFactory } from '../../src/transports/sockets.js';
@@ -42,4 +44,29 @@ export async function warmUp(probe: () => Promise<unknown>, arrived: () => boole
     await new Promise((r) => setTimeout(r, 10));
   }
   if (!arrived()) throw new Error(`no probe reached ${what} after 200 tries`);
+}
+
+/**
+ * An observer and a logger to watch a service with: every event the service emits on the
+ * observer stream, and every log line (JSON) at `level` or above (debug shows what each
+ * state update did: "state update" lines with the state, outcome and currentNum).
+ */
+export function watch(level: LevelName = 'warn') {
+  const observer = new Observer();
+  const events: ObserverEvent[] = [];
+  observer.listen((e) => void events.push(e));
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = createLogger({ level, destination: { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) } });
+  return {
+    observer, events, lines, logger,
+    /** Events of one type (on one input, output or target when given). */
+    of<T extends ObserverEvent['type']>(type: T, name?: string): Array<Extract<ObserverEvent, { type: T }>> {
+      return events.filter((e): e is Extract<ObserverEvent, { type: T }> => e.type === type
+        && (name === undefined || ('input' in e && e.input === name) || ('output' in e && e.output === name) || ('target' in e && e.target === name)));
+    },
+    /** What each update of inbound state `name` did, in order (debug level). */
+    stateLog(name: string): Array<{ outcome: string; currentNum?: number }> {
+      return lines.filter((l) => l.msg === 'state update' && l.state === name).map((l) => ({ outcome: String(l.outcome), ...(typeof l.currentNum === 'number' ? { currentNum: l.currentNum } : {}) }));
+    },
+  };
 }

@@ -8,11 +8,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  encodeEnvelope, encodeReply, replyer, requester, service, startService, t, type RunningService, type ServiceEvent,
+  encodeEnvelope, encodeReply, replyer, requester, service, startService, t, type RunningService,
 } from '../../src/models/service/mod.js';
 import type { Closable, PublisherSocket, SocketFactory } from '../../src/transports/sockets.js';
 import { freePorts } from '../support/service-framework-peer.js';
-import { factories, waitFor, warmUp } from './service-kit.js';
+import { factories, waitFor, warmUp, watch } from './service-kit.js';
 
 for (const { name: factoryName, make } of factories) {
   describe(`delta-state resync off the service loop, on ${factoryName} sockets`, () => {
@@ -43,21 +43,22 @@ for (const { name: factoryName, make } of factories) {
         await released;
         return encodeReply({ state: { a: 1, b: 2 }, current_num: 5 }, null);
       }));
-      const events: ServiceEvent[] = [];
+      const w = watch('debug');
       const receiver = await startService(service({
         states: { in: { book: { stateType: 'delta_update_in', snapshotTimeoutMs: 60_000 } } },
         connections: { in: { peek: replyer({ optionalReturnArguments: { book: t.dict } }, (_a, _s, states) => ({ book: { ...(states.book as Record<string, unknown>) } })) } },
       }), {
         sockets,
         addresses: { states: { in: { book: { subscriber: pubAddr, requester: snapAddr } } }, connections: { in: { peek: { replyer: peekAddr } } } },
-        onEvent: (e) => events.push(e),
+        observer: w.observer,
+        logger: w.logger,
       });
       running.push(receiver);
       const caller = await startService(service({ connections: { out: { peek: requester({ optionalReturnArguments: { book: t.dict }, timeoutMs: 10_000 }) } } }),
         { sockets, addresses: { connections: { out: { peek: { requester: peekAddr } } } } });
       running.push(caller);
       const publish = (current_num: number, is_snapshot: boolean, state: Record<string, unknown>) => pub.publish(encodeEnvelope({ current_num, is_snapshot, state }, null));
-      const outcomes = () => events.filter((e) => e.type === 'state').map((e) => (e as { outcome: string }).outcome);
+      const outcomes = () => w.stateLog('book').map((e) => e.outcome);
 
       await warmUp(() => publish(0, true, { a: 1 }), () => outcomes().includes('snapshot'), 'the delta receiver');
       await publish(5, false, { b: 2 }); // a gap: 5 after 0

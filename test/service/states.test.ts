@@ -6,10 +6,10 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startService, service, replyer, requester, t, decodeEnvelope, decodeReply, pack, type RunningService, type ServiceEvent,
+  startService, service, replyer, requester, t, decodeEnvelope, decodeReply, pack, type RunningService,
 } from '../../src/models/service/mod.js';
 import type { Closable, SocketFactory } from '../../src/transports/sockets.js';
-import { addresses, factories, waitFor, warmUp } from './service-kit.js';
+import { addresses, factories, waitFor, warmUp, watch } from './service-kit.js';
 
 const addr = addresses(17630, 17659);
 
@@ -74,13 +74,11 @@ for (const { name: factoryName, make } of factories) {
       }));
       const model = { stateType: 'delta_update_out', requiredArguments: { state: t.dict } } as const;
       const sender = await start(service({ states: { out: { book: model } } }), { sockets, addresses: { states: { out: { book: { publisher: senderPub, replyer: senderRep } } } } });
-      const events: ServiceEvent[] = [];
+      // What each update did is a debug log line; the stream counts them.
+      const w = watch('debug');
       const receiver = await start(service({ states: { in: { book: { stateType: 'delta_update_in', requiredArguments: { state: t.dict } } } } }),
-        { sockets, addresses: { states: { in: { book: { subscriber: relayPub, requester: senderRep } } } }, onEvent: (e) => events.push(e) });
-      const receiverNum = () => {
-        const last = events.filter((e) => e.type === 'state').at(-1) as { currentNum?: number } | undefined;
-        return last?.currentNum ?? -1;
-      };
+        { sockets, addresses: { states: { in: { book: { subscriber: relayPub, requester: senderRep } } } }, observer: w.observer, logger: w.logger });
+      const receiverNum = () => w.stateLog('book').at(-1)?.currentNum ?? -1;
       // Warm up with snapshots (numbered by the sender) until the receiver hears one through the relay.
       let probes = 0;
       await warmUp(() => (probes++, sender.toSend('state', 'book', { is_snapshot: true, state: {} })), () => receiverNum() >= 0, 'the delta receiver through the relay');
@@ -109,12 +107,16 @@ for (const { name: factoryName, make } of factories) {
       }
       assert.deepEqual(receiver.states().book, expected);
       assert.equal(receiverNum(), firstNum + 39);
-      const outcomes = events.filter((e) => e.type === 'state').map((e) => (e as { outcome: string }).outcome);
+      const outcomes = w.stateLog('book').map((e) => e.outcome);
       assert.equal(dropped.length, 7, 'the relay dropped the 7 frames');
       // One reset per run of dropped frames (5-6, 13, 22-24, 31): the next delta is a gap.
       assert.equal(outcomes.filter((o) => o === 'reset').length, 4, `outcomes: ${outcomes.join(',')}`);
       assert.equal(outcomes.filter((o) => o === 'applied').length, 40 - 7 - 4);
-      assert.equal(events.filter((e) => e.type === 'rejected').length, 0);
+      assert.equal(w.of('rejected').length, 0);
+      // Every update that arrived is received and handled; each snapshot request is a call on the state.
+      assert.equal(w.of('received', 'book').length, w.of('handled', 'book').length);
+      assert.equal(w.of('called', 'book').length, 4);
+      assert.ok(w.of('called', 'book').every((e) => e.error === undefined));
     });
   });
 }

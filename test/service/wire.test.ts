@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  pack, unpack, encodeEnvelope, encodeReply, decodeEnvelope, decodeReply, topicPrefixOf, MalformedFrame, Decimal, Uuid, Float64,
+  pack, unpack, encodeEnvelope, encodeReply, decodeEnvelope, decodeReply, topicPrefixOf, Decimal, Uuid, Float64,
   service, startService, requester, replyer, publisher, t,
 } from '../../src/models/service/mod.js';
 import { compileFloatMarker } from '../../src/models/service/type-grammar.js';
@@ -96,11 +96,13 @@ describe('service wire: envelopes byte for byte', () => {
     assert.ok(((v.n as Array<{ d: Decimal }>)[0]!.d) instanceof Decimal);
   });
 
-  it('malformed frames: not msgpack, not a map, no args, args not a map', () => {
-    assert.throws(() => decodeEnvelope(new Uint8Array([0xc1])), MalformedFrame);
-    assert.throws(() => decodeEnvelope(pack([1, 2])), /not a msgpack map/);
-    assert.throws(() => decodeEnvelope(pack({ workflow_id: 'x' })), /no "args" key/);
-    assert.throws(() => decodeEnvelope(pack({ args: 3 })), /"args" of the frame is not a map/);
+  it('malformed frames: not msgpack, not a map, no args, args not a map (SY_ERR_SERVICE_FRAME, from the catalogue)', () => {
+    const frameError = (why: RegExp) => (err: Error & { code?: string }) => err.code === 'SY_ERR_SERVICE_FRAME' && why.test(err.message);
+    assert.throws(() => decodeEnvelope(new Uint8Array([0xc1])), frameError(/is not msgpack/));
+    assert.throws(() => decodeEnvelope(pack([1, 2])), frameError(/not a msgpack map/));
+    assert.throws(() => decodeEnvelope(pack({ workflow_id: 'x' })), frameError(/no "args" key/));
+    assert.throws(() => decodeEnvelope(pack({ args: 3 })), frameError(/"args" of the frame is not a map/));
+    assert.throws(() => decodeReply(pack('no')), frameError(/reply is not a msgpack map/));
   });
 
   it('a reply without return_args reads as {} (the requester\'s `or {}`), with the error when one came', () => {
@@ -109,7 +111,9 @@ describe('service wire: envelopes byte for byte', () => {
   });
 
   it('refuses to pack values with no wire form, naming what to use', () => {
-    assert.throws(() => pack(new (class Point { x = 1; })()), /cannot pack a Point/);
+    assert.throws(() => pack(new (class Point { x = 1; })()), (err: Error & { code?: string }) => err.code === 'SY_ERR_SERVICE_VALUE' && /cannot pack a Point; use plain objects/.test(err.message));
+    assert.throws(() => new Decimal('1.2.3'), (err: Error & { code?: string }) => err.code === 'SY_ERR_SERVICE_VALUE' && /not a decimal number/.test(err.message));
+    assert.throws(() => new Uuid('not-a-uuid'), (err: Error & { code?: string }) => err.code === 'SY_ERR_SERVICE_VALUE' && /not a UUID/.test(err.message));
   });
 
   it('Float64 packs as float64 (0xcb) even when whole, as Python packs a float; it reads back as a number', () => {

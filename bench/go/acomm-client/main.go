@@ -2,7 +2,11 @@
 // library (github.com/mistifyio/acomm, as provider's server_test.go uses it) sending task
 // requests to one provider task socket and taking the responses on a tracker's response
 // socket. It makes -warm requests (not measured), then -n requests from -c goroutines, and
-// prints one JSON line: {"requests","errors","seconds","rps","p50","p99"} (latencies in ms).
+// prints one JSON line: {"requests","errors","seconds","rps","p50","p99","cpu_ms"} (latencies
+// in ms; cpu_ms is this process's user+system CPU time over the measured requests, from
+// getrusage). With -sync it prints "warmed" after the warm-up and waits for a line on stdin
+// before the measured requests, so the benchmark can sample the provider's CPU time around
+// exactly those.
 //
 // Built by bench/go-provider.ts in a copy of ../shared/upstream/mistify-gopath:
 //
@@ -10,6 +14,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -20,6 +25,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	log "github.com/Sirupsen/logrus"
@@ -33,6 +39,7 @@ type result struct {
 	RPS      float64 `json:"rps"`
 	P50      float64 `json:"p50"`
 	P99      float64 `json:"p99"`
+	CPUms    float64 `json:"cpu_ms"`
 	Error    string  `json:"error,omitempty"`
 }
 
@@ -49,6 +56,7 @@ func main() {
 	warm := flag.Int("warm", 200, "requests made first, not measured")
 	hookDir := flag.String("hook-dir", os.TempDir(), "folder of this client's response socket")
 	timeout := flag.Duration("timeout", 30*time.Second, "time limit of one request")
+	syncStart := flag.Bool("sync", false, "after the warm-up, print \"warmed\" and wait for a line on stdin")
 	flag.Parse()
 	log.SetLevel(log.FatalLevel)
 
@@ -123,10 +131,16 @@ func main() {
 
 	run(*warm, nil)
 	errCount = 0
+	if *syncStart {
+		fmt.Println("warmed")
+		_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
+	}
 	latencies := make([]time.Duration, *count)
+	cpuBefore := cpuMs()
 	started := time.Now()
 	run(*count, latencies)
 	seconds := time.Since(started).Seconds()
+	cpu := cpuMs() - cpuBefore
 	sort.Slice(latencies, func(a, b int) bool { return latencies[a] < latencies[b] })
 	at := func(q float64) float64 {
 		i := int(float64(len(latencies)) * q)
@@ -135,6 +149,16 @@ func main() {
 		}
 		return float64(latencies[i]) / float64(time.Millisecond)
 	}
-	out, _ := json.Marshal(result{Requests: *count, Errors: errCount, Seconds: seconds, RPS: float64(*count) / seconds, P50: at(0.5), P99: at(0.99)})
+	out, _ := json.Marshal(result{Requests: *count, Errors: errCount, Seconds: seconds, RPS: float64(*count) / seconds, P50: at(0.5), P99: at(0.99), CPUms: cpu})
 	fmt.Println(string(out))
+}
+
+// cpuMs is this process's user+system CPU time so far (every thread), in milliseconds.
+func cpuMs() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	ms := func(t syscall.Timeval) float64 { return float64(t.Sec)*1000 + float64(t.Usec)/1000 }
+	return ms(ru.Utime) + ms(ru.Stime)
 }

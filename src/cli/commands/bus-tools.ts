@@ -1,17 +1,18 @@
 // Bus tools: `schema dump`, `schema load`, `inspect`, `shell`, `config schema`. Each
-// connects a bus made from the bus configuration; modules given with --module add the
+// connects a bus made from the api settings (the bus configuration with --bus-config, the
+// SWITCHYARD_* and LIGHTBUS_* variables) on transports the registry opens; modules given with --module add the
 // APIs they declare (exported defineApi(...) values or apiService(...) definitions).
 
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { start as startRepl } from 'node:repl';
 import { statSync } from 'node:fs';
 import { errors } from '../../errors.js';
-import { busConfigJsonSchema, loadBusConfig, parseBusConfig } from '../../config/bus-config.js';
-import { isApi, isApiServiceDefinition, type AnyApi } from '../../models/api/mod.js';
+import { isApi, isApiServiceDefinition, lightbusConfigJsonSchema, runner, type AnyApi } from '../../models/api/mod.js';
+import { openBus } from '../../models/api/bus-from-settings.js';
 import type { Logger } from '../../observability/logger.js';
+import { TransportRegistry } from '../../runtime/registry.js';
 import type { StoredSchema } from '../../transports/bus/bus-transport.js';
-import { busFromConfig } from '../bus-environment.js';
+import { apiSettingsFromCli } from '../api-settings.js';
 import { importModule } from '../load-services.js';
 
 export interface BusToolOptions {
@@ -33,13 +34,21 @@ async function apisOf(modules: readonly string[]): Promise<Record<string, AnyApi
   return apis;
 }
 
+/** A bus connected as the api settings say (--bus-config, SWITCHYARD_* and LIGHTBUS_* variables); stop() closes its transports too. */
 async function connect(options: BusToolOptions) {
-  const config = options.busConfig ? await loadBusConfig(options.busConfig) : parseBusConfig({}, 'defaults');
+  const settings = await apiSettingsFromCli(options.busConfig ? { busConfig: options.busConfig } : {}, { logger: options.logger });
   const declared = await apisOf(options.modules ?? []);
-  const bus = busFromConfig(config, { logger: options.logger, serviceName: 'switchyard-cli' });
-  for (const api of Object.values(declared)) bus.declare(api);
-  await bus.start();
-  return bus;
+  const transports = new TransportRegistry({ logger: options.logger });
+  try {
+    const bus = await openBus({ settings, transport: settings.transport ?? runner.defaultTransport, transports, logger: options.logger, serviceName: 'switchyard-cli' });
+    for (const api of Object.values(declared)) bus.declare(api);
+    await bus.start();
+    const stop = bus.stop.bind(bus);
+    return Object.assign(bus, { stop: async () => { await stop(); await transports.close(); } });
+  } catch (error) {
+    await transports.close();
+    throw error;
+  }
 }
 
 const pretty = (v: unknown) => JSON.stringify(v, null, 2);
@@ -132,6 +141,9 @@ export async function shell(options: BusToolOptions): Promise<number> {
   const bus = await connect(options);
   options.out(`bus connected as service "${bus.serviceName}". Try: await bus.api('my_company.auth').call('check_password', { username: 'a', password: 'b' })`);
   options.out(`APIs: ${Object.keys(bus.schemas()).join(', ') || '(none yet)'}; .exit to leave`);
+  // Imported here, not at the top: node:repl loads node:domain, which slows every event
+  // emitter of every process the CLI starts (a provider's sockets among them).
+  const { start: startRepl } = await import('node:repl');
   const repl = startRepl({ prompt: 'switchyard> ' });
   repl.context.bus = bus;
   // Input piped in may reach ".exit" while an awaited call is still running: let it finish.
@@ -153,7 +165,7 @@ export async function shell(options: BusToolOptions): Promise<number> {
 }
 
 export async function configSchema(outPath: string | undefined, out: (line: string) => void): Promise<number> {
-  const text = pretty(busConfigJsonSchema());
+  const text = pretty(lightbusConfigJsonSchema());
   if (outPath) {
     await mkdir(join(outPath, '..'), { recursive: true }).catch(() => undefined);
     await writeFile(outPath, `${text}\n`);

@@ -1,6 +1,11 @@
 // `switchyard provider run <module>`: starts the provider a module exports
 // (defineProvider(...)) with its configuration from --config, SWITCHYARD_PROVIDER_* and
 // flags, until SIGINT/SIGTERM, which remove its task sockets before it exits.
+// With --instances N (or auto) it runs N copies under one supervisor (node:cluster): the
+// supervisor checks the module and configuration and prepares the task socket paths
+// (refusing a live one, clearing a stale one), then every copy serves the same task
+// sockets, each accepting on the shared listening socket (the kernel picks the copy, so
+// the supervisor does no work per connection); each copy has a response socket of its own.
 // `switchyard provider request <task> [args]`: one request through the coordinator client.
 
 import { resolve } from 'node:path';
@@ -8,13 +13,14 @@ import { Command, Option } from 'commander';
 import { errors } from '../../errors.js';
 import { createLogger } from '../../observability/logger.js';
 import { stopOnSignals } from '../../runtime/lifecycle.js';
+import { INSTANCE_ENV, isInstance, parseInstances, superviseInstances } from '../../runtime/instances.js';
 import {
   coordinatorClient, isProviderDefinition, loadProviderConfig, provider, PROVIDER_CONFIG_KEYS, PROVIDER_GO_FLAG_KEYS, providerEnvName,
   type ProviderDefinition,
 } from '../../models/provider/mod.js';
 import { importModule } from '../load-services.js';
 import { discoverProviders } from '../../models/provider/mod.js';
-import { probeSocket } from '../../transports/unix/mod.js';
+import { prepareSocketPath, probeSocket } from '../../transports/unix/mod.js';
 
 /** Task folders under socket_dir: every folder but the provider's own (response, streams). */
 async function listTaskFolders(socketDir: string): Promise<string[]> {
@@ -108,7 +114,9 @@ export function providerCommand(program: Command, out: (line: string) => void): 
 Examples:
   switchyard provider run examples/provider-simple/provider.ts -n provider-simple -s /tmp/mistify
   switchyard provider run provider.ts --config config.json
-  switchyard provider run provider.ts --config_file config.json --service_name simple   (the Go provider's flag names)`)
+  switchyard provider run provider.ts --config_file config.json --service_name simple   (the Go provider's flag names)
+  switchyard provider run provider.ts -n simple --instances auto   (one copy per core, sharing the task sockets)`)
+    .option('--instances <n|auto>', 'run N copies under one supervisor (auto: one per core); they share the task sockets, and a copy that dies is restarted')
     .action(async (module: string, flags: Flags) => {
       const [definition, ...more] = await loadDefinitions(module);
       if (more.length > 0) throw new errors.SY_ERR_MODULE(module, `it exports ${more.length + 1} providers; run one per process (each has its own service_name)`);
@@ -118,13 +126,26 @@ Examples:
         defaults: definition!.defaultServiceName ? { service_name: definition!.defaultServiceName } : {},
       });
       const logger = createLogger({ level: config.logLevel, service: config.serviceName, destination: 2 });
-      const server = provider(config, { logger });
+      const instances = parseInstances(flags.instances);
+      const copy = isInstance() ? Number(process.env[INSTANCE_ENV]) : undefined;
+      const server = provider(config, { logger, ...(copy !== undefined ? { instance: copy } : {}) });
       await definition!.registerTasks(server);
+      if (instances > 1 && copy === undefined) {
+        // The supervisor: the copies bind through it, so the paths are made ready here, once.
+        if (server.registeredTasks().length === 0) throw new errors.SY_ERR_MODULE(module, 'its provider registers no task; call p.registerTask(name, handler)');
+        for (const task of server.registeredTasks()) {
+          if (await prepareSocketPath(server.taskSocketPath(task))) logger.warn({ task, socket: server.taskSocketPath(task) }, 'replaced a stale socket left by a process that is gone');
+        }
+        process.exitCode = await superviseInstances({ instances, logger, connections: 'kernel' });
+        return;
+      }
       await server.start();
       out(`provider ${config.serviceName} serving ${server.registeredTasks().map((t) => server.taskSocketPath(t)).join(', ')}`);
       await stopOnSignals(server, {
         onFirstSignal: (signal) => logger.info({ signal }, 'stopping: removing task sockets, finishing requests in flight (signal again to exit at once)'),
         onSecondSignal: (signal) => logger.warn({ signal }, 'second signal: exiting now'),
+        // A copy stops on the supervisor's SIGTERM only: a terminal's Ctrl-C reaches the whole group.
+        ...(copy !== undefined ? { signals: ['SIGTERM'] as const } : {}),
       }).stopped;
     });
 

@@ -5,6 +5,7 @@
 // or the configuration service's GET /rabbitmq). Logs and metrics are derived from the
 // observer stream. API services exported beside the workers run on their own bus.
 
+import type { Registry } from 'prom-client';
 import { runner as workerRunner } from '../../models/worker/runner.js';
 import { isWorkerDefinition, type WorkerDefinition } from '../../models/worker/worker.js';
 import type { WorkerSettings } from '../../models/worker/settings.js';
@@ -21,8 +22,8 @@ import { amqpUrl, createStore, lazyConfigSource } from '../environment.js';
 import { openInbox } from '../inbox.js';
 import type { ServiceDefinition } from '../load-services.js';
 import { memoryTransportOptionsOf } from '../settings.js';
-import { startApiServices } from '../start-api-services.js';
 import { resolveWorkerSettings } from '../worker-settings.js';
+import { startApiServicesBeside } from './run-api-services.js';
 import type { RunOptions } from './run.js';
 
 export async function runWorkers(definitions: readonly ServiceDefinition[], { settings, logger, flags = {} }: RunOptions): Promise<number> {
@@ -41,14 +42,17 @@ export async function runWorkers(definitions: readonly ServiceDefinition[], { se
     const objectStore = () => (store ??= createStore(settings, configSource));
     runtime.addResource({ name: 'object store', stop: async () => void (store && (await (await store.catch(() => undefined))?.close?.())) });
     const transport = settings.transport === 'memory' ? memorySpec(memoryTransportOptionsOf(settings)) : await amqpUrl(settings, configSource);
+    let registry: Registry | undefined;
     if (settings.metricsPort !== undefined) {
       const metrics = observerMetrics(runtime.observer);
-      const server = await startMetricsServer({ registry: metrics.registry, port: settings.metricsPort, health: () => runtime.health() });
+      registry = metrics.registry;
+      const server = await startMetricsServer({ registry, port: settings.metricsPort, health: () => runtime.health() });
       runtime.addResource({ name: 'metrics server', stop: () => server.close() });
       logger.info({ url: `${server.url}/metrics` }, 'metrics served');
     }
-    for (const api of await startApiServices(definitions, { busConfig: settings.busConfig, serviceName: settings.serviceName, processName: settings.processName, logger })) {
-      runtime.addResource({ name: 'api service', stop: () => api.stop() });
+    // API services exported beside the workers: on a Runtime of their own (their model's runner), stopped with this one.
+    for (const api of await startApiServicesBeside(definitions, { settings, logger, flags, ...(registry ? { registry } : {}) })) {
+      runtime.addResource({ name: 'api services', stop: () => api.stop() });
     }
     const ctx: RunContext<WorkerSettings> = {
       logger, observer: runtime.observer, transports, settings: workerSettings, transport, stateDir: settings.stateDir,

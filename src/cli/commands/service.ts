@@ -1,17 +1,25 @@
 // `switchyard service -s service.ts -a addresses.json -c config.json [-m] [-cl LEVEL] [--key value ...]`:
-// runs one service of the service_framework model, with the original's command line
-// (SPECS.md §2.5): the config file is loaded as is and every extra `--key value` pair is
-// merged into it (values stay strings); -m runs `main` (a leading-edge service).
-// SIGINT runs the service's sigintHandler, then stops it; SIGTERM stops it.
+// runs one service of the service_framework model with the original's command line
+// (SPECS.md §2.5), on the one runtime: the settings system resolves the "service" section
+// (flags > SWITCHYARD_SERVICE_* > service_framework's files: the addresses file, the config
+// file with every extra `--key value` pair merged over it), the runner makes the component
+// on the transport the registry opens, and the Runtime starts it and stops it on a signal.
+// -m runs `main` (a leading-edge service) and exits when it returns. SIGINT runs the
+// service's sigintHandler, then stops it; SIGTERM stops it.
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { resolve, basename, extname } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { envLayer, flagLayer, resolveSettings, type Layer } from '../../config/settings/settings.js';
 import { errors } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
-import { stopOnSignals } from '../../runtime/lifecycle.js';
-import { isServiceDefinition, pairsToConfig, startService, type Addresses, type ServiceDefinition } from '../../models/service/mod.js';
-import type { SocketFactory } from '../../transports/sockets.js';
+import type { RunContext } from '../../runtime/model.js';
+import { TransportRegistry } from '../../runtime/registry.js';
+import { Runtime } from '../../runtime/runtime.js';
+import {
+  isServiceDefinition, runner, service, serviceFrameworkLayer, serviceSettingsSection,
+  type ServiceComponent, type ServiceDefinition, type ServiceSettings,
+} from '../../models/service/mod.js';
 
 /** The original's flags that are not single-letter: rewritten before commander sees them. */
 const FLAG_SPELLINGS: Readonly<Record<string, string>> = {
@@ -34,15 +42,48 @@ export function normalizeServiceArgv(argv: readonly string[]): string[] {
   return [...argv.slice(0, at + 1), ...argv.slice(at + 1).map((a) => FLAG_SPELLINGS[a] ?? a)];
 }
 
-export interface ServiceCommandOptions {
-  readonly servicePath: string;
-  readonly addressesPath?: string;
-  readonly configPath?: string;
-  readonly mainMode: boolean;
+/** Which flag of `switchyard service` sets which key of the service section, as a user spells it. */
+const FLAG_OF: Readonly<Record<string, string>> = {
+  transport: '--transport',
+  mainMode: '-m',
+  maxMessageSize: '--max-message-size',
+  consoleLoglevel: '-cl',
+  fileLoglevel: '-f',
+  logFolder: '-l',
+  backupCount: '-bc',
+};
+
+/** The command's flags (as commander parsed them) as the flag layer of the service section. */
+export function serviceFlagLayer(flags: Record<string, unknown>): Layer {
+  const values: Record<string, unknown> = {
+    transport: flags.transport,
+    // -m is a switch: absent leaves the key to the environment.
+    mainMode: flags.mainMode === true ? true : undefined,
+    maxMessageSize: flags.maxMessageSize,
+    consoleLoglevel: flags.consoleLoglevel,
+    fileLoglevel: flags.fileLoglevel ?? flags.f,
+    logFolder: flags.logFolder,
+    backupCount: flags.backupCount,
+  };
+  return flagLayer({ service: values }, (_section, key) => FLAG_OF[key] ?? key);
+}
+
+export interface ServiceCommandInput {
+  /** Parsed flags of `switchyard service`. */
+  readonly flags: Record<string, unknown>;
   /** The extra `--key value` arguments, in order. */
   readonly extra: readonly string[];
-  readonly sockets: SocketFactory;
-  readonly logger: Logger;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** The service section, strongest first: flags, SWITCHYARD_SERVICE_*, service_framework's files. */
+export function resolveServiceSettings(input: ServiceCommandInput): ServiceSettings {
+  const files = serviceFrameworkLayer({
+    ...(input.flags.addressesPath !== undefined ? { addressesPath: String(input.flags.addressesPath) } : {}),
+    ...(input.flags.configPath !== undefined ? { configPath: String(input.flags.configPath) } : {}),
+    extra: input.extra,
+  });
+  return resolveSettings([serviceSettingsSection], [serviceFlagLayer(input.flags), envLayer([serviceSettingsSection], input.env), files]).service;
 }
 
 let tsxRegistered = false;
@@ -74,71 +115,42 @@ export async function loadServiceDefinition(path: string): Promise<ServiceDefini
     : `it exports ${found.length} services; export one as default`);
 }
 
-function readJson(path: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new errors.SY_ERR_SETTINGS(`${what} ${path} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new errors.SY_ERR_SETTINGS(`${what} ${path} is not JSON: ${(err as Error).message}`);
-  }
-}
-
-function asObject(value: unknown, path: string, what: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new errors.SY_ERR_SETTINGS(`${what} ${path} must hold a JSON object`);
-  return value as Record<string, unknown>;
+export interface ServiceCommandOptions {
+  readonly servicePath: string;
+  readonly settings: ServiceSettings;
+  readonly logger: Logger;
 }
 
 export async function serviceCommand(options: ServiceCommandOptions): Promise<number> {
-  const { logger, sockets } = options;
-  const definition = await loadServiceDefinition(options.servicePath);
-  const addresses = options.addressesPath ? (asObject(readJson(options.addressesPath, 'addresses file'), options.addressesPath, 'addresses file') as Addresses) : {};
-  const fileConfig = options.configPath ? asObject(readJson(options.configPath, 'config file'), options.configPath, 'config file') : {};
-  // As the original: the file as is, then the extra pairs over it.
-  const config = { ...fileConfig, ...pairsToConfig(options.extra) };
-  const name = definition.name ?? basename(options.servicePath, extname(options.servicePath));
-  const running = await startService(definition, { sockets, addresses, config, logger, mainMode: options.mainMode, name }).catch(async (err) => {
-    await sockets.close();
+  const { logger, settings } = options;
+  const loaded = await loadServiceDefinition(options.servicePath);
+  // Named after its file, as the original's logs are, unless it names itself.
+  const definition = loaded.name !== undefined ? loaded : service({ ...loaded, name: basename(options.servicePath, extname(options.servicePath)) });
+  const runtime = new Runtime({ logger });
+  const transports = new TransportRegistry({ logger });
+  runtime.addResource({ name: 'transports', stop: () => transports.close() });
+  const ctx: RunContext<ServiceSettings> = {
+    logger, observer: runtime.observer, transports, settings,
+    transport: settings.transport ?? runner.defaultTransport,
+    stateDir: '.switchyard',
+    configSource: () => Promise.reject(new errors.SY_ERR_USAGE('the service model reads no configuration service')),
+    objectStore: () => Promise.reject(new errors.SY_ERR_USAGE('the service model uses no object store')),
+  };
+  let component: ServiceComponent | undefined;
+  try {
+    [component] = (await runner.components([definition], ctx)) as ServiceComponent[];
+    await runtime.add(component!);
+    await runtime.start();
+  } catch (err) {
+    await runtime.stop().catch(() => undefined);
     throw err;
-  });
-
-  let signalled: NodeJS.Signals | undefined;
-  const signals = stopOnSignals(
-    {
-      stop: async () => {
-        try {
-          if (signalled === 'SIGINT') await running.sigint('SIGINT');
-        } catch (err) {
-          logger.error({ err }, 'the SIGINT handler failed');
-        }
-        await running.stop();
-        await sockets.close();
-      },
-    },
-    {
-      onFirstSignal: (signal) => {
-        signalled = signal;
-        logger.info({ signal }, 'stopping (signal again to exit at once)');
-      },
-      onSecondSignal: (signal) => logger.warn({ signal }, 'second signal: exiting now'),
-    },
-  );
-  if (options.mainMode) {
-    try {
-      await running.done;
-    } finally {
-      if (signalled === undefined) {
-        signals.remove();
-        await sockets.close();
-      }
-    }
-    if (signalled !== undefined) await signals.stopped;
-    return 0;
   }
-  await signals.stopped;
+  if (!settings.mainMode) return runtime.untilSignal();
+  // Main mode: until main returns (or throws), or a signal stops it first.
+  try {
+    await Promise.race([component!.done, runtime.untilSignal()]);
+  } finally {
+    await runtime.stop();
+  }
   return 0;
 }

@@ -1,8 +1,9 @@
 // A bus service a module exports for `switchyard run`: which APIs it uses and what it
-// serves and listens to, set up on a bus that the CLI makes from the bus configuration.
+// serves and listens to, set up on the bus the API model's runner makes (runner.ts).
 
 import type { AnyApi } from './define.js';
 import type { TypedBus } from './api-client.js';
+import { markDefinition, type Marked } from '../../runtime/model.js';
 
 export interface ApiServiceDefinition<A extends Record<string, AnyApi> = Record<string, AnyApi>> {
   readonly kind: 'api-service';
@@ -17,8 +18,9 @@ export interface ApiServiceDefinition<A extends Record<string, AnyApi> = Record<
  *       bus.auth.user_registered.listen(sendWelcome, { listenerName: 'send_welcome' });
  *     });
  */
-export function apiService<const A extends Record<string, AnyApi>>(apis: A, setup: (bus: TypedBus<A>) => void | Promise<void>): ApiServiceDefinition<A> {
-  return Object.freeze({ kind: 'api-service', apis, setup });
+export function apiService<const A extends Record<string, AnyApi>>(apis: A, setup: (bus: TypedBus<A>) => void | Promise<void>): ApiServiceDefinition<A> & Marked {
+  // Marked for the runtime (`modelOf` says "api"); `kind` stays for the checks that read it.
+  return Object.freeze(markDefinition({ kind: 'api-service' as const, apis, setup }, 'api'));
 }
 
 export function isApiServiceDefinition(value: unknown): value is ApiServiceDefinition {

@@ -11,6 +11,7 @@ import { createBus, type BusOptions, type RpcRef, type TypedBus } from './api-cl
 import type { Implementation } from './bus.js';
 import type { AnyApi } from './define.js';
 import type { EventRef } from './events.js';
+import { TAPS } from './taps.js';
 
 export interface Recorded {
   readonly api: string;
@@ -49,9 +50,10 @@ export function createTestBus<const A extends Record<string, AnyApi> = {}>(optio
   } as BusOptions<A>);
   const calls: Recorded[] = [];
   const fired: Recorded[] = [];
-  bus.observe({
-    rpcCalled: (api, member, params) => void calls.push({ api, member, params }),
-    eventFired: (api, member, params) => void fired.push({ api, member, params }),
+  // The parameters as validated (defaults applied) come through the bus's payload tap (taps.ts).
+  bus[TAPS].add({
+    called: (api, member, params) => void calls.push({ api, member, params }),
+    fired: (api, member, params) => void fired.push({ api, member, params }),
   });
   const callsOf = (rpc?: RpcRef) => calls.filter((c) => !rpc || (c.api === rpc.api && c.member === rpc.procedure));
   const firedOf = (event?: EventRef) => fired.filter((f) => !event || (f.api === event.api && f.member === event.event));

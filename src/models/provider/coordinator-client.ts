@@ -75,11 +75,18 @@ export interface CoordinatorClientOptions {
   readonly logger?: Logger;
 }
 
+interface Listing {
+  readonly at: number;
+  readonly sockets: Promise<ProviderSocket[]>;
+  /** The sockets, once listed. */
+  listed: ProviderSocket[] | undefined;
+}
+
 export class CoordinatorClient {
   readonly socketDir: string;
   readonly tracker: RequestTracker;
   private readonly ownTracker: boolean;
-  private readonly listings = new Map<string, { at: number; sockets: Promise<ProviderSocket[]> }>();
+  private readonly listings = new Map<string, Listing>();
 
   constructor(private readonly options: CoordinatorClientOptions) {
     this.socketDir = options.socketDir;
@@ -106,15 +113,21 @@ export class CoordinatorClient {
   }
 
   /** The listing to try, and whether it came from the cache (so may be out of date). */
-  private async candidates(task: string): Promise<{ sockets: ProviderSocket[]; cached: boolean }> {
+  private candidates(task: string): { sockets: ProviderSocket[]; cached: boolean } | Promise<{ sockets: ProviderSocket[]; cached: boolean }> {
     const ttl = this.options.discoveryCacheMs ?? 1_000;
-    if (ttl <= 0) return { sockets: await this.discover(task), cached: false };
+    if (ttl <= 0) return this.discover(task).then((sockets) => ({ sockets, cached: false }));
     const now = performance.now();
     const entry = this.listings.get(task);
-    if (entry && now - entry.at < ttl) return { sockets: await entry.sockets, cached: true };
+    if (entry && now - entry.at < ttl) {
+      // Read once the listing is in: no promise to wait for on the way of every request.
+      if (entry.listed !== undefined) return { sockets: entry.listed, cached: true };
+      return entry.sockets.then((sockets) => ({ sockets, cached: true }));
+    }
     const sockets = this.discover(task);
-    this.listings.set(task, { at: now, sockets });
-    return { sockets: await sockets, cached: false };
+    const fresh: Listing = { at: now, sockets, listed: undefined };
+    void sockets.then((listed) => (fresh.listed = listed), () => undefined);
+    this.listings.set(task, fresh);
+    return sockets.then((s) => ({ sockets: s, cached: false }));
   }
 
   /** Sends a request for `task` to its best live provider and resolves with the response; a response error throws SY_ERR_TASK_FAILED. */
@@ -127,7 +140,8 @@ export class CoordinatorClient {
     const tried = new Set<string>();
     let served: ProviderSocket | undefined;
     try {
-      let listing = await this.candidates(task);
+      const first = this.candidates(task);
+      let listing = first instanceof Promise ? await first : first;
       served = await this.sendToFirst(task, json, listing.sockets, tried);
       // Every socket of a cached listing failed: the folder has changed, so list it afresh once.
       if (!served && listing.cached) {

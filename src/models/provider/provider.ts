@@ -11,14 +11,14 @@ import { outboundAllowList, type OutboundAllowList } from '../../runtime/outboun
 import { Readable } from 'node:stream';
 import { errors, redactUrl } from '../../errors.js';
 import {
-  decodeRequest, encodeRequest, encodeResponse, listenExchanges, openStreamSocket, replyTo, sendTo, validateRequest,
+  decodeRequest, encodeAck, encodeRequest, encodeResponse, listenExchanges, openStreamSocket, replyTo, sendTo, validateRequest,
   type AcommRequest, type AcommResponse, type ExchangeListener, type ExchangeReply, type StreamSocket,
 } from '../../transports/unix/mod.js';
 import { randomUUID } from 'node:crypto';
 import { ProviderConfig, RESERVED_DIRS, isPathName, type ProviderConfigInput, type TaskConfigData } from './config.js';
 import { RequestTracker } from './request-tracker.js';
 import { CoordinatorClient } from './coordinator-client.js';
-import { resultJson, runHandler, type HandlerOutcome, type TaskContext, type TaskHandler, type TaskRequest } from './task-handler.js';
+import { HandlerContext, notJsonWhy, resultJson, runHandler, type HandlerOutcome, type StreamResult, type TaskContext, type TaskHandler, type TaskRequest } from './task-handler.js';
 
 export interface ProviderOptions {
   /** Default: a pino logger at the config's log_level, writing to stderr. */
@@ -29,6 +29,14 @@ export interface ProviderOptions {
   readonly streamIdleMs?: number;
   /** Rate limit of warnings about what peers send (bad frames, refused hooks): per kind, `burst` lines per `windowMs`. Default 5 per 10 s. */
   readonly peerWarnings?: WarnLimiterOptions;
+  /**
+   * This process is copy N (1-based) of a node:cluster group (`switchyard provider run
+   * --instances`): its task sockets are shared with the other copies (the supervising
+   * primary prepared their paths), and its response socket is its own,
+   * {socket_dir}/response/{service_name}.{N}.sock, since a response must reach the copy
+   * that asked.
+   */
+  readonly instance?: number;
 }
 
 interface Registered {
@@ -43,7 +51,13 @@ export class Provider {
   readonly tracker: RequestTracker;
   private readonly tasks = new Map<string, Registered>();
   private readonly listeners = new Map<string, ExchangeListener>();
-  private readonly handling = new Set<Promise<void>>();
+  /** Requests acked (or being acked) whose handler and response are not done yet. */
+  private active = 0;
+  /** stop() waiting for `active` to reach 0. */
+  private readonly idle: Array<() => void> = [];
+  private readonly settledFn = () => this.settled();
+  /** The one function handlers get as context.request. */
+  private readonly requestFn: TaskContext['request'] = (t, args, o) => this.request(t, args, o);
   private readonly streams = new Set<StreamSocket>();
   private coordinator: CoordinatorClient | undefined;
   /** Warnings a peer can cause, rate-limited per kind so bad input cannot flood the log. */
@@ -61,7 +75,7 @@ export class Provider {
     this.peerWarn = warnLimiter(this.log, options.peerWarnings);
     this.hookAllow = outboundAllowList(this.config.responseHookAllow, 'response_hook_allow');
     this.tracker = new RequestTracker({
-      socketPath: this.config.responseSocketPath,
+      socketPath: options.instance === undefined ? this.config.responseSocketPath : this.config.responseSocketPath.replace(/\.sock$/, `.${options.instance}.sock`),
       defaultTimeoutMs: this.config.requestTimeoutMs,
       mode: this.config.socketMode,
       maxFrameBytes: this.config.maxFrameBytes,
@@ -105,6 +119,7 @@ export class Provider {
       for (const task of this.tasks.values()) {
         const listener = await listenExchanges({
           path: this.taskSocketPath(task.name),
+          shared: this.options.instance !== undefined,
           mode: this.config.socketMode,
           maxFrameBytes: this.config.maxFrameBytes,
           handle: (message) => this.accept(task, message),
@@ -168,78 +183,91 @@ export class Provider {
   private admit(task: Registered, req: TaskRequest): ExchangeReply {
     // Accepted just before the socket closed: no ack, so the coordinator fails over to another provider.
     if (this.state === 'stopping' || this.state === 'stopped') throw new Error(`provider ${this.config.serviceName} is stopping; request ${req.id} left unacked for another provider`);
-    let written!: (ok: boolean) => void;
-    // In `handling` from now on, so stop() waits for it even before the ack is out.
-    const p = new Promise<boolean>((resolve) => (written = resolve)).then((ok) => {
-      if (ok) return this.handle(task, req);
-      this.log.debug({ task: task.name, id: req.id }, 'the ack could not be written (the requester is gone); the handler does not run');
-      return undefined;
-    });
-    this.handling.add(p);
-    void p.finally(() => this.handling.delete(p));
-    return { json: encodeResponse(replyTo(req.id)), written };
+    // Counted from now on, so stop() waits for it even before the ack is out.
+    this.active++;
+    return {
+      json: encodeAck(req.id),
+      written: (ok) => {
+        if (!ok) {
+          this.log.debug({ task: task.name, id: req.id }, 'the ack could not be written (the requester is gone); the handler does not run');
+          return this.settled();
+        }
+        this.handle(task, req).then(this.settledFn, this.settledFn);
+      },
+    };
+  }
+
+  /** One request fewer in flight; wakes stop() when none is left. */
+  private settled(): void {
+    if (--this.active === 0 && this.idle.length > 0) for (const wake of this.idle.splice(0)) wake();
   }
 
   private async handle(task: Registered, req: TaskRequest): Promise<void> {
-    // The per-request child logger is made on first use: pino children cost more than the rest of a small request.
-    let child: Logger | undefined;
     const base = this.log;
-    const logOf = () => (child ??= base.child({ task: task.name, requestId: req.id }));
+    const context = new HandlerContext(base, task.name, req.id, this.requestFn);
     const timeoutMs = this.config.taskTimeoutMs(task.name);
-    const context: Omit<TaskContext, 'signal'> = {
-      get log() {
-        return logOf();
-      },
-      request: (t, args, o) => this.request(t, args, o),
-    };
     const started = performance.now();
-    const outcome: HandlerOutcome = await runHandler(task.handler, req, context, timeoutMs, task.name);
-    let response: AcommResponse;
+    const run = runHandler(task.handler, req, context, timeoutMs, task.name);
+    const outcome: HandlerOutcome = run instanceof Promise ? await run : run;
+    let json: string;
+    let ok = true;
     if (outcome.kind === 'error') {
-      response = { id: req.id, result: null, streamUrl: null, error: outcome.error };
-      logOf()[outcome.timedOut ? 'warn' : 'info']({ err: outcome.error }, outcome.timedOut ? 'task timed out' : 'task failed');
+      ok = false;
+      json = encodeResponse({ id: req.id, result: null, streamUrl: null, error: outcome.error });
+      context.log[outcome.timedOut ? 'warn' : 'info']({ err: outcome.error }, outcome.timedOut ? 'task timed out' : 'task failed');
     } else if (outcome.kind === 'stream') {
-      const checked = resultJson(outcome.stream.result);
-      const limit = this.config.maxOpenStreams;
-      // Each unread stream holds a socket, a descriptor and its source until read or expired:
-      // requesters that never read cannot make them pile up past max_open_streams.
-      if (this.openStreams >= limit) {
-        if (outcome.stream.source instanceof Readable) outcome.stream.source.destroy();
-        const err = new errors.SY_ERR_LIMIT_EXCEEDED(`the stream answer of task ${JSON.stringify(task.name)} (${this.openStreams} stream sockets are open and unread)`, String(limit), 'max_open_streams');
-        this.peerWarn.warn('stream-limit', { task: task.name, open: this.openStreams, limit }, 'refused a stream answer: too many stream sockets unread');
-        response = { id: req.id, result: null, streamUrl: null, error: err.message };
-      } else {
-        this.openStreams++;
-        try {
-          if (!checked.ok) throw new Error(checked.why);
-          const s = await openStreamSocket(this.config.streamDir(task.name), outcome.stream.source, {
-            mode: this.config.socketMode,
-            idleTimeoutMs: this.options.streamIdleMs ?? this.config.streamIdleMs,
-            onError: (err) => this.peerWarn.warn('stream-failed', { task: task.name, err: err.message }, 'stream failed'),
-          });
-          this.streams.add(s);
-          void s.done.then((written) => {
-            this.streams.delete(s);
-            this.openStreams--;
-            if (!written) this.peerWarn.warn('stream-unread', { task: task.name, stream: s.path }, 'stream socket removed unread');
-          });
-          response = { id: req.id, result: outcome.stream.result ?? null, streamUrl: s.url, error: '' };
-        } catch (err) {
-          this.openStreams--;
-          if (outcome.stream.source instanceof Readable) outcome.stream.source.destroy();
-          response = { id: req.id, result: null, streamUrl: null, error: (err as Error).message };
-        }
-      }
+      const response = await this.streamResponse(task, req, outcome.stream);
+      ok = response.error === '';
+      json = encodeResponse(response);
     } else {
-      const checked = resultJson(outcome.result);
-      response = checked.ok ? { id: req.id, result: outcome.result, streamUrl: null, error: '' } : { id: req.id, result: null, streamUrl: null, error: checked.why };
+      // Written once: a result that cannot be JSON (a cycle) is caught here.
+      try {
+        json = encodeResponse({ id: req.id, result: outcome.result, streamUrl: null, error: '' });
+      } catch (err) {
+        ok = false;
+        json = encodeResponse({ id: req.id, result: null, streamUrl: null, error: notJsonWhy(err) });
+      }
     }
-    if (base.isLevelEnabled('debug')) logOf().debug({ ms: Math.round(performance.now() - started), ok: response.error === '' }, 'task done');
+    if (base.isLevelEnabled('debug')) context.log.debug({ ms: Math.round(performance.now() - started), ok }, 'task done');
     try {
-      const hookError = await sendTo(req.responseHook, encodeResponse(response), { maxFrameBytes: this.config.maxFrameBytes });
+      const hookError = await sendTo(req.responseHook, json, { maxFrameBytes: this.config.maxFrameBytes });
       if (hookError !== '') this.peerWarn.warn('hook-error', { task: task.name, id: req.id, hook: redactUrl(req.responseHook), err: hookError.slice(0, 500) }, 'the response hook refused the response');
     } catch (err) {
       this.peerWarn.warn('hook-unreachable', { task: task.name, id: req.id, hook: redactUrl(req.responseHook), err: (err as Error).message }, 'could not deliver the response to its hook');
+    }
+  }
+
+  /** The response to a stream answer: a single-use stream socket's URL, or why there is none. */
+  private async streamResponse(task: Registered, req: TaskRequest, stream: StreamResult): Promise<AcommResponse> {
+    const checked = resultJson(stream.result);
+    const limit = this.config.maxOpenStreams;
+    // Each unread stream holds a socket, a descriptor and its source until read or expired:
+    // requesters that never read cannot make them pile up past max_open_streams.
+    if (this.openStreams >= limit) {
+      if (stream.source instanceof Readable) stream.source.destroy();
+      const err = new errors.SY_ERR_LIMIT_EXCEEDED(`the stream answer of task ${JSON.stringify(task.name)} (${this.openStreams} stream sockets are open and unread)`, String(limit), 'max_open_streams');
+      this.peerWarn.warn('stream-limit', { task: task.name, open: this.openStreams, limit }, 'refused a stream answer: too many stream sockets unread');
+      return { id: req.id, result: null, streamUrl: null, error: err.message };
+    }
+    this.openStreams++;
+    try {
+      if (!checked.ok) throw new Error(checked.why);
+      const s = await openStreamSocket(this.config.streamDir(task.name), stream.source, {
+        mode: this.config.socketMode,
+        idleTimeoutMs: this.options.streamIdleMs ?? this.config.streamIdleMs,
+        onError: (err) => this.peerWarn.warn('stream-failed', { task: task.name, err: err.message }, 'stream failed'),
+      });
+      this.streams.add(s);
+      void s.done.then((written) => {
+        this.streams.delete(s);
+        this.openStreams--;
+        if (!written) this.peerWarn.warn('stream-unread', { task: task.name, stream: s.path }, 'stream socket removed unread');
+      });
+      return { id: req.id, result: stream.result ?? null, streamUrl: s.url, error: '' };
+    } catch (err) {
+      this.openStreams--;
+      if (stream.source instanceof Readable) stream.source.destroy();
+      return { id: req.id, result: null, streamUrl: null, error: (err as Error).message };
     }
   }
 
@@ -282,7 +310,7 @@ export class Provider {
       this.state = 'stopping';
       await Promise.all([...this.listeners.values()].map((l) => l.close()));
       this.listeners.clear();
-      while (this.handling.size > 0) await Promise.all([...this.handling]);
+      while (this.active > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
       // Streams already announced get a short grace to be read; then they are removed.
       const grace = this.options.streamGraceMs ?? 5_000;
       if (this.streams.size > 0) {

@@ -7,6 +7,7 @@
 // Names follow the original in camelCase (connection_type → connectionType, on_new_request →
 // onNewRequest, required_arguments → requiredArguments, ...).
 
+import { markDefinition, modelOf } from '../../runtime/model.js';
 import type { z } from '../../schema/mod.js';
 import type { InferArgs } from './type-grammar.js';
 
@@ -140,13 +141,14 @@ export interface ServiceDefinition {
 
 export type ServiceInput = Omit<ServiceDefinition, 'kind'>;
 
-/** Declares a service; export it as the module's default. */
+/** Declares a service; export it as the module's default. Marked as the service model's (runtime/model.ts). */
 export function service(definition: ServiceInput): ServiceDefinition {
-  return { ...definition, kind: 'switchyard.service' };
+  return markDefinition({ ...definition, kind: 'switchyard.service' as const }, 'service');
 }
 
+/** A definition made by service(): marked "service" (or, from an older build, kind "switchyard.service"). */
 export function isServiceDefinition(value: unknown): value is ServiceDefinition {
-  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'switchyard.service';
+  return modelOf(value) === 'service' || (typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'switchyard.service');
 }
 
 // ---- typed helpers: the handler's args are inferred from the model

@@ -9,9 +9,15 @@ export type {
 } from './definition.js';
 export { t, argsProblems, describeSpec } from './type-grammar.js';
 export type { TypeSpec, InferSpec, InferArgs } from './type-grammar.js';
-export { startService } from './service-runner.js';
-export type { RunningService, ServiceEnvironment, ServiceEvent } from './service-runner.js';
-export { pairsToConfig, setupServiceConfig } from './service-config.js';
+export { runner } from './runner.js';
+export { ServiceComponent } from './component.js';
+export type { RunningService, ServiceComponentOptions } from './component.js';
+export { startService } from './start-service.js';
+export type { ServiceEnvironment } from './start-service.js';
+export { serviceSettingsSection, serviceFrameworkLayer, pairsToConfig } from './settings.js';
+export type { ServiceSettings, ServiceFrameworkFiles } from './settings.js';
+export { setupServiceConfig } from './startup.js';
+export type { RejectionKind } from './reporter.js';
 export { applyDelta, DeltaStateIn, DeltaStateOut, DELTA_STATE_ARGS } from './delta-state.js';
 export { workflowIds } from './workflow-ids.js';
 export * from './wire/mod.js';

@@ -1,15 +1,19 @@
 // Sending (toSend): outbound connections and states, each with its checkers made once.
 // Validation happens before anything leaves (SPECS.md §2.4); a requester's return args are
-// checked when the reply arrives; an error reply becomes SY_ERR_SERVICE_REMOTE.
+// checked when the reply arrives; an error reply becomes SY_ERR_SERVICE_REMOTE. What leaves
+// is reported (reporter.ts): a round trip or an external request as "called", a publication
+// or a state update as one of the handler's outputs, or as "sent" outside a handler.
 
 import { errors } from '../../errors.js';
 import type { PublisherSocket, RequesterSocket } from '../../transports/sockets.js';
 import { argsChecker, argsModelOf, returnModelOf, wireMarker, type ArgsChecker, type WireMarker } from './args-model.js';
 import type { DeltaStateOut } from './delta-state.js';
 import type {
-  Args, ExternalRequestModel, OutStateModel, PublisherModel, ReplyerModel, RequesterModel, SubscriberModel,
+  Args, ExternalRequestModel, OutStateModel, PublisherModel, ReplyerModel, RequesterModel, SubscriberModel, ToSend,
 } from './definition.js';
+import { idOf, type Outputs, type ServiceReporter } from './reporter.js';
 import { decodeReply, encodeEnvelope, type WorkflowId } from './wire/envelope.js';
+import { workflowIds } from './workflow-ids.js';
 
 export interface Checkers {
   readonly args: ArgsChecker;
@@ -44,25 +48,70 @@ function reasonOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** The sending half of toSend; `nextId` gives each send its workflow id. */
-export function createSender(outConnections: ReadonlyMap<string, OutConnection>, outStates: ReadonlyMap<string, OutState>) {
-  return async (kind: 'connection' | 'state', name: string, args: Args, nextId: () => WorkflowId): Promise<Args> => {
+/** The sending half of a service: its outbound connections and states, filled in as they open. */
+export class Sender {
+  readonly connections = new Map<string, OutConnection>();
+  readonly states = new Map<string, OutState>();
+  readonly #report: ServiceReporter;
+
+  constructor(report: ServiceReporter) {
+    this.#report = report;
+  }
+
+  /**
+   * A toSend: a handler's carries its inbound message's id (`increment`: the first send uses
+   * it, later ones "{id}_1", ...) and collects its outputs; one for code outside handlers gets
+   * a new UUID per send.
+   */
+  toSend(inboundId: WorkflowId | undefined, increment: boolean, outputs?: Outputs): ToSend {
+    const nextId = workflowIds(inboundId, increment);
+    return (kind, name, args) => this.send(kind, name, args, nextId, outputs);
+  }
+
+  async send(kind: 'connection' | 'state', name: string, args: Args, nextId: () => WorkflowId, outputs?: Outputs): Promise<Args> {
+    // Every call takes the next id, before anything is checked, as the original's to_send does.
+    const id = nextId();
     if (kind === 'connection') {
-      const out = outConnections.get(name);
-      if (!out) throw new errors.SY_ERR_SERVICE_OUTPUT(kind, name, [...outConnections.keys()]);
+      const out = this.connections.get(name);
+      if (!out) throw new errors.SY_ERR_SERVICE_OUTPUT(kind, name, [...this.connections.keys()]);
       const checked = out.args(args);
-      if (out.model.connectionType === 'external_request') {
-        const result = (await out.model.funcToCall(checked as never)) ?? {};
-        return out.returns(result);
-      }
+      if (out.model.connectionType === 'external_request') return this.#external(name, out as OutConnection & { model: ExternalRequestModel }, checked, id);
       if (out.model.connectionType === 'publisher') {
         const o = out as { socket: PublisherSocket; prefix: Uint8Array };
-        await o.socket.publish(encodeEnvelope(out.argsToWire(checked), nextId(), o.prefix));
+        await o.socket.publish(encodeEnvelope(out.argsToWire(checked), id, o.prefix));
+        this.#produced(name, id, outputs);
         return {};
       }
-      const model = out.model;
-      const socket = (out as { socket: RequesterSocket }).socket;
-      const replyBytes = await socket.request(encodeEnvelope(out.argsToWire(checked), nextId()), model.timeoutMs === undefined ? {} : { timeoutMs: model.timeoutMs });
+      return this.#request(name, out as OutConnection & { model: RequesterModel; socket: RequesterSocket }, checked, id);
+    }
+    if (kind === 'state') {
+      const out = this.states.get(name);
+      if (!out) throw new errors.SY_ERR_SERVICE_OUTPUT(kind, name, [...this.states.keys()]);
+      if (out.kind === 'full') {
+        await out.socket.publish(encodeEnvelope(out.toWire(out.args(args)), id, out.prefix));
+        this.#produced(name, id, outputs);
+        return {};
+      }
+      const complete = out.delta.complete(args);
+      out.args(complete);
+      // The local copy keeps the wire form too, so a snapshot sends floats as floats.
+      const wire = out.toWire(complete);
+      const frame = encodeEnvelope(wire, id, out.prefix);
+      // Recorded before the publish resolves: a snapshot served from now on includes it.
+      out.delta.record(wire);
+      await out.socket.publish(frame);
+      this.#produced(name, id, outputs);
+      return {};
+    }
+    throw new errors.SY_ERR_SERVICE_OUTPUT(String(kind), name, []);
+  }
+
+  /** A requester's round trip: send, wait for the reply, check its return args. */
+  async #request(name: string, out: OutConnection & { model: RequesterModel; socket: RequesterSocket }, checked: Args, id: WorkflowId): Promise<Args> {
+    const report = this.#report.active ? this.#report : undefined;
+    const started = report ? performance.now() : 0;
+    try {
+      const replyBytes = await out.socket.request(encodeEnvelope(out.argsToWire(checked), id), out.model.timeoutMs === undefined ? {} : { timeoutMs: out.model.timeoutMs });
       let reply;
       try {
         reply = decodeReply(replyBytes);
@@ -70,25 +119,33 @@ export function createSender(outConnections: ReadonlyMap<string, OutConnection>,
         throw new errors.SY_ERR_SERVICE_REMOTE(name, `its reply could not be read: ${reasonOf(err)}`);
       }
       if (reply.error !== undefined) throw new errors.SY_ERR_SERVICE_REMOTE(name, reply.error);
-      return out.returns(reply.returnArgs);
+      const returned = out.returns(reply.returnArgs);
+      report?.called(name, idOf(id), started);
+      return returned;
+    } catch (err) {
+      report?.called(name, idOf(id), started, err);
+      throw err;
     }
-    if (kind === 'state') {
-      const out = outStates.get(name);
-      if (!out) throw new errors.SY_ERR_SERVICE_OUTPUT(kind, name, [...outStates.keys()]);
-      if (out.kind === 'full') {
-        await out.socket.publish(encodeEnvelope(out.toWire(out.args(args)), nextId(), out.prefix));
-        return {};
-      }
-      const complete = out.delta.complete(args);
-      out.args(complete);
-      // The local copy keeps the wire form too, so a snapshot sends floats as floats.
-      const wire = out.toWire(complete);
-      const frame = encodeEnvelope(wire, nextId(), out.prefix);
-      // Recorded before the publish resolves: a snapshot served from now on includes it.
-      out.delta.record(wire);
-      await out.socket.publish(frame);
-      return {};
+  }
+
+  /** An external request: the function in place of a socket, validated both ways. */
+  async #external(name: string, out: OutConnection & { model: ExternalRequestModel }, checked: Args, id: WorkflowId): Promise<Args> {
+    const report = this.#report.active ? this.#report : undefined;
+    if (!report) return out.returns((await out.model.funcToCall(checked as never)) ?? {});
+    const started = performance.now();
+    try {
+      const returned = out.returns((await out.model.funcToCall(checked as never)) ?? {});
+      report.called(name, idOf(id), started);
+      return returned;
+    } catch (err) {
+      report.called(name, idOf(id), started, err);
+      throw err;
     }
-    throw new errors.SY_ERR_SERVICE_OUTPUT(String(kind), name, []);
-  };
+  }
+
+  #produced(output: string, id: WorkflowId, outputs: Outputs | undefined): void {
+    if (!this.#report.active) return;
+    if (outputs?.open) outputs.list.push({ output, id: idOf(id) });
+    else this.#report.sent(output, idOf(id));
+  }
 }

@@ -17,6 +17,7 @@ import type {
   RpcCall,
   RpcResult,
   RpcServer,
+  ServeOptions,
   StoredSchema,
 } from './bus-transport.js';
 import { decodeEventBlob, decodeResultBlob, decodeRpcBlob, encodeEventBlob, encodeResultBlob, encodeRpcBlob } from './blob.js';
@@ -54,11 +55,18 @@ export class BusOverTransport implements BusTransport {
     return decodeResultBlob(reply.body);
   }
 
-  async serve(apis: readonly string[], server: RpcServer): Promise<Subscription> {
+  async serve(apis: readonly string[], server: RpcServer, options: ServeOptions = {}): Promise<Subscription> {
     const subs = await Promise.all(
       apis.map((api) =>
         this.transport.serve(rpcSubject(api), async (request) => {
-          const call = decodeRpcBlob(request.body);
+          let call: RpcCall;
+          try {
+            call = decodeRpcBlob(request.body);
+          } catch (error) {
+            // The caller gets the transport's error reply; the server is told what came in.
+            options.onMalformed?.({ nativeId: '', source: rpcSubject(api), reason: (error as Error).message });
+            throw error;
+          }
           return { body: Buffer.from(encodeResultBlob(await server(call))) };
         }),
       ),

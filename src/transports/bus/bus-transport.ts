@@ -80,6 +80,14 @@ export interface ListenSpec {
 /** Answers a call: the result itself when the handler answered at once (no turn to wait), else a promise. */
 export type RpcServer = (call: RpcCall) => RpcResult | Promise<RpcResult>;
 
+export interface ServeOptions {
+  /**
+   * Called for calls that could not be read (not the bus's format): the transport has
+   * already answered them with an error where it had a return path, or dropped them.
+   */
+  readonly onMalformed?: (entry: MalformedEntry) => void;
+}
+
 export interface CallOptions {
   readonly timeoutMs: number;
 }
@@ -97,7 +105,7 @@ export interface BusTransport {
   /** Sends a call and waits for its result; SY_ERR_REQUEST_TIMEOUT past timeoutMs. */
   call(call: RpcCall, options: CallOptions): Promise<RpcResult>;
   /** Serves the calls of these APIs; several servers of one API share the calls. */
-  serve(apis: readonly string[], server: RpcServer): Promise<Subscription>;
+  serve(apis: readonly string[], server: RpcServer, options?: ServeOptions): Promise<Subscription>;
 
   /** Resolves once the event is stored durably for every listener group. */
   fire(event: BusEvent): Promise<void>;

@@ -7,7 +7,7 @@
 
 import { errors } from '../../errors.js';
 import type {
-  Closable, FrameHandler, PublisherOptions, PublisherSocket, ReplyHandler, RequesterSocket, SocketFactory,
+  Closable, FrameHandler, PublisherOptions, PublisherSocket, ReceiveOptions, ReplyHandler, RequesterSocket, SocketFactory,
 } from '../sockets.js';
 
 function startsWith(frame: Uint8Array, prefix: Uint8Array): boolean {
@@ -80,7 +80,8 @@ export class MemorySockets implements SocketFactory {
     if (taken) throw new errors.SY_ERR_SOCKET_ADDRESS(address, 'another socket is already bound there (address in use)');
   }
 
-  async replyer(address: string, handler: ReplyHandler): Promise<Closable> {
+  // In-process frames are not size-limited and connections never drop: ReceiveOptions are accepted and unused.
+  async replyer(address: string, handler: ReplyHandler, _options?: ReceiveOptions): Promise<Closable> {
     this.guard('bind a replyer');
     this.bindOnce(address, this.replyers.has(address));
     const responder = new Responder(handler);
@@ -110,7 +111,7 @@ export class MemorySockets implements SocketFactory {
     return { ready, cancel: () => this.waitingForReplyer.get(address)?.delete(wake) };
   }
 
-  async requester(address: string): Promise<RequesterSocket> {
+  async requester(address: string, _options?: ReceiveOptions): Promise<RequesterSocket> {
     this.guard('connect a requester');
     let chain: Promise<unknown> = Promise.resolve();
     let closed = false;
@@ -170,7 +171,7 @@ export class MemorySockets implements SocketFactory {
     return this.track(socket);
   }
 
-  async subscriber(address: string, prefix: Uint8Array, handler: FrameHandler): Promise<Closable> {
+  async subscriber(address: string, prefix: Uint8Array, handler: FrameHandler, _options?: ReceiveOptions): Promise<Closable> {
     this.guard('connect a subscriber');
     const inbox = new Inbox(prefix, handler);
     let set = this.subscribers.get(address);

@@ -55,12 +55,24 @@ export function toGoUrl(url: string): GoUrl {
   };
 }
 
+const unixUrlCache = new Map<string, string>();
+
 /** A URL field read from the wire: a string, Go's struct form, or null. Anything else is an error. */
 export function urlFromWire(value: unknown, field: string): string | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string') return value === '' ? null : value;
   if (typeof value === 'object' && !Array.isArray(value)) {
     const o = value as Record<string, unknown>;
+    // The common case, a unix hook (every request carries one), from a cache keyed by its path.
+    if (o.Scheme === 'unix' && typeof o.Path === 'string' && !o.Host && !o.Opaque && !o.RawPath && !o.RawQuery && !o.Fragment) {
+      let url = unixUrlCache.get(o.Path);
+      if (url === undefined) {
+        url = `unix://${encodePath(o.Path)}`;
+        if (unixUrlCache.size >= 64) unixUrlCache.clear();
+        unixUrlCache.set(o.Path, url);
+      }
+      return url;
+    }
     const str = (k: string) => (typeof o[k] === 'string' ? (o[k] as string) : '');
     const scheme = str('Scheme');
     if (scheme === '') throw new TypeError(`"${field}" has no Scheme`);
@@ -113,6 +125,11 @@ export function encodeRequest(req: AcommRequest): string {
 /** A response's JSON in Go's field order. */
 export function encodeResponse(res: AcommResponse): string {
   return `{"id":${JSON.stringify(res.id)},"result":${json(res.result)},"stream_url":${goUrlJson(res.streamUrl)},"error":${JSON.stringify(res.error)}}`;
+}
+
+/** The ack of a request: encodeResponse(replyTo(id, error)), written directly (one per request). */
+export function encodeAck(id: string, error = ''): string {
+  return `{"id":${JSON.stringify(id)},"result":null,"stream_url":null,"error":${error === '' ? '""' : JSON.stringify(error)}}`;
 }
 
 /** The empty Response{} a response listener acks with. */

@@ -16,10 +16,17 @@ export const HEADER_BYTES = 4;
 
 /** One framed message: header and JSON body in one buffer, so it goes out in one write. */
 export function encodeFrame(json: string | Buffer): Buffer {
-  const body = typeof json === 'string' ? Buffer.from(json, 'utf8') : json;
-  const frame = Buffer.allocUnsafe(HEADER_BYTES + body.length);
-  frame.writeUInt32BE(body.length, 0);
-  body.copy(frame, HEADER_BYTES);
+  if (typeof json !== 'string') {
+    const frame = Buffer.allocUnsafe(HEADER_BYTES + json.length);
+    frame.writeUInt32BE(json.length, 0);
+    json.copy(frame, HEADER_BYTES);
+    return frame;
+  }
+  // One allocation (from Node's pool when small), the text encoded straight into it.
+  const length = Buffer.byteLength(json, 'utf8');
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + length);
+  frame.writeUInt32BE(length, 0);
+  frame.write(json, HEADER_BYTES, length, 'utf8');
   return frame;
 }
 
@@ -43,7 +50,11 @@ export interface ReadFrameOptions {
 
 /** Reads one frame's body from `socket` and parses it as JSON (integers beyond 2^53 as bigints). */
 export async function readJsonFrame(socket: Socket, options: ReadFrameOptions = {}): Promise<unknown> {
-  const body = await readFrame(socket, options);
+  return frameJson(await readFrame(socket, options));
+}
+
+/** A frame's body parsed as JSON; FrameError 'not-json' when it is not. */
+export function frameJson(body: Buffer): unknown {
   try {
     return parseJson(body.toString('utf8'));
   } catch (err) {
@@ -51,58 +62,132 @@ export async function readJsonFrame(socket: Socket, options: ReadFrameOptions = 
   }
 }
 
-/** Reads exactly one frame's body (the bytes after the length) from `socket`. */
+/** Reads exactly one frame's body (the bytes after the length) from `socket`; its listeners are removed after. */
 export function readFrame(socket: Socket, options: ReadFrameOptions = {}): Promise<Buffer> {
-  const max = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
-  const timeoutMs = options.timeoutMs ?? DEFAULT_FRAME_READ_TIMEOUT_MS;
   return new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let have = 0;
-    let length = -1;
-    let timer: NodeJS.Timeout | undefined;
-    const finish = (err: FrameError | undefined, body?: Buffer) => {
-      clearTimeout(timer);
-      socket.off('data', onData);
-      socket.off('end', onEnd);
-      socket.off('close', onEnd);
-      socket.off('error', onError);
-      // What is left unread is not ours; stop the socket from buffering more of it.
-      socket.pause();
+    collectFrame(socket, options, (s, err, body) => {
+      s.off('data', onFrameData);
+      s.off('end', onFrameEnd);
+      s.off('close', onFrameEnd);
+      s.off('error', onFrameError);
       if (err) reject(err);
       else resolve(body!);
-    };
-    const onData = (chunk: Buffer) => {
-      chunks.push(chunk);
-      have += chunk.length;
-      if (length < 0) {
-        if (have < HEADER_BYTES) return;
-        const all = Buffer.concat(chunks);
-        chunks.length = 0;
-        chunks.push(all);
-        length = all.readUInt32BE(0);
-        if (length === 0) return finish(new FrameError('bad-length', 'the length header is 0 (an empty body is not a JSON value)'));
-        if (length > max) return finish(new FrameError('oversize', `the length header says ${length} bytes, more than the limit of ${max} bytes (max_frame_bytes)`));
-      }
-      if (have >= HEADER_BYTES + length) {
-        const all = Buffer.concat(chunks);
-        finish(undefined, all.subarray(HEADER_BYTES, HEADER_BYTES + length));
-      }
-    };
-    const onEnd = () => {
-      if (length < 0) finish(new FrameError(have === 0 ? 'closed' : 'bad-length', have === 0 ? 'the peer closed the connection before sending anything' : `the connection ended after ${have} byte(s), inside the 4-byte length header`));
-      else finish(new FrameError('truncated', `the length header says ${length} bytes but the connection ended after ${have - HEADER_BYTES}`));
-    };
-    const onError = (err: Error) => finish(new FrameError('closed', `the connection failed while reading: ${err.message}`));
-    if (timeoutMs > 0) {
-      timer = setTimeout(
-        () => finish(new FrameError('timeout', length < 0 ? `no complete length header within ${timeoutMs} ms` : `only ${have - HEADER_BYTES} of ${length} body bytes arrived within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-    }
-    socket.on('data', onData);
-    socket.on('end', onEnd);
-    socket.on('close', onEnd);
-    socket.on('error', onError);
-    socket.resume();
+    });
   });
+}
+
+// The hot path: every acomm exchange reads one frame on a fresh connection, so reading is
+// done without a promise, closure or copy per frame where it can be. Its state lives on the
+// socket and the event handlers are shared functions (`this` is the socket); a finished
+// read leaves them in place, ignoring what comes after (the socket is closed next anyway),
+// and its 'error' handler keeps a late failure from going unhandled.
+
+/** Called once per collectFrame: with the body, or with why there is none. */
+export type FrameDone = (socket: Socket, err: FrameError | undefined, body: Buffer | undefined) => void;
+
+interface FrameRead {
+  readonly max: number;
+  readonly done: FrameDone;
+  /** The chunks so far: one buffer (the common case), or several once the frame is split. */
+  first: Buffer | undefined;
+  more: Buffer[] | undefined;
+  have: number;
+  /** The body length from the header; -1 until all 4 header bytes are in. */
+  length: number;
+  timer: NodeJS.Timeout | undefined;
+  finished: boolean;
+}
+
+const kFrameRead = Symbol('switchyard.frameRead');
+type ReadingSocket = Socket & { [kFrameRead]?: FrameRead };
+
+/**
+ * Reads one frame from `socket` and calls `done` once: with the body, or with a FrameError
+ * (bad or oversize length, truncated, timeout, closed). The socket is paused after the
+ * frame, so a peer cannot make it buffer more.
+ */
+export function collectFrame(socket: Socket, options: ReadFrameOptions, done: FrameDone): void {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_FRAME_READ_TIMEOUT_MS;
+  const read: FrameRead = {
+    max: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    done,
+    first: undefined,
+    more: undefined,
+    have: 0,
+    length: -1,
+    timer: timeoutMs > 0 ? setTimeout(onFrameTimeout, timeoutMs, socket, timeoutMs) : undefined,
+    finished: false,
+  };
+  (socket as ReadingSocket)[kFrameRead] = read;
+  socket.on('data', onFrameData);
+  socket.on('end', onFrameEnd);
+  socket.on('close', onFrameEnd);
+  socket.on('error', onFrameError);
+  socket.resume();
+}
+
+function finishFrame(socket: Socket, read: FrameRead, err: FrameError | undefined, body?: Buffer): void {
+  read.finished = true;
+  if (read.timer !== undefined) clearTimeout(read.timer);
+  read.first = undefined;
+  read.more = undefined;
+  // What is left unread is not ours; stop the socket from buffering more of it.
+  socket.pause();
+  read.done(socket, err, body);
+}
+
+/** All chunks so far in one buffer. */
+function joined(read: FrameRead): Buffer {
+  if (read.more === undefined) return read.first!;
+  const all = Buffer.concat(read.more, read.have);
+  read.first = all;
+  read.more = undefined;
+  return all;
+}
+
+function onFrameData(this: Socket, chunk: Buffer): void {
+  const read = (this as ReadingSocket)[kFrameRead];
+  if (read === undefined || read.finished) return;
+  if (read.first === undefined) read.first = chunk;
+  else (read.more ??= [read.first]).push(chunk);
+  read.have += chunk.length;
+  if (read.length < 0) {
+    if (read.have < HEADER_BYTES) return;
+    const length = read.more === undefined ? read.first.readUInt32BE(0) : joined(read).readUInt32BE(0);
+    read.length = length;
+    if (length === 0) return finishFrame(this, read, new FrameError('bad-length', 'the length header is 0 (an empty body is not a JSON value)'));
+    if (length > read.max) return finishFrame(this, read, new FrameError('oversize', `the length header says ${length} bytes, more than the limit of ${read.max} bytes (max_frame_bytes)`));
+  }
+  if (read.have >= HEADER_BYTES + read.length) {
+    finishFrame(this, read, undefined, joined(read).subarray(HEADER_BYTES, HEADER_BYTES + read.length));
+  }
+}
+
+function onFrameEnd(this: Socket): void {
+  const read = (this as ReadingSocket)[kFrameRead];
+  if (read === undefined || read.finished) return;
+  const { have, length } = read;
+  if (length < 0) finishFrame(this, read, new FrameError(have === 0 ? 'closed' : 'bad-length', have === 0 ? 'the peer closed the connection before sending anything' : `the connection ended after ${have} byte(s), inside the 4-byte length header`));
+  else finishFrame(this, read, new FrameError('truncated', `the length header says ${length} bytes but the connection ended after ${have - HEADER_BYTES}`));
+}
+
+function onFrameError(this: Socket, err: Error): void {
+  const read = (this as ReadingSocket)[kFrameRead];
+  if (read === undefined || read.finished) return;
+  finishFrame(this, read, new FrameError('closed', `the connection failed while reading: ${err.message}`));
+}
+
+/** Ends a frame read under way with a timeout error (for a caller that keeps the timer itself); false when none is under way. */
+export function timeOutFrame(socket: Socket, timeoutMs: number): boolean {
+  const read = (socket as ReadingSocket)[kFrameRead];
+  if (read === undefined || read.finished) return false;
+  onFrameTimeout(socket, timeoutMs);
+  return true;
+}
+
+function onFrameTimeout(socket: Socket, timeoutMs: number): void {
+  const read = (socket as ReadingSocket)[kFrameRead];
+  if (read === undefined || read.finished) return;
+  const { have, length } = read;
+  finishFrame(socket, read, new FrameError('timeout', length < 0 ? `no complete length header within ${timeoutMs} ms` : `only ${have - HEADER_BYTES} of ${length} body bytes arrived within ${timeoutMs} ms`));
 }

@@ -16,11 +16,26 @@ export interface SendOptions extends ExchangeOptions {
   readonly httpMaxReplyBytes?: number;
 }
 
+const unixHookPaths = new Map<string, string>();
+
 /**
  * Sends `json` (an encoded Request or Response) to `url` and returns the peer's reply error
  * text ("" = accepted). Connection failures throw (UnixConnectError for unix sockets).
  */
 export async function sendTo(url: string, json: string, options: SendOptions = {}): Promise<string> {
+  // A provider sends to the same few hooks again and again: their socket paths are kept
+  // rather than parsed anew (twice) per response.
+  let path = unixHookPaths.get(url);
+  if (path === undefined && url.startsWith('unix:')) {
+    try {
+      path = unixPathOf(url);
+      if (unixHookPaths.size >= 64) unixHookPaths.clear();
+      unixHookPaths.set(url, path);
+    } catch {
+      // not a URL: said below
+    }
+  }
+  if (path !== undefined) return decodeResponse(await exchange(path, json, options)).error;
   let scheme: string;
   try {
     scheme = new URL(url).protocol;

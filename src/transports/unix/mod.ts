@@ -4,7 +4,7 @@ export { encodeFrame, readFrame, readJsonFrame, FrameError, DEFAULT_MAX_FRAME_BY
 export type { FrameProblem, ReadFrameOptions } from './framing.js';
 export { parseJson, stringifyJson } from './exact-json.js';
 export {
-  encodeRequest, encodeResponse, decodeRequest, decodeResponse, validateRequest, replyTo, EMPTY_RESPONSE,
+  encodeRequest, encodeResponse, encodeAck, decodeRequest, decodeResponse, validateRequest, replyTo, EMPTY_RESPONSE,
   toGoUrl, urlFromWire, unixPathOf, unixUrl,
 } from './acomm.js';
 export type { AcommRequest, AcommResponse, GoUrl } from './acomm.js';

@@ -4,7 +4,7 @@
 
 import { decodeResponse, encodeResponse, EMPTY_RESPONSE, replyTo, type AcommResponse } from './acomm.js';
 import { listenExchanges, type ExchangeListener } from './unix-listener.js';
-import type { ReadFrameOptions } from './framing.js';
+import { encodeFrame, type ReadFrameOptions } from './framing.js';
 
 export interface ResponseListenerOptions extends ReadFrameOptions {
   readonly path: string;
@@ -13,7 +13,8 @@ export interface ResponseListenerOptions extends ReadFrameOptions {
   onError?(err: Error): void;
 }
 
-const ACK = encodeResponse(EMPTY_RESPONSE);
+// Framed once: every response is acked with the same bytes.
+const ACK = { frame: encodeFrame(encodeResponse(EMPTY_RESPONSE)) };
 
 export function listenResponses(options: ResponseListenerOptions): Promise<ExchangeListener> {
   return listenExchanges({

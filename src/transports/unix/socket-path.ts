@@ -59,3 +59,17 @@ export async function prepareSocketPath(path: string): Promise<boolean> {
   if (state === 'stale') await unlink(path).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'ENOENT') throw err; });
   return state === 'stale';
 }
+
+/**
+ * For a socket the copies of a node:cluster group share: the length check and the folder,
+ * nothing else (the primary cleared the path before the copies started; what is there now
+ * is a sibling's live socket).
+ */
+export async function prepareSharedPath(path: string): Promise<void> {
+  checkSocketPathLength(path);
+  try {
+    await mkdir(dirname(path), { recursive: true });
+  } catch (err) {
+    throw new errors.SY_ERR_SOCKET_PATH(path, `its folder cannot be created (${(err as Error).message})`);
+  }
+}

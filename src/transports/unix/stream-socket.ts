@@ -61,7 +61,8 @@ export async function openStreamSocket(dir: string, source: StreamSource, option
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(path, () => {
+    // exclusive: in a copy of a node:cluster group the socket is this process's own.
+    server.listen({ path, exclusive: true }, () => {
       server.off('error', reject);
       resolve();
     });

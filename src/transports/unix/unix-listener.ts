@@ -5,22 +5,32 @@
 
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmod, stat, unlink } from 'node:fs/promises';
-import { encodeFrame, FrameError, readJsonFrame, type ReadFrameOptions } from './framing.js';
-import { prepareSocketPath } from './socket-path.js';
+import { collectFrame, encodeFrame, frameJson, type FrameError, type ReadFrameOptions } from './framing.js';
+import { prepareSharedPath, prepareSocketPath } from './socket-path.js';
 import { unixUrl } from './acomm.js';
 
 /**
  * A reply: its JSON text, or the text with a callback told whether the reply reached the
  * peer's socket (true once it is written in full to the kernel, false when the connection
  * failed first). An acomm provider starts work only on true: a peer that never got the ack
- * may offer the request to another provider, and the work must not run twice.
+ * may offer the request to another provider, and the work must not run twice. Or a reply
+ * already framed (encodeFrame): a constant one, such as a response hook's ack, is then
+ * framed once rather than per connection.
  */
-export type ExchangeReply = string | { readonly json: string; written(ok: boolean): void };
+export type ExchangeReply = string | { readonly json: string; written(ok: boolean): void } | { readonly frame: Buffer };
 
 export interface ExchangeListenerOptions extends ReadFrameOptions {
   readonly path: string;
   /** File mode of the socket. Default 0o660: owner and group may connect. */
   readonly mode?: number;
+  /**
+   * In a copy of a node:cluster group (`--instances`): listen through the primary, so that
+   * every copy serves this one socket. The primary binds it, so it must have prepared the
+   * path (prepareSocketPath) before the copies start: a copy cannot tell its siblings'
+   * live socket from a stranger's and does not probe. Default false: this process alone
+   * listens on the path, as outside a cluster.
+   */
+  readonly shared?: boolean;
   /** Answers one message; the reply's JSON text is framed and sent back. */
   handle(message: unknown): ExchangeReply | Promise<ExchangeReply>;
   /** The reply to a frame that could not be read (undefined = just close). */
@@ -41,67 +51,133 @@ export interface ExchangeListener {
 /** How long a closed-with-error connection is drained before it is cut, so the peer can read the reply. */
 const DRAIN_MS = 1_000;
 
+// Per connection, the hot path is: read the frame, hand it to `handle`, write the reply and
+// close. It keeps its state on the socket and uses shared event handlers (`this` is the
+// socket), and it closes with one write and a destroy: the reply is in the kernel once the
+// write returns with nothing left queued, so there is no shutdown and no wait for the peer's
+// end, which would cost a system call and a wake-up more per connection.
+
+interface ListenerState {
+  readonly options: ExchangeListenerOptions;
+  readonly readOptions: ReadFrameOptions;
+  /** Connections still waiting for their frame: close() cuts them rather than wait out the read timeout. */
+  readonly reading: Set<Socket>;
+  /** Connections accepted whose reply is not yet written. */
+  pending: number;
+  /** Called when pending drops to 0 while closing. */
+  idle: (() => void) | undefined;
+}
+
+const kListener = Symbol('switchyard.listener');
+type ServedSocket = Socket & { [kListener]?: ListenerState };
+
+function onConnection(this: Server & { [kListener]?: ListenerState }, socket: ServedSocket): void {
+  const state = this[kListener]!;
+  socket[kListener] = state;
+  state.pending++;
+  state.reading.add(socket);
+  collectFrame(socket, state.readOptions, onRequestFrame);
+}
+
+function settled(state: ListenerState): void {
+  if (--state.pending === 0 && state.idle) state.idle();
+}
+
+function onRequestFrame(socket: Socket, err: FrameError | undefined, body: Buffer | undefined): void {
+  const state = (socket as ServedSocket)[kListener]!;
+  state.reading.delete(socket);
+  let message: unknown;
+  if (err === undefined) {
+    try {
+      message = frameJson(body!);
+    } catch (e) {
+      err = e as FrameError;
+    }
+  }
+  if (err !== undefined) {
+    replyToBadFrame(state, socket, err);
+    return settled(state);
+  }
+  let reply: ExchangeReply | Promise<ExchangeReply>;
+  try {
+    reply = state.options.handle(message);
+  } catch (e) {
+    return failed(state, socket, e as Error);
+  }
+  if (typeof reply === 'string' || typeof (reply as Promise<ExchangeReply>).then !== 'function') return sendReply(state, socket, reply as ExchangeReply);
+  (reply as Promise<ExchangeReply>).then(
+    (r) => sendReply(state, socket, r),
+    (e: Error) => failed(state, socket, e),
+  );
+}
+
+/** `handle` threw: the connection closes unanswered. */
+function failed(state: ListenerState, socket: Socket, err: Error): void {
+  state.options.onError?.(err);
+  socket.destroy();
+  settled(state);
+}
+
+function replyToBadFrame(state: ListenerState, socket: Socket, err: FrameError): void {
+  // Waits no more for the frame: a timeout's or a refused length's connection is still open.
+  const reply = err.problem !== 'closed' ? state.options.onFrameError?.(err) : undefined;
+  if (reply !== undefined && socket.writable) socket.write(encodeFrame(reply));
+  // Read and discard whatever the peer still sends, so it sees the reply rather than a reset.
+  socket.end();
+  socket.resume();
+  setTimeout(() => socket.destroy(), DRAIN_MS).unref();
+}
+
+function sendReply(state: ListenerState, socket: Socket, reply: ExchangeReply): void {
+  const frame = typeof reply === 'string' ? encodeFrame(reply) : 'frame' in reply ? reply.frame : encodeFrame(reply.json);
+  const written = typeof reply === 'string' || 'frame' in reply ? undefined : reply.written;
+  settled(state);
+  if (socket.destroyed || !socket.writable) {
+    written?.(false);
+    socket.destroy();
+    return;
+  }
+  socket.write(frame);
+  // Closed before `written` is told: what it starts (a provider's handler) may take a while,
+  // and the peer should see the end of the exchange at once.
+  if (socket.errored) {
+    // The peer is gone (EPIPE, reset): the reply never reached it.
+    socket.destroy();
+    written?.(false);
+  } else if (socket.writableLength === 0) {
+    // All of it is in the kernel: the peer reads it, then sees the end.
+    socket.destroy();
+    written?.(true);
+  } else {
+    // Partly queued (a large reply): finish writing it, then close.
+    socket.end((e?: Error | null) => {
+      written?.(!e);
+      socket.destroy();
+    });
+  }
+}
+
 export async function listenExchanges(options: ExchangeListenerOptions): Promise<ExchangeListener> {
   const { path } = options;
-  const replacedStale = await prepareSocketPath(path);
-  const open = new Set<Socket>();
-  const inFlight = new Set<Promise<void>>();
-  // Connections still waiting for their frame: close() cuts them rather than wait out the read timeout.
-  const reading = new Set<Socket>();
-
-  const serve = async (socket: Socket) => {
-    let message: unknown;
-    reading.add(socket);
-    try {
-      message = await readJsonFrame(socket, options);
-    } catch (err) {
-      reading.delete(socket);
-      const reply = err instanceof FrameError && err.problem !== 'closed' ? options.onFrameError?.(err) : undefined;
-      if (reply !== undefined && socket.writable) socket.write(encodeFrame(reply));
-      // Read and discard whatever the peer still sends, so it sees the reply rather than a reset.
-      socket.end();
-      socket.resume();
-      setTimeout(() => socket.destroy(), DRAIN_MS).unref();
-      return;
-    }
-    reading.delete(socket);
-    let reply: ExchangeReply;
-    try {
-      reply = await options.handle(message);
-    } catch (err) {
-      options.onError?.(err as Error);
-      socket.destroy();
-      return;
-    }
-    if (typeof reply === 'string') {
-      if (socket.writable) socket.end(encodeFrame(reply));
-      return;
-    }
-    const { json, written } = reply;
-    let told = false;
-    const tell = (ok: boolean) => {
-      if (told) return;
-      told = true;
-      written(ok);
-    };
-    if (!socket.writable) return tell(false);
-    // end()'s callback runs on 'finish' (every byte handed to the kernel) or with the error
-    // that prevented it; 'close' covers a socket destroyed with neither.
-    socket.once('close', () => tell(false));
-    socket.end(encodeFrame(json), (err?: Error | null) => tell(!err));
+  const shared = options.shared === true;
+  const replacedStale = shared ? (await prepareSharedPath(path), false) : await prepareSocketPath(path);
+  const state: ListenerState = {
+    options,
+    readOptions: {
+      ...(options.maxFrameBytes !== undefined ? { maxFrameBytes: options.maxFrameBytes } : {}),
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    },
+    reading: new Set(),
+    pending: 0,
+    idle: undefined,
   };
-
-  const server: Server = createServer({ pauseOnConnect: true }, (socket) => {
-    open.add(socket);
-    socket.on('error', (err) => options.onError?.(err));
-    socket.once('close', () => open.delete(socket));
-    const p = serve(socket).catch((err: Error) => options.onError?.(err));
-    inFlight.add(p);
-    void p.finally(() => inFlight.delete(p));
-  });
+  const server = createServer() as Server & { [kListener]?: ListenerState };
+  server[kListener] = state;
+  server.on('connection', onConnection);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(path, () => {
+    // exclusive: a copy in a node:cluster group would otherwise hand the socket to the primary.
+    server.listen({ path, exclusive: !shared }, () => {
       server.off('error', reject);
       resolve();
     });
@@ -126,9 +202,9 @@ export async function listenExchanges(options: ExchangeListenerOptions): Promise
       } catch {
         // already gone (libuv removes it on close)
       }
-      for (const socket of reading) socket.destroy();
-      await Promise.all([...inFlight]);
-      for (const socket of open) socket.end();
+      for (const socket of state.reading) socket.destroy();
+      if (state.pending > 0) await new Promise<void>((resolve) => (state.idle = resolve));
+      // Connections answered with an error close by themselves within DRAIN_MS.
       await closed;
     })());
 

@@ -2,4 +2,4 @@
 export { ZeroMqSockets, endpointOf } from './zeromq-sockets.js';
 export { DEFAULT_MAX_MESSAGE_SIZE } from './defaults.js';
 export type { ZeroMqSocketsOptions } from './zeromq-sockets.js';
-export type { SocketFactory, RequesterSocket, PublisherSocket, Closable, ReplyHandler, FrameHandler } from '../sockets.js';
+export type { SocketFactory, RequesterSocket, PublisherSocket, Closable, ReplyHandler, FrameHandler, ReceiveOptions } from '../sockets.js';

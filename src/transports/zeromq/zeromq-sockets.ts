@@ -19,7 +19,7 @@ import type { Logger } from '../../observability/logger.js';
 import { warnLimiter, type WarnLimiter } from '../../observability/warn-limiter.js';
 import { DEFAULT_MAX_MESSAGE_SIZE } from './defaults.js';
 import type {
-  Closable, FrameHandler, PublisherOptions, PublisherSocket, ReplyHandler, RequesterSocket, SocketFactory,
+  Closable, FrameHandler, PublisherOptions, PublisherSocket, ReceiveOptions, ReplyHandler, RequesterSocket, SocketFactory,
 } from '../sockets.js';
 import { splitAddress } from '../sockets.js';
 
@@ -130,11 +130,29 @@ function reconnect(socket: zmq.Socket, address: string): void {
   socket.connect(endpoint);
 }
 
-/** Closes a socket and its observer, if any. */
+/**
+ * Closes a socket; its observer, if any, ends by itself: the socket's monitor sends a last
+ * event (MONITOR_STOPPED) on which the observer closes. Closing the observer ourselves while
+ * its read is pending leaves a stale poll on its file descriptor: the next socket made in
+ * the process can get the same descriptor and then never sends (a requester made after a
+ * watched replyer closed timed out). A watch that has not ended after a while is closed.
+ */
 function closeSocket(socket: zmq.Socket): void {
   const observer = observers.get(socket);
-  if (observer && !observer.closed) observer.close();
   if (!socket.closed) socket.close();
+  if (observer && !observer.closed) {
+    setTimeout(() => {
+      if (!observer.closed) observer.close();
+    }, 2000).unref();
+  }
+}
+
+/** A size limit as given, checked: a whole number ≥ 1, or -1 for none. */
+function checkedSize(max: number): number {
+  if (!Number.isSafeInteger(max) || (max < 1 && max !== -1)) {
+    throw new errors.SY_ERR_SETTINGS(`zeromq maxMessageSize ${JSON.stringify(max)} is not valid; give a whole number of bytes ≥ 1, or -1 for no limit`);
+  }
+  return max;
 }
 
 /** "16 MiB", "1000 bytes", "no" — for messages. */
@@ -156,17 +174,13 @@ export class ZeroMqSockets implements SocketFactory {
 
   constructor(options: ZeroMqSocketsOptions = {}) {
     this.onError = options.onError ?? ((what, err) => process.emitWarning(`zeromq ${what} stopped: ${(err as Error)?.message ?? String(err)}`));
-    const max = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
-    if (!Number.isSafeInteger(max) || (max < 1 && max !== -1)) {
-      throw new errors.SY_ERR_SETTINGS(`zeromq maxMessageSize ${JSON.stringify(options.maxMessageSize)} is not valid; give a whole number of bytes ≥ 1, or -1 for no limit`);
-    }
-    this.maxMessageSize = max;
+    this.maxMessageSize = checkedSize(options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE);
     this.warnings = options.logger ? warnLimiter(options.logger) : undefined;
   }
 
-  /** Options every receiving socket gets. */
-  private receiving(): { linger: number; maxMessageSize: number } {
-    return { linger: 0, maxMessageSize: this.maxMessageSize };
+  /** Options every receiving socket gets: the socket's own size limit, or the factory's. */
+  private receiving(max = this.maxMessageSize): { linger: number; maxMessageSize: number } {
+    return { linger: 0, maxMessageSize: max };
   }
 
   /**
@@ -174,15 +188,15 @@ export class ZeroMqSockets implements SocketFactory {
    * whose frame was over maxMessageSize (ZeroMQ tells the two apart nowhere). A connecting
    * socket (`connectedTo`) is also connected again: after refusing a frame ZeroMQ would not.
    */
-  private watchDrops(socket: zmq.Socket, what: string, connectedTo?: string): void {
+  private watchDrops(socket: zmq.Socket, what: string, max: number, connectedTo?: string): void {
     const warnings = this.warnings;
     if (!warnings && connectedTo === undefined) return;
     onDisconnect(socket, () => {
       if (socket.closed) return;
       if (connectedTo !== undefined) reconnect(socket, connectedTo);
       if (!warnings) return;
-      warnings.warn(`dropped:${what}`, { socket: what, maxMessageSize: this.maxMessageSize },
-        `a peer's connection to the ${what} dropped: the peer stopped, or it sent a frame over the ${describeSize(this.maxMessageSize)} limit (maxMessageSize), which is refused unread`);
+      warnings.warn(`dropped:${what}`, { socket: what, maxMessageSize: max },
+        `a peer's connection to the ${what} dropped: the peer stopped, or it sent a frame over the ${describeSize(max)} limit (maxMessageSize), which is refused unread`);
     }, (err) => this.onError(`watching the connections of the ${what}`, err));
   }
 
@@ -214,11 +228,12 @@ export class ZeroMqSockets implements SocketFactory {
     return handle;
   }
 
-  async replyer(address: string, handler: ReplyHandler): Promise<Closable> {
+  async replyer(address: string, handler: ReplyHandler, options: ReceiveOptions = {}): Promise<Closable> {
     this.guard('bind a replyer');
-    const socket = new zmq.Reply(this.receiving());
+    const max = options.maxMessageSize === undefined ? this.maxMessageSize : checkedSize(options.maxMessageSize);
+    const socket = new zmq.Reply(this.receiving(max));
     await bindTo(socket, address);
-    this.watchDrops(socket, `replyer at ${address}`);
+    this.watchDrops(socket, `replyer at ${address}`, max);
     const loop = (async () => {
       for await (const [frame] of socket) {
         // REP must answer every request before it can read the next one. The service model
@@ -236,15 +251,16 @@ export class ZeroMqSockets implements SocketFactory {
     return this.track([socket], [this.guardLoop(`replyer at ${address}`, socket, loop)]);
   }
 
-  async requester(address: string): Promise<RequesterSocket> {
+  async requester(address: string, options: ReceiveOptions = {}): Promise<RequesterSocket> {
     this.guard('connect a requester');
+    const max = options.maxMessageSize === undefined ? this.maxMessageSize : checkedSize(options.maxMessageSize);
     // One REQ socket for the requester's life, relaxed and correlated: after a timeout or a
     // dropped connection it may send the next request at once, and a late reply to an
     // abandoned request (its id no longer the current one) is discarded by ZeroMQ itself,
     // so it can never be taken for the answer to a later request. Both also reconnect, which
     // drops what the old connection still queued. (Recreating the socket instead churns
     // sockets, and with them ZeroMQ's monitor endpoints.)
-    const socket = new zmq.Request({ ...this.receiving(), relaxed: true, correlate: true });
+    const socket = new zmq.Request({ ...this.receiving(max), relaxed: true, correlate: true });
     connectTo(socket, address);
     /** The request waiting for its reply, if any. */
     let waiting: { resolve(frame: Uint8Array): void; reject(err: unknown): void } | undefined;
@@ -256,7 +272,7 @@ export class ZeroMqSockets implements SocketFactory {
     // A connection that drops while a request waits: REQ never sends a request again and
     // the reply can no longer come (the replyer stopped, or a frame was over the limit).
     onDisconnect(socket, () => {
-      settle((w) => w.reject(new errors.SY_ERR_SOCKET_DISCONNECTED(address, describeSize(this.maxMessageSize))));
+      settle((w) => w.reject(new errors.SY_ERR_SOCKET_DISCONNECTED(address, describeSize(max))));
       reconnect(socket, address);
     }, (err) => this.onError(`watching the connection of the requester of ${address}`, err));
     const reading = this.guardLoop(`requester of ${address}`, socket, (async () => {
@@ -339,11 +355,12 @@ export class ZeroMqSockets implements SocketFactory {
     };
   }
 
-  async subscriber(address: string, prefix: Uint8Array, handler: FrameHandler): Promise<Closable> {
+  async subscriber(address: string, prefix: Uint8Array, handler: FrameHandler, options: ReceiveOptions = {}): Promise<Closable> {
     this.guard('connect a subscriber');
-    const socket = new zmq.Subscriber(this.receiving());
+    const max = options.maxMessageSize === undefined ? this.maxMessageSize : checkedSize(options.maxMessageSize);
+    const socket = new zmq.Subscriber(this.receiving(max));
     connectTo(socket, address);
-    this.watchDrops(socket, `subscriber of ${address}`, address);
+    this.watchDrops(socket, `subscriber of ${address}`, max, address);
     socket.subscribe(Buffer.from(prefix));
     const loop = (async () => {
       for await (const [frame] of socket) {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { defineApi } from '../define.js';
 import type { Bus } from '../api-client.js';
 import { toBus } from '../codec.js';
+import { TAPS } from '../taps.js';
 
 const common = { timestamp: z.number(), service_name: z.string(), process_name: z.string() };
 const rpc = { ...common, id: z.string(), api_name: z.string(), procedure_name: z.string() };
@@ -35,12 +36,14 @@ export function installMetricsPlugin(bus: Bus): void {
     bus.fire(METRICS, name, { ...stamp(), ...params }).catch((err: unknown) => bus.logger.warn({ err, metric: name }, 'a metrics event could not be fired'));
   };
   const kwargs = (params: unknown) => toBus(params ?? {}) as Record<string, unknown>;
-  bus.observe({
-    rpcCalled: (api, procedure, params, id) => api !== METRICS && send('rpc_call_sent', { id, api_name: api, procedure_name: procedure, kwargs: kwargs(params) }),
-    rpcExecuting: (api, procedure, _params, id) => api !== METRICS && send('rpc_call_received', { id, api_name: api, procedure_name: procedure }),
-    rpcResponding: (api, procedure, id, result) => api !== METRICS && send('rpc_response_sent', { id, api_name: api, procedure_name: procedure, result: toBus(result) }),
-    rpcResultReceived: (api, procedure, id) => api !== METRICS && send('rpc_response_received', { id, api_name: api, procedure_name: procedure }),
-    eventFired: (api, name, params, id) => api !== METRICS && send('event_fired', { event_id: id, api_name: api, event_name: name, kwargs: kwargs(params) }),
+  // Lightbus's metrics events carry kwargs and results, which the observer stream never
+  // carries: they come through the bus's payload tap (taps.ts).
+  bus[TAPS].add({
+    called: (api, procedure, params, id) => api !== METRICS && send('rpc_call_sent', { id, api_name: api, procedure_name: procedure, kwargs: kwargs(params) }),
+    executing: (api, procedure, _params, id) => api !== METRICS && send('rpc_call_received', { id, api_name: api, procedure_name: procedure }),
+    responding: (api, procedure, id, result) => api !== METRICS && send('rpc_response_sent', { id, api_name: api, procedure_name: procedure, result: toBus(result) }),
+    resultReceived: (api, procedure, id) => api !== METRICS && send('rpc_response_received', { id, api_name: api, procedure_name: procedure }),
+    fired: (api, name, params, id) => api !== METRICS && send('event_fired', { event_id: id, api_name: api, event_name: name, kwargs: kwargs(params) }),
     eventReceived: (api, name, params, _listener, id) => api !== METRICS && send('event_received', { event_id: id, api_name: api, event_name: name, kwargs: kwargs(params) }),
     eventHandled: (api, name, params, _listener, id) => api !== METRICS && send('event_processed', { event_id: id, api_name: api, event_name: name, kwargs: kwargs(params) }),
   });

@@ -18,6 +18,7 @@
 // the bytes equal Python's.
 
 import { Decoder, Encoder } from '@msgpack/msgpack';
+import { errors } from '../../../errors.js';
 import { Decimal, Float64, Uuid } from './values.js';
 
 // A key whose value is undefined is left out (JavaScript's "absent"), never sent as nil.
@@ -40,7 +41,7 @@ const decoder = new Decoder({ useBigInt64: true });
   };
   const probe = encoder.encode([new Float64(2)]);
   if (Buffer.from(probe).toString('hex') !== '91cb4000000000000000') {
-    throw new Error(`@msgpack/msgpack's Encoder no longer lets the service codec write a whole float as float64 (got ${Buffer.from(probe).toString('hex')}); pin @msgpack/msgpack 3.1.x or update src/models/service/wire/codec.ts`);
+    throw new errors.SY_ERR_SERVICE_CODEC(Buffer.from(probe).toString('hex'));
   }
 }
 
@@ -121,7 +122,7 @@ export function fromWire(value: unknown): unknown {
   if ('__set__' in map) return new Set(Array.isArray(map.value) ? map.value : []);
   if ('__datetime__' in map) {
     const d = new Date(String(map.as_str));
-    if (Number.isNaN(d.getTime())) throw new TypeError(`bad __datetime__ value ${JSON.stringify(map.as_str)}`);
+    if (Number.isNaN(d.getTime())) throw new errors.SY_ERR_SERVICE_VALUE(`bad __datetime__ value ${JSON.stringify(map.as_str)}`, 'send an ISO 8601 date-time in as_str, e.g. "2024-05-06T07:08:09.123Z"');
     return d;
   }
   return map;
@@ -130,7 +131,7 @@ export function fromWire(value: unknown): unknown {
 /** msgpack bytes of a value, as Python's msg_pack gives them. */
 export function pack(value: unknown): Uint8Array {
   if (value !== null && typeof value === 'object' && !isPlainObject(value) && !Array.isArray(value) && !(value instanceof Uint8Array) && !(value instanceof Decimal) && !(value instanceof Uuid) && !(value instanceof Set) && !(value instanceof Date) && !(value instanceof Map) && !(value instanceof Float64)) {
-    throw new TypeError(`cannot pack a ${value.constructor?.name ?? 'object'}: use plain objects, arrays, strings, numbers, booleans, null, Uint8Array, Decimal, Uuid, Set, Date, Float64`);
+    throw new errors.SY_ERR_SERVICE_VALUE(`cannot pack a ${value.constructor?.name ?? 'object'}`, 'use plain objects, arrays, strings, numbers, booleans, null, Uint8Array, Decimal, Uuid, Set, Date, Float64');
   }
   return encoder.encode(toWire(value));
 }

@@ -5,6 +5,7 @@
 // addition; a Python requester ignores it and sees empty return_args).
 // Topics: a single frame, msgpack(topic) + msgpack(envelope), not multipart.
 
+import { errors } from '../../../errors.js';
 import { pack, unpack } from './codec.js';
 import { Uuid } from './values.js';
 
@@ -40,8 +41,10 @@ export function topicPrefixOf(topic: string | undefined): Uint8Array {
   return topic === undefined || topic === '' ? new Uint8Array(0) : pack(topic);
 }
 
-/** Why a frame could not be read; the service logs it and goes on. */
-export class MalformedFrame extends Error {}
+/** Why a frame could not be read (SY_ERR_SERVICE_FRAME); the service reports it and goes on. */
+function malformed(why: string): Error {
+  return new errors.SY_ERR_SERVICE_FRAME(why);
+}
 
 function workflowIdOf(v: unknown): WorkflowId {
   if (v === undefined || v === null) return null;
@@ -56,15 +59,15 @@ export function decodeEnvelope(frame: Uint8Array, skip = 0): Envelope {
   try {
     payload = unpack(skip > 0 ? frame.subarray(skip) : frame);
   } catch (err) {
-    throw new MalformedFrame(`frame of ${frame.length} bytes is not msgpack (${(err as Error).message})`);
+    throw malformed(`frame of ${frame.length} bytes is not msgpack (${(err as Error).message})`);
   }
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
-    throw new MalformedFrame('frame is not a msgpack map with "args"');
+    throw malformed('frame is not a msgpack map with "args"');
   }
   const map = payload as Record<string, unknown>;
   const args = map.args;
   if (args === null || typeof args !== 'object' || Array.isArray(args) || args instanceof Uint8Array) {
-    throw new MalformedFrame(args === undefined ? 'frame has no "args" key' : '"args" of the frame is not a map');
+    throw malformed(args === undefined ? 'frame has no "args" key' : '"args" of the frame is not a map');
   }
   return { args: args as Record<string, unknown>, workflowId: workflowIdOf(map.workflow_id) };
 }
@@ -74,9 +77,9 @@ export function decodeReply(frame: Uint8Array): ReplyEnvelope {
   try {
     payload = unpack(frame);
   } catch (err) {
-    throw new MalformedFrame(`reply of ${frame.length} bytes is not msgpack (${(err as Error).message})`);
+    throw malformed(`reply of ${frame.length} bytes is not msgpack (${(err as Error).message})`);
   }
-  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw new MalformedFrame('reply is not a msgpack map');
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw malformed('reply is not a msgpack map');
   const map = payload as Record<string, unknown>;
   // Python's requester: response["return_args"], or {} when the response is None.
   const ra = map.return_args;

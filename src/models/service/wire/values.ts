@@ -2,6 +2,8 @@
 // Decimal and UUID travel as strings inside marker maps (see codec.ts); these classes keep
 // them distinct from plain strings so a value sent back out is encoded the same way.
 
+import { errors } from '../../../errors.js';
+
 /** An exact decimal number, kept as its text (Python's decimal.Decimal). No arithmetic. */
 export class Decimal {
   readonly asStr: string;
@@ -9,7 +11,7 @@ export class Decimal {
     const text = typeof value === 'string' ? value.trim() : String(value);
     // Python's Decimal also accepts NaN, Infinity and exponents; so do we.
     if (!/^[+-]?((\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|NaN|sNaN|Infinity|Inf)$/i.test(text)) {
-      throw new TypeError(`not a decimal number: ${JSON.stringify(text)}`);
+      throw new errors.SY_ERR_SERVICE_VALUE(`not a decimal number: ${JSON.stringify(text)}`, 'give digits with an optional sign, point and exponent (or NaN, Infinity), as Python\'s Decimal takes');
     }
     this.asStr = text;
   }
@@ -39,7 +41,7 @@ export class Uuid {
     }
     // Python's UUID() accepts braces, "urn:uuid:" and missing dashes; str() gives the canonical form.
     const hex = text.trim().toLowerCase().replace(/^urn:uuid:/, '').replace(/[{}-]/g, '');
-    if (!/^[0-9a-f]{32}$/.test(hex)) throw new TypeError(`not a UUID: ${JSON.stringify(text)}`);
+    if (!/^[0-9a-f]{32}$/.test(hex)) throw new errors.SY_ERR_SERVICE_VALUE(`not a UUID: ${JSON.stringify(text)}`, 'give 32 hex digits, with or without dashes, braces or urn:uuid:');
     this.asStr = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }
   static random(): Uuid {
