@@ -20,10 +20,10 @@ if (!redisInstalled()) throw new Error('redis-server is not installed: apt-get i
 
 const T = { timeout: 30_000 };
 
-/** An observer that collects the attempt of every delivery the worker received. */
-function attemptsOf(into: number[]): Observer {
+/** An observer that collects the attempt of every delivery of `id` the worker received. */
+function attemptsOf(into: number[], id: string): Observer {
   const observer = new Observer();
-  observer.listen((e) => { if (e.type === 'received') into.push(e.attempt); });
+  observer.listen((e) => { if (e.type === 'received' && e.id === id) into.push(e.attempt); });
   return observer;
 }
 const silent = () => createLogger({ level: 'silent' });
@@ -92,7 +92,7 @@ describe('worker on Redis', () => {
       return [[id, true]];
     }, { retry: { maxAttempts: 3, initialDelayMs: 30, maxDelayMs: 60 } }), {
       transport: t, store: new FsObjectStore({ root: join(dir, 'f') }), config: new MapConfigSource(map), logger: silent(),
-      observer: attemptsOf(attempts),
+      observer: attemptsOf(attempts, '13'),
     });
     try {
       await t.send('f-in', { body: Buffer.from('13') });
