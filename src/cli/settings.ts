@@ -149,7 +149,8 @@ export function storageDirOf(settings: Settings): string {
   return resolve(settings.storageDir ?? `${settings.stateDir}/storage`);
 }
 
-function readSettingsFile(file: string): Record<string, unknown> {
+/** A settings file's content (YAML or JSON mapping); SY_ERR_SETTINGS when it cannot be read or is not a mapping. */
+export function readSettingsFile(file: string): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -23,7 +23,7 @@ function queueNamesSeen(system: System): () => string[] {
 async function queueTools(system: System): Promise<{ deadLetters: DeadLetters[]; probes: Probe[] }> {
   const spec = await processTransportSpec(system.settings, system.configSource);
   if (spec === 'memory') {
-    const hosted = hostedMemoryOf((await system.transports.open('memory', 'worker', [])).queues);
+    const hosted = hostedMemoryOf((await system.transports.opened('memory'))?.queues);
     // An attached process sees the queues through the host's dashboard, not its own.
     if (!hosted) return { deadLetters: [], probes: [] };
     const [{ MemoryDeadLetters }, { memoryProbe }] = await Promise.all([

@@ -16,6 +16,8 @@ import type { ObjectStore } from '../storage/object-store.js';
 import type { ModelRunner, RunContext } from '../runtime/model.js';
 import { TransportRegistry } from '../runtime/registry.js';
 import { Runtime } from '../runtime/runtime.js';
+import { observerLog } from '../observability/observer-log.js';
+import { hostedMemoryOf } from '../transports/memory/shared/shared-transport.js';
 import type { DefinitionsByModel } from './definitions.js';
 import { loadRunner } from './models.js';
 import { processFlags, processSettingsSection, type ProcessSettings } from './process-settings.js';
@@ -93,6 +95,9 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
   const { process: settings, sections, logger } = await resolveSystemSettings(runners, options.flags, env, cwd, options.pinned, options.logger);
 
   const runtime = new Runtime({ logger });
+  // Operators' log lines of every model, derived from the stream (each model says how loud "handled" is).
+  const log = observerLog(runtime.observer, logger, { handledAt: (model) => runners.get(model)?.logHandledAt ?? 'debug' });
+  runtime.addResource({ name: 'log', stop: async () => log.flush() });
   const transports = new TransportRegistry({ logger, stateDir: resolve(cwd, settings.stateDir), memory: memoryOptionsOf(settings) });
   runtime.addResource({ name: 'transports', stop: () => transports.close() });
   let config: Promise<ConfigSource> | undefined;
@@ -112,6 +117,7 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
       runtime.addResource({ name: 'metrics server', stop: () => server.close() });
       metricsUrl = `${server.url}/metrics`;
     }
+    await warnOfDiscardedWork(runtime, transports, settings, logger);
     for (const [model, definitions] of options.definitions) {
       const runner = runners.get(model)!;
       const section = sections.get(model) as { transport?: unknown } | undefined;
@@ -132,6 +138,22 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
     throw err;
   }
   return { runtime, logger, transports, settings, sections, runners, ...(metricsUrl ? { metricsUrl } : {}), configSource, objectStore };
+}
+
+/**
+ * On the embedded default, messages still queued in the broker this process hosts end with
+ * it: say so as it stops, never drop them silently.
+ */
+async function warnOfDiscardedWork(runtime: Runtime, transports: TransportRegistry, settings: ProcessSettings, logger: Logger): Promise<void> {
+  if (settings.transport !== 'memory') return;
+  runtime.addResource({
+    name: 'embedded broker check',
+    stop: async () => {
+      const hosted = hostedMemoryOf((await transports.opened('memory')?.catch(() => undefined))?.queues);
+      const { waiting = 0, delayed = 0 } = hosted?.activity() ?? {};
+      if (waiting + delayed > 0) logger.warn({ waiting, delayed }, 'embedded broker: messages still queued are discarded as this process, which hosts it, ends');
+    },
+  });
 }
 
 function memoryOptionsOf(settings: ProcessSettings) {

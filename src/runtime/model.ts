@@ -78,6 +78,12 @@ export interface ModelRunner<D = unknown, S = unknown> {
    * transport offers what the model needs; otherwise they run on `defaultTransport`.
    */
   readonly sharesProcessTransport?: boolean;
+  /**
+   * The level of the "message done" line the log derived from the stream writes for each
+   * handled unit (observability/observer-log.ts): "info" for models whose operators read one
+   * line per unit (the worker), "debug" otherwise (the default).
+   */
+  readonly logHandledAt?: 'info' | 'debug';
   /** The components serving these definitions, not yet started (the runtime starts them). */
   components(definitions: readonly D[], ctx: RunContext<S>): Promise<Component[]>;
   /** The edges of these definitions without running them, for `switchyard topology`. */

@@ -1,7 +1,8 @@
 // THE one registry of transports. A transport is chosen by a URL or a name in one
 // vocabulary for every model:
 //
-//   memory            the embedded default (queues, topics, requests, the bus, sockets)
+//   memory            the embedded default (queues, topics, requests, the bus, sockets);
+//                     memory?max_length=…&max_bytes=…&overflow=… bounds its queues
 //   amqp://…          RabbitMQ (queues, topics, requests)
 //   redis://…         Redis (queues, topics, requests, the bus)
 //   tcp://…, zeromq   ZeroMQ (sockets)
@@ -15,6 +16,7 @@
 // start with SY_ERR_CAPABILITY_MISSING. One transport opened per distinct URL per process,
 // shared by every component that names it.
 
+import { SLINGSHOT_QUEUE_FLAGS } from '../config/config-source.js';
 import { errors, redactUrl } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { BusTransport } from '../transports/bus/bus-transport.js';
@@ -93,22 +95,25 @@ const adapters: Record<TransportName, Adapter> = {
     name: 'memory',
     capabilities: ['queue', 'topic', 'request', 'delayedRequeue', 'bus', 'sockets'],
     packages: [],
-    async open(_spec, { stateDir, memory, logger }) {
-      const [{ MemoryTransport, MemorySockets }, { BusOverTransport }, { SharedMemoryTransport }] = await Promise.all([
+    async open(spec, { stateDir, memory, logger }) {
+      const [{ MemoryTransport, MemorySockets }, { BusOverTransport }, { SharedMemoryTransport }, { memoryOptionsOfSpec }] = await Promise.all([
         import('../transports/memory/mod.js'),
         import('../transports/bus/bus-over-transport.js'),
         import('../transports/memory/shared/shared-transport.js'),
+        import('../transports/memory/memory-url.js'),
       ]);
+      // Queue bounds from settings, or riding in the spec's query (memory?max_length=…; memory-url.ts).
+      const options = { ...memory, ...memoryOptionsOfSpec(spec) };
       let queues: Transport;
       if (stateDir) {
         queues = await SharedMemoryTransport.open(stateDir, {
-          ...(memory ? { memory } : {}),
+          memory: options,
           onHostChange: (hosting) => logger.warn({ stateDir }, hosting
             ? 'the process hosting the embedded broker stopped: this process hosts it now (what that one still held is gone)'
             : 'the process hosting the embedded broker stopped: attached to the next host'),
         });
       } else {
-        queues = new MemoryTransport(memory);
+        queues = new MemoryTransport(options);
       }
       await queues.start();
       const bus = new BusOverTransport(queues);
@@ -130,7 +135,9 @@ const adapters: Record<TransportName, Adapter> = {
     packages: ['amqplib'],
     async open(url, { logger }) {
       const { AmqpTransport } = await import('../transports/amqp/mod.js');
-      const queues = new AmqpTransport({ url, logger });
+      // A queue first met without a declaration (a send before any worker ran) is declared as
+      // slingshot declares its queues, so slingshot services declaring it later find no conflict.
+      const queues = new AmqpTransport({ url, logger, queueDefaults: SLINGSHOT_QUEUE_FLAGS });
       return { queues, close: () => queues.close() };
     },
   },
@@ -183,6 +190,7 @@ const adapters: Record<TransportName, Adapter> = {
 /** The adapter a spec names: "memory", "zeromq", or a URL whose scheme says it. */
 export function transportNameOf(spec: string): TransportName {
   const s = spec.trim();
+  if (/^memory\?/.test(s)) return 'memory';
   if (s === 'memory' || s === 'amqp' || s === 'redis' || s === 'zeromq' || s === 'unix' || s === 'http') return s;
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(s)?.[1]?.toLowerCase();
   switch (scheme) {
@@ -248,6 +256,11 @@ export class TransportRegistry {
       opened.catch(() => this.#open.delete(key));
     }
     return opened;
+  }
+
+  /** The transport `spec` names if something opened it already (nothing is opened here). */
+  opened(spec: string): Promise<OpenedTransport> | undefined {
+    return this.#open.get(spec.trim());
   }
 
   async #load(spec: string): Promise<OpenedTransport> {

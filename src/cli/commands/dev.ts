@@ -94,7 +94,7 @@ export async function dev(dir: string, options: DevOptions): Promise<number> {
 
 /** The embedded broker's queues when this process hosts them (not when it attached to another's). */
 async function hostedMemory(system: System): Promise<MemoryTransport | undefined> {
-  return hostedMemoryOf((await system.transports.open('memory', 'worker', [])).queues);
+  return hostedMemoryOf((await system.transports.opened('memory'))?.queues);
 }
 
 async function seed(root: string, system: System, out: (line: string) => void): Promise<void> {
