@@ -34,6 +34,8 @@ export interface SystemOptions {
   readonly logger: (settings: ProcessSettings) => Logger;
   /** Process settings that win over every source (dev pins the embedded default). */
   readonly pinned?: Partial<ProcessSettings>;
+  /** Write the stream's log lines (default true; dev prints the flow instead unless a level is asked for). */
+  readonly streamLog?: boolean;
   /** The configuration source to use instead of the one settings name (dev serves the folder's map). */
   readonly configSource?: () => Promise<ConfigSource>;
 }
@@ -96,8 +98,10 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
 
   const runtime = new Runtime({ logger });
   // Operators' log lines of every model, derived from the stream (each model says how loud "handled" is).
-  const log = observerLog(runtime.observer, logger, { handledAt: (model) => runners.get(model)?.logHandledAt ?? 'debug' });
-  runtime.addResource({ name: 'log', stop: async () => log.flush() });
+  if (options.streamLog !== false) {
+    const log = observerLog(runtime.observer, logger, { handledAt: (model) => runners.get(model)?.logHandledAt ?? 'debug' });
+    runtime.addResource({ name: 'log', stop: async () => log.flush() });
+  }
   const transports = new TransportRegistry({ logger, stateDir: resolve(cwd, settings.stateDir), memory: memoryOptionsOf(settings) });
   runtime.addResource({ name: 'transports', stop: () => transports.close() });
   let config: Promise<ConfigSource> | undefined;

@@ -55,6 +55,8 @@ export async function dev(dir: string, options: DevOptions): Promise<number> {
       flags: options.flags,
       logger: options.logger,
       pinned: { transport: 'memory' },
+      // The flow below is what dev prints; the JSON log lines only when a level is asked for.
+      streamLog: options.flags.logLevel !== undefined || Boolean(process.env.SWITCHYARD_LOG_LEVEL),
       ...(config ? { configSource: config } : {}),
     });
   } catch (err) {
