@@ -34,38 +34,10 @@ function systemCommand(command: Command, options: { embedded?: boolean } = {}): 
 /** What dev decides itself: the embedded default, the folder's own system map. */
 const EMBEDDED_PINNED = new Set(['transport', 'amqpUrl', 'amqpPassword', 'configHost', 'rabbitmqConfigUrl', 'objectStorageConfigUrl', 'map']);
 
-/** Flags of every command that runs services on the local folders; each also reads SWITCHYARD_* and --settings. */
-function withLocalSettings(command: Command): Command {
-  return command
-    .option('--settings <file>', 'settings file (YAML or JSON); env SWITCHYARD_SETTINGS')
-    .option('--storage-dir <dir>', 'folder of the fs object store (default .switchyard/storage); env SWITCHYARD_STORAGE_DIR')
-    .option('--staging-dir <dir>', 'parent of per-message staging folders (default the OS temp folder)')
-    .option('--staging-memory-bytes <n>', 'bytes of one output staged in memory before spilling to a file (default 1048576; 0 = always a file)')
-    .option('--state-dir <dir>', 'where a running process leaves its inbox address (default .switchyard)')
-    .option('--memory-queue-max-length <n>', 'memory transport: messages one queue holds before senders wait (default 100000); env SWITCHYARD_MEMORY_QUEUE_MAX_LENGTH')
-    .option('--memory-queue-max-bytes <n>', 'memory transport: body bytes one queue holds before senders wait (default 67108864); env SWITCHYARD_MEMORY_QUEUE_MAX_BYTES')
-    .addOption(new Option('--memory-queue-overflow <mode>', 'memory transport, past the bound: senders wait (back-pressure) or are refused (reject-publish); env SWITCHYARD_MEMORY_QUEUE_OVERFLOW').choices(['back-pressure', 'reject-publish']))
-    .addOption(new Option('--log-level <level>', 'log level; env SWITCHYARD_LOG_LEVEL').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']));
-}
-
-/** Plus where configuration comes from and which transport and store to use. */
-function withSettings(command: Command): Command {
-  return withLocalSettings(command)
-    .option('--config-host <url>', 'configuration service, a URL or a host meaning https://host; env SWITCHYARD_CONFIG_HOST')
-    .option('--rabbitmq-config-url <url>', 'where to GET the broker endpoint (default {config-host}/rabbitmq)')
-    .option('--object-storage-config-url <url>', 'where to GET the object-storage endpoint (default {config-host}/object-storage)')
-    .option('--config-max-response-bytes <n>', 'most bytes of one configuration-service answer read (default 1048576); env SWITCHYARD_CONFIG_MAX_RESPONSE_BYTES')
-    .option('--map <file>', 'system-map file read in-process instead of a configuration service; env SWITCHYARD_MAP')
-    .option('--queue-durable <bool>', 'declare queues the configuration says nothing about durable (true) or not (false); unset: use existing queues as they are, declare missing ones as slingshot does (non-durable); env SWITCHYARD_QUEUE_DURABLE')
-    .option('--queue-arguments <json>', 'declaration arguments for those queues, e.g. \'{"x-queue-type":"quorum"}\'; env SWITCHYARD_QUEUE_ARGUMENTS')
-    .addOption(new Option('--transport <name>', 'transport; env SWITCHYARD_TRANSPORT').choices(['memory', 'amqp']))
-    .option('--amqp-url <url>', 'RabbitMQ URL without password (default: from the configuration service\'s /rabbitmq); env SWITCHYARD_AMQP_URL')
-    .option('--amqp-password <ref>', 'secret reference for its password: pass:NAME, env:NAME or file:PATH; env SWITCHYARD_AMQP_PASSWORD')
-    .addOption(new Option('--storage <name>', 'object store; env SWITCHYARD_STORAGE').choices(['fs', 's3']))
-    .option('--s3-endpoint <url>', 'S3 endpoint (default: https://{host} from the configuration service\'s /object-storage); env SWITCHYARD_S3_ENDPOINT')
-    .option('--s3-region <region>', 'S3 region (default garage); env SWITCHYARD_S3_REGION')
-    .option('--s3-access-key <ref>', 'secret reference for the access key with --s3-endpoint; env SWITCHYARD_S3_ACCESS_KEY')
-    .option('--s3-secret-key <ref>', 'secret reference for the secret key with --s3-endpoint; env SWITCHYARD_S3_SECRET_KEY');
+/** The one-shot commands (send, put): the process flags and a settings file. */
+function withProcessSettings(command: Command): Command {
+  command.option('--settings <file>', 'settings file (YAML or JSON); env SWITCHYARD_SETTINGS');
+  return addFlags(command, processFlags.filter((f) => f.key !== 'metricsPort' && f.key !== 'dashboardPort'));
 }
 
 export function buildProgram(): Command {
@@ -112,7 +84,7 @@ Examples:
       process.exitCode = await dev(dir, { untilIdle: Boolean(flags.untilIdle), timeoutMs, flags, logger, out });
     });
 
-  withSettings(program.command('send'))
+  withProcessSettings(program.command('send'))
     .description('send ids to a queue: through the broker, or to a running dev/run process on the memory transport')
     .argument('<queue>', 'queue name')
     .argument('<id...>', 'u64 ids, decimal')
@@ -126,7 +98,7 @@ Examples:
       out(await send(queue, ids, settings, createLogger({ level: settings.logLevel === 'info' ? 'warn' : settings.logLevel, destination: 2 })));
     });
 
-  withSettings(program.command('put'))
+  withProcessSettings(program.command('put'))
     .description('store a file as the input object <id> of a bucket alias')
     .argument('<alias>', 'bucket alias of --service (or a bucket name with --bucket)')
     .argument('<id>', 'u64 object id')

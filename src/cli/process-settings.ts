@@ -21,7 +21,7 @@ const schema = z.object({
     .describe('Most bytes of one configuration-service answer read (default 1 MiB); a longer one is refused.'),
   map: z.string().min(1).optional()
     .describe('A system-map file read in-process instead of asking a configuration service.'),
-  transport: z.string().min(1).default('memory')
+  transport: z.string().regex(/^(memory(\?.*)?|amqp|amqps?:\/\/.+|rediss?:\/\/.+)$/, 'must be memory, amqp, amqp://…, amqps://… or redis://…').default('memory')
     .describe('The transport of the worker and API models: memory (the embedded default, shared by the processes of one state folder), amqp (RabbitMQ at amqpUrl or from the configuration service), amqp://…, or redis://….'),
   amqpUrl: z.string().regex(/^amqps?:\/\//, 'must start with amqp:// or amqps://').optional()
     .describe('RabbitMQ URL without the password (amqp://user@host:port/vhost); default: from the configuration service\'s /rabbitmq.'),
@@ -71,15 +71,15 @@ export const processFlags: readonly FlagSpec[] = [
   { option: '--amqp-password <ref>', key: 'amqpPassword', help: 'secret reference for its password: pass:NAME, env:NAME or file:PATH; env SWITCHYARD_AMQP_PASSWORD' },
   { option: '--memory-queue-max-length <n>', key: 'memoryQueueMaxLength', help: 'memory transport: messages one queue holds before senders wait (default 100000)' },
   { option: '--memory-queue-max-bytes <n>', key: 'memoryQueueMaxBytes', help: 'memory transport: body bytes one queue holds before senders wait (default 64 MiB)' },
-  { option: '--memory-queue-overflow <mode>', key: 'memoryQueueOverflow', help: 'memory transport, past the bound: back-pressure (default) or reject-publish' },
-  { option: '--storage <name>', key: 'storage', help: 'object store: fs (default) or s3; env SWITCHYARD_STORAGE' },
+  { option: '--memory-queue-overflow <mode>', key: 'memoryQueueOverflow', help: 'memory transport, past the bound: back-pressure (default) or reject-publish', choices: ['back-pressure', 'reject-publish'] },
+  { option: '--storage <name>', key: 'storage', help: 'object store: fs (default) or s3; env SWITCHYARD_STORAGE', choices: ['fs', 's3'] },
   { option: '--s3-endpoint <url>', key: 's3Endpoint', help: 'S3 endpoint (default: https://{host} from the configuration service\'s /object-storage); env SWITCHYARD_S3_ENDPOINT' },
   { option: '--s3-region <region>', key: 's3Region', help: 'S3 region (default garage); env SWITCHYARD_S3_REGION' },
   { option: '--s3-access-key <ref>', key: 's3AccessKey', help: 'secret reference for the access key with --s3-endpoint; env SWITCHYARD_S3_ACCESS_KEY' },
   { option: '--s3-secret-key <ref>', key: 's3SecretKey', help: 'secret reference for the secret key with --s3-endpoint; env SWITCHYARD_S3_SECRET_KEY' },
   { option: '--storage-dir <dir>', key: 'storageDir', help: 'folder of the fs object store (default {state-dir}/storage); env SWITCHYARD_STORAGE_DIR' },
   { option: '--state-dir <dir>', key: 'stateDir', help: 'where this process keeps the embedded broker\'s socket and local storage (default .switchyard)' },
-  { option: '--log-level <level>', key: 'logLevel', help: `log level: ${levelNames.join(', ')}; env SWITCHYARD_LOG_LEVEL` },
+  { option: '--log-level <level>', key: 'logLevel', help: 'log level; env SWITCHYARD_LOG_LEVEL', choices: levelNames },
   { option: '--metrics-port <port>', key: 'metricsPort', help: 'serve Prometheus metrics of every model at GET /metrics (and /health, /ready) on 127.0.0.1:PORT; env SWITCHYARD_METRICS_PORT' },
   { option: '--dashboard-port <port>', key: 'dashboardPort', help: 'serve the live dashboard on 127.0.0.1:PORT (0 picks one); env SWITCHYARD_DASHBOARD_PORT' },
 ];

@@ -4,7 +4,7 @@
 // staging and queue defaults, the API's bus settings) are moved there, so old files keep
 // working.
 
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { errors } from '../errors.js';
 
@@ -19,10 +19,10 @@ export const LEGACY_FLAT_KEYS: Readonly<Record<string, string>> = {
   processName: 'api',
 };
 
-export async function readSettingsFile(file: string): Promise<Record<string, unknown>> {
+export function readSettingsFile(file: string): Record<string, unknown> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new errors.SY_ERR_SETTINGS(`cannot read settings file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }

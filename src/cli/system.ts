@@ -73,7 +73,7 @@ export async function resolveSystemSettings(
   ];
   const pinnedLayer: Layer = { source: 'this command', values: { '': pinned } };
   const documentedEnv = [...runners.values()].flatMap((r) => r.envLayers?.(env) ?? []);
-  const base: Layer[] = [pinnedLayer, ...flagLayers, ...documentedEnv, envLayer(sections, env), ...(file ? [fileLayer(sections, await readSettingsFile(file), file)] : [])];
+  const base: Layer[] = [pinnedLayer, ...flagLayers, ...documentedEnv, envLayer(sections, env), ...(file ? [fileLayer(sections, readSettingsFile(file), file)] : [])];
   let resolved = resolveSettings(sections, base) as Record<string, unknown>;
   // The process section takes nothing from the originals' files: its logger can be made now.
   const logger = makeLogger(resolved[''] as ProcessSettings);

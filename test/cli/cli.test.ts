@@ -23,6 +23,8 @@ describe('switchyard CLI: help and exit codes', () => {
     requireBuild();
     tmp = await tempDir();
     await writeFile(join(tmp.dir, 'sysmap.yaml'), MAP);
+    // A module that loads: settings are checked once the modules say which models run.
+    await writeFile(join(tmp.dir, 'x.mts'), `import { worker } from ${JSON.stringify(DIST_INDEX)};\nexport default worker('upper', (id) => [[id, true]]);\n`);
   });
   after(async () => {
     killAll();
@@ -81,7 +83,7 @@ describe('switchyard CLI: help and exit codes', () => {
   });
 
   it('an invalid option value (--log-level nonsense) exits 2', T, async () => {
-    const r = await cli(['run', 'worker.ts', '--log-level', 'nonsense']);
+    const r = await cli(['run', 'x.mts', '--log-level', 'nonsense']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--log-level/);
   });
@@ -181,7 +183,7 @@ describe('switchyard CLI: help and exit codes', () => {
 
   it('a settings file with an unknown key exits 2 naming the key', T, async () => {
     await writeFile(join(tmp.dir, 'settings.yaml'), 'logLevel: info\nlogLevle: debug\n');
-    const r = await cli(['run', 'x.ts', '--settings', 'settings.yaml']);
+    const r = await cli(['run', 'x.mts', '--settings', 'settings.yaml']);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /SY_ERR_SETTINGS: invalid settings: unknown setting\(s\) logLevle/);
   });
@@ -194,7 +196,7 @@ describe('switchyard CLI: help and exit codes', () => {
   });
 
   it('a missing settings file exits 2', T, async () => {
-    const r = await cli(['run', 'x.ts', '--settings', 'no-such-settings.yaml']);
+    const r = await cli(['run', 'x.mts', '--settings', 'no-such-settings.yaml']);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /cannot read settings file no-such-settings\.yaml: ENOENT/);
   });

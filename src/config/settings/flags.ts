@@ -3,7 +3,7 @@
 // turns the values given into the settings system's flag layer, spelled as typed, so a bad
 // value is reported as "task.port (from flag --port): ...".
 
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { flagLayer, type Layer } from './settings.js';
 
 export interface FlagSpec {
@@ -16,6 +16,8 @@ export interface FlagSpec {
   readonly repeat?: boolean;
   /** Another spelling of the same flag (an original's, e.g. "--socket_dir <dir>"). */
   readonly alias?: string;
+  /** The only values allowed (refused as usage before anything runs). */
+  readonly choices?: readonly string[];
 }
 
 /** Commander's camelCase property name of an option text ("--max-tasks <n>" → maxTasks). */
@@ -34,8 +36,10 @@ export function addFlags(command: Command, specs: readonly FlagSpec[]): Command 
       const long = option.split(/[ ,]+/).find((part) => part.startsWith('--'));
       if (long && have.has(long)) continue;
       if (long) have.add(long);
-      if (spec.repeat) command.option(option, spec.help, collect);
-      else command.option(option, spec.help);
+      const made = new Option(option, spec.help);
+      if (spec.choices) made.choices(spec.choices);
+      if (spec.repeat) made.argParser(collect);
+      command.addOption(made);
     }
   }
   return command;
