@@ -72,16 +72,18 @@ Examples:
     .argument('<dir>', 'folder with service modules, an optional sysmap.yaml and an optional seed.yaml')
     .option('--until-idle', 'exit (0) once every message has been handled, after printing a summary')
     .option('--timeout <ms>', 'with --until-idle: exit 1 if still busy after this long', '60000')
+    .option('--dashboard', 'serve the live dashboard (on --dashboard-port, default 7465) and keep running after --until-idle')
     .addHelpText('after', `
 Examples:
   switchyard dev examples/text-pipeline --until-idle
+  npm run demo -- --dashboard                                   # the demo, then its page at http://127.0.0.1:7465 until Ctrl-C
   switchyard dev examples/text-pipeline --dashboard-port 7465   # keeps running; open the page; in another terminal:
   switchyard send ingest-in 1 2 3`)
     .action(async (dir: string, flags: Record<string, unknown>) => {
       const timeoutMs = Number(flags.timeout);
       if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new errors.SY_ERR_USAGE(`--timeout must be a positive number of milliseconds, got ${String(flags.timeout)}`);
       const logger = (settings: ProcessSettings) => createLogger({ level: flags.logLevel === undefined && !process.env.SWITCHYARD_LOG_LEVEL ? 'warn' : settings.logLevel, destination: 2 });
-      process.exitCode = await dev(dir, { untilIdle: Boolean(flags.untilIdle), timeoutMs, flags, logger, out });
+      process.exitCode = await dev(dir, { untilIdle: Boolean(flags.untilIdle), timeoutMs, flags, logger, out, dashboard: Boolean(flags.dashboard) });
     });
 
   withProcessSettings(program.command('send'))

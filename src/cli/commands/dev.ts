@@ -32,9 +32,14 @@ export interface DevOptions {
   /** With untilIdle: give up (exit 1) when the system is not idle after this many ms. */
   readonly timeoutMs: number;
   readonly flags: Record<string, unknown>;
+  /** Serve the dashboard (on --dashboard-port, else 7465) and keep running after --until-idle. */
+  readonly dashboard?: boolean;
   readonly logger: (settings: ProcessSettings) => Logger;
   readonly out: (line: string) => void;
 }
+
+/** The dashboard's port for `dev --dashboard` (the standalone `switchyard dashboard` uses it too). */
+const DEFAULT_DASHBOARD_PORT = 7465;
 
 const seedSchema = z.strictObject({
   put: z.array(z.strictObject({ service: z.string(), alias: z.string(), id: z.union([z.number().int(), z.string()]), file: z.string() })).default([]),
@@ -54,7 +59,7 @@ export async function dev(dir: string, options: DevOptions): Promise<number> {
       definitions: await loadDefinitions(modulesOfFolder(root)),
       flags: options.flags,
       logger: options.logger,
-      pinned: { transport: 'memory' },
+      pinned: { transport: 'memory', ...(options.dashboard && options.flags.dashboardPort === undefined ? { dashboardPort: DEFAULT_DASHBOARD_PORT } : {}) },
       // The flow below is what dev prints; the JSON log lines only when a level is asked for.
       streamLog: options.flags.logLevel !== undefined || Boolean(process.env.SWITCHYARD_LOG_LEVEL),
       ...(config ? { configSource: config } : {}),
@@ -85,10 +90,14 @@ export async function dev(dir: string, options: DevOptions): Promise<number> {
       throw new errors.SY_ERR_USAGE(`--until-idle needs this process to host the embedded broker, but another switchyard process runs it in ${system.settings.stateDir}: stop it or give --state-dir of a folder of its own`);
     }
     const idle = await waitForIdle(memory, options.timeoutMs);
-    await system.runtime.stop();
+    // With the dashboard, the system stays up after the summary: the page shows it, retries flow.
+    if (system.settings.dashboardPort === undefined) await system.runtime.stop();
     summarize(map, memory, printer.record, out);
-    if (!idle) out(`not idle after ${options.timeoutMs} ms: stopped with work still pending`);
-    return idle ? 0 : 1;
+    if (!idle) out(`not idle after ${options.timeoutMs} ms: ${system.settings.dashboardPort === undefined ? 'stopped with work still pending' : 'work still pending'}`);
+    if (system.settings.dashboardPort === undefined) return idle ? 0 : 1;
+    out('');
+    out('the system keeps running for the dashboard; Ctrl-C stops');
+    return system.runtime.untilSignal();
   }
   out('running; inject work from another terminal with: switchyard send <queue> <id...>   (Ctrl-C stops)');
   return system.runtime.untilSignal();
