@@ -148,7 +148,7 @@ console.log('stopped by ' + signal);
     const cli = start(['provider', 'run', join(tmp.dir, 'who.mts'), '-s', sockets], { cwd: tmp.dir });
     const exit = await cli.exited;
     assert.equal(exit.code, 2);
-    assert.match(cli.stderr(), /SY_ERR_SETTINGS: provider.service_name is missing/);
+    assert.match(cli.stderr(), /SY_ERR_SETTINGS: .*provider.service_name is missing/);
   });
 
   it('exits 2 when a flag and its Go spelling disagree', async () => {

@@ -107,7 +107,7 @@ export class Provider {
     this.emitter = options.emitter ?? silentEmitter;
     this.log = options.logger ?? createLogger({ level: this.settings.log_level, service: this.serviceName, destination: 2 });
     this.peerWarn = warnLimiter(this.log, options.peerWarnings);
-    this.hookAllow = outboundAllowList(this.settings.response_hook_allow, 'provider.response_hook_allow');
+    this.hookAllow = outboundAllowList(this.settings.response_hook_allow, 'response_hook_allow');
     this.tracker = new RequestTracker({
       socketPath: this.layout.responseSocketPath(options.instance),
       defaultTimeoutMs: this.layout.requestTimeoutMs,

@@ -105,7 +105,7 @@ const schema = z.object({
   response_hook_allow: z.preprocess(listOf, z.array(z.string('must be a list of strings, e.g. ["unix:/tmp/mistify", "10.0.0.0/8", "hooks.example.com"]'), 'must be a list of strings, e.g. ["unix:/tmp/mistify", "10.0.0.0/8", "hooks.example.com"]'))
     .superRefine((entries, ctx) => {
       try {
-        outboundAllowList(entries, 'provider.response_hook_allow');
+        outboundAllowList(entries, 'response_hook_allow');
       } catch (err) {
         ctx.addIssue({ code: 'custom', message: `has an entry that cannot be used (${(err as Error).message})` });
       }
