@@ -119,25 +119,37 @@ describe('provider on the observer stream', () => {
     assert.deepEqual(ready.outputs?.map((e) => e.name), ['coordinator', 'response-hook']);
   });
 
-  it('a success: received, sent to the response hook, handled', async () => {
+  it('a success: received, the hook\'s delivery called, sent to the response hook, handled', async () => {
     await client.request('Echo', { n: 1 }, { id: 'ok-1' });
-    const seen = await settled('ok-1', 3);
-    assert.deepEqual(seen.map((e) => e.type), ['received', 'sent', 'handled']);
+    const seen = await settled('ok-1', 4);
+    assert.deepEqual(seen.map((e) => e.type), ['received', 'called', 'sent', 'handled']);
     assert.deepEqual(seen[0], { type: 'received', input: 'Echo', id: 'ok-1', attempt: 1 });
-    assert.deepEqual(seen[1], { type: 'sent', output: 'response-hook', id: 'ok-1' });
-    assert.equal(seen[2]!.type === 'handled' && seen[2]!.input, 'Echo');
-    assert.ok(seen[2]!.type === 'handled' && seen[2]!.durationMs >= 0);
+    assert.ok(seen[1]!.type === 'called' && seen[1]!.target === 'response-hook' && seen[1]!.error === undefined);
+    assert.deepEqual(seen[2], { type: 'sent', output: 'response-hook', id: 'ok-1' });
+    assert.equal(seen[3]!.type === 'handled' && seen[3]!.input, 'Echo');
+    assert.ok(seen[3]!.type === 'handled' && seen[3]!.durationMs >= 0);
   });
 
-  it('a failure: received, sent (the error response), failed with the error and no retry', async () => {
+  it('a failure: received, the error response delivered, failed with the error and no retry', async () => {
     await assert.rejects(client.request('Fail', null, { id: 'bad-1' }), /no such guest/);
-    const seen = await settled('bad-1', 3);
-    assert.deepEqual(seen.map((e) => e.type), ['received', 'sent', 'failed']);
-    const failed = seen[2]!;
+    const seen = await settled('bad-1', 4);
+    assert.deepEqual(seen.map((e) => e.type), ['received', 'called', 'sent', 'failed']);
+    const failed = seen[3]!;
     assert.ok(failed.type === 'failed');
     assert.equal(failed.input, 'Fail');
     assert.deepEqual(failed.error, { message: 'no such guest' });
     assert.equal(failed.retryInMs, undefined, 'acomm has no redelivery');
+  });
+
+  it('a response that cannot reach its hook: received, called with the error (target "response-hook", not the URL), failed', async () => {
+    const gone = join(tmp.dir, 'gone.sock');
+    const request = JSON.stringify({ id: 'lost-1', task: 'Echo', responsehook: { Scheme: 'unix', Path: gone }, args: 1 });
+    await rawExchange(join(tmp.dir, 'Echo', '60-obs.sock'), encodeFrame(request));
+    const seen = await settled('lost-1', 3);
+    assert.deepEqual(seen.map((e) => e.type), ['received', 'called', 'failed']);
+    assert.ok(seen[1]!.type === 'called' && seen[1]!.target === 'response-hook' && /could not be delivered/.test(seen[1]!.error?.message ?? ''));
+    assert.ok(seen[2]!.type === 'failed' && /could not be delivered to its hook/.test(seen[2]!.error.message));
+    assert.equal(JSON.stringify(seen).includes('"target":"unix:'), false);
   });
 
   it('refusals: a malformed frame and an invalid request are "rejected" on the task\'s input, never received', async () => {
@@ -153,8 +165,8 @@ describe('provider on the observer stream', () => {
   it('a request to another task is "called" with the task as its target', async () => {
     const r = await client.request('Ask', null, { id: 'ask-1' });
     assert.deepEqual(r.result, { asked: true });
-    await settled('ask-1', 3);
-    const called = events.filter((e) => e.type === 'called');
+    await settled('ask-1', 4);
+    const called = events.filter((e) => e.type === 'called' && e.target !== 'response-hook');
     assert.equal(called.length, 1);
     assert.ok(called[0]!.type === 'called');
     assert.equal(called[0]!.target, 'Echo');
@@ -196,6 +208,7 @@ describe('provider through the Runtime, with /metrics', () => {
         `switchyard_in_flight{${source},input="Echo"} 0`,
         `switchyard_sent_total{${source},output="response-hook"} 4`,
         `switchyard_rejected_total{${source},input="Echo"} 1`,
+        `switchyard_calls_total{${source},target="response-hook",outcome="ok"} 4`,
       ];
       let text = '';
       // The last response's events follow its delivery by a moment.

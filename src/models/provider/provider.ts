@@ -6,7 +6,8 @@
 //
 // What happens is reported on the observer stream (an Emitter; silent when nobody listens,
 // and then no event is built): per request "received" once its ack is out, then "sent"
-// (output "response-hook") when the hook took the response, then "handled" or "failed"; a
+// (output "response-hook") when the hook took the response, "called" (target "response-hook")
+// for the delivery with its time and any failure, then "handled" or "failed"; a
 // peer's malformed frame, invalid request, refused hook or over-limit stream is "rejected";
 // a request this provider sends to another task is "called" (target: the task name, from
 // code). Input and output names are task names and fixed words, never what a peer sent.
@@ -305,19 +306,25 @@ export class Provider {
     }
     if (base.isLevelEnabled('debug')) context.log.debug({ ms: Math.round(performance.now() - started), ok: failure === '' }, 'task done');
     let delivered = false;
+    let hookFailure = '';
+    const sending = emitter.active ? performance.now() : 0;
     try {
       const hookError = await this.acomm.sendTo(req.responseHook, json, { maxFrameBytes: this.settings.max_frame_bytes });
       if (hookError !== '') {
         this.peerWarn.warn('hook-error', { task: task.name, id: req.id, hook: redactUrl(req.responseHook), err: hookError.slice(0, 500) }, 'the response hook refused the response');
-        if (failure === '') failure = `the response hook refused the response: ${hookError.slice(0, 200)}`;
+        hookFailure = `the response hook refused the response: ${hookError.slice(0, 200)}`;
       } else {
         delivered = true;
       }
     } catch (err) {
       this.peerWarn.warn('hook-unreachable', { task: task.name, id: req.id, hook: redactUrl(req.responseHook), err: (err as Error).message }, 'could not deliver the response to its hook');
-      if (failure === '') failure = `the response could not be delivered to its hook: ${(err as Error).message}`;
+      hookFailure = `the response could not be delivered to its hook: ${(err as Error).message}`;
     }
-    if (emitter.active) this.reportEnd(task, req, started, delivered, failure, failureCode, streamed);
+    if (emitter.active) {
+      // The delivery is an outbound call of its own (its time, its failures), to the fixed target "response-hook".
+      emitter.emit({ type: 'called', target: RESPONSE_HOOK_OUTPUT, id: req.id, durationMs: performance.now() - sending, ...(hookFailure !== '' ? { error: { message: hookFailure } } : {}) });
+      this.reportEnd(task, req, started, delivered, failure !== '' ? failure : hookFailure, failureCode, streamed);
+    }
   }
 
   /** The end of one request on the observer stream: the hook's delivery, then handled or failed (never retried: acomm has no redelivery). */
