@@ -8,9 +8,10 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { envNameOf } from '../../src/config/settings/settings.js';
+import { createLogger } from '../../src/observability/logger.js';
 import { resolveProviderSettings } from '../../src/cli/commands/provider.js';
 import {
-  ProviderLayout, providerSettings, providerSettingsSection, PROVIDER_FLAG_KEYS, PROVIDER_SETTING_KEYS,
+  loadProviderConfig, provider, ProviderLayout, providerSettings, providerSettingsSection, PROVIDER_FLAG_KEYS, PROVIDER_SETTING_KEYS,
 } from '../../src/models/provider/mod.js';
 import { shortTempDir } from './kit.js';
 
@@ -110,6 +111,10 @@ describe('provider settings section', () => {
     assert.throws(read('extra.json'), (err: Error & { code?: string }) => err.code === 'SY_ERR_SETTINGS' && /unknown setting\(s\) provider\.socket_dri \(from provider config file .*extra\.json\)/.test(err.message));
     await writeFile(join(tmp.dir, 'config.json'), '{"service_name": "provider-simple", "coordinator_url": "unix:///tmp/mistify/coordinator/coordinator.sock"}');
     assert.equal(read('config.json')().coordinator_url, 'unix:///tmp/mistify/coordinator/coordinator.sock');
+    // In code, as the README shows: provider(loadProviderConfig({ configFile })).
+    const p = provider(loadProviderConfig({ configFile: join(tmp.dir, 'config.json'), env: { SWITCHYARD_PROVIDER_SOCKET_DIR: tmp.dir } }), { logger: createLogger({ level: 'silent' }) });
+    assert.equal(p.serviceName, 'provider-simple');
+    assert.equal(p.taskSocketPath('T'), join(tmp.dir, 'T', '50-provider-simple.sock'));
     await tmp.remove();
   });
 

@@ -12,7 +12,7 @@
 
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { envLayer, flagLayer, flagNameOf, resolveSettings, type Layer } from '../../config/settings/settings.js';
+import { flagLayer, flagNameOf, type Layer } from '../../config/settings/settings.js';
 import { errors } from '../../errors.js';
 import { createLogger } from '../../observability/logger.js';
 import { isInstance as isInstanceCopy, parseInstances, superviseInstances } from '../../runtime/instances.js';
@@ -20,7 +20,7 @@ import type { RunContext } from '../../runtime/model.js';
 import { TransportRegistry } from '../../runtime/registry.js';
 import { Runtime } from '../../runtime/runtime.js';
 import {
-  coordinatorClient, discoverProviders, isProviderDefinition, providerConfigFileLayer, providerSettingsSection, runner,
+  coordinatorClient, discoverProviders, isProviderDefinition, loadProviderSettings, runner,
   PROVIDER_CONFIG_FILE_ENV, PROVIDER_FLAG_KEYS, PROVIDER_GO_FLAG_KEYS,
   type ProviderComponent, type ProviderDefinition, type ProviderSettings,
 } from '../../models/provider/mod.js';
@@ -85,10 +85,7 @@ export interface ProviderSettingsInputs {
  * config file (--config/-c/--config_file, or SWITCHYARD_PROVIDER_CONFIG_FILE), defaults.
  */
 export function resolveProviderSettings(input: ProviderSettingsInputs): ProviderSettings {
-  const file = flagValue(input.flags, 'config_file', 'config') ?? (input.env[PROVIDER_CONFIG_FILE_ENV] || undefined);
-  const layers: Layer[] = [providerFlagLayer(input.flags), envLayer([providerSettingsSection], input.env)];
-  if (file !== undefined) layers.push(providerConfigFileLayer(file));
-  return resolveSettings([providerSettingsSection], layers).provider;
+  return loadProviderSettings({ configFile: flagValue(input.flags, 'config_file', 'config'), env: input.env, flags: providerFlagLayer(input.flags) });
 }
 
 /**

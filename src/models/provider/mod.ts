@@ -2,10 +2,10 @@
 export { provider, Provider, RESPONSE_HOOK_OUTPUT, STREAM_OUTPUT } from './provider.js';
 export type { ProviderOptions } from './provider.js';
 export {
-  providerSettingsSection, providerSettings, providerConfigFileLayer, PROVIDER_SETTING_KEYS, PROVIDER_FLAG_KEYS,
+  providerSettingsSection, providerSettings, providerConfigFileLayer, loadProviderSettings, loadProviderConfig, PROVIDER_SETTING_KEYS, PROVIDER_FLAG_KEYS,
   GO_FLAG_KEYS as PROVIDER_GO_FLAG_KEYS, CONFIG_FILE_ENV as PROVIDER_CONFIG_FILE_ENV,
 } from './settings.js';
-export type { ProviderSettings, ProviderSettingsInput, TaskSettings } from './settings.js';
+export type { ProviderSettings, ProviderSettingsInput, TaskSettings, LoadProviderSettingsOptions } from './settings.js';
 export { ProviderLayout } from './layout.js';
 export { runner } from './runner.js';
 export { ProviderComponent } from './component.js';

@@ -12,7 +12,7 @@
 
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { defineSection, resolveSettings, type Layer } from '../../config/settings/settings.js';
+import { defineSection, envLayer, resolveSettings, type Layer } from '../../config/settings/settings.js';
 import { errors, redactUrl } from '../../errors.js';
 import { levelNames, validateLevel, type LevelName } from '../../observability/logger.js';
 import { outboundAllowList } from '../../runtime/outbound-allow-list.js';
@@ -173,6 +173,31 @@ export function providerConfigFileLayer(file: string): Layer {
   const { config_file: _ignored, ...values } = data as Record<string, unknown>;
   return { source: `provider config file ${file}`, values: { provider: values } };
 }
+
+export interface LoadProviderSettingsOptions {
+  /** The Go provider's JSON config file; default SWITCHYARD_PROVIDER_CONFIG_FILE. */
+  readonly configFile?: string | undefined;
+  /** Default process.env. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Command-line values, strongest (the CLI's flag layer). */
+  readonly flags?: Layer;
+}
+
+/**
+ * The provider section from its sources, strongest first: flags, SWITCHYARD_PROVIDER_*, the
+ * Go provider's config file, defaults. For code that runs a provider without the CLI:
+ * `provider(loadProviderSettings({ configFile: 'config.json' }))`.
+ */
+export function loadProviderSettings(options: LoadProviderSettingsOptions = {}): ProviderSettings {
+  const env = options.env ?? process.env;
+  const file = options.configFile ?? (env[CONFIG_FILE_ENV] || undefined);
+  const layers: Layer[] = [...(options.flags ? [options.flags] : []), envLayer([providerSettingsSection], env)];
+  if (file !== undefined) layers.push(providerConfigFileLayer(file));
+  return resolveSettings([providerSettingsSection], layers).provider;
+}
+
+/** The name the README used before the settings system: the same function. */
+export const loadProviderConfig = loadProviderSettings;
 
 /** Where the settings point, for messages: a coordinator URL without credentials. */
 export function describeCoordinator(settings: ProviderSettings): string {
