@@ -217,8 +217,8 @@ export interface RunProviderOptions {
  */
 export async function runProvider(options: RunProviderOptions): Promise<number> {
   const { settings, out } = options;
-  const service = settings.service_name ?? options.definition.defaultServiceName ?? 'provider';
-  const logger = createLogger({ level: settings.log_level, service, destination: 2 });
+  // The runner names each provider's service in its log lines (a child logger).
+  const logger = createLogger({ level: settings.log_level, destination: 2 });
   const runtime = new Runtime({ logger });
   const transports = new TransportRegistry({ logger });
   runtime.addResource({ name: 'transports', stop: () => transports.close() });
