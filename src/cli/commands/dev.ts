@@ -76,6 +76,7 @@ export async function dev(dir: string, options: DevOptions): Promise<number> {
   await startOrClose(system, async () => {
     if (system.settings.dashboardPort !== undefined) out(`dashboard at ${await startSystemDashboard(system, system.settings.dashboardPort)}`);
   });
+  if (system.metricsUrl) out(`metrics at ${system.metricsUrl}`);
   const memory = await hostedMemory(system);
   try {
     await seed(root, system, out);
