@@ -173,6 +173,9 @@ const transportsAndBrokersErrors = section('transports and brokers', {
   SY_ERR_HTTP_CALL: define('SY_ERR_HTTP_CALL', 'runtime',
     (method: string, url: string, cause: string) => `${method} ${redactUrl(url.length > 300 ? `${url.slice(0, 300)}…` : url)} got no answer (${cause}); check that the server at that address is running and reachable from here`,
     { means: 'An outbound HTTP request got no answer (refused, reset, timed out).', fix: 'Check that the server at that address runs and is reachable from here.' }),
+  SY_ERR_UNIX_CONNECT: define('SY_ERR_UNIX_CONNECT', 'runtime',
+    (path: string, why: string) => `cannot connect to ${path}: ${why}`,
+    { means: 'Connecting to a unix socket failed (no such socket, refused, no permission).', fix: 'Check that the process serving that socket runs and that the path is right.' }),
 });
 
 // ---- storage
@@ -208,6 +211,9 @@ const workerModelErrors = section('worker model', {
   SY_ERR_NO_ROUTE: define('SY_ERR_NO_ROUTE', 'runtime',
     (service: string, caseValue: string) => `service "${service}" has no route for case ${caseValue}; add {case: ${caseValue}, queues: [...]} to its "out" list in the system map, or set unroutedCases: "drop"`,
     { means: 'A result\'s case value has no route in the service\'s "out" list.', fix: 'Add {case, queues} to the system map, or set unroutedCases: "drop".' }),
+  SY_ERR_PROCESS: define('SY_ERR_PROCESS', 'runtime',
+    (value: string) => `process threw ${value}, which is not an Error; throw an Error (e.g. throw new Error("why")) so the reason reaches the logs and the dead-letter headers`,
+    { means: 'A process threw something that is not an Error (a string, an object).', fix: 'Throw an Error, e.g. throw new Error("why"), so the reason reaches the logs and the dead-letter headers.' }),
 });
 
 // ---- api model
@@ -310,9 +316,6 @@ const taskModelErrors = section('task model', {
 
 // ---- provider model
 const providerModelErrors = section('provider model', {
-  SY_ERR_PROVIDER_CONFIG: define('SY_ERR_PROVIDER_CONFIG', 'config',
-    (key: string, why: string, fix: string) => `provider setting "${key}" ${why}; ${fix}`,
-    { means: 'A provider setting is not valid.', fix: 'Correct the setting as the message says.' }),
   SY_ERR_FRAME: define('SY_ERR_FRAME', 'usage',
     (why: string) => `bad acomm frame: ${why}; send a 4-byte big-endian length followed by that many bytes of JSON, one message per connection`,
     { means: 'An acomm frame on a unix socket is not a 4-byte length followed by that much JSON.', fix: 'Send one length-prefixed JSON message per connection.' }),
@@ -331,6 +334,15 @@ const providerModelErrors = section('provider model', {
   SY_ERR_TASK_TIMEOUT: define('SY_ERR_TASK_TIMEOUT', 'runtime',
     (task: string, ms: number, fix: string) => `task ${JSON.stringify(task)} did not finish within ${ms} ms; ${fix}`,
     { means: 'A provider task did not finish in time.', fix: 'Raise the timeout the message names, or make the handler faster.' }),
+  SY_ERR_PROVIDER_DEFINITIONS: define('SY_ERR_PROVIDER_DEFINITIONS', 'usage',
+    (why: string) => `providers in one process: ${why}`,
+    { means: 'The providers given to one process cannot run together.', fix: 'Fix what the message names (e.g. give each provider its own service name).' }),
+  SY_ERR_PROVIDER_STOPPING: define('SY_ERR_PROVIDER_STOPPING', 'runtime',
+    (service: string, id: string) => `provider ${service} is stopping; request ${JSON.stringify(id.slice(0, 100))} is left unacked so that the coordinator offers it to another provider`,
+    { means: 'A request reached a provider that is stopping; it is left unacked.', fix: 'Nothing to do: the coordinator offers the request to another provider.' }),
+  SY_ERR_REQUEST_TRACKER: define('SY_ERR_REQUEST_TRACKER', 'usage',
+    (why: string) => `the request tracker ${why}`,
+    { means: 'The request tracker was used in a way it does not allow.', fix: 'Follow the message.' }),
 });
 
 // ---- cli and tools
@@ -352,6 +364,13 @@ const cliAndToolsErrors = section('cli and tools', {
   SY_ERR_TOPOLOGY_INPUT: define('SY_ERR_TOPOLOGY_INPUT', 'usage',
     (input: string, why: string) => `cannot draw the topology of ${input}: ${why}`,
     { means: 'The topology command cannot read its input.', fix: 'Give a folder or modules of services, or a system map.' }),
+  SY_ERR_NO_LOCAL_BROKER: define('SY_ERR_NO_LOCAL_BROKER', 'usage',
+    (stateDir: string) => `no switchyard process runs the embedded broker of ${stateDir}: start \`switchyard run\` or \`switchyard dev\` in this folder first (or give --state-dir of the folder it runs in, or --transport for a broker)`,
+    { means: 'A command needs the embedded broker of this folder, and no switchyard process runs it.', fix: 'Start switchyard run or dev in this folder first, or give --state-dir of the folder it runs in, or --transport for a broker.' }),
+  SY_ERR_UNKNOWN_QUEUE: define('SY_ERR_UNKNOWN_QUEUE', 'usage',
+    (queue: string, closest: string | undefined, known: readonly string[]) =>
+      `no queue ${JSON.stringify(queue)} in the running system${closest ? `; did you mean ${JSON.stringify(closest)}?` : ''} (known: ${known.length ? known.map((k) => JSON.stringify(k)).join(', ') : 'none'})`,
+    { means: 'switchyard send named a queue the running system does not have (a misspelling, say).', fix: 'Use one of the queues the message lists (it suggests the closest).' }),
 });
 
 // ---- limits and outbound connections

@@ -1,12 +1,14 @@
 // A failure that repeats on every retry is logged one line per attempt, its stack trace once
-// (issue 15): the helper, the worker's log lines and an API listener's.
+// (issue 15): the helper, an API listener's and a served RPC's lines; the worker's lines (from
+// the observer stream) carry the error's code and message only.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { createBus, defineApi } from '../../src/models/api/mod.js';
-import { workerLogListener } from '../../src/models/worker/worker-observers.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { errorInfo, Observer } from '../../src/observability/observer.js';
+import { observerLog } from '../../src/observability/observer-log.js';
 import { traceOnce } from '../../src/observability/trace-once.js';
 import { BusOverTransport } from '../../src/transports/bus/bus-over-transport.js';
 import { MemoryTransport } from '../../src/transports/memory/mod.js';
@@ -50,15 +52,17 @@ describe('traceOnce', () => {
 });
 
 describe('a worker whose process fails on every attempt', () => {
-  it('logs one line per attempt, with the stack trace in the first only', () => {
+  it('logs one line per attempt, naming the error without a stack trace (from the observer stream)', () => {
     const { lines, raw, logger } = capture();
-    const listen = workerLogListener(logger);
+    const observer = new Observer();
+    observerLog(observer, logger);
+    const emit = observer.for({ model: 'worker', service: 'upper', transport: 'memory' });
     for (let attempt = 1; attempt <= 4; attempt++) {
-      listen({ type: 'failed', service: 'upper', queue: 'upper-in', id: 7n, attempt, error: callResponder(attempt), retryInMs: 100, durationMs: 1 });
+      emit.emit({ type: 'failed', input: 'upper-in', id: '7', durationMs: 1, error: errorInfo(callResponder(attempt)), retryInMs: 100 });
     }
     const failed = lines.filter((l) => l.msg === 'message failed');
     assert.equal(failed.length, 4);
-    assert.deepEqual(failed.map(hasTrace), [true, false, false, false]);
+    assert.deepEqual(failed.map(hasTrace), [false, false, false, false]);
     assert.deepEqual(failed.map((l) => l.err?.message), [1, 2, 3, 4].map((a) => `connect ECONNREFUSED 127.0.0.1:9 (attempt ${a})`));
     assert.ok(raw.every((l) => l.trimEnd().split('\n').length === 1), 'one line each');
   });
