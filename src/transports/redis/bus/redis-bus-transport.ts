@@ -19,7 +19,7 @@
 //   does the same after 2 days); empty groups are not cleaned up.
 
 import type { Redis } from 'ioredis';
-import type { Logger } from '../../../observability/logger.js';
+import { createLogger, type Logger } from '../../../observability/logger.js';
 import type { BusEvent, BusTransport, CallOptions, EventDelivery, ListenSpec, RpcCall, RpcResult, RpcServer, StoredSchema, StreamActivity } from '../../bus/bus-transport.js';
 import type { Subscription } from '../../transport.js';
 import { eventToFields, fieldsToEvent, isNoop } from '../../../protocols/lightbus/by-field.js';
@@ -35,7 +35,8 @@ import { serveRpcs } from './rpc-server.js';
 export interface RedisBusOptions {
   /** redis://[:password@]host:port/db */
   readonly url: string;
-  readonly logger: Logger;
+  /** Default: an info-level logger to stdout, as every other transport's. */
+  readonly logger?: Logger;
   /** One stream per API (Lightbus's default) or per event. */
   readonly streamUse?: StreamUse;
   /** Streams are trimmed to about this many entries (XADD MAXLEN ~); null: never. Lightbus: 100,000. */
@@ -65,7 +66,10 @@ export class RedisBusTransport implements BusTransport {
   private readonly maxStreamLength: number | null;
   private readonly trim: string[];
 
-  constructor(private readonly options: RedisBusOptions) {
+  private readonly options: RedisBusOptions & { readonly logger: Logger };
+
+  constructor(options: RedisBusOptions) {
+    this.options = { ...options, logger: options.logger ?? createLogger({ level: 'info' }) };
     this.streamUse = options.streamUse ?? 'per_api';
     this.maxStreamLength = options.maxStreamLength === undefined ? 100_000 : options.maxStreamLength;
     this.trim = this.maxStreamLength === null ? [] : ['MAXLEN', '~', String(this.maxStreamLength)];
