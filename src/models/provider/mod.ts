@@ -1,4 +1,4 @@
-// switchyard/models/provider: task providers on unix sockets (mistifyio/provider).
+// switchyardjs/provider: task providers on unix sockets (mistifyio/provider).
 export { provider, Provider } from './provider.js';
 export type { ProviderOptions } from './provider.js';
 export { ProviderConfig, loadProviderConfig, providerEnvName, DEFAULTS as PROVIDER_DEFAULTS, SCALAR_KEYS as PROVIDER_CONFIG_KEYS, GO_FLAG_KEYS as PROVIDER_GO_FLAG_KEYS } from './config.js';

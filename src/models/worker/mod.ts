@@ -1,3 +1,4 @@
+// switchyardjs/worker (also the package root): the queue worker model (slingshot).
 export { worker, isWorkerDefinition } from './worker.js';
 export type { Case, CaseResult, ProcessContext, ProcessFn, ProcessResult, WorkerDefinition, WorkerOptions } from './worker.js';
 export { startWorker } from './worker-runner.js';
