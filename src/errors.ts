@@ -239,6 +239,10 @@ export const errors = {
     (what: string, limit: string, setting: string) => `${what} is over the limit of ${limit} and was refused; if it is legitimate, raise ${setting}`),
   SY_ERR_OUTBOUND_REFUSED: define('SY_ERR_OUTBOUND_REFUSED', 'config',
     (what: string, target: string, setting: string) => `${what} ${redactUrl(target)} is not in the allow-list ${setting}; add its host, network or unix: socket folder to ${setting}, or leave ${setting} unset to allow any`),
+
+  // ---- the package: peer dependencies a user installs beside switchyardjs
+  SY_ERR_ZOD_VERSION: define('SY_ERR_ZOD_VERSION', 'usage',
+    (place: string) => `${place} is a zod 3 schema: install zod@^4 beside switchyardjs (npm install zod@^4) and build the schema with its z (or import { z } from "switchyardjs/api"); zod 3 schemas cannot be validated or turned into JSON Schema here`),
 } as const;
 
 export type ErrorCode = keyof typeof errors;

@@ -3,8 +3,8 @@
 
 export * from './models/worker/mod.js';
 // The task model: everything else of it is at switchyardjs/task.
-export { taskService } from './models/task/mod.js';
-export type { TaskServiceDefinition } from './models/task/mod.js';
+export { taskService } from './models/task/task-service.js';
+export type { TaskServiceDefinition } from './models/task/task-service.js';
 export type {
   Transport, Capabilities, Capability, Delivery, DeliveryHandler, OutboundMessage, NackOptions,
   Subscription, ConsumeOptions, QueueOptions, Reply, RequestHandler, RequestOptions, Headers,

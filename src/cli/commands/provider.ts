@@ -11,16 +11,10 @@
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { errors } from '../../errors.js';
-import { createLogger } from '../../observability/logger.js';
-import { stopOnSignals } from '../../runtime/lifecycle.js';
-import { INSTANCE_ENV, isInstance, parseInstances, superviseInstances } from '../../runtime/instances.js';
-import {
-  coordinatorClient, isProviderDefinition, loadProviderConfig, provider, PROVIDER_CONFIG_KEYS, PROVIDER_GO_FLAG_KEYS, providerEnvName,
-  type ProviderDefinition,
-} from '../../models/provider/mod.js';
-import { importModule } from '../load-services.js';
-import { discoverProviders } from '../../models/provider/mod.js';
-import { prepareSocketPath, probeSocket } from '../../transports/unix/mod.js';
+// Only the configuration keys are needed to define the commands; the provider model, the
+// unix transport, the logger and the supervisor are loaded when a command runs.
+import { GO_FLAG_KEYS as PROVIDER_GO_FLAG_KEYS, providerEnvName, SCALAR_KEYS as PROVIDER_CONFIG_KEYS } from '../../models/provider/config.js';
+import type { ProviderDefinition } from '../../models/provider/mod.js';
 
 /** Task folders under socket_dir: every folder but the provider's own (response, streams). */
 async function listTaskFolders(socketDir: string): Promise<string[]> {
@@ -93,6 +87,7 @@ function withProviderFlags(command: Command): Command {
 }
 
 async function loadDefinitions(path: string): Promise<ProviderDefinition[]> {
+  const [{ importModule }, { isProviderDefinition }] = await Promise.all([import('../load-services.js'), import('../../models/provider/mod.js')]);
   let mod: Record<string, unknown>;
   try {
     mod = await importModule(resolve(path));
@@ -119,6 +114,10 @@ Examples:
     .option('--instances <n|auto>', 'run N copies under one supervisor (auto: one per core); they share the task sockets, and a copy that dies is restarted')
     .action(async (module: string, flags: Flags) => {
       const [definition, ...more] = await loadDefinitions(module);
+      const [{ loadProviderConfig, provider }, { createLogger }, { INSTANCE_ENV, isInstance, parseInstances, superviseInstances }, { stopOnSignals }, { prepareSocketPath }] = await Promise.all([
+        import('../../models/provider/mod.js'), import('../../observability/logger.js'), import('../../runtime/instances.js'),
+        import('../../runtime/lifecycle.js'), import('../../transports/unix/mod.js'),
+      ]);
       if (more.length > 0) throw new errors.SY_ERR_MODULE(module, `it exports ${more.length + 1} providers; run one per process (each has its own service_name)`);
       const config = loadProviderConfig({
         configFile: flagValue(flags, 'config_file', 'config'),
@@ -155,6 +154,7 @@ Examples:
     .option('-s, --socket-dir <dir>', `base folder of task sockets (default /tmp/mistify); env ${providerEnvName('socket_dir')}`)
     .addOption(new Option('--socket_dir <dir>').hideHelp())
     .action(async (tasks: string[], flags: Flags) => {
+      const [{ discoverProviders }, { probeSocket }] = await Promise.all([import('../../models/provider/mod.js'), import('../../transports/unix/mod.js')]);
       const socketDir = resolve(flagValue(flags, 'socket_dir') ?? process.env[providerEnvName('socket_dir')] ?? '/tmp/mistify');
       const names = tasks.length > 0 ? tasks : await listTaskFolders(socketDir);
       for (const task of names) {
@@ -183,6 +183,7 @@ Examples:
       const timeout = Number(flags.timeout);
       if (!Number.isFinite(timeout) || timeout <= 0) throw new errors.SY_ERR_USAGE(`--timeout must be a positive number of seconds, got ${String(flags.timeout)}`);
       const socketDir = resolve(flagValue(flags, 'socket_dir') ?? process.env[providerEnvName('socket_dir')] ?? '/tmp/mistify');
+      const { coordinatorClient } = await import('../../models/provider/mod.js');
       const client = await coordinatorClient({ socketDir, timeoutMs: timeout * 1000 });
       try {
         const r = await client.request(task, args);

@@ -7,7 +7,8 @@
 // their own whose stop is one more thing `run` stops.
 
 import type { Registry } from 'prom-client';
-import { runner, type ApiModelSettings, type ApiServiceDefinition } from '../../models/api/mod.js';
+// The API model's runner is loaded when API services run, not when `run` starts workers.
+import type { ApiModelSettings, ApiServiceDefinition } from '../../models/api/mod.js';
 import type { Logger } from '../../observability/logger.js';
 import { startMetricsServer } from '../../observability/metrics.js';
 import { observerMetrics } from '../../observability/observer-metrics.js';
@@ -31,7 +32,7 @@ const isApiService = (d: ServiceDefinition): d is ApiServiceDefinition => d.kind
 
 /** A Runtime holding the API model's components for `definitions`, not yet started. */
 async function apiRuntime(definitions: readonly ServiceDefinition[], { settings, logger, flags = {} }: ApiRunOptions): Promise<Runtime> {
-  const apiSettings = await apiSettingsFromCli(flags, { settings, logger });
+  const [apiSettings, { runner }] = await Promise.all([apiSettingsFromCli(flags, { settings, logger }), import('../../models/api/runner.js')]);
   const runtime = new Runtime({ logger });
   const transports = new TransportRegistry({ logger });
   runtime.addResource({ name: 'transports', stop: () => transports.close() });

@@ -9,6 +9,7 @@
 
 import { markDefinition, modelOf } from '../../runtime/model.js';
 import type { z } from '../../schema/mod.js';
+import { rejectZod3Within } from '../../schema/zod-version.js';
 import type { InferArgs } from './type-grammar.js';
 
 export type Args = Record<string, unknown>;
@@ -143,6 +144,10 @@ export type ServiceInput = Omit<ServiceDefinition, 'kind'>;
 
 /** Declares a service; export it as the module's default. Marked as the service model's (runtime/model.ts). */
 export function service(definition: ServiceInput): ServiceDefinition {
+  const place = `service${definition.name ? ` "${definition.name}"` : ''}`;
+  rejectZod3Within(definition.connections, `${place} connections`);
+  rejectZod3Within(definition.states, `${place} states`);
+  rejectZod3Within(definition.config, `${place} config`);
   return markDefinition({ ...definition, kind: 'switchyard.service' as const }, 'service');
 }
 
