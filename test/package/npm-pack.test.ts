@@ -95,7 +95,8 @@ async function complete(project: string, line: string, ms: number, env: Record<s
   return run.out();
 }
 
-describe('the packed package in a new project, following docs/getting-started.md', { timeout: 240_000 }, () => {
+// The checks are independent (own ports, socket folders, processes): run at once to keep the file's wall time down.
+describe('the packed package in a new project, following docs/getting-started.md', { timeout: 240_000, concurrency: true }, () => {
   const work = mkdtempSync(join(tmpdir(), 'sy-npm-pack-'));
   const project = join(work, 'my-services');
   let installLog = '';
