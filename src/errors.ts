@@ -108,9 +108,16 @@ export const errors = {
     (why: string) => `process returned an unusable result: ${why}; return or yield [resultId: bigint, case: boolean | number | string] pairs`),
   SY_ERR_NO_ROUTE: define('SY_ERR_NO_ROUTE', 'runtime',
     (service: string, caseValue: string) => `service "${service}" has no route for case ${caseValue}; add {case: ${caseValue}, queues: [...]} to its "out" list in the system map, or set unroutedCases: "drop"`),
+  SY_ERR_PROCESS: define('SY_ERR_PROCESS', 'runtime',
+    (value: string) => `process threw ${value}, which is not an Error; throw an Error (e.g. throw new Error("why")) so the reason reaches the logs and the dead-letter headers`),
   SY_ERR_MODULE: define('SY_ERR_MODULE', 'usage',
     (path: string, why: string) => `module ${path} cannot be run: ${why}`),
   SY_ERR_USAGE: define('SY_ERR_USAGE', 'usage', (what: string) => what),
+  SY_ERR_NO_LOCAL_BROKER: define('SY_ERR_NO_LOCAL_BROKER', 'usage',
+    (stateDir: string) => `no switchyard process runs the embedded broker of ${stateDir}: start \`switchyard run\` or \`switchyard dev\` in this folder first (or give --state-dir of the folder it runs in, or --transport for a broker)`),
+  SY_ERR_UNKNOWN_QUEUE: define('SY_ERR_UNKNOWN_QUEUE', 'usage',
+    (queue: string, closest: string | undefined, known: readonly string[]) =>
+      `no queue ${JSON.stringify(queue)} in the running system${closest ? `; did you mean ${JSON.stringify(closest)}?` : ''} (known: ${known.length ? known.map((k) => JSON.stringify(k)).join(', ') : 'none'})`),
 
   // ---- configuration look-ups (appended by the config layer)
   SY_ERR_CONFIG_UNKNOWN: define('SY_ERR_CONFIG_UNKNOWN', 'config',
@@ -196,9 +203,15 @@ export const errors = {
   SY_ERR_SERVICE_DEFINITIONS: define('SY_ERR_SERVICE_DEFINITIONS', 'usage',
     (names: string) => `several services in one process must have different names (got ${names}); give each service({ name: ... }) a name of its own`),
 
-  // ---- provider model and unix sockets (issue 7)
-  SY_ERR_PROVIDER_CONFIG: define('SY_ERR_PROVIDER_CONFIG', 'config',
-    (key: string, why: string, fix: string) => `provider setting "${key}" ${why}; ${fix}`),
+  // ---- provider model and unix sockets
+  SY_ERR_PROVIDER_DEFINITIONS: define('SY_ERR_PROVIDER_DEFINITIONS', 'usage',
+    (why: string) => `providers in one process: ${why}`),
+  SY_ERR_PROVIDER_STOPPING: define('SY_ERR_PROVIDER_STOPPING', 'runtime',
+    (service: string, id: string) => `provider ${service} is stopping; request ${JSON.stringify(id.slice(0, 100))} is left unacked so that the coordinator offers it to another provider`),
+  SY_ERR_REQUEST_TRACKER: define('SY_ERR_REQUEST_TRACKER', 'usage',
+    (why: string) => `the request tracker ${why}`),
+  SY_ERR_UNIX_CONNECT: define('SY_ERR_UNIX_CONNECT', 'runtime',
+    (path: string, why: string) => `cannot connect to ${path}: ${why}`),
   SY_ERR_SOCKET_PATH: define('SY_ERR_SOCKET_PATH', 'config',
     (path: string, why: string) => `unix socket path ${JSON.stringify(path)} cannot be used: ${why}`),
   SY_ERR_SOCKET_IN_USE: define('SY_ERR_SOCKET_IN_USE', 'config',

@@ -1,5 +1,6 @@
 // A worker on the embedded default for tests: memory transport, fs store in a temp folder,
-// configuration from an in-memory system map, and a journal of what happened in order.
+// configuration from an in-memory system map, a journal of what happened in order, and the
+// events the workers reported on the observer stream.
 
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,7 +11,8 @@ import { createLogger } from '../../src/observability/logger.js';
 import { FsObjectStore } from '../../src/storage/fs/mod.js';
 import { MemoryTransport } from '../../src/transports/memory/mod.js';
 import type { ConsumeOptions, Delivery, DeliveryHandler, OutboundMessage, Subscription } from '../../src/transports/transport.js';
-import { startWorker, type RunningWorker, type WorkerDefinition, type WorkerEvent } from '../../src/models/worker/mod.js';
+import { startWorker, type WorkerComponent, type WorkerDefinition } from '../../src/models/worker/mod.js';
+import { Observer, type ObserverEvent } from '../../src/observability/observer.js';
 
 /** Records sends and acks, in order, into a shared journal, and whether staging existed at each send. */
 export class RecordingTransport extends MemoryTransport {
@@ -76,9 +78,11 @@ export interface Harness {
   readonly transport: RecordingTransport;
   readonly store: RecordingStore;
   readonly journal: string[];
-  readonly events: WorkerEvent[];
+  /** What the workers reported on the observer stream, in order. */
+  readonly events: ObserverEvent[];
+  readonly observer: Observer;
   readonly stagingRoot: string;
-  start(definition: WorkerDefinition): Promise<RunningWorker>;
+  start(definition: WorkerDefinition): Promise<WorkerComponent>;
   /** Bodies waiting in a queue, as text. */
   bodies(queue: string): string[];
   /** Waits until `check` is true (polling), or fails after ms. */
@@ -89,21 +93,23 @@ export interface Harness {
 export async function harness(sysmapYaml: string, options: { stagingMemoryBytes?: number } = {}): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'switchyard-worker-test-'));
   const journal: string[] = [];
-  const events: WorkerEvent[] = [];
+  const events: ObserverEvent[] = [];
+  const observer = new Observer();
+  observer.listen((e) => void events.push(e));
   const transport = new RecordingTransport(journal);
   await transport.start();
   const store = new RecordingStore(join(dir, 'storage'), journal);
   const config = new MapConfigSource(parseSysMap(sysmapYaml, 'test sysmap'));
   const stagingRoot = join(dir, 'staging');
   transport.stagingRoot = stagingRoot;
-  const workers: RunningWorker[] = [];
+  const workers: WorkerComponent[] = [];
   return {
-    transport, store, journal, events, stagingRoot,
+    transport, store, journal, events, observer, stagingRoot,
     async start(definition) {
       const w = await startWorker(definition, {
         transport, store, config, stagingRoot, ...options,
         logger: createLogger({ level: 'silent' }),
-        listeners: [(e) => events.push(e)],
+        observer,
       });
       workers.push(w);
       return w;

@@ -20,8 +20,9 @@ import { loadSettings } from '../../src/cli/settings.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { FsObjectStore } from '../../src/storage/fs/mod.js';
 import { AmqpTransport } from '../../src/transports/amqp/mod.js';
-import { startWorker, worker, type RunningWorker, type WorkerEvent } from '../../src/models/worker/mod.js';
-import { workerLogListener } from '../../src/models/worker/worker-observers.js';
+import { startWorker, worker, type WorkerComponent } from '../../src/models/worker/mod.js';
+import { Observer, type ObserverEvent } from '../../src/observability/observer.js';
+import { observerLog } from '../../src/observability/observer-log.js';
 import { Writable } from 'node:stream';
 import { requireRabbitMq, startRabbitMq, type RabbitMq } from '../support/rabbitmq-server.js';
 import { DIST_INDEX, killAll, requireBuild, start, tempDir, waitFor } from '../cli/cli-helpers.js';
@@ -159,7 +160,7 @@ describe('worker beside slingshot services on RabbitMQ', () => {
   }
 
   /** `switchyard run … --config-host` as a library call: settings → config source → worker. */
-  async function startFromConfigHost(name: string, flags: Record<string, unknown> = {}): Promise<{ w: RunningWorker; t: AmqpTransport }> {
+  async function startFromConfigHost(name: string, flags: Record<string, unknown> = {}): Promise<{ w: WorkerComponent; t: AmqpTransport }> {
     const settings = loadSettings({ configHost: sysMapUrl, transport: 'amqp', amqpUrl: broker.url, ...flags }, {});
     const t = new AmqpTransport({ url: broker.url, logger: silent });
     await t.start();
@@ -241,7 +242,10 @@ describe('worker beside slingshot services on RabbitMQ', () => {
     await t.start();
     open.add(t);
     const tries = new Map<bigint, number>();
-    const events: WorkerEvent[] = [];
+    const events: ObserverEvent[] = [];
+    const observer = new Observer();
+    observerLog(observer, logger, { handledAt: () => 'info' });
+    observer.listen((e) => void events.push(e));
     const w = await startWorker(worker('guarded', (id) => {
       tries.set(id, (tries.get(id) ?? 0) + 1);
       if (id >= 100n) throw new Error(`message ${id} always fails`);
@@ -249,7 +253,7 @@ describe('worker beside slingshot services on RabbitMQ', () => {
     }, { retry: { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 200 } }), {
       transport: t, store: new FsObjectStore({ root: join(tmp.dir, 'guarded') }), logger,
       config: await createConfigSource(loadSettings({ configHost: sysMapUrl }, {})),
-      listeners: [workerLogListener(logger), (e) => events.push(e)],
+      observer,
     });
     open.add(w);
     // Each failing id carries one hostile header; id 1 behind them must still be served.
@@ -274,15 +278,17 @@ describe('worker beside slingshot services on RabbitMQ', () => {
       assert.deepEqual(dead.map((m) => m.content.toString()).sort(), hostile.map(([b]) => b).sort(), 'every hostile message is dead-lettered');
       for (const m of dead) assert.equal(String(m.properties.headers?.['x-switchyard-attempts']), '3', `${m.content.toString()} dead-lettered after 3 attempts`);
       for (const [body] of hostile) assert.equal(tries.get(BigInt(body)), 3, `${body} was tried exactly 3 times`);
+      const received = events.filter((e) => e.type === 'received');
+      assert.ok(received.every((e) => e.type === 'received' && e.attempt >= 1 && e.attempt <= 3), `attempts stay in 1..3: ${received.map((e) => e.type === 'received' && e.attempt).join(',')}`);
       const failed = events.filter((e) => e.type === 'failed');
-      assert.ok(failed.every((e) => e.type === 'failed' && e.attempt >= 1 && e.attempt <= 3), `attempts stay in 1..3: ${failed.map((e) => e.type === 'failed' && e.attempt).join(',')}`);
-      assert.ok(failed.filter((e) => e.type === 'failed' && e.retryInMs !== undefined).every((e) => e.type === 'failed' && e.retryInMs! >= 50), 'every retry waits');
+      assert.equal(failed.length, hostile.length * 2, 'two retried failures per message; the third attempt is dead-lettered');
+      assert.ok(failed.every((e) => e.type === 'failed' && e.retryInMs !== undefined && e.retryInMs >= 50), 'every retry waits');
     } finally {
       await closing(w);
       await closing(t);
       await ch.close().catch(() => undefined);
     }
-    // 9 messages × 3 failures + 9 dead letters + start/stop and a few rate-limited header warnings.
+    // 9 messages × 2 failures + 9 dead letters + the good one's line and a few rate-limited header warnings.
     assert.ok(lines.length <= 60, `${lines.length} log lines:\n${lines.slice(0, 20).join('\n')}`);
   });
 

@@ -13,11 +13,19 @@ import { createLogger } from '../../src/observability/logger.js';
 import { FsObjectStore } from '../../src/storage/fs/mod.js';
 import { AmqpTransport } from '../../src/transports/amqp/mod.js';
 import { startWorker, worker } from '../../src/models/worker/mod.js';
+import { Observer } from '../../src/observability/observer.js';
 import { requireRabbitMq, startRabbitMq, type RabbitMq } from '../support/rabbitmq-server.js';
 
 requireRabbitMq();
 
 const T = { timeout: 30_000 };
+
+/** An observer that collects the error message of every failed attempt. */
+function failuresOf(into: string[]): Observer {
+  const observer = new Observer();
+  observer.listen((e) => { if (e.type === 'failed') into.push(e.error.message); });
+  return observer;
+}
 
 describe('worker on RabbitMQ', () => {
   let broker: RabbitMq;
@@ -125,7 +133,7 @@ queueDefaults: { durable: false }
     const failures: string[] = [];
     const w = await startWorker(worker('gone', (id) => [[id, true]], { retry: { maxAttempts: 50, initialDelayMs: 50, maxDelayMs: 200 } }), {
       transport: t, store: new FsObjectStore({ root: join(dir, 'g') }), config: new MapConfigSource(map), logger: createLogger({ level: 'silent' }),
-      listeners: [(e) => { if (e.type === 'failed') failures.push(e.error.message); }],
+      observer: failuresOf(failures),
     });
     const ch = await raw.createChannel();
     try {

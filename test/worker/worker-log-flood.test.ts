@@ -13,7 +13,8 @@ import { createLogger } from '../../src/observability/logger.js';
 import { FsObjectStore } from '../../src/storage/fs/mod.js';
 import { MemoryTransport } from '../../src/transports/memory/mod.js';
 import { startWorker, worker, type WorkerDefinition } from '../../src/models/worker/mod.js';
-import { workerLogListener } from '../../src/models/worker/worker-observers.js';
+import { Observer } from '../../src/observability/observer.js';
+import { observerLog } from '../../src/observability/observer-log.js';
 
 const T = { timeout: 60_000 };
 const MAP = parseSysMap('services:\n  flood:\n    in: flood-in\n    out:\n      - { case: true, queues: [flood-out] }\n', 'flood.yaml');
@@ -25,10 +26,11 @@ async function runFlood(definition: WorkerDefinition, bodies: string[]): Promise
   const transport = new MemoryTransport();
   await transport.start();
   const settled = { n: 0 };
-  const w = await startWorker(definition, {
-    transport, store: new FsObjectStore({ root: dir }), config: new MapConfigSource(MAP), logger,
-    listeners: [workerLogListener(logger), (e) => { if (e.type === 'dead-lettered' || e.type === 'succeeded') settled.n++; }],
-  });
+  // The log lines derived from the observer stream, as `switchyard run` writes them.
+  const observer = new Observer();
+  const log = observerLog(observer, logger, { handledAt: () => 'info' });
+  observer.listen((e) => { if (e.type === 'dead-lettered' || e.type === 'handled') settled.n++; });
+  const w = await startWorker(definition, { transport, store: new FsObjectStore({ root: dir }), config: new MapConfigSource(MAP), logger, observer });
   try {
     for (const body of bodies) await transport.send('flood-in', { body: Buffer.from(body) });
     const deadline = Date.now() + 50_000;
@@ -36,6 +38,7 @@ async function runFlood(definition: WorkerDefinition, bodies: string[]): Promise
     assert.equal(settled.n, bodies.length, 'every message was handled');
   } finally {
     await w.stop();
+    log.detach();
     await transport.close();
     await rm(dir, { recursive: true, force: true });
   }

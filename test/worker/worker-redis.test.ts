@@ -13,11 +13,19 @@ import { FsObjectStore } from '../../src/storage/fs/mod.js';
 import { RedisTransport } from '../../src/transports/redis/mod.js';
 import { DEAD_LETTER_HEADERS, deadLetterQueueOf, type Delivery } from '../../src/transports/transport.js';
 import { startWorker, worker } from '../../src/models/worker/mod.js';
+import { Observer } from '../../src/observability/observer.js';
 import { redisInstalled, startRedis, type RedisServer } from '../support/redis-server.js';
 
 if (!redisInstalled()) throw new Error('redis-server is not installed: apt-get install -y redis-server (or run npm test, which installs it)');
 
 const T = { timeout: 30_000 };
+
+/** An observer that collects the attempt of every delivery of `id` the worker received. */
+function attemptsOf(into: number[], id: string): Observer {
+  const observer = new Observer();
+  observer.listen((e) => { if (e.type === 'received' && e.id === id) into.push(e.attempt); });
+  return observer;
+}
 const silent = () => createLogger({ level: 'silent' });
 
 /** Collects what arrives on a queue until `count` messages came, or fails after 10 s. */
@@ -84,7 +92,7 @@ describe('worker on Redis', () => {
       return [[id, true]];
     }, { retry: { maxAttempts: 3, initialDelayMs: 30, maxDelayMs: 60 } }), {
       transport: t, store: new FsObjectStore({ root: join(dir, 'f') }), config: new MapConfigSource(map), logger: silent(),
-      listeners: [(e) => { if (e.type === 'failed') attempts.push(e.attempt); }],
+      observer: attemptsOf(attempts, '13'),
     });
     try {
       await t.send('f-in', { body: Buffer.from('13') });
@@ -96,7 +104,7 @@ describe('worker on Redis', () => {
       assert.equal(Buffer.from(dead[0]!.body).toString(), '13');
       assert.equal(dead[0]!.headers[DEAD_LETTER_HEADERS.sourceQueue], 'f-in');
       assert.equal(dead[0]!.headers[DEAD_LETTER_HEADERS.attempts], '3');
-      assert.deepEqual(attempts, [1, 2, 3]);
+      assert.deepEqual(attempts, [1, 2, 3], 'id 13 was received three times (tried twice again), then dead-lettered');
     } finally {
       await w.stop();
       await t.close();

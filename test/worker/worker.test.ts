@@ -124,7 +124,7 @@ describe('worker', () => {
       assert.match(dead.headers[DEAD_LETTER_HEADERS.reason]!, /3 time/);
       assert.deepEqual(h.bodies('done-a').sort(), ['1', '2', '3']);
       const deadEvent = h.events.find((e) => e.type === 'dead-lettered');
-      assert.equal(deadEvent?.type === 'dead-lettered' && deadEvent.kind, 'max_attempts');
+      assert.equal(deadEvent?.type === 'dead-lettered' && deadEvent.reasonKind, 'max_attempts');
     } finally {
       await h.close();
     }
@@ -193,10 +193,11 @@ describe('worker', () => {
     try {
       await h.start(worker('typed', async (id) => [[id, true], [id, 'nowhere']], { unroutedCases: 'drop' }));
       await h.transport.send('typed-in', { body: Buffer.from('3') });
-      await h.until(() => h.events.some((e) => e.type === 'succeeded'));
+      await h.until(() => h.events.some((e) => e.type === 'handled'));
       assert.deepEqual(h.bodies('q-bool'), ['3']);
-      const ok = h.events.find((e) => e.type === 'succeeded');
-      assert.equal(ok?.type === 'succeeded' && ok.dropped.length, 1);
+      // Only the routed result is reported produced; the dropped one is a warning in the log.
+      const ok = h.events.find((e) => e.type === 'handled');
+      assert.deepEqual(ok?.type === 'handled' && ok.produced, [{ output: 'q-bool', id: '3', label: 'true' }]);
     } finally {
       await h.close();
     }
@@ -214,7 +215,7 @@ describe('worker', () => {
       try {
         await h.start(worker('typed', process));
         await h.transport.send('typed-in', { body: Buffer.from('11') });
-        await h.until(() => h.events.some((e) => e.type === 'succeeded'));
+        await h.until(() => h.events.some((e) => e.type === 'handled'));
         assert.deepEqual(h.bodies('q-int'), shape === 'nothing' ? [] : ['11'], shape);
       } finally {
         await h.close();

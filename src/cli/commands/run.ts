@@ -1,87 +1,52 @@
-// `switchyard run <module...>`: start the services the modules export on the transport,
-// store and configuration the settings name, until SIGINT/SIGTERM.
+// `switchyard run <module...>`: one process for any mix of models. The modules' definitions
+// are sorted by model, every present model's settings section is resolved with the
+// process's (cli/system.ts), each runner makes its components on the transports the
+// registry opens, and one Runtime starts them and stops them on SIGINT/SIGTERM. On the
+// embedded default the process hosts (or joins) the state folder's broker, so `switchyard
+// send` and other `run` processes of the folder reach the same queues.
 
-import { isInstance } from '../../runtime/instances.js';
-import { stopAll, stopOnSignals, type Stoppable } from '../../runtime/lifecycle.js';
-import { createMetrics, startMetricsServer } from '../../observability/metrics.js';
 import type { Logger } from '../../observability/logger.js';
-import { workerLogListener, workerMetricsListener } from '../../models/worker/worker-observers.js';
-import { createStore, createTransport, lazyConfigSource } from '../environment.js';
-import { MemoryTransport } from '../../transports/memory/mod.js';
-import { openInbox } from '../inbox.js';
-import { loadServices } from '../load-services.js';
-import { queueDefaultsOf, type Settings } from '../settings.js';
-import { startServices } from '../start-services.js';
-import { runApiServices, startApiServicesBeside } from './run-api-services.js';
-import { runTaskService } from './run-task-service.js';
+import { loadDefinitions } from '../definitions.js';
+import type { ProcessSettings } from '../process-settings.js';
+import { buildSystem, requireDefinitions, type System } from '../system.js';
+import { startSystemDashboard } from '../system-dashboard.js';
 
 export interface RunOptions {
-  readonly settings: Settings;
-  readonly logger: Logger;
+  /** Commander's values of the command's flags (process flags and every model's). */
+  readonly flags: Record<string, unknown>;
+  readonly logger: (settings: ProcessSettings) => Logger;
   readonly out: (line: string) => void;
-  /** The command's flags, for task-service settings (--port, --engine-url, ...). */
-  readonly flags?: Record<string, unknown>;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
 }
 
 export async function run(modules: readonly string[], options: RunOptions): Promise<number> {
-  const { settings, logger } = options;
-  const definitions = (await Promise.all(modules.map((m) => loadServices(m)))).flat();
-  // API services alone need no system map, queues or storage: only a bus.
-  if (definitions.every((d) => d.kind === 'api-service')) return runApiServices(definitions, { settings, logger, flags: options.flags ?? {} });
-  if (definitions.some((d) => d.kind === 'task')) return runTaskService(definitions, options);
-  const configSource = lazyConfigSource(settings);
-  const config = await configSource();
-  const transport = await createTransport(settings, configSource, logger);
-  const store = await createStore(settings, configSource);
-  const metrics = createMetrics();
-  const running: Stoppable[] = [];
+  const definitions = await loadDefinitions(modules);
+  requireDefinitions(definitions, modules.join(' '));
+  const system = await buildSystem({
+    definitions,
+    flags: options.flags,
+    logger: options.logger,
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+  });
+  const { logger } = system;
+  await startOrClose(system, async () => {
+    if (system.settings.dashboardPort === undefined) return;
+    logger.info({ url: await startSystemDashboard(system, system.settings.dashboardPort) }, 'dashboard served');
+  });
+  if (system.metricsUrl) logger.info({ url: system.metricsUrl }, 'metrics served');
+  logger.info({ models: [...definitions.keys()], services: system.runtime.health().components.map((c) => c.service) }, 'running; SIGINT or SIGTERM stops');
+  return system.runtime.untilSignal();
+}
+
+/** Runs `before` (e.g. a dashboard that must see every "ready"), starts the system; on failure closes what it opened and rethrows. */
+export async function startOrClose(system: System, before?: () => Promise<void>): Promise<void> {
   try {
-    await transport.start();
-    running.push({ stop: () => transport.close() }, { stop: async () => store.close?.() });
-    if (transport instanceof MemoryTransport) {
-      // In-process queues end with the process: say what is dropped, never drop it silently.
-      running.push({
-        stop: async () => {
-          const { waiting, delayed } = transport.activity();
-          if (waiting + delayed > 0) logger.warn({ waiting, delayed }, 'memory transport: messages still queued are discarded as the process ends');
-        },
-      });
-    }
-    if (settings.metricsPort !== undefined) {
-      const server = await startMetricsServer({ registry: metrics.registry, port: settings.metricsPort });
-      running.push({ stop: () => server.close() });
-      logger.info({ url: `${server.url}/metrics` }, 'metrics served');
-    }
-    running.push(...(await startApiServicesBeside(definitions, { settings, logger, flags: options.flags ?? {}, registry: metrics.registry })));
-    const listeners = [workerLogListener(logger), workerMetricsListener(metrics)];
-    const queueDefaults = queueDefaultsOf(settings);
-    running.push(...(await startServices(definitions, {
-      transport, store, config, logger, listeners, stagingMemoryBytes: settings.stagingMemoryBytes,
-      ...(settings.stagingDir ? { stagingRoot: settings.stagingDir } : {}),
-      ...(queueDefaults ? { queueDefaults } : {}),
-    })));
-    if (transport instanceof MemoryTransport) {
-      const inbox = await openInbox(transport, settings.stateDir);
-      running.push(inbox);
-      logger.info({ inbox: inbox.url }, 'memory transport: send work with `switchyard send <queue> <id...>` from this folder');
-    }
+    await before?.();
+    await system.runtime.start();
   } catch (err) {
-    await stopAll(running).catch(() => undefined);
+    await system.runtime.stop().catch(() => undefined);
     throw err;
   }
-  return runUntilSignal(running, logger, 'no new messages; finishing the ones in flight', 'unacked messages will be redelivered');
 }
-
-/** Runs until SIGINT/SIGTERM, then stops everything (a second signal exits at once). */
-async function runUntilSignal(running: Stoppable[], logger: Logger, draining: string, abandoned: string): Promise<number> {
-  await stopOnSignals(
-    { stop: () => stopAll(running) },
-    {
-      onFirstSignal: (signal) => logger.info({ signal }, `stopping: ${draining} (signal again to exit at once)`),
-      onSecondSignal: (signal) => logger.warn({ signal }, `second signal: exiting now; ${abandoned}`),
-      ...(isInstance() ? { signals: ['SIGTERM'] as const } : {}),
-    },
-  ).stopped;
-  return 0;
-}
-

@@ -1,12 +1,14 @@
 // The worker model's face (slingshot's Microservice): a name and a `process` function.
-// `worker()` only describes the service; a runner (worker-runner.ts) brings it to life
-// on whatever transport, store and configuration the environment provides.
+// `worker()` only describes the service; its component (worker-component.ts), made by the
+// model's runner (runner.ts), brings it to life on whatever transport, store and
+// configuration the runtime provides.
 
 import { errors } from '../../errors.js';
 import type { RetryPolicy } from '../../runtime/retry.js';
 import { retryPolicy } from '../../runtime/retry.js';
 import { validateName } from '../../transports/names.js';
 import type { Logger } from '../../observability/logger.js';
+import { markDefinition, modelOf } from '../../runtime/model.js';
 import type { ReadFileFn, WriteFileFn } from './request-files.js';
 
 /** A routing case: a bool, an integer or a string (typed: true, 1 and "1" differ). */
@@ -64,9 +66,10 @@ export function worker(name: string, process: ProcessFn, options: WorkerOptions 
   if (unroutedCases !== 'dead-letter' && unroutedCases !== 'drop') {
     throw new errors.SY_ERR_SETTINGS(`worker "${name}": unroutedCases must be "dead-letter" or "drop", got ${JSON.stringify(unroutedCases)}`);
   }
-  return { kind: 'worker', name, process, concurrency, retry: retryPolicy(options.retry), unroutedCases };
+  // Marked for the runtime (`switchyard run`/`dev` sort definitions by model); `kind` stays meanwhile.
+  return markDefinition({ kind: 'worker', name, process, concurrency, retry: retryPolicy(options.retry), unroutedCases }, 'worker');
 }
 
 export function isWorkerDefinition(value: unknown): value is WorkerDefinition {
-  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'worker';
+  return modelOf(value) === 'worker' || (typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'worker');
 }

@@ -1,0 +1,93 @@
+// What `process` gets for one message (its second argument), and what it may give back.
+// Files and the per-message logger are made on first use: a process that touches neither
+// does not pay for them.
+
+import { errors } from '../../errors.js';
+import type { Logger } from '../../observability/logger.js';
+import type { Delivery } from '../../transports/transport.js';
+import { RequestFiles, type ReadFileFn, type RequestFilesOptions, type UploadedObject, type WriteFileFn } from './request-files.js';
+import { describeCase } from './routes.js';
+import type { CaseResult, ProcessContext, ProcessResult } from './worker.js';
+
+/** What every message of one worker shares: its logger and how its files are reached. */
+export interface MessageContextDeps {
+  /** The worker's logger (service and queue); a message's adds its id. */
+  readonly log: Logger;
+  readonly files: Omit<RequestFilesOptions, 'requestId'>;
+}
+
+/** The staged writes of a message, or nothing to do when it touched no file. */
+export interface MessageFiles {
+  finalize(): Promise<UploadedObject[]>;
+  discard(): Promise<void>;
+}
+
+const NO_FILES: MessageFiles = { finalize: async () => [], discard: async () => undefined };
+
+export class MessageContext implements ProcessContext {
+  private requestFiles: RequestFiles | undefined;
+  private messageLog: Logger | undefined;
+  readonly attempt: number;
+  readonly redelivered: boolean;
+
+  constructor(
+    private readonly deps: MessageContextDeps,
+    private readonly id: bigint,
+    delivery: Delivery,
+  ) {
+    this.attempt = delivery.attempt;
+    this.redelivered = delivery.redelivered;
+  }
+
+  get usedFiles(): boolean {
+    return this.requestFiles !== undefined;
+  }
+
+  get files(): MessageFiles {
+    return this.requestFiles ?? NO_FILES;
+  }
+
+  // Users destructure `{ readFile, writeFile }`, so these must not need `this`; made on
+  // first access, as most messages of a no-I/O worker never touch them.
+  private readFn: ReadFileFn | undefined;
+  private writeFn: WriteFileFn | undefined;
+  get readFile(): ReadFileFn {
+    return (this.readFn ??= (alias, id) => this.open().readFile(alias, id));
+  }
+  get writeFile(): WriteFileFn {
+    return (this.writeFn ??= (alias, id) => this.open().writeFile(alias, id));
+  }
+
+  get log(): Logger {
+    return (this.messageLog ??= this.deps.log.child({ id: this.id.toString() }));
+  }
+
+  private open(): RequestFiles {
+    return (this.requestFiles ??= new RequestFiles({ ...this.deps.files, requestId: this.id }));
+  }
+}
+
+/** Whatever process gave back (array, generator, async generator, nothing) → a list. */
+export async function collectResults(result: ProcessResult): Promise<CaseResult[]> {
+  if (result === undefined || result === null) return [];
+  if (typeof (result as AsyncIterable<CaseResult>)[Symbol.asyncIterator] === 'function') {
+    const out: CaseResult[] = [];
+    for await (const item of result as AsyncIterable<CaseResult>) out.push(item);
+    return out;
+  }
+  if (Array.isArray(result)) return result as CaseResult[];
+  if (typeof (result as Iterable<CaseResult>)[Symbol.iterator] === 'function' && typeof result !== 'string') {
+    return [...(result as Iterable<CaseResult>)];
+  }
+  throw new errors.SY_ERR_BAD_RESULT(`got ${describeCase(result)}`);
+}
+
+export function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | undefined)?.then === 'function';
+}
+
+/** What process threw, as an Error (a thrown string or object becomes SY_ERR_PROCESS). */
+export function asError(err: unknown): Error {
+  if (err instanceof Error) return err;
+  return new errors.SY_ERR_PROCESS(describeCase(err));
+}
