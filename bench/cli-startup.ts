@@ -62,7 +62,7 @@ function peakRss(args: string[], ready: RegExp | 'now'): Promise<number> {
 }
 
 const worker = (file: string) => [BIN, 'run', join(dir, file), '--map', join(dir, 'sysmap.yaml'), '--state-dir', join(dir, 'state'), '--storage-dir', join(dir, 'storage')];
-const READY = /switchyard send/;
+const READY = /running; SIGINT or SIGTERM stops|switchyard send/;
 
 try {
   const help = await alternate(ROUNDS, { ours: () => timed([BIN, '--help']), baseline: () => timed(['-e', '0']) });
