@@ -1,45 +1,19 @@
-// The api section as the CLI's commands resolve it today (the lead folds this into the
-// one `run`): flags --bus-config, --service-name, --process-name; the documented
-// SWITCHYARD_BUS_CONFIG / _SERVICE_NAME / _PROCESS_NAME / _REMOTE_TRACES; SWITCHYARD_API_*
-// and Lightbus's LIGHTBUS_*; the settings file's busConfig, serviceName and processName;
-// the bus config; the section's defaults — strongest first.
+// The api section for the bus tools (schema, inspect, shell): the same resolution `run` and
+// `dev` make (cli/system.ts) with the API model alone: flags --bus-config, --service-name,
+// --process-name; the documented SWITCHYARD_BUS_CONFIG / _SERVICE_NAME / _PROCESS_NAME /
+// _REMOTE_TRACES; SWITCHYARD_API_* and Lightbus's LIGHTBUS_*; the settings file's api
+// section (or its old top-level keys); the bus config; the section's defaults.
 
-import { envLayer, flagLayer, type Layer } from '../config/settings/settings.js';
-import { apiSettingsSection, type ApiModelSettings } from '../models/api/settings.js';
-import { documentedEnvLayer, resolveApiSettings } from '../models/api/settings-sources.js';
-import type { Logger } from '../observability/logger.js';
-import type { Settings } from './settings.js';
+import type { ApiModelSettings } from '../models/api/settings.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import type { ModelKind } from '../observability/observer.js';
+import type { ModelRunner } from '../runtime/model.js';
+import { loadRunner } from './models.js';
+import { resolveSystemSettings } from './system.js';
 
-const FLAGS = { busConfig: '--bus-config', serviceName: '--service-name', processName: '--process-name' } as const;
-type FlagKey = keyof typeof FLAGS;
-
-/** Commander's values of the API flags as the flag layer. */
-export function apiFlagLayer(flags: Record<string, unknown>): Layer {
-  const api: Record<string, unknown> = {};
-  for (const key of Object.keys(FLAGS) as FlagKey[]) if (flags[key] !== undefined) api[key] = flags[key];
-  return flagLayer(Object.keys(api).length > 0 ? { api } : {}, (_s, key) => FLAGS[key as FlagKey] ?? key);
-}
-
-/**
- * The settings file's top-level busConfig / serviceName / processName (read by the CLI's
- * settings), for the keys neither a flag nor the environment gave.
- */
-function settingsFileLayer(settings: Settings | undefined, flags: Record<string, unknown>, env: NodeJS.ProcessEnv): Layer {
-  const file = (flags.settings as string | undefined) ?? env.SWITCHYARD_SETTINGS;
-  const api: Record<string, unknown> = {};
-  const envNames: Record<FlagKey, string> = { busConfig: 'SWITCHYARD_BUS_CONFIG', serviceName: 'SWITCHYARD_SERVICE_NAME', processName: 'SWITCHYARD_PROCESS_NAME' };
-  if (settings && file) {
-    for (const key of Object.keys(FLAGS) as FlagKey[]) {
-      if (settings[key] !== undefined && flags[key] === undefined && !env[envNames[key]]) api[key] = settings[key];
-    }
-  }
-  return { source: `settings file ${file ?? ''}`.trim(), values: Object.keys(api).length > 0 ? { api } : {} };
-}
-
-export function apiSettingsFromCli(flags: Record<string, unknown>, options: { settings?: Settings; env?: NodeJS.ProcessEnv; logger?: Logger } = {}): Promise<ApiModelSettings> {
-  const env = options.env ?? process.env;
-  return resolveApiSettings(
-    [apiFlagLayer(flags), documentedEnvLayer(env), envLayer([apiSettingsSection], env), settingsFileLayer(options.settings, flags, env)],
-    options.logger,
-  );
+export async function apiSettingsFromCli(flags: Record<string, unknown>, options: { env?: NodeJS.ProcessEnv; cwd?: string; logger?: Logger } = {}): Promise<ApiModelSettings> {
+  const runners = new Map<ModelKind, ModelRunner>([['api', await loadRunner('api')]]);
+  const logger = options.logger ?? createLogger({ level: 'silent' });
+  const { sections } = await resolveSystemSettings(runners, flags, options.env ?? process.env, options.cwd ?? process.cwd(), {}, () => logger);
+  return sections.get('api') as ApiModelSettings;
 }

@@ -15,42 +15,29 @@ import { addObserveCommands } from './observe-cli.js';
 import { loadSettings } from './settings.js';
 import { maybeSupervise } from './instances.js';
 import { createLogger, type LevelName } from '../observability/logger.js';
-import { withTaskServiceFlags } from './commands/run-task-service.js';
+import { addFlags } from '../config/settings/flags.js';
+import { MODEL_FLAGS } from './models.js';
+import { processFlags, type ProcessSettings } from './process-settings.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
-/** Flags of every command that runs services on the local folders; each also reads SWITCHYARD_* and --settings. */
-function withLocalSettings(command: Command): Command {
-  return command
-    .option('--settings <file>', 'settings file (YAML or JSON); env SWITCHYARD_SETTINGS')
-    .option('--storage-dir <dir>', 'folder of the fs object store (default .switchyard/storage); env SWITCHYARD_STORAGE_DIR')
-    .option('--staging-dir <dir>', 'parent of per-message staging folders (default the OS temp folder)')
-    .option('--staging-memory-bytes <n>', 'bytes of one output staged in memory before spilling to a file (default 1048576; 0 = always a file)')
-    .option('--state-dir <dir>', 'where a running process leaves its inbox address (default .switchyard)')
-    .option('--memory-queue-max-length <n>', 'memory transport: messages one queue holds before senders wait (default 100000); env SWITCHYARD_MEMORY_QUEUE_MAX_LENGTH')
-    .option('--memory-queue-max-bytes <n>', 'memory transport: body bytes one queue holds before senders wait (default 67108864); env SWITCHYARD_MEMORY_QUEUE_MAX_BYTES')
-    .addOption(new Option('--memory-queue-overflow <mode>', 'memory transport, past the bound: senders wait (back-pressure) or are refused (reject-publish); env SWITCHYARD_MEMORY_QUEUE_OVERFLOW').choices(['back-pressure', 'reject-publish']))
-    .addOption(new Option('--log-level <level>', 'log level; env SWITCHYARD_LOG_LEVEL').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']));
+/**
+ * `run` and `dev`: the process flags and every model's (the settings system turns them into
+ * its flag layer); dev pins the transport to the embedded default.
+ */
+function systemCommand(command: Command, options: { embedded?: boolean } = {}): Command {
+  command.option('--settings <file>', 'settings file (YAML or JSON): process keys at the top level, one mapping per model section; env SWITCHYARD_SETTINGS');
+  const process = options.embedded ? processFlags.filter((f) => !EMBEDDED_PINNED.has(f.key)) : processFlags;
+  return addFlags(command, [...process, ...Object.values(MODEL_FLAGS).flat()]);
 }
 
-/** Plus where configuration comes from and which transport and store to use. */
-function withSettings(command: Command): Command {
-  return withLocalSettings(command)
-    .option('--config-host <url>', 'configuration service, a URL or a host meaning https://host; env SWITCHYARD_CONFIG_HOST')
-    .option('--rabbitmq-config-url <url>', 'where to GET the broker endpoint (default {config-host}/rabbitmq)')
-    .option('--object-storage-config-url <url>', 'where to GET the object-storage endpoint (default {config-host}/object-storage)')
-    .option('--config-max-response-bytes <n>', 'most bytes of one configuration-service answer read (default 1048576); env SWITCHYARD_CONFIG_MAX_RESPONSE_BYTES')
-    .option('--map <file>', 'system-map file read in-process instead of a configuration service; env SWITCHYARD_MAP')
-    .option('--queue-durable <bool>', 'declare queues the configuration says nothing about durable (true) or not (false); unset: use existing queues as they are, declare missing ones as slingshot does (non-durable); env SWITCHYARD_QUEUE_DURABLE')
-    .option('--queue-arguments <json>', 'declaration arguments for those queues, e.g. \'{"x-queue-type":"quorum"}\'; env SWITCHYARD_QUEUE_ARGUMENTS')
-    .addOption(new Option('--transport <name>', 'transport; env SWITCHYARD_TRANSPORT').choices(['memory', 'amqp']))
-    .option('--amqp-url <url>', 'RabbitMQ URL without password (default: from the configuration service\'s /rabbitmq); env SWITCHYARD_AMQP_URL')
-    .option('--amqp-password <ref>', 'secret reference for its password: pass:NAME, env:NAME or file:PATH; env SWITCHYARD_AMQP_PASSWORD')
-    .addOption(new Option('--storage <name>', 'object store; env SWITCHYARD_STORAGE').choices(['fs', 's3']))
-    .option('--s3-endpoint <url>', 'S3 endpoint (default: https://{host} from the configuration service\'s /object-storage); env SWITCHYARD_S3_ENDPOINT')
-    .option('--s3-region <region>', 'S3 region (default garage); env SWITCHYARD_S3_REGION')
-    .option('--s3-access-key <ref>', 'secret reference for the access key with --s3-endpoint; env SWITCHYARD_S3_ACCESS_KEY')
-    .option('--s3-secret-key <ref>', 'secret reference for the secret key with --s3-endpoint; env SWITCHYARD_S3_SECRET_KEY');
+/** What dev decides itself: the embedded default, the folder's own system map. */
+const EMBEDDED_PINNED = new Set(['transport', 'amqpUrl', 'amqpPassword', 'configHost', 'rabbitmqConfigUrl', 'objectStorageConfigUrl', 'map']);
+
+/** The one-shot commands (send, put): the process flags and a settings file. */
+function withProcessSettings(command: Command): Command {
+  command.option('--settings <file>', 'settings file (YAML or JSON); env SWITCHYARD_SETTINGS');
+  return addFlags(command, processFlags.filter((f) => f.key !== 'metricsPort' && f.key !== 'dashboardPort'));
 }
 
 export function buildProgram(): Command {
@@ -59,50 +46,47 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  withTaskServiceFlags(withSettings(program.command('run')))
-    .description('start the services a module exports (worker(...), apiService(...) and taskService(...) definitions)')
+  systemCommand(program.command('run'))
+    .description('start the services the modules export, of any mix of models (worker(...), apiService(...), service(...), taskService(...)), until SIGINT/SIGTERM')
     .argument('<module...>', 'TypeScript or JavaScript module(s) exporting services')
-    .option('--bus-config <file|url>', 'bus configuration for API services (YAML/JSON, path or http(s) URL; default the embedded memory bus); env SWITCHYARD_BUS_CONFIG')
-    .option('--service-name <name>', 'bus service name (listener groups are {service}-{listener}); env SWITCHYARD_SERVICE_NAME')
-    .option('--process-name <name>', 'this process inside its listener groups; env SWITCHYARD_PROCESS_NAME')
-    .option('--metrics-port <port>', 'serve Prometheus metrics at GET /metrics on 127.0.0.1:PORT; env SWITCHYARD_METRICS_PORT')
     .option('--instances <n|auto>', 'run N copies of this process under one supervisor (auto: one per core); each copy is one more consumer of its queues')
     .addHelpText('after', `
 Examples:
   switchyard run worker.ts --map sysmap.yaml
   switchyard run worker.ts --map sysmap.yaml --transport amqp --amqp-url amqp://127.0.0.1 --instances auto
-  switchyard run worker.ts --config-host http://127.0.0.1:7070 --metrics-port 9464
+  switchyard run worker.ts --config-host http://127.0.0.1:7070 --metrics-port 9464 --dashboard-port 7465
+  switchyard run calc.ts --transport redis://127.0.0.1:6379 --service-name calc
   SWITCHYARD_MAP=sysmap.yaml switchyard run ingest.ts classify.ts
   SERVICE_PORT=9090 ENGINE_URLS='["http://localhost:8080"]' switchyard run examples/text-stats-task/text-stats.ts`)
     .action(async (modules: string[], flags: Record<string, unknown>) => {
-      const settings = loadSettings(flags);
       // Synchronous stdout: the signal handlers call process.exit, which would drop or reorder
       // lines still queued in pino's asynchronous stream (e.g. the last "message done").
-      const logger = createLogger({ level: settings.logLevel, destination: 1 });
-      const supervised = await maybeSupervise(modules, flags, settings, logger);
-      process.exitCode = supervised ?? (await run(modules, { settings, logger, out, flags }));
+      const logger = (settings: ProcessSettings) => createLogger({ level: settings.logLevel, destination: 1 });
+      const supervised = await maybeSupervise(modules, flags, logger);
+      process.exitCode = supervised ?? (await run(modules, { flags, logger, out }));
     });
 
-  // dev always runs the folder's sysmap.yaml on the embedded default: no transport or configuration flags.
-  withLocalSettings(program.command('dev'))
-    .description('run every service of a folder plus its sysmap.yaml on the embedded default, printing the flow')
-    .argument('<dir>', 'folder with sysmap.yaml, service modules and an optional seed.yaml')
+  // dev always runs on the embedded default: no transport flags.
+  systemCommand(program.command('dev'), { embedded: true })
+    .description('run every service module of a folder (plus its sysmap.yaml) on the embedded default, printing the flow')
+    .argument('<dir>', 'folder with service modules, an optional sysmap.yaml and an optional seed.yaml')
     .option('--until-idle', 'exit (0) once every message has been handled, after printing a summary')
     .option('--timeout <ms>', 'with --until-idle: exit 1 if still busy after this long', '60000')
+    .option('--dashboard', 'serve the live dashboard (on --dashboard-port, default 7465) and keep running after --until-idle')
     .addHelpText('after', `
 Examples:
   switchyard dev examples/text-pipeline --until-idle
-  switchyard dev examples/text-pipeline            # keeps running; in another terminal:
+  npm run demo -- --dashboard                                   # the demo, then its page at http://127.0.0.1:7465 until Ctrl-C
+  switchyard dev examples/text-pipeline --dashboard-port 7465   # keeps running; open the page; in another terminal:
   switchyard send ingest-in 1 2 3`)
     .action(async (dir: string, flags: Record<string, unknown>) => {
-      const settings = loadSettings({ logLevel: 'warn', ...flags });
       const timeoutMs = Number(flags.timeout);
       if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new errors.SY_ERR_USAGE(`--timeout must be a positive number of milliseconds, got ${String(flags.timeout)}`);
-      const logger = createLogger({ level: settings.logLevel, destination: 2 });
-      process.exitCode = await dev(dir, { untilIdle: Boolean(flags.untilIdle), timeoutMs, settings, logger, out, flags });
+      const logger = (settings: ProcessSettings) => createLogger({ level: flags.logLevel === undefined && !process.env.SWITCHYARD_LOG_LEVEL ? 'warn' : settings.logLevel, destination: 2 });
+      process.exitCode = await dev(dir, { untilIdle: Boolean(flags.untilIdle), timeoutMs, flags, logger, out, dashboard: Boolean(flags.dashboard) });
     });
 
-  withSettings(program.command('send'))
+  withProcessSettings(program.command('send'))
     .description('send ids to a queue: through the broker, or to a running dev/run process on the memory transport')
     .argument('<queue>', 'queue name')
     .argument('<id...>', 'u64 ids, decimal')
@@ -116,7 +100,7 @@ Examples:
       out(await send(queue, ids, settings, createLogger({ level: settings.logLevel === 'info' ? 'warn' : settings.logLevel, destination: 2 })));
     });
 
-  withSettings(program.command('put'))
+  withProcessSettings(program.command('put'))
     .description('store a file as the input object <id> of a bucket alias')
     .argument('<alias>', 'bucket alias of --service (or a bucket name with --bucket)')
     .argument('<id>', 'u64 object id')

@@ -5,7 +5,8 @@
 // internals, and no model knows another.
 
 import type { ConfigSource } from '../config/config-source.js';
-import type { SettingsSection } from '../config/settings/settings.js';
+import type { FlagSpec } from '../config/settings/flags.js';
+import type { Layer, SettingsSection } from '../config/settings/settings.js';
 import type { Logger } from '../observability/logger.js';
 import type { Edge, ModelKind, Observer } from '../observability/observer.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -51,6 +52,19 @@ export interface ModelRunner<D = unknown, S = unknown> {
   readonly model: ModelKind;
   /** The model's settings section (its key in settings files, its env prefix, its zod schema). */
   readonly settings: SettingsSection;
+  /** The flags `run` and `dev` take for this section (the original's spellings as aliases). */
+  readonly flags?: readonly FlagSpec[];
+  /**
+   * Environment names the model documented before its section existed (stronger than the
+   * section's SWITCHYARD_{SECTION}_{KEY} and original names, weaker than flags).
+   */
+  envLayers?(env: NodeJS.ProcessEnv): readonly Layer[];
+  /**
+   * The original system's own files as settings layers (a Lightbus bus config, a provider's
+   * config file, a Core engine's .env), read once the other layers say where they are:
+   * `first` is the section resolved without them. Weaker than settings files.
+   */
+  originalLayers?(first: S, where: { readonly env: NodeJS.ProcessEnv; readonly cwd: string; readonly logger: Logger }): Promise<readonly Layer[]>;
   /** The transport capabilities the model needs; refused at start on a transport without them. */
   readonly needs: readonly TransportCapability[];
   /**
@@ -58,6 +72,12 @@ export interface ModelRunner<D = unknown, S = unknown> {
    * embedded default), "zeromq" for services, "unix" for providers, "http" for task services.
    */
   readonly defaultTransport: string;
+  /**
+   * True for models that run on the process's `transport` setting unless their own section
+   * names one (the worker and API models: queues and the bus share one broker), when that
+   * transport offers what the model needs; otherwise they run on `defaultTransport`.
+   */
+  readonly sharesProcessTransport?: boolean;
   /**
    * The level of the "message done" line the log derived from the stream writes for each
    * handled unit (observability/observer-log.ts): "info" for models whose operators read one

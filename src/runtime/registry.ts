@@ -16,11 +16,13 @@
 // start with SY_ERR_CAPABILITY_MISSING. One transport opened per distinct URL per process,
 // shared by every component that names it.
 
+import { SLINGSHOT_QUEUE_FLAGS } from '../config/config-source.js';
 import { errors, redactUrl } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { BusTransport } from '../transports/bus/bus-transport.js';
 import type { ServeHttp } from '../transports/http/http-types.js';
 import type { SocketFactory } from '../transports/sockets.js';
+import type { MemoryTransportOptions } from '../transports/memory/memory-transport.js';
 import type { Transport } from '../transports/transport.js';
 
 /** What a transport can do. */
@@ -70,6 +72,14 @@ export interface OpenedTransport {
 
 export interface OpenContext {
   readonly logger: Logger;
+  /**
+   * The state folder whose embedded broker `memory` shares with the other local processes
+   * (the first one hosts it, the others attach). Without it, memory is private to this
+   * registry (tests, embedding).
+   */
+  readonly stateDir?: string;
+  /** Queue bounds of an embedded broker this process hosts. */
+  readonly memory?: MemoryTransportOptions;
 }
 
 interface Adapter {
@@ -85,17 +95,38 @@ const adapters: Record<TransportName, Adapter> = {
     name: 'memory',
     capabilities: ['queue', 'topic', 'request', 'delayedRequeue', 'bus', 'sockets'],
     packages: [],
-    async open(spec) {
-      const [{ MemoryTransport, MemorySockets }, { BusOverTransport }, { memoryOptionsOfSpec }] = await Promise.all([
+    async open(spec, { stateDir, memory, logger }) {
+      const [{ MemoryTransport, MemorySockets }, { BusOverTransport }, { SharedMemoryTransport }, { memoryOptionsOfSpec }] = await Promise.all([
         import('../transports/memory/mod.js'),
         import('../transports/bus/bus-over-transport.js'),
+        import('../transports/memory/shared/shared-transport.js'),
         import('../transports/memory/memory-url.js'),
       ]);
-      // Queue bounds ride in the spec's query (memory?max_length=…; memory-url.ts).
-      const queues = new MemoryTransport(memoryOptionsOfSpec(spec));
+      // Queue bounds from settings, or riding in the spec's query (memory?max_length=…; memory-url.ts).
+      const options = { ...memory, ...memoryOptionsOfSpec(spec) };
+      let queues: Transport;
+      if (stateDir) {
+        queues = await SharedMemoryTransport.open(stateDir, {
+          memory: options,
+          onHostChange: (hosting) => logger.warn({ stateDir }, hosting
+            ? 'the process hosting the embedded broker stopped: this process hosts it now (what that one still held is gone)'
+            : 'the process hosting the embedded broker stopped: attached to the next host'),
+        });
+      } else {
+        queues = new MemoryTransport(options);
+      }
+      await queues.start();
       const bus = new BusOverTransport(queues);
       const sockets = new MemorySockets();
-      return { queues, bus, sockets, close: async () => void (await Promise.allSettled([bus.close(), queues.close(), sockets.close()])) };
+      return {
+        queues,
+        bus,
+        sockets,
+        close: async () => {
+          await Promise.allSettled([bus.close(), sockets.close()]);
+          await queues.close();
+        },
+      };
     },
   },
   amqp: {
@@ -104,7 +135,9 @@ const adapters: Record<TransportName, Adapter> = {
     packages: ['amqplib'],
     async open(url, { logger }) {
       const { AmqpTransport } = await import('../transports/amqp/mod.js');
-      const queues = new AmqpTransport({ url, logger });
+      // A queue first met without a declaration (a send before any worker ran) is declared as
+      // slingshot declares its queues, so slingshot services declaring it later find no conflict.
+      const queues = new AmqpTransport({ url, logger, queueDefaults: SLINGSHOT_QUEUE_FLAGS });
       return { queues, close: () => queues.close() };
     },
   },
@@ -223,6 +256,11 @@ export class TransportRegistry {
       opened.catch(() => this.#open.delete(key));
     }
     return opened;
+  }
+
+  /** The transport `spec` names if something opened it already (nothing is opened here). */
+  opened(spec: string): Promise<OpenedTransport> | undefined {
+    return this.#open.get(spec.trim());
   }
 
   async #load(spec: string): Promise<OpenedTransport> {

@@ -2,7 +2,6 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DIST_INDEX, killAll, requireBuild, runCli, tempDir } from './cli-helpers.js';
@@ -24,6 +23,8 @@ describe('switchyard CLI: help and exit codes', () => {
     requireBuild();
     tmp = await tempDir();
     await writeFile(join(tmp.dir, 'sysmap.yaml'), MAP);
+    // A module that loads: settings are checked once the modules say which models run.
+    await writeFile(join(tmp.dir, 'x.mts'), `import { worker } from ${JSON.stringify(DIST_INDEX)};\nexport default worker('upper', (id) => [[id, true]]);\n`);
   });
   after(async () => {
     killAll();
@@ -82,7 +83,7 @@ describe('switchyard CLI: help and exit codes', () => {
   });
 
   it('an invalid option value (--log-level nonsense) exits 2', T, async () => {
-    const r = await cli(['run', 'worker.ts', '--log-level', 'nonsense']);
+    const r = await cli(['run', 'x.mts', '--log-level', 'nonsense']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--log-level/);
   });
@@ -153,27 +154,24 @@ describe('switchyard CLI: help and exit codes', () => {
       const r = await cli(['send', 'upper-in', '1', id, '--state-dir', 'state']);
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, new RegExp(`SY_ERR_USAGE: cannot send ${JSON.stringify(id).replace(/[.]/g, '\\.')}: SY_ERR_BAD_ID`));
-      assert.doesNotMatch(r.stderr, /no running Switchyard process/);
+      assert.doesNotMatch(r.stderr, /SY_ERR_NO_LOCAL_BROKER/);
     });
   }
 
   it('send with no running process exits 2 and says to start `switchyard dev` or `run`', T, async () => {
     const r = await cli(['send', 'upper-in', '1', '--state-dir', 'nobody-home']);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /no running Switchyard process/);
-    assert.match(r.stderr, /nobody-home/);
-    assert.match(r.stderr, /`switchyard dev <dir>`/);
-    assert.match(r.stderr, /`switchyard run <module>`/);
+    assert.match(r.stderr, /SY_ERR_NO_LOCAL_BROKER: no switchyard process runs the embedded broker of nobody-home/);
+    assert.match(r.stderr, /start `switchyard run` or `switchyard dev`/);
   });
 
-  it('send with a stale inbox record (its process is gone) exits 2 the same way', T, async () => {
-    const gone = spawnSync(process.execPath, ['-e', '']);
+  it('send with a stale broker socket (its process is gone) exits 2 the same way', T, async () => {
     const state = join(tmp.dir, 'stale');
     await mkdir(state, { recursive: true });
-    await writeFile(join(state, 'inbox.json'), JSON.stringify({ url: 'http://127.0.0.1:9', pid: gone.pid }) + '\n');
+    await writeFile(join(state, 'broker.sock'), ''); // what a killed host leaves: nobody accepts on it
     const r = await cli(['send', 'upper-in', '1', '--state-dir', state]);
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /no running Switchyard process/);
+    assert.match(r.stderr, /SY_ERR_NO_LOCAL_BROKER/);
   });
 
   it('an invalid SWITCHYARD_LOG_LEVEL exits 2 naming the environment variable', T, async () => {
@@ -185,7 +183,7 @@ describe('switchyard CLI: help and exit codes', () => {
 
   it('a settings file with an unknown key exits 2 naming the key', T, async () => {
     await writeFile(join(tmp.dir, 'settings.yaml'), 'logLevel: info\nlogLevle: debug\n');
-    const r = await cli(['run', 'x.ts', '--settings', 'settings.yaml']);
+    const r = await cli(['run', 'x.mts', '--settings', 'settings.yaml']);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /SY_ERR_SETTINGS: invalid settings: unknown setting\(s\) logLevle/);
   });
@@ -198,7 +196,7 @@ describe('switchyard CLI: help and exit codes', () => {
   });
 
   it('a missing settings file exits 2', T, async () => {
-    const r = await cli(['run', 'x.ts', '--settings', 'no-such-settings.yaml']);
+    const r = await cli(['run', 'x.mts', '--settings', 'no-such-settings.yaml']);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /cannot read settings file no-such-settings\.yaml: ENOENT/);
   });

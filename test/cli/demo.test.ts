@@ -4,9 +4,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { killAll, requireBuild, ROOT, runCli, tempDir } from './cli-helpers.js';
+import { killAll, requireBuild, ROOT, runCli, start, tempDir, waitFor } from './cli-helpers.js';
 
 const T = { timeout: 30_000 };
 const INPUTS = join(ROOT, 'examples', 'text-pipeline', 'inputs');
@@ -77,6 +77,42 @@ describe('switchyard dev examples/text-pipeline --until-idle (npm run demo)', ()
       assert.deepEqual(await leftIn(join(storage, '.staging')), []);
       assert.deepEqual(await leftIn(staging), []);
     } finally {
+      await tmp.remove();
+    }
+  });
+
+  it('npm run demo -- --dashboard: the page holds the pipeline and its dead letters; a retried one flows once its input exists; Ctrl-C exits 0', { timeout: 60_000 }, async () => {
+    const tmp = await tempDir();
+    const storage = join(tmp.dir, 'storage');
+    const demo = start(
+      ['dev', 'examples/text-pipeline', '--until-idle', '--dashboard', '--dashboard-port', '0', '--storage-dir', storage, '--state-dir', join(tmp.dir, 'state'), '--staging-dir', join(tmp.dir, 'staging')],
+      { cwd: ROOT },
+    );
+    const info = () => `exited: ${demo.hasExited()}\nstdout:\n${demo.stdout()}\nstderr:\n${demo.stderr()}`;
+    try {
+      const url = await waitFor(() => `the dashboard address\n${info()}`, () => /dashboard at (http:\/\/\S+)/.exec(demo.stdout())?.[1], 30_000);
+      await waitFor(() => `the summary\n${info()}`, () => demo.stdout().includes('keeps running for the dashboard'), 30_000);
+      const get = async (path: string) => (await fetch(`${url}${path}`)).json() as Promise<Record<string, unknown>>;
+
+      const snapshot = await get('/api/snapshot') as { nodes: { id: string }[] };
+      for (const service of ['ingest', 'classify', 'answer', 'summarize']) {
+        assert.ok(snapshot.nodes.some((n) => n.id === `worker:${service}`), `no node for ${service}: ${JSON.stringify(snapshot.nodes.map((n) => n.id))}`);
+      }
+      const { letters } = await get('/api/dead-letters/memory/ingest-in?limit=10') as { letters: { id: string; preview: string }[] };
+      assert.deepEqual(letters.map((l) => l.preview).sort(), ['6', 'not-a-number']);
+
+      // The input 6 lacked, put as `switchyard put` would; then retry its dead letter from the page's API.
+      await mkdir(join(storage, 'raw-texts'), { recursive: true });
+      await writeFile(join(storage, 'raw-texts', '6'), 'Is a retried message handled like any other?');
+      const six = letters.find((l) => l.preview === '6')!;
+      const retry = await fetch(`${url}/api/dead-letters/memory/ingest-in/retry`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: six.id }) });
+      assert.equal(retry.status, 200, await retry.text());
+      await waitFor(() => `answers/6\n${info()}`, () => existsSync(join(storage, 'answers', '6')), 15_000);
+
+      demo.kill('SIGINT');
+      assert.deepEqual(await demo.exited, { code: 0, signal: null }, info());
+    } finally {
+      demo.kill();
       await tmp.remove();
     }
   });

@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DIST_INDEX, jsonLines, killAll, requireBuild, runCli, start, tempDir, waitFor } from './cli-helpers.js';
 
@@ -49,12 +49,16 @@ describe('switchyard run + put + send across processes', () => {
     );
     const info = () => `run exited: ${running.hasExited()}\nstdout:\n${running.stdout()}\nstderr:\n${running.stderr()}`;
     try {
-      const inbox = join(state, 'inbox.json');
-      await waitFor(() => `${inbox}\n${info()}`, () => existsSync(inbox) || running.hasExited(), 15_000);
+      // The process hosts the folder's embedded broker: `send` reaches it through this socket.
+      const broker = join(state, 'broker.sock');
+      await waitFor(() => `${broker}\n${info()}`, () => existsSync(broker) || running.hasExited(), 15_000);
       assert.ok(!running.hasExited(), info());
-      const record = JSON.parse(await readFile(inbox, 'utf8')) as { url: string; pid: number };
-      assert.equal(record.pid, running.pid);
-      assert.match(record.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.equal((await stat(broker)).mode & 0o777, 0o600, 'only its owner may reach the broker');
+
+      // A misspelled queue is refused, naming the closest one the running system has.
+      const typo = await runCli(['send', 'uper-in', '5', '--state-dir', state], { cwd: tmp.dir });
+      assert.equal(typo.code, 2, typo.stderr);
+      assert.match(typo.stderr, /SY_ERR_UNKNOWN_QUEUE: no queue "uper-in" in the running system; did you mean "upper-in"\?/);
 
       const put = await runCli(['put', 'src', '5', 'file.txt', '--service', 'upper', '--map', 'sysmap.yaml', '--storage-dir', storage], { cwd: tmp.dir });
       assert.equal(put.code, 0, put.stderr);
@@ -91,7 +95,7 @@ describe('switchyard run + put + send across processes', () => {
       const exit = await Promise.race([running.exited, new Promise<'late'>((r) => setTimeout(() => r('late'), 5_000))]);
       assert.notEqual(exit, 'late', `still running 5 s after SIGTERM\n${info()}`);
       assert.deepEqual(exit, { code: 0, signal: null }, info());
-      assert.equal(existsSync(inbox), false, 'inbox.json must be removed on a clean stop');
+      assert.equal(existsSync(broker), false, 'the broker socket must be removed on a clean stop');
       const msgs = jsonLines(running.stdout()).map((l) => l.msg);
       assert.ok(msgs.includes('worker stopped'), info());
       assert.equal(running.stderr(), '');
@@ -101,7 +105,7 @@ describe('switchyard run + put + send across processes', () => {
       // With the process gone, send says so.
       const late = await runCli(['send', 'upper-in', '6', '--state-dir', state], { cwd: tmp.dir });
       assert.equal(late.code, 2);
-      assert.match(late.stderr, /no running Switchyard process/);
+      assert.match(late.stderr, /SY_ERR_NO_LOCAL_BROKER/);
     } finally {
       running.kill();
       await running.exited.catch(() => undefined);

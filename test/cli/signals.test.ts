@@ -63,7 +63,7 @@ async function inFlight(): Promise<Setup> {
     await tmp.remove();
   };
   try {
-    await waitFor(() => `inbox.json\n${info()}`, () => existsSync(join(state, 'inbox.json')) || running.hasExited(), 15_000);
+    await waitFor(() => `broker.sock\n${info()}`, () => existsSync(join(state, 'broker.sock')) || running.hasExited(), 15_000);
     assert.ok(!running.hasExited(), info());
     const send = await runCli(['send', 'slow-in', '7', '--state-dir', state], { cwd: tmp.dir });
     assert.equal(send.code, 0, send.stderr);
@@ -108,7 +108,7 @@ describe('switchyard run: stopping on signals', () => {
       assert.ok(stopping >= 0, s.info());
       assert.ok(done > stopping, `"message done" must come after the stop began\n${s.info()}`);
       assert.ok(stopped > done, `"worker stopped" must come after the message finished\n${s.info()}`);
-      assert.equal(existsSync(join(s.state, 'inbox.json')), false, 'inbox.json must be removed');
+      assert.equal(existsSync(join(s.state, 'broker.sock')), false, 'the broker socket must be removed');
     } finally {
       await s.cleanup();
     }

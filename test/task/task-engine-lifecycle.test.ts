@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { registrationBody, taskService, taskServiceOptions } from '../../src/models/task/mod.js';
 import { retryPolicy } from '../../src/runtime/retry.js';
-import { resolveTaskSettings } from '../../src/cli/commands/run-task-service.js';
+import { resolveTaskSettings } from '../../src/models/task/resolve-settings.js';
 import { startEngine, type Recorded } from './engine-stand-in.js';
 import { DEFAULT_OPTIONS, get, startService, upperService } from './harness.js';
 

@@ -14,7 +14,7 @@ import { runInNewContext } from 'node:vm';
 import { after, before, describe, it } from 'node:test';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { retryPolicy } from '../../src/runtime/retry.js';
-import { resolveTaskSettings } from '../../src/cli/commands/run-task-service.js';
+import { resolveTaskSettings } from '../../src/models/task/resolve-settings.js';
 import { taskServiceOptions } from '../../src/models/task/mod.js';
 import type { S3Server } from '../support/s3-server.js';
 import { startEngine, type EngineStandIn } from './engine-stand-in.js';

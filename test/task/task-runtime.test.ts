@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { defineSection, envLayer, fileLayer, flagLayer, resolveSettings } from '../../src/config/settings/settings.js';
-import { resolveTaskSettings, taskFlagLayer } from '../../src/cli/commands/run-task-service.js';
+import { resolveTaskSettings, taskFlagLayer } from '../../src/models/task/resolve-settings.js';
 import {
   dotEnvLayers, isTaskServiceDefinition, runner, taskService, taskSettingsSection, TASK_EDGES,
   type TaskServiceComponent, type TaskServiceDefinition, type TaskSettings,

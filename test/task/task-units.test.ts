@@ -11,7 +11,7 @@ import { extensionOf, mediaTypeOfKey, parseUuid, serviceTaskSchema, taskService,
 import { TaskState } from '../../src/models/task/task-status.js';
 import { serviceTaskErrors } from '../../src/models/task/fastapi-errors.js';
 import { StorePool } from '../../src/models/task/store-pool.js';
-import { resolveTaskSettings } from '../../src/cli/commands/run-task-service.js';
+import { resolveTaskSettings } from '../../src/models/task/resolve-settings.js';
 import { parseDotEnv, taskServiceOptions } from '../../src/models/task/mod.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { transportConformance } from '../conformance/transport-conformance.js';
 import { attachOrHost, type SharedMemory } from '../../src/transports/memory/shared/attach.js';
 import { SharedMemoryClient } from '../../src/transports/memory/shared/client.js';
+import { SharedMemoryTransport } from '../../src/transports/memory/shared/shared-transport.js';
 import { MemoryTransport } from '../../src/transports/memory/mod.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sy-shared-'));
@@ -89,4 +90,43 @@ describe('memory shared across processes', () => {
       await h.close();
     }
   });
+
+  it('the host stops first: an attached process takes over hosting and keeps its consumers; later senders reach it', { timeout: 30_000 }, async () => {
+    const state = join(dir, 'd');
+    const changes: boolean[] = [];
+    const first = await SharedMemoryTransport.open(state);
+    const second = await SharedMemoryTransport.open(state, { onHostChange: (hosting) => changes.push(hosting) });
+    try {
+      assert.ok(first.hosted, 'the first opener hosts');
+      assert.equal(second.hosted, undefined, 'the second attaches');
+      const got: string[] = [];
+      await second.consume('jobs', async (d) => { got.push(Buffer.from(d.body).toString()); await d.ack(); }, { prefetch: 1 });
+      await first.send('jobs', { body: Buffer.from('before') });
+      await waitUntil(() => got.length === 1);
+      await first.close(); // the host stops first (before: the attached process was stranded)
+      await waitUntil(() => changes.length === 1);
+      assert.deepEqual(changes, [true]);
+      assert.ok(second.hosted, 'the attached process hosts now');
+      const third = await attachOrHost(state); // e.g. `switchyard send`, later
+      try {
+        assert.ok(third.transport instanceof SharedMemoryClient, 'a later opener attaches to the new host');
+        await third.transport.send('jobs', { body: Buffer.from('after') });
+      } finally {
+        await third.close();
+      }
+      await waitUntil(() => got.length === 2);
+      assert.deepEqual(got, ['before', 'after']);
+    } finally {
+      await second.close();
+      await first.close();
+    }
+  });
 });
+
+async function waitUntil(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('not within 5 s');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -1,26 +1,52 @@
-// `switchyard run <module...>`: start the services the modules export on the transport,
-// store and configuration the settings name, until SIGINT/SIGTERM.
+// `switchyard run <module...>`: one process for any mix of models. The modules' definitions
+// are sorted by model, every present model's settings section is resolved with the
+// process's (cli/system.ts), each runner makes its components on the transports the
+// registry opens, and one Runtime starts them and stops them on SIGINT/SIGTERM. On the
+// embedded default the process hosts (or joins) the state folder's broker, so `switchyard
+// send` and other `run` processes of the folder reach the same queues.
 
 import type { Logger } from '../../observability/logger.js';
-import { loadServices } from '../load-services.js';
-import type { Settings } from '../settings.js';
-import { runApiServices } from './run-api-services.js';
-import { runTaskService } from './run-task-service.js';
-import { runWorkers } from './run-workers.js';
+import { loadDefinitions } from '../definitions.js';
+import type { ProcessSettings } from '../process-settings.js';
+import { buildSystem, requireDefinitions, type System } from '../system.js';
+import { startSystemDashboard } from '../system-dashboard.js';
 
 export interface RunOptions {
-  readonly settings: Settings;
-  readonly logger: Logger;
+  /** Commander's values of the command's flags (process flags and every model's). */
+  readonly flags: Record<string, unknown>;
+  readonly logger: (settings: ProcessSettings) => Logger;
   readonly out: (line: string) => void;
-  /** The command's flags, for the models' settings sections (--port, --engine-url, --staging-dir, ...). */
-  readonly flags?: Record<string, unknown>;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
 }
 
 export async function run(modules: readonly string[], options: RunOptions): Promise<number> {
-  const { settings, logger } = options;
-  const definitions = (await Promise.all(modules.map((m) => loadServices(m)))).flat();
-  // API services alone need no system map, queues or storage: only a bus.
-  if (definitions.every((d) => d.kind === 'api-service')) return runApiServices(definitions, { settings, logger, flags: options.flags ?? {} });
-  if (definitions.some((d) => d.kind === 'task')) return runTaskService(definitions, options);
-  return runWorkers(definitions, options);
+  const definitions = await loadDefinitions(modules);
+  requireDefinitions(definitions, modules.join(' '));
+  const system = await buildSystem({
+    definitions,
+    flags: options.flags,
+    logger: options.logger,
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+  });
+  const { logger } = system;
+  await startOrClose(system, async () => {
+    if (system.settings.dashboardPort === undefined) return;
+    logger.info({ url: await startSystemDashboard(system, system.settings.dashboardPort) }, 'dashboard served');
+  });
+  if (system.metricsUrl) logger.info({ url: system.metricsUrl }, 'metrics served');
+  logger.info({ models: [...definitions.keys()], services: system.runtime.health().components.map((c) => c.service) }, 'running; SIGINT or SIGTERM stops');
+  return system.runtime.untilSignal();
+}
+
+/** Runs `before` (e.g. a dashboard that must see every "ready"), starts the system; on failure closes what it opened and rethrows. */
+export async function startOrClose(system: System, before?: () => Promise<void>): Promise<void> {
+  try {
+    await before?.();
+    await system.runtime.start();
+  } catch (err) {
+    await system.runtime.stop().catch(() => undefined);
+    throw err;
+  }
 }

@@ -19,7 +19,10 @@ import { TransportRegistry } from '../../runtime/registry.js';
 import type { TypedBus } from './api-client.js';
 import type { ApiServiceDefinition } from './api-service.js';
 import type { AnyApi } from './define.js';
+import { API_FLAGS } from './flags.js';
 import { API_NEEDS, openBus } from './bus-from-settings.js';
+import { loadBusConfigLayer, logUnusedSettings } from './lightbus-config-file.js';
+import { documentedEnvLayer } from './settings-sources.js';
 import { apiSettingsSection, type ApiModelSettings } from './settings.js';
 
 /** Every API the definitions use, by key (later definitions win a key, as one bus has one client per key). */
@@ -40,8 +43,19 @@ async function setUp(bus: TypedBus<Record<string, AnyApi>>, definitions: readonl
 export const runner: ModelRunner<ApiServiceDefinition, ApiModelSettings> = {
   model: 'api',
   settings: apiSettingsSection,
+  flags: API_FLAGS,
   needs: API_NEEDS,
   defaultTransport: 'memory',
+  // On the process's transport (memory, redis://) when it carries a bus; else the embedded default.
+  sharesProcessTransport: true,
+  envLayers: (env) => [documentedEnvLayer(env)],
+  // The Lightbus bus config the other layers name, weakest of all.
+  async originalLayers(first, { logger }) {
+    if (!first.busConfig) return [];
+    const layer = await loadBusConfigLayer(first.busConfig);
+    logUnusedSettings(layer, logger);
+    return [layer];
+  },
 
   async components(definitions, ctx): Promise<Component[]> {
     if (definitions.length === 0) return [];

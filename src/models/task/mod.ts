@@ -21,3 +21,4 @@ export { TASK_STATUSES, MEDIA_TYPES, EXECUTION_UNIT_TAGS, DEFAULT_DOCS_URL, serv
 export type { TaskStatus, MediaType, ServiceTask, TaskUpdate, ServiceRegistration, FieldDescription, TagName, TagAcronym } from './wire.js';
 export { mediaTypeOfKey, extensionOf } from './media-types.js';
 export { parseUuid } from './uuid.js';
+export { resolveTaskSettings, taskFlagLayer, TASK_FLAGS } from './resolve-settings.js';

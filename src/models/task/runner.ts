@@ -7,6 +7,8 @@
 import { errors } from '../../errors.js';
 import type { ModelRunner } from '../../runtime/model.js';
 import type { Component } from '../../runtime/runtime.js';
+import { dotEnvLayers } from './dot-env.js';
+import { TASK_FLAGS } from './resolve-settings.js';
 import { s3StoreOpener } from './s3-stores.js';
 import { taskServiceOptions, taskSettingsSection, type TaskSettings } from './settings.js';
 import { TASK_EDGES } from './task-events.js';
@@ -16,6 +18,11 @@ import type { TaskServiceDefinition } from './task-service.js';
 export const runner: ModelRunner<TaskServiceDefinition, TaskSettings> = {
   model: 'task',
   settings: taskSettingsSection,
+  flags: TASK_FLAGS,
+  // The Core engine's services read .env and ../.env (weaker than settings files).
+  async originalLayers(_first, { cwd }) {
+    return dotEnvLayers(cwd);
+  },
   needs: ['http'],
   defaultTransport: 'http',
 

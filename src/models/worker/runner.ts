@@ -8,6 +8,7 @@ import { errors } from '../../errors.js';
 import type { ModelRunner } from '../../runtime/model.js';
 import type { Component } from '../../runtime/runtime.js';
 import type { Transport } from '../../transports/transport.js';
+import { WORKER_FLAGS } from './flags.js';
 import { workerOptionsOf, workerSettingsSection, type WorkerSettings } from './settings.js';
 import { WorkerComponent } from './worker-component.js';
 import { workerEdges } from './worker-report.js';
@@ -33,6 +34,9 @@ function connectOnce(transport: Transport): Promise<void> {
 export const runner: ModelRunner<WorkerDefinition, WorkerSettings> = {
   model: 'worker',
   settings: workerSettingsSection,
+  flags: WORKER_FLAGS,
+  // On the process's transport (memory, amqp, redis://): every worker of a system shares its queues.
+  sharesProcessTransport: true,
   // delayedRequeue is used when the transport offers it (retries wait on the broker, not in a prefetch slot).
   needs: ['queue'],
   defaultTransport: 'memory',

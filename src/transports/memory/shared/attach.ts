@@ -7,7 +7,7 @@
 import { unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Transport } from '../../transport.js';
-import { MemoryTransport } from '../memory-transport.js';
+import { MemoryTransport, type MemoryTransportOptions } from '../memory-transport.js';
 import { SharedMemoryClient } from './client.js';
 import { hostBroker, type BrokerHost } from './host.js';
 import { BROKER_SOCKET } from './protocol.js';
@@ -31,10 +31,10 @@ function code(err: unknown): string | undefined {
 }
 
 /** Attaches to the broker of `stateDir`, or hosts it when none runs there. */
-export async function attachOrHost(stateDir: string): Promise<SharedMemory> {
+export async function attachOrHost(stateDir: string, options: MemoryTransportOptions = {}, onHostLost?: () => void): Promise<SharedMemory> {
   const socketPath = brokerSocketOf(stateDir);
   for (let tries = 0; ; tries++) {
-    const client = new SharedMemoryClient(socketPath);
+    const client = new SharedMemoryClient(socketPath, onHostLost);
     try {
       await client.start();
       return { transport: client, socketPath, close: () => client.close() };
@@ -43,7 +43,7 @@ export async function attachOrHost(stateDir: string): Promise<SharedMemory> {
       if (code(err) === 'ECONNREFUSED') await unlink(socketPath).catch(() => undefined);
       else if (code(err) !== 'ENOENT') throw err;
     }
-    const memory = new MemoryTransport();
+    const memory = new MemoryTransport(options);
     await memory.start();
     try {
       const host = await hostBroker(memory, socketPath);

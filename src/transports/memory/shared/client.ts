@@ -50,10 +50,12 @@ export class SharedMemoryClient implements Transport {
   readonly #subs = new Map<number, Sub>();
   #closed = false;
 
-  constructor(readonly socketPath: string) {}
+  /** `onLost`: the host went away (not our own close): called once, after pending calls failed. */
+  constructor(readonly socketPath: string, private readonly onLost?: () => void) {}
 
-  /** Connects; rejects (ENOENT, ECONNREFUSED) when no broker is hosted there. */
+  /** Connects; rejects (ENOENT, ECONNREFUSED) when no broker is hosted there. Connected already: nothing to do. */
   async start(): Promise<void> {
+    if (this.#socket && !this.#socket.destroyed && !this.#closed) return;
     const socket = connect(this.socketPath);
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
@@ -241,10 +243,12 @@ export class SharedMemoryClient implements Transport {
 
   /** The host went away: every call waiting fails; subscriptions end (the host kept their messages). */
   #lost(): void {
+    const ours = this.#closed;
     const err = new errors.SY_ERR_TRANSPORT_CLOSED('memory (shared)', 'continue: the process hosting the embedded broker stopped');
     for (const p of this.#pending.values()) p.reject(err);
     this.#pending.clear();
     for (const entry of this.#subs.values()) entry.stopped = true;
     this.#closed = true;
+    if (!ours) this.onLost?.();
   }
 }
