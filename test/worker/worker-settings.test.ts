@@ -7,10 +7,18 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { resolveSettings } from '../../src/config/settings/settings.js';
-import { resolveWorkerSettings } from '../../src/cli/worker-settings.js';
+import { resolveSystemSettings } from '../../src/cli/system.js';
 import { DEFAULT_STAGING_MEMORY_BYTES } from '../../src/models/worker/request-files.js';
-import { queueDefaultsOf, workerFileLayer, workerOptionsOf, workerSettingsSection } from '../../src/models/worker/settings.js';
+import { runner } from '../../src/models/worker/runner.js';
+import { queueDefaultsOf, workerOptionsOf, workerSettingsSection, type WorkerSettings } from '../../src/models/worker/settings.js';
+import type { ModelKind } from '../../src/observability/observer.js';
+import type { ModelRunner } from '../../src/runtime/model.js';
+
+/** The worker section as `switchyard run` resolves it (cli/system.ts: flags, environment, settings file). */
+async function resolveWorkerSettings(flags: Record<string, unknown>, env: NodeJS.ProcessEnv): Promise<WorkerSettings> {
+  const runners = new Map<ModelKind, ModelRunner>([['worker', runner as unknown as ModelRunner]]);
+  return (await resolveSystemSettings(runners, flags, env, process.cwd())).sections.get('worker') as WorkerSettings;
+}
 
 function settingsError(pattern: RegExp) {
   return (err: Error & { code?: string }) => {
@@ -36,8 +44,8 @@ describe('worker settings section', () => {
     }
   });
 
-  it('defaults: staging in memory up to 1 MiB in the OS temp folder, queues as slingshot declares them', () => {
-    const s = resolveWorkerSettings({}, {});
+  it('defaults: staging in memory up to 1 MiB in the OS temp folder, queues as slingshot declares them', async () => {
+    const s = await resolveWorkerSettings({}, {});
     assert.deepEqual(s, { stagingMemoryBytes: DEFAULT_STAGING_MEMORY_BYTES });
     assert.equal(queueDefaultsOf(s), undefined);
     assert.deepEqual(workerOptionsOf(s), { stagingMemoryBytes: DEFAULT_STAGING_MEMORY_BYTES });
@@ -50,14 +58,14 @@ describe('worker settings section', () => {
       SWITCHYARD_QUEUE_DURABLE: 'true',
       SWITCHYARD_QUEUE_ARGUMENTS: '{"x-queue-type":"quorum"}',
     };
-    const s = resolveWorkerSettings({}, env);
+    const s = await resolveWorkerSettings({}, env);
     assert.deepEqual(s, { stagingDir: '/tmp/old-name', stagingMemoryBytes: 0, queueDurable: true, queueArguments: { 'x-queue-type': 'quorum' } });
     assert.deepEqual(queueDefaultsOf(s), { durable: true, arguments: { 'x-queue-type': 'quorum' } });
     assert.deepEqual(workerOptionsOf(s), { stagingMemoryBytes: 0, stagingRoot: '/tmp/old-name', queueDefaults: { durable: true, arguments: { 'x-queue-type': 'quorum' } } });
 
     const file = join(dir, 'top.yaml');
     await writeFile(file, 'transport: memory\nlogLevel: info\nstagingDir: /tmp/top-level\nqueueDurable: false\n');
-    assert.deepEqual(resolveWorkerSettings({ settings: file }, {}), { stagingDir: '/tmp/top-level', stagingMemoryBytes: DEFAULT_STAGING_MEMORY_BYTES, queueDurable: false },
+    assert.deepEqual(await resolveWorkerSettings({ settings: file }, {}), { stagingDir: '/tmp/top-level', stagingMemoryBytes: DEFAULT_STAGING_MEMORY_BYTES, queueDurable: false },
       'process settings beside them (transport, logLevel) are not the worker\'s and not an error');
   });
 
@@ -65,37 +73,29 @@ describe('worker settings section', () => {
     const file = join(dir, 'both.yaml');
     await writeFile(file, 'stagingDir: /from/top\nstagingMemoryBytes: 7\nworker:\n  stagingDir: /from/section\n');
     const env = { SWITCHYARD_WORKER_STAGING_DIR: '/from/ours', SWITCHYARD_STAGING_DIR: '/from/old' };
-    assert.equal(resolveWorkerSettings({ settings: file, stagingDir: '/from/flag' }, env).stagingDir, '/from/flag');
-    assert.equal(resolveWorkerSettings({ settings: file }, env).stagingDir, '/from/ours');
-    assert.equal(resolveWorkerSettings({ settings: file }, { SWITCHYARD_STAGING_DIR: '/from/old' }).stagingDir, '/from/old');
-    assert.equal(resolveWorkerSettings({ settings: file }, {}).stagingDir, '/from/section');
-    assert.equal(resolveWorkerSettings({ settings: file }, {}).stagingMemoryBytes, 7, 'the top level fills what the section leaves out');
-    assert.equal(resolveWorkerSettings({}, { SWITCHYARD_SETTINGS: file }).stagingDir, '/from/section', 'SWITCHYARD_SETTINGS names the file too');
+    assert.equal((await resolveWorkerSettings({ settings: file, stagingDir: '/from/flag' }, env)).stagingDir, '/from/flag');
+    assert.equal((await resolveWorkerSettings({ settings: file }, env)).stagingDir, '/from/ours');
+    assert.equal((await resolveWorkerSettings({ settings: file }, { SWITCHYARD_STAGING_DIR: '/from/old' })).stagingDir, '/from/old');
+    assert.equal((await resolveWorkerSettings({ settings: file }, {})).stagingDir, '/from/section');
+    assert.equal((await resolveWorkerSettings({ settings: file }, {})).stagingMemoryBytes, 7, 'the top level fills what the section leaves out');
+    assert.equal((await resolveWorkerSettings({}, { SWITCHYARD_SETTINGS: file })).stagingDir, '/from/section', 'SWITCHYARD_SETTINGS names the file too');
   });
 
   it('names the key and where a bad value came from', async () => {
-    assert.throws(() => resolveWorkerSettings({}, { SWITCHYARD_STAGING_MEMORY_BYTES: 'lots' }),
+    await assert.rejects(resolveWorkerSettings({}, { SWITCHYARD_STAGING_MEMORY_BYTES: 'lots' }),
       settingsError(/worker\.stagingMemoryBytes \(from environment variable SWITCHYARD_STAGING_MEMORY_BYTES\)/));
-    assert.throws(() => resolveWorkerSettings({}, { SWITCHYARD_WORKER_QUEUE_DURABLE: 'maybe' }),
+    await assert.rejects(resolveWorkerSettings({}, { SWITCHYARD_WORKER_QUEUE_DURABLE: 'maybe' }),
       settingsError(/worker\.queueDurable \(from environment variable SWITCHYARD_WORKER_QUEUE_DURABLE\): must be true or false/));
-    assert.throws(() => resolveWorkerSettings({ queueArguments: '{not json' }, {}),
+    await assert.rejects(resolveWorkerSettings({ queueArguments: '{not json' }, {}),
       settingsError(/worker\.queueArguments \(from flag --queue-arguments\): must be a JSON object/));
-    assert.throws(() => resolveWorkerSettings({ stagingMemoryBytes: '-1' }, {}),
+    await assert.rejects(resolveWorkerSettings({ stagingMemoryBytes: '-1' }, {}),
       settingsError(/worker\.stagingMemoryBytes \(from flag --staging-memory-bytes\)/));
     const file = join(dir, 'bad.yaml');
     await writeFile(file, 'worker:\n  stagingDir: ""\n  stagingMemoryBytez: 3\n');
-    assert.throws(() => resolveWorkerSettings({ settings: file }, {}), (err: Error & { code?: string }) => {
-      settingsError(/worker\.stagingDir \(from settings file .*bad\.yaml worker\.stagingDir\)/)(err);
+    await assert.rejects(resolveWorkerSettings({ settings: file }, {}), (err: Error & { code?: string }) => {
+      settingsError(/worker\.stagingDir \(from settings file .*bad\.yaml\)/)(err);
       assert.match(err.message, /unknown setting\(s\) worker\.stagingMemoryBytez/);
       return true;
     });
-  });
-
-  it('workerFileLayer takes only the worker\'s keys from the top level, and the worker: mapping whole', () => {
-    const layer = workerFileLayer({ transport: 'amqp', stagingDir: '/a', worker: { queueDurable: true } }, 'x.yaml');
-    assert.deepEqual(layer.values, { worker: { stagingDir: '/a', queueDurable: true } });
-    assert.equal(layer.spelling?.('worker', 'stagingDir'), 'stagingDir');
-    assert.equal(layer.spelling?.('worker', 'queueDurable'), 'worker.queueDurable');
-    assert.deepEqual(resolveSettings([workerSettingsSection], [layer]).worker.queueDurable, true);
   });
 });
