@@ -9,9 +9,9 @@
 
 import { existsSync, statSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { envLayer, flagLayer, resolveSettings, type Layer } from '../../config/settings/settings.js';
 import { errors } from '../../errors.js';
+import { commonJsHint, exportedValues, importModule } from '../load-services.js';
 import type { Logger } from '../../observability/logger.js';
 import type { RunContext } from '../../runtime/model.js';
 import { TransportRegistry } from '../../runtime/registry.js';
@@ -86,19 +86,11 @@ export function resolveServiceSettings(input: ServiceCommandInput): ServiceSetti
   return resolveSettings([serviceSettingsSection], [serviceFlagLayer(input.flags), envLayer([serviceSettingsSection], input.env), files]).service;
 }
 
-let tsxRegistered = false;
-
 async function importServiceModule(path: string): Promise<Record<string, unknown>> {
   const file = resolve(path);
   if (!existsSync(file) || !statSync(file).isFile()) throw new errors.SY_ERR_MODULE(path, 'no such file');
-  if (/\.[cm]?tsx?$/.test(file) && !tsxRegistered) {
-    const [{ register }, { register: registerCjs }] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
-    register();
-    registerCjs();
-    tsxRegistered = true;
-  }
   try {
-    return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    return await importModule(file);
   } catch (err) {
     throw new errors.SY_ERR_MODULE(path, `importing it failed: ${(err as Error).message}`);
   }
@@ -108,10 +100,13 @@ async function importServiceModule(path: string): Promise<Record<string, unknown
 export async function loadServiceDefinition(path: string): Promise<ServiceDefinition> {
   const mod = await importServiceModule(path);
   if (isServiceDefinition(mod.default)) return mod.default;
-  const found = Object.values(mod).filter(isServiceDefinition);
+  // A CommonJS module (a .ts file outside a "type": "module" package) brings its default inside.
+  const cjsDefault = (mod.default as { default?: unknown } | null | undefined)?.default;
+  if (isServiceDefinition(cjsDefault)) return cjsDefault;
+  const found = [...new Set(exportedValues(mod).filter(isServiceDefinition))];
   if (found.length === 1) return found[0]!;
   throw new errors.SY_ERR_MODULE(path, found.length === 0
-    ? 'it exports no service; add `export default service({ connections: {...}, states: {...} })`'
+    ? `it exports no service; add \`export default service({ connections: {...}, states: {...} })\`${commonJsHint(resolve(path))}`
     : `it exports ${found.length} services; export one as default`);
 }
 

@@ -336,7 +336,9 @@ export class S3ObjectStore implements ObjectStore {
     const tries = attempts ?? attemptsOf(err);
     const detail = this.#redact(errText(err).split('\n')[0]!.trim());
     const why = `request to ${this.#where()} failed${tries && tries > 1 ? ` after ${tries} attempts` : ''}: ${code}` +
-      (detail && detail !== code ? ` (${detail})` : '');
+      (detail && detail !== code ? ` (${detail})` : '') +
+      // The endpoint could not be reached at all: say what to check (issue 15).
+      (UNREACHABLE_CODES.has(code) ? `; check that an S3-compatible server runs at ${this.#where()} and is reachable from here, and that the endpoint is right (a worker's --s3-endpoint / SWITCHYARD_S3_ENDPOINT or the configuration service's /object-storage; a task's s3_host)` : '');
     return this.#ioError(op, bucket, key, err, why);
   }
 
@@ -384,6 +386,8 @@ const GENERIC_NAMES = new Set(['', 'Error', 'Unknown', 'UnknownError']);
 const noop = () => {};
 const QUIET_LOGGER = { trace: noop, debug: noop, info: noop, warn: noop, error: noop };
 const AUTH_ERRORS = new Set(['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken']);
+/** Network codes that mean the endpoint was not reached (no server, no route, no name). */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH']);
 const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
 
 function errText(err: unknown): string {
