@@ -7,7 +7,7 @@
 //   connects and fails with SY_ERR_BROKER naming the URL without its password and what to
 //   check.
 // - Name: CLIENT SETNAME switchyard-{role}, so CLIENT LIST tells what each one is for.
-// - Reconnect: forever, with THE backoff (runtime/retry.ts backoffMs: doubling from 50 ms
+// - Reconnect: forever, with THE backoff (src/backoff.ts backoffMs: doubling from 50 ms
 //   up to 2 s, with jitter, so a crowd of clients does not come back in lockstep).
 // - Log: an outage once per set of connections (a transport's), on its first connection
 //   lost ("lost the connection to Redis; reconnecting with backoff") and when its primary
@@ -16,14 +16,11 @@
 // - Kinds: 'commands' (auto-pipelined: the commands of one turn of the event loop leave in
 //   one write), 'direct' (each command written at once: one call's latency over batching),
 //   'blocking' (a reader that blocks: no ready check, waits out outages), 'subscriber'.
-//
-// NOTE on layers: transports import runtime/retry.ts here, the one backoff (a module that
-// depends on errors.ts only), instead of keeping a reconnect backoff of their own.
 
 import { Redis, type RedisOptions } from 'ioredis';
 import { errors, redactUrl } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
-import { backoffMs, type RetryPolicy } from '../../runtime/retry.js';
+import { backoffMs, type RetryPolicy } from '../../backoff.js';
 
 /** How a connection reconnects: THE backoff, forever (maxAttempts is never consulted here). */
 export const RECONNECT: RetryPolicy = { maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 50, maxDelayMs: 2_000, factor: 2, jitter: 0.5 };
