@@ -32,7 +32,8 @@ export interface ErrorDoc {
 /** The concerns the catalogue is grouped by (its sections). */
 export type ErrorConcern =
   | 'configuration and settings' | 'transports and brokers' | 'storage' | 'worker model' | 'api model'
-  | 'service model' | 'task model' | 'provider model' | 'cli and tools' | 'limits and outbound connections';
+  | 'service model' | 'task model' | 'provider model' | 'cli and tools' | 'limits and outbound connections'
+  | 'the package and its peer dependencies';
 
 /** What every catalogue class carries besides its constructor. */
 interface Catalogued {
@@ -383,6 +384,13 @@ const limitsAndOutboundConnectionsErrors = section('limits and outbound connecti
     { means: 'A peer named a place to connect to (a hook, a callback, an S3 host) that is not in the allow-list.', fix: 'Add its host, network or unix: folder to the setting the message names, or leave it unset to allow any.' }),
 });
 
+// ---- the package and its peer dependencies
+const packageErrors = section('the package and its peer dependencies', {
+  SY_ERR_ZOD_VERSION: define('SY_ERR_ZOD_VERSION', 'usage',
+    (place: string) => `${place} is a zod 3 schema: install zod@^4 beside switchyardjs (npm install zod@^4) and build the schema with its z (or import { z } from "switchyardjs/api"); zod 3 schemas cannot be validated or turned into JSON Schema here`,
+    { means: 'A schema handed to defineApi or service() comes from zod 3 (zod is a peer dependency, ^4).', fix: 'Install zod@^4 and build the schema with its z.' }),
+});
+
 export const errors = {
   ...configurationAndSettingsErrors,
   ...transportsAndBrokersErrors,
@@ -394,6 +402,7 @@ export const errors = {
   ...providerModelErrors,
   ...cliAndToolsErrors,
   ...limitsAndOutboundConnectionsErrors,
+  ...packageErrors,
 } as const;
 
 export type ErrorCode = keyof typeof errors;

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { errors } from '../errors.js';
 import { isWorkerDefinition, type WorkerDefinition } from '../models/worker/mod.js';
 import { isApiServiceDefinition, type ApiServiceDefinition } from '../models/api/api-service.js';
-import { isTaskServiceDefinition, type TaskServiceDefinition } from '../models/task/mod.js';
+import { isTaskServiceDefinition, type TaskServiceDefinition } from '../models/task/task-service.js';
 
 export type ServiceDefinition = WorkerDefinition | ApiServiceDefinition | TaskServiceDefinition;
 

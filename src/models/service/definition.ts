@@ -9,6 +9,7 @@
 
 import { markDefinition, modelOf } from '../../runtime/model.js';
 import type { z } from '../../schema/mod.js';
+import { rejectZod3Within } from '../../schema/zod-version.js';
 import type { InferArgs } from './type-grammar.js';
 
 export type Args = Record<string, unknown>;
@@ -195,6 +196,10 @@ export function service<
   const CO extends Readonly<Record<string, OutConnectionModel>> = {},
   const SO extends Readonly<Record<string, OutStateModel>> = {},
 >(definition: ServiceInput<CO, SO>): ServiceDefinition {
+  const place = `service${definition.name ? ` "${definition.name}"` : ''}`;
+  rejectZod3Within(definition.connections, `${place} connections`);
+  rejectZod3Within(definition.states, `${place} states`);
+  rejectZod3Within(definition.config, `${place} config`);
   // The typed toSend is the untyped one at run time (outbound.ts checks names and args there too).
   return markDefinition({ ...(definition as Omit<ServiceDefinition, 'kind'>), kind: 'switchyard.service' as const }, 'service');
 }

@@ -1,4 +1,4 @@
-// switchyard/models/service: service_framework's model (connections and states over message
+// switchyardjs/service: service_framework's model (connections and states over message
 // sockets, wire-compatible with the Python original). See README "Services with connections and states".
 export { service, isServiceDefinition, replyer, subscriber, requester, publisher, externalRequest } from './definition.js';
 export type {
