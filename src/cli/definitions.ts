@@ -7,16 +7,14 @@ import { join, resolve } from 'node:path';
 import { errors } from '../errors.js';
 import { MODEL_KINDS, type ModelKind } from '../observability/observer.js';
 import { modelOf } from '../runtime/model.js';
-import { importModule } from './load-services.js';
+import { commonJsHint, exportedValues, importModule } from './load-services.js';
 
 export type DefinitionsByModel = Map<ModelKind, unknown[]>;
 
 /** Every definition a module exports: default, named, or inside exported arrays. */
 function definitionsIn(mod: Record<string, unknown>): unknown[] {
-  // A CommonJS module's exports object arrives as the namespace's default; look inside it too.
-  const cjs = mod.default !== null && typeof mod.default === 'object' && '__esModule' in mod.default ? Object.values(mod.default) : [];
   const found = new Set<unknown>();
-  for (const value of [...Object.values(mod), ...cjs]) {
+  for (const value of exportedValues(mod)) {
     for (const item of Array.isArray(value) ? value : [value]) if (modelOf(item)) found.add(item);
   }
   return [...found];
@@ -42,7 +40,7 @@ export async function loadDefinitions(paths: readonly string[], options: { folde
       throw new errors.SY_ERR_MODULE(path, `importing it failed: ${(err as Error).message}`);
     }
     const found = definitionsIn(mod);
-    if (found.length === 0 && options.folder === undefined) throw new errors.SY_ERR_MODULE(path, `it exports no service; ${EXPORT_HINT}`);
+    if (found.length === 0 && options.folder === undefined) throw new errors.SY_ERR_MODULE(path, `it exports no service; ${EXPORT_HINT}${commonJsHint(file)}`);
     for (const d of found) {
       const model = modelOf(d)!;
       if (!byModel.has(model)) byModel.set(model, []);

@@ -1,17 +1,9 @@
-// Finds the service definitions a user module exports. TypeScript modules are loaded
-// through tsx's loader, so `switchyard run worker.ts` needs no build step.
+// Imports a user's module (TypeScript through tsx's loader, so `switchyard run worker.ts`
+// needs no build step) and reads what it exports; cli/definitions.ts sorts the definitions.
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { errors } from '../errors.js';
-import { isWorkerDefinition, type WorkerDefinition } from '../models/worker/mod.js';
-import { isApiServiceDefinition, type ApiServiceDefinition } from '../models/api/api-service.js';
-import { isTaskServiceDefinition, type TaskServiceDefinition } from '../models/task/task-service.js';
-
-export type ServiceDefinition = WorkerDefinition | ApiServiceDefinition | TaskServiceDefinition;
-
-const isServiceDefinition = (v: unknown): v is ServiceDefinition => isWorkerDefinition(v) || isApiServiceDefinition(v) || isTaskServiceDefinition(v);
 
 let tsxRegistered = false;
 
@@ -63,23 +55,4 @@ export function commonJsHint(file: string): string {
   return pkg.path
     ? `. Note: ${pkg.path} has no "type": "module", so Node loads this .ts file as CommonJS; Switchyard is ESM-only: add "type": "module" to ${pkg.path} (or name the file .mts)`
     : `. Note: no package.json above this file says "type": "module", so Node loads this .ts file as CommonJS; Switchyard is ESM-only: add a package.json with {"type": "module"} to the project folder (or name the file .mts)`;
-}
-
-/** Every service definition exported by the module: default, named, or in exported arrays. */
-export async function loadServices(path: string): Promise<ServiceDefinition[]> {
-  const file = resolve(path);
-  if (!existsSync(file) || !statSync(file).isFile()) throw new errors.SY_ERR_MODULE(path, 'no such file');
-  let mod: Record<string, unknown>;
-  try {
-    mod = await importModule(file);
-  } catch (err) {
-    if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string' && err.code.startsWith('SY_ERR_')) throw err;
-    throw new errors.SY_ERR_MODULE(path, `importing it failed: ${(err as Error).message}`);
-  }
-  const found = new Set<ServiceDefinition>();
-  for (const value of exportedValues(mod)) {
-    for (const item of Array.isArray(value) ? value : [value]) if (isServiceDefinition(item)) found.add(item);
-  }
-  if (found.size === 0) throw new errors.SY_ERR_MODULE(path, `it exports no service; add \`export default worker("name", process)\`, \`apiService({ api }, setup)\` or \`taskService({ ... }, process)\`${commonJsHint(file)}`);
-  return [...found];
 }

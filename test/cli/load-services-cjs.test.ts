@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadServiceDefinition } from '../../src/cli/commands/service.js';
-import { loadServices } from '../../src/cli/load-services.js';
+import { loadDefinitions } from '../../src/cli/definitions.js';
 import { requireBuild, ROOT, runCli } from './cli-helpers.js';
 
 const SRC = resolve('src');
@@ -49,16 +49,16 @@ describe('a .ts service in a folder without "type": "module"', () => {
 
   it('loads a worker module', async () => {
     const dir = folder('{"type":"commonjs"}', { 'upper.ts': workerModule });
-    assert.equal((await loadServices(join(dir, 'upper.ts'))).length, 1);
+    assert.equal((await loadDefinitions([join(dir, 'upper.ts')])).get('worker')?.length, 1);
   });
 
   it('a module exporting no service says to add "type": "module" to the package.json it found', async () => {
     const dir = folder('{"name":"mine"}', { 'empty.ts': emptyModule });
     const pkg = join(dir, 'package.json');
-    for (const load of [() => loadServices(join(dir, 'empty.ts')), () => loadServiceDefinition(join(dir, 'empty.ts'))]) {
+    for (const load of [() => loadDefinitions([join(dir, 'empty.ts')]), () => loadServiceDefinition(join(dir, 'empty.ts'))]) {
       await assert.rejects(load(), (e: Error & { code?: string }) => {
         assert.equal(e.code, 'SY_ERR_MODULE');
-        assert.match(e.message, /it exports no service; add/);
+        assert.match(e.message, /it exports no service; (add|export)/);
         assert.ok(e.message.includes(`Note: ${pkg} has no "type": "module", so Node loads this .ts file as CommonJS; Switchyard is ESM-only: add "type": "module" to ${pkg}`), e.message);
         return true;
       });
@@ -67,6 +67,6 @@ describe('a .ts service in a folder without "type": "module"', () => {
 
   it('and says nothing of the kind in a "type": "module" folder', async () => {
     const dir = folder('{"type":"module"}', { 'empty.ts': emptyModule });
-    await assert.rejects(loadServices(join(dir, 'empty.ts')), (e: Error) => !e.message.includes('CommonJS'));
+    await assert.rejects(loadDefinitions([join(dir, 'empty.ts')]), (e: Error) => !e.message.includes('CommonJS'));
   });
 });
