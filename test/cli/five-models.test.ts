@@ -7,28 +7,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { coordinatorClient } from '../../src/models/provider/mod.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { shortTempDir } from '../provider/kit.js';
+import { freePorts } from '../support/service-framework-peer.js';
 import { jsonLines, killAll, requireBuild, ROOT, runCli, start, waitFor, type Cli } from './cli-helpers.js';
 
 const T = { timeout: 90_000 };
 const DIST = join(ROOT, 'dist');
 const MODELS = ['worker', 'api', 'service', 'task', 'provider'] as const;
-
-/** A port nobody listens on now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const MODULES: Record<string, string> = {
   'upper.mts': `import { worker } from ${JSON.stringify(join(DIST, 'index.js'))};
@@ -71,9 +59,10 @@ describe('one system of all five models', () => {
     await mkdir(folder);
     for (const [name, text] of Object.entries(MODULES)) await writeFile(join(folder, name), text);
     await writeFile(join(folder, 'sysmap.yaml'), MAP);
+    const [replyer, http] = await freePorts(2);
     env = {
-      SWITCHYARD_SERVICE_ADDRESSES: JSON.stringify({ connections: { in: { quote: { replyer: `127.0.0.1:${await freePort()}` } }, out: {} }, states: { in: {}, out: {} } }),
-      SERVICE_PORT: String(await freePort()),
+      SWITCHYARD_SERVICE_ADDRESSES: JSON.stringify({ connections: { in: { quote: { replyer: `127.0.0.1:${replyer}` } }, out: {} }, states: { in: {}, out: {} } }),
+      SERVICE_PORT: String(http),
       HEARTBEAT_INTERVAL: '0',
       SWITCHYARD_PROVIDER_SOCKET_DIR: join(tmp.dir, 's'),
     };
