@@ -53,6 +53,11 @@ const schema = z.object({
     .describe('Serve Prometheus metrics of every model at GET /metrics, and /health and /ready, on 127.0.0.1:PORT (0 picks a free port).'),
   dashboardPort: port.optional()
     .describe('Serve the live dashboard on 127.0.0.1:PORT (0 picks a free port).'),
+  tracing: z.union([
+    z.boolean(),
+    z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes'),
+  ], { error: 'must be true or false' }).default(false)
+    .describe('Trace across hops with OpenTelemetry: spans per send, process, call and event, the context carried in message headers, HTTP headers and Lightbus-ignored fields (docs/tracing.md). Needs an SDK registered by the user; off by default, and off costs nothing.'),
 });
 
 /** The top-level section: SWITCHYARD_CONFIG_HOST, SWITCHYARD_LOG_LEVEL, …; no key in a settings file. */
@@ -82,4 +87,5 @@ export const processFlags: readonly FlagSpec[] = [
   { option: '--log-level <level>', key: 'logLevel', help: 'log level; env SWITCHYARD_LOG_LEVEL', choices: levelNames },
   { option: '--metrics-port <port>', key: 'metricsPort', help: 'serve Prometheus metrics of every model at GET /metrics (and /health, /ready) on 127.0.0.1:PORT; env SWITCHYARD_METRICS_PORT' },
   { option: '--dashboard-port <port>', key: 'dashboardPort', help: 'serve the live dashboard on 127.0.0.1:PORT (0 picks one); env SWITCHYARD_DASHBOARD_PORT' },
+  { option: '--tracing', key: 'tracing', help: 'trace across hops with OpenTelemetry (register an SDK yourself, e.g. node --import ./otel.mjs; docs/tracing.md); env SWITCHYARD_TRACING=true' },
 ];
