@@ -118,4 +118,60 @@ describe('tracing through the registry (memory transport)', () => {
       await registry.close();
     }
   });
+
+  it('on, HTTP: the outbound call sends traceparent (CLIENT span) and the route runs inside a SERVER span child of it', T, async () => {
+    sdk.exporter.reset();
+    const registry = new TransportRegistry({ logger: createLogger({ level: 'silent' }), tracing: true });
+    const seen: (string | string[] | undefined)[] = [];
+    let insideTrace: string | undefined;
+    const http = (await registry.open('http', 'task', ['http'])).http!;
+    const server = await http.serve({
+      host: '127.0.0.1', port: 0, bodyLimitBytes: 1024, openapi: { title: 't', version: '1' },
+      routes: [{ method: 'GET', path: '/status', handler: (req) => {
+        seen.push(req.headers.traceparent);
+        insideTrace = trace.getSpan(context.active())?.spanContext().traceId;
+        return { status: 200, body: { ok: true } };
+      } }],
+    });
+    try {
+      await trace.getTracer('test').startActiveSpan('origin', async (span) => {
+        const res = await http.call(`${server.url}/status`, { method: 'GET' });
+        assert.equal(res.status, 200);
+        span.end();
+      });
+      const spans = sdk.spans();
+      const origin = spans.find((s) => s.name === 'origin')!;
+      const client = spans.find((s) => s.name === 'GET' && s.kind === SpanKind.CLIENT);
+      const served = spans.find((s) => s.name === 'GET /status' && s.kind === SpanKind.SERVER);
+      assert.ok(client && served, `spans: ${spans.map((s) => `${s.name}/${s.kind}`).join(', ')}`);
+      assert.equal(client.parentSpanId, origin.spanId);
+      assert.equal(served.parentSpanId, client.spanId);
+      assert.equal(served.traceId, origin.traceId);
+      assert.equal(seen[0], `00-${client.traceId}-${client.spanId}-01`);
+      assert.equal(insideTrace, origin.traceId, 'the route ran inside the trace');
+    } finally {
+      await server.close();
+      await registry.close();
+    }
+  });
+
+  it('off, HTTP: no traceparent header is sent', T, async () => {
+    const registry = new TransportRegistry({ logger: createLogger({ level: 'silent' }) });
+    const seen: (string | string[] | undefined)[] = [];
+    const http = (await registry.open('http', 'task', ['http'])).http!;
+    const server = await http.serve({
+      host: '127.0.0.1', port: 0, bodyLimitBytes: 1024, openapi: { title: 't', version: '1' },
+      routes: [{ method: 'GET', path: '/status', handler: (req) => (seen.push(req.headers.traceparent), { status: 200 }) }],
+    });
+    try {
+      await trace.getTracer('test').startActiveSpan('origin', async (span) => {
+        await http.call(`${server.url}/status`, { method: 'GET' });
+        span.end();
+      });
+      assert.deepEqual(seen, [undefined]);
+    } finally {
+      await server.close();
+      await registry.close();
+    }
+  });
 });
