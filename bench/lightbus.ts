@@ -13,7 +13,7 @@
 // while warming up, and times them from the first fire to the last handled. The pairs take
 // their turns in alternating order (bench/_result.ts alternate), and the
 // medians of the rounds are printed. Between our client and our server RPC uses our native
-// format; our client against a Lightbus server speaks Lightbus's (README "On Redis").
+// format; our client against a Lightbus server speaks Lightbus's (docs/guides/api.md, "On Redis").
 //   npm run bench -- lightbus [rounds=5] [roundMs=1500] [cases=rpc,events,mixed]
 // Needs redis-server and Debian's /usr/bin/python3 (3.9–3.11).
 

@@ -22,5 +22,9 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);
 }
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+// Test files mostly wait on servers and child processes, so several run at once even on two
+// cores (node's default is one fewer than the cores: one file at a time on a 2-core CI).
+// Each file starts its own servers on ports of its own, so files do not share state.
+const concurrency = Number(process.env.SWITCHYARD_TEST_CONCURRENCY ?? 3);
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], { stdio: 'inherit' });
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -203,9 +203,15 @@ export const errors = {
   SY_ERR_SERVICE_DEFINITIONS: define('SY_ERR_SERVICE_DEFINITIONS', 'usage',
     (names: string) => `several services in one process must have different names (got ${names}); give each service({ name: ... }) a name of its own`),
 
-  // ---- provider model and unix sockets (issue 7)
-  SY_ERR_PROVIDER_CONFIG: define('SY_ERR_PROVIDER_CONFIG', 'config',
-    (key: string, why: string, fix: string) => `provider setting "${key}" ${why}; ${fix}`),
+  // ---- provider model and unix sockets
+  SY_ERR_PROVIDER_DEFINITIONS: define('SY_ERR_PROVIDER_DEFINITIONS', 'usage',
+    (why: string) => `providers in one process: ${why}`),
+  SY_ERR_PROVIDER_STOPPING: define('SY_ERR_PROVIDER_STOPPING', 'runtime',
+    (service: string, id: string) => `provider ${service} is stopping; request ${JSON.stringify(id.slice(0, 100))} is left unacked so that the coordinator offers it to another provider`),
+  SY_ERR_REQUEST_TRACKER: define('SY_ERR_REQUEST_TRACKER', 'usage',
+    (why: string) => `the request tracker ${why}`),
+  SY_ERR_UNIX_CONNECT: define('SY_ERR_UNIX_CONNECT', 'runtime',
+    (path: string, why: string) => `cannot connect to ${path}: ${why}`),
   SY_ERR_SOCKET_PATH: define('SY_ERR_SOCKET_PATH', 'config',
     (path: string, why: string) => `unix socket path ${JSON.stringify(path)} cannot be used: ${why}`),
   SY_ERR_SOCKET_IN_USE: define('SY_ERR_SOCKET_IN_USE', 'config',

@@ -22,8 +22,14 @@ function definitionsIn(mod: Record<string, unknown>): unknown[] {
   return [...found];
 }
 
-/** Loads the modules (TypeScript through tsx) and sorts what they export by model. */
-export async function loadDefinitions(paths: readonly string[]): Promise<DefinitionsByModel> {
+const EXPORT_HINT = 'export a worker(...), apiService(...), service(...), taskService(...) or defineProvider(...) definition (e.g. `export default worker("name", process)`)';
+
+/**
+ * Loads the modules (TypeScript through tsx) and sorts what they export by model. Each named
+ * module must export a service; the modules of a `folder` may also be shared code (an API
+ * declaration, helpers), as long as one of them exports a service.
+ */
+export async function loadDefinitions(paths: readonly string[], options: { folder?: string } = {}): Promise<DefinitionsByModel> {
   const byModel: DefinitionsByModel = new Map();
   for (const path of paths) {
     const file = resolve(path);
@@ -36,15 +42,14 @@ export async function loadDefinitions(paths: readonly string[]): Promise<Definit
       throw new errors.SY_ERR_MODULE(path, `importing it failed: ${(err as Error).message}`);
     }
     const found = definitionsIn(mod);
-    if (found.length === 0) {
-      throw new errors.SY_ERR_MODULE(path, 'it exports no service; export a worker(...), apiService(...), service(...), taskService(...) or defineProvider(...) definition (e.g. `export default worker("name", process)`)');
-    }
+    if (found.length === 0 && options.folder === undefined) throw new errors.SY_ERR_MODULE(path, `it exports no service; ${EXPORT_HINT}`);
     for (const d of found) {
       const model = modelOf(d)!;
       if (!byModel.has(model)) byModel.set(model, []);
       byModel.get(model)!.push(d);
     }
   }
+  if (byModel.size === 0 && options.folder !== undefined) throw new errors.SY_ERR_MODULE(options.folder, `no module in it exports a service; ${EXPORT_HINT}`);
   // Stable order: the models in their canonical order.
   return new Map(MODEL_KINDS.filter((m) => byModel.has(m)).map((m) => [m, byModel.get(m)!]));
 }

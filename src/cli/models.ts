@@ -15,6 +15,7 @@ const loaders: Partial<Record<ModelKind, () => Promise<{ runner: ModelRunner<nev
   api: () => import('../models/api/runner.js'),
   service: () => import('../models/service/runner.js'),
   task: () => import('../models/task/runner.js'),
+  provider: () => import('../models/provider/runner.js'),
 };
 
 /** Each model's flags on `run` and `dev`, by section. */

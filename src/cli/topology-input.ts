@@ -31,12 +31,19 @@ const componentsFile = z.strictObject({
   })),
 });
 
-/** A folder (its sysmap.yaml), a system-map file, or a components file. */
+/** A folder (its service modules, of any model, or its sysmap.yaml), a system-map file, or a components file. */
 export async function readTopologyInput(input: string): Promise<ComponentPorts[]> {
   let file = input;
   try {
-    if ((await stat(input)).isDirectory()) file = join(input, 'sysmap.yaml');
-  } catch {
+    if ((await stat(input)).isDirectory()) {
+      // A folder of service modules: every model's components, from their runners.
+      const { componentsOfModules } = await import('./topology-of-modules.js');
+      const fromModules = await componentsOfModules(input);
+      if (fromModules) return fromModules;
+      file = join(input, 'sysmap.yaml');
+    }
+  } catch (err) {
+    if ((err as { code?: string }).code?.startsWith('SY_ERR_')) throw err;
     throw new errors.SY_ERR_TOPOLOGY_INPUT(input, 'no such file or folder');
   }
   let doc: unknown;

@@ -401,8 +401,8 @@ describe('interop: the real service_framework 0.0.3 (Python) and a Switchyard se
     await until('the gap resolved from Python\'s snapshot', async () => (ours.states().py_delta as Record<string, unknown>).stall, (v) => v === 1);
   });
 
-  it('the README\'s advice for reading our datetimes works in the real peer', T, async () => {
-    assert.ok(readmeDatetimeSnippet(), 'README.md has a ```python block defining read_switchyard_datetime');
+  it('the service guide\'s advice for reading our datetimes works in the real peer', T, async () => {
+    assert.ok(readmeDatetimeSnippet(), 'docs/guides/service.md has a ```python block defining read_switchyard_datetime');
     const when = new Date('2024-05-06T07:08:09.123Z');
     const reply = await whileRunning(peer, ours.toSend('connection', 'echo', { name: 'dt', ratio: 0.5, when }), 'echo with a datetime');
     const seen = reply.seen as Record<string, unknown>;
@@ -411,9 +411,9 @@ describe('interop: the real service_framework 0.0.3 (Python) and a Switchyard se
     assert.equal(seen.when_read, '2024-05-06T07:08:09.123000+00:00');
   });
 
-  it('the README\'s datetime advice needs nothing newer than Python 3.6 (no fromisoformat, no %z with "Z")', T, () => {
+  it('the service guide\'s datetime advice needs nothing newer than Python 3.6 (no fromisoformat, no %z with "Z")', T, () => {
     const snippet = readmeDatetimeSnippet();
-    assert.ok(snippet, 'README.md has a ```python block defining read_switchyard_datetime');
+    assert.ok(snippet, 'docs/guides/service.md has a ```python block defining read_switchyard_datetime');
     // Python 3.6's datetime, as far as the advice could meet it: fromisoformat does not exist
     // (3.7) and accepts "Z" only from 3.11; strptime's %z takes only +HHMM before 3.7.
     const emulate36 = `

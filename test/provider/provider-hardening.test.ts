@@ -135,7 +135,7 @@ describe('provider hardening', T, () => {
       await inside.listener.close();
       await outside.listener.close();
     }
-    assert.throws(() => provider({ service_name: 'x', response_hook_allow: ['unix:relative/dir'] }), /provider setting "response_hook_allow" has an entry that cannot be used/);
+    assert.throws(() => provider({ service_name: 'x', response_hook_allow: ['unix:relative/dir'] }), /SY_ERR_SETTINGS: .*provider.response_hook_allow \(from code\): has an entry that cannot be used/);
   });
 
   it('max_open_streams: stream answers past the cap of unread stream sockets are refused; reading one frees a place', async () => {

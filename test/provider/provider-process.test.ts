@@ -20,11 +20,11 @@ const DIST_PROVIDER = join(ROOT, 'dist', 'models', 'provider', 'mod.js');
 const MODULE = `
 import { defineProvider } from ${JSON.stringify(DIST_PROVIDER)};
 export default defineProvider((p) => {
-  p.registerTask('Who', () => ({ service: p.config.serviceName, pid: process.pid }));
+  p.registerTask('Who', () => ({ service: p.serviceName, pid: process.pid }));
   p.registerTask('Hold', async (req) => {
     console.log('holding ' + req.id);
     await new Promise((r) => setTimeout(r, Number(req.args)));
-    return { held: Number(req.args), service: p.config.serviceName };
+    return { held: Number(req.args), service: p.serviceName };
   });
 });
 `;
@@ -148,7 +148,7 @@ console.log('stopped by ' + signal);
     const cli = start(['provider', 'run', join(tmp.dir, 'who.mts'), '-s', sockets], { cwd: tmp.dir });
     const exit = await cli.exited;
     assert.equal(exit.code, 2);
-    assert.match(cli.stderr(), /SY_ERR_PROVIDER_CONFIG: provider setting "service_name" is missing/);
+    assert.match(cli.stderr(), /SY_ERR_SETTINGS: .*provider.service_name is missing/);
   });
 
   it('exits 2 when a flag and its Go spelling disagree', async () => {

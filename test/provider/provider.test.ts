@@ -275,9 +275,9 @@ describe('provider sockets across start and stop', T, () => {
       .registerTask('A', () => 1, { priority: 70, timeout: 2 })
       .registerTask('B', () => 1, { priority: 70 });
     assert.equal(q.taskSocketPath('A'), join(tmp.dir, 'A', '70-svc.sock'));
-    assert.equal(q.config.taskTimeoutMs('A'), 2_000);
+    assert.equal(q.layout.taskTimeoutMs('A'), 2_000);
     assert.equal(q.taskSocketPath('B'), join(tmp.dir, 'B', '5-svc.sock'));
-    assert.throws(() => q.registerTask('C', () => 1, { priority: -3 }), /SY_ERR_PROVIDER_CONFIG: provider setting "tasks.C.priority"/);
+    assert.throws(() => q.registerTask('C', () => 1, { priority: -3 }), /SY_ERR_TASK_REGISTRATION: task "C" cannot be registered: its options are not valid: priority must be a whole number ≥ 0/);
     await assert.rejects(provider({ service_name: 'x', socket_dir: tmp.dir }, { logger: quiet }).start(), /has no tasks/);
     await p.start();
     assert.throws(() => p.registerTask('U', () => 1), /already started/);

@@ -7,7 +7,7 @@
 // test process exits early. The framework's loop busy-polls a core: start few of them.
 //
 // Also: distinct free TCP ports (the framework binds `tcp://*:{port}`, so a port must be
-// free on every interface), and the README's Python snippet for reading our datetimes.
+// free on every interface), and the service guide's Python snippet for reading our datetimes.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -73,11 +73,12 @@ export async function freePorts(count: number): Promise<number[]> {
 }
 
 /**
- * The README's snippet for reading a Switchyard datetime in Python: the ```python block that
- * defines `read_switchyard_datetime` in the service model's section, or undefined.
+ * The service guide's snippet for reading a Switchyard datetime in Python (it was the README's
+ * until the docs were split): the ```python block of docs/guides/service.md that defines
+ * `read_switchyard_datetime`, or undefined.
  */
 export function readmeDatetimeSnippet(): string | undefined {
-  const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+  const readme = readFileSync(join(REPO, 'docs/guides/service.md'), 'utf8');
   for (const m of readme.matchAll(/```python\n([\s\S]*?)```/g)) {
     if (m[1]!.includes('def read_switchyard_datetime')) return dedent(m[1]!);
   }

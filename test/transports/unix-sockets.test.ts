@@ -33,7 +33,7 @@ describe('unix transport sockets', { timeout: 20_000 }, () => {
     assert.deepEqual(await exchange(l.path, '{"x":1}'), { echo: { x: 1 } });
     await l.close();
     assert.equal(existsSync(l.path), false);
-    await assert.rejects(exchange(l.path, '{}'), (err: unknown) => err instanceof UnixConnectError && err.code === 'ENOENT');
+    await assert.rejects(exchange(l.path, '{}'), (err: unknown) => err instanceof UnixConnectError && err.code === 'SY_ERR_UNIX_CONNECT' && err.reason === 'ENOENT');
   });
 
   it('close() cuts a connection that never sent its frame instead of waiting for it', async () => {
@@ -58,7 +58,7 @@ describe('unix transport sockets', { timeout: 20_000 }, () => {
     await link(l.path, `${l.path}.keep`);
     await l.close();
     await rename(`${l.path}.keep`, l.path);
-    await assert.rejects(exchange(l.path, '{}'), (err: unknown) => err instanceof UnixConnectError && err.code === 'ECONNREFUSED' && /stale socket/.test(err.message));
+    await assert.rejects(exchange(l.path, '{}'), (err: unknown) => err instanceof UnixConnectError && err.code === 'SY_ERR_UNIX_CONNECT' && err.reason === 'ECONNREFUSED' && /stale socket/.test(err.message));
     const again = await listenExchanges({ path: l.path, handle: () => '{"ok":true}' });
     assert.equal(again.replacedStale, true);
     assert.deepEqual(await exchange(l.path, '{}'), { ok: true });

@@ -56,7 +56,7 @@ export async function dev(dir: string, options: DevOptions): Promise<number> {
   let system: System;
   try {
     system = await buildSystem({
-      definitions: await loadDefinitions(modulesOfFolder(root)),
+      definitions: await loadDefinitions(modulesOfFolder(root), { folder: root }),
       flags: options.flags,
       logger: options.logger,
       pinned: { transport: 'memory', ...(options.dashboard && options.flags.dashboardPort === undefined ? { dashboardPort: DEFAULT_DASHBOARD_PORT } : {}) },
@@ -76,6 +76,7 @@ export async function dev(dir: string, options: DevOptions): Promise<number> {
   await startOrClose(system, async () => {
     if (system.settings.dashboardPort !== undefined) out(`dashboard at ${await startSystemDashboard(system, system.settings.dashboardPort)}`);
   });
+  if (system.metricsUrl) out(`metrics at ${system.metricsUrl}`);
   const memory = await hostedMemory(system);
   try {
     await seed(root, system, out);

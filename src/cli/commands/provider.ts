@@ -1,6 +1,8 @@
 // `switchyard provider run <module>`: starts the provider a module exports
-// (defineProvider(...)) with its configuration from --config, SWITCHYARD_PROVIDER_* and
-// flags, until SIGINT/SIGTERM, which remove its task sockets before it exits.
+// (defineProvider(...)) on the one runtime, until SIGINT/SIGTERM, which remove its task
+// sockets before it exits. Its settings are the "provider" section of the settings system,
+// from flags (ours and the Go provider's spellings), SWITCHYARD_PROVIDER_* and the Go
+// provider's JSON config file (--config/--config_file), strongest first.
 // With --instances N (or auto) it runs N copies under one supervisor (node:cluster): the
 // supervisor checks the module and configuration and prepares the task socket paths
 // (refusing a live one, clearing a stale one), then every copy serves the same task
@@ -10,17 +12,23 @@
 
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { flagLayer, flagNameOf, type Layer } from '../../config/settings/settings.js';
 import { errors } from '../../errors.js';
 import { createLogger } from '../../observability/logger.js';
-import { stopOnSignals } from '../../runtime/lifecycle.js';
-import { INSTANCE_ENV, isInstance, parseInstances, superviseInstances } from '../../runtime/instances.js';
+import { isInstance as isInstanceCopy, parseInstances, superviseInstances } from '../../runtime/instances.js';
+import type { RunContext } from '../../runtime/model.js';
+import { TransportRegistry } from '../../runtime/registry.js';
+import { Runtime } from '../../runtime/runtime.js';
 import {
-  coordinatorClient, isProviderDefinition, loadProviderConfig, provider, PROVIDER_CONFIG_KEYS, PROVIDER_GO_FLAG_KEYS, providerEnvName,
-  type ProviderDefinition,
+  coordinatorClient, discoverProviders, isProviderDefinition, loadProviderSettings, runner,
+  PROVIDER_CONFIG_FILE_ENV, PROVIDER_FLAG_KEYS, PROVIDER_GO_FLAG_KEYS,
+  type ProviderComponent, type ProviderDefinition, type ProviderSettings,
 } from '../../models/provider/mod.js';
 import { importModule } from '../load-services.js';
-import { discoverProviders } from '../../models/provider/mod.js';
 import { prepareSocketPath, probeSocket } from '../../transports/unix/mod.js';
+
+/** SWITCHYARD_PROVIDER_{KEY}: the environment name of a provider setting. */
+const envOf = (key: string) => `SWITCHYARD_PROVIDER_${key.toUpperCase()}`;
 
 /** Task folders under socket_dir: every folder but the provider's own (response, streams). */
 async function listTaskFolders(socketDir: string): Promise<string[]> {
@@ -50,11 +58,34 @@ function flagValue(flags: Flags, key: string, ours = camel(key)): string | undef
   return a ?? b;
 }
 
-/** Flag values by config key. */
-function configFlags(flags: Flags): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = {};
-  for (const key of PROVIDER_CONFIG_KEYS) out[key] = flagValue(flags, key);
-  return out;
+/**
+ * The command's flags as the flag layer of the provider section: ours (--socket-dir) and the
+ * Go provider's (--socket_dir) feed the same key, and a message names the one the user typed.
+ */
+export function providerFlagLayer(flags: Flags): Layer {
+  const values: Record<string, unknown> = {};
+  const spelled = new Map<string, string>();
+  for (const key of PROVIDER_FLAG_KEYS) {
+    const value = flagValue(flags, key);
+    if (value === undefined) continue;
+    values[key] = value;
+    spelled.set(key, flags[camel(key)] !== undefined ? flagNameOf('', camel(key)) : `--${key}`);
+  }
+  return flagLayer({ provider: values }, (_section, key) => spelled.get(key) ?? `--${key}`);
+}
+
+export interface ProviderSettingsInputs {
+  /** Parsed flags of `switchyard provider run`. */
+  readonly flags: Flags;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/**
+ * The provider section, strongest first: flags, SWITCHYARD_PROVIDER_*, the Go provider's JSON
+ * config file (--config/-c/--config_file, or SWITCHYARD_PROVIDER_CONFIG_FILE), defaults.
+ */
+export function resolveProviderSettings(input: ProviderSettingsInputs): ProviderSettings {
+  return loadProviderSettings({ configFile: flagValue(input.flags, 'config_file', 'config'), env: input.env, flags: providerFlagLayer(input.flags) });
 }
 
 /**
@@ -72,24 +103,24 @@ function withGoSpellings(command: Command, keys: readonly string[]): Command {
 
 function withConfigFlags(command: Command): Command {
   return command
-    .option('-c, --config <file>', `JSON config file; env ${providerEnvName('config_file')}`)
-    .option('-n, --service-name <name>', `name the provider registers as; env ${providerEnvName('service_name')}`)
-    .option('-s, --socket-dir <dir>', `base folder of task sockets (default /tmp/mistify); env ${providerEnvName('socket_dir')}`)
-    .option('-p, --default-priority <n>', `priority of tasks without their own (default 50; higher is preferred); env ${providerEnvName('default_priority')}`)
-    .option('-u, --coordinator-url <url>', `where requests to other tasks go (default: straight to the socket folder); env ${providerEnvName('coordinator_url')}`)
-    .option('-l, --log-level <level>', `log level (default warning); env ${providerEnvName('log_level')}`)
-    .option('--default-timeout <s>', `handler time limit in seconds (default 60; 0 = none); env ${providerEnvName('default_timeout')}`)
-    .option('-t, --request-timeout <s>', `wait for responses to requests, seconds (0 = 60); env ${providerEnvName('request_timeout')}`)
-    .option('--max-frame-bytes <n>', `largest frame body accepted (default 16777216); env ${providerEnvName('max_frame_bytes')}`)
-    .option('--socket-mode <octal>', `socket file mode (default 0660); env ${providerEnvName('socket_mode')}`)
-    .option('--response-hook-allow <entries>', `comma-separated hosts, *.suffix, host:port, IPs, CIDRs, unix:/folder responses may go to (default: any); env ${providerEnvName('response_hook_allow')}`)
-    .option('--max-open-streams <n>', `stream sockets announced and not yet read, at most (default 256); env ${providerEnvName('max_open_streams')}`)
-    .option('--stream-idle-timeout <s>', `how long a stream socket waits for its reader, seconds (default 60; 0 = forever); env ${providerEnvName('stream_idle_timeout')}`);
+    .option('-c, --config <file>', `JSON config file; env ${PROVIDER_CONFIG_FILE_ENV}`)
+    .option('-n, --service-name <name>', `name the provider registers as; env ${envOf('service_name')}`)
+    .option('-s, --socket-dir <dir>', `base folder of task sockets (default /tmp/mistify); env ${envOf('socket_dir')}`)
+    .option('-p, --default-priority <n>', `priority of tasks without their own (default 50; higher is preferred); env ${envOf('default_priority')}`)
+    .option('-u, --coordinator-url <url>', `where requests to other tasks go (default: straight to the socket folder); env ${envOf('coordinator_url')}`)
+    .option('-l, --log-level <level>', `log level (default warning); env ${envOf('log_level')}`)
+    .option('--default-timeout <s>', `handler time limit in seconds (default 60; 0 = none); env ${envOf('default_timeout')}`)
+    .option('-t, --request-timeout <s>', `wait for responses to requests, seconds (0 = 60); env ${envOf('request_timeout')}`)
+    .option('--max-frame-bytes <n>', `largest frame body accepted (default 16777216); env ${envOf('max_frame_bytes')}`)
+    .option('--socket-mode <octal>', `socket file mode (default 0660); env ${envOf('socket_mode')}`)
+    .option('--response-hook-allow <entries>', `comma-separated hosts, *.suffix, host:port, IPs, CIDRs, unix:/folder responses may go to (default: any); env ${envOf('response_hook_allow')}`)
+    .option('--max-open-streams <n>', `stream sockets announced and not yet read, at most (default 256); env ${envOf('max_open_streams')}`)
+    .option('--stream-idle-timeout <s>', `how long a stream socket waits for its reader, seconds (default 60; 0 = forever); env ${envOf('stream_idle_timeout')}`);
 }
 
 /** Our options and their Go spellings (config_file for --config, and every key with an underscore). */
 function withProviderFlags(command: Command): Command {
-  return withGoSpellings(withConfigFlags(command), [...new Set<string>([...PROVIDER_GO_FLAG_KEYS, ...PROVIDER_CONFIG_KEYS])]);
+  return withGoSpellings(withConfigFlags(command), [...new Set<string>([...PROVIDER_GO_FLAG_KEYS, ...PROVIDER_FLAG_KEYS])]);
 }
 
 async function loadDefinitions(path: string): Promise<ProviderDefinition[]> {
@@ -120,42 +151,16 @@ Examples:
     .action(async (module: string, flags: Flags) => {
       const [definition, ...more] = await loadDefinitions(module);
       if (more.length > 0) throw new errors.SY_ERR_MODULE(module, `it exports ${more.length + 1} providers; run one per process (each has its own service_name)`);
-      const config = loadProviderConfig({
-        configFile: flagValue(flags, 'config_file', 'config'),
-        flags: configFlags(flags),
-        defaults: definition!.defaultServiceName ? { service_name: definition!.defaultServiceName } : {},
-      });
-      const logger = createLogger({ level: config.logLevel, service: config.serviceName, destination: 2 });
-      const instances = parseInstances(flags.instances);
-      const copy = isInstance() ? Number(process.env[INSTANCE_ENV]) : undefined;
-      const server = provider(config, { logger, ...(copy !== undefined ? { instance: copy } : {}) });
-      await definition!.registerTasks(server);
-      if (instances > 1 && copy === undefined) {
-        // The supervisor: the copies bind through it, so the paths are made ready here, once.
-        if (server.registeredTasks().length === 0) throw new errors.SY_ERR_MODULE(module, 'its provider registers no task; call p.registerTask(name, handler)');
-        for (const task of server.registeredTasks()) {
-          if (await prepareSocketPath(server.taskSocketPath(task))) logger.warn({ task, socket: server.taskSocketPath(task) }, 'replaced a stale socket left by a process that is gone');
-        }
-        process.exitCode = await superviseInstances({ instances, logger, connections: 'kernel' });
-        return;
-      }
-      await server.start();
-      out(`provider ${config.serviceName} serving ${server.registeredTasks().map((t) => server.taskSocketPath(t)).join(', ')}`);
-      await stopOnSignals(server, {
-        onFirstSignal: (signal) => logger.info({ signal }, 'stopping: removing task sockets, finishing requests in flight (signal again to exit at once)'),
-        onSecondSignal: (signal) => logger.warn({ signal }, 'second signal: exiting now'),
-        // A copy stops on the supervisor's SIGTERM only: a terminal's Ctrl-C reaches the whole group.
-        ...(copy !== undefined ? { signals: ['SIGTERM'] as const } : {}),
-      }).stopped;
+      process.exitCode = await runProvider({ module, definition: definition!, settings: resolveProviderSettings({ flags, env: process.env }), instances: parseInstances(flags.instances), out });
     });
 
   cmd.command('list')
     .description('list the providers registered under a socket folder: task, priority, service, live or stale')
     .argument('[task...]', 'tasks to list (default: every task folder)')
-    .option('-s, --socket-dir <dir>', `base folder of task sockets (default /tmp/mistify); env ${providerEnvName('socket_dir')}`)
+    .option('-s, --socket-dir <dir>', `base folder of task sockets (default /tmp/mistify); env ${envOf('socket_dir')}`)
     .addOption(new Option('--socket_dir <dir>').hideHelp())
     .action(async (tasks: string[], flags: Flags) => {
-      const socketDir = resolve(flagValue(flags, 'socket_dir') ?? process.env[providerEnvName('socket_dir')] ?? '/tmp/mistify');
+      const socketDir = resolve(flagValue(flags, 'socket_dir') ?? (process.env[envOf('socket_dir')] || '/tmp/mistify'));
       const names = tasks.length > 0 ? tasks : await listTaskFolders(socketDir);
       for (const task of names) {
         for (const p of await discoverProviders(socketDir, task)) {
@@ -169,7 +174,7 @@ Examples:
     .description('send one request to the best live provider of a task and print the response')
     .argument('<task>', 'task name')
     .argument('[args]', 'args as JSON', 'null')
-    .option('-s, --socket-dir <dir>', `base folder of task sockets (default /tmp/mistify); env ${providerEnvName('socket_dir')}`)
+    .option('-s, --socket-dir <dir>', `base folder of task sockets (default /tmp/mistify); env ${envOf('socket_dir')}`)
     .option('--timeout <s>', 'seconds to wait for the response', '60')
     .option('--stream', 'when the response has a stream, print its bytes instead of the response')
     .addOption(new Option('--socket_dir <dir>').hideHelp())
@@ -182,7 +187,7 @@ Examples:
       }
       const timeout = Number(flags.timeout);
       if (!Number.isFinite(timeout) || timeout <= 0) throw new errors.SY_ERR_USAGE(`--timeout must be a positive number of seconds, got ${String(flags.timeout)}`);
-      const socketDir = resolve(flagValue(flags, 'socket_dir') ?? process.env[providerEnvName('socket_dir')] ?? '/tmp/mistify');
+      const socketDir = resolve(flagValue(flags, 'socket_dir') ?? (process.env[envOf('socket_dir')] || '/tmp/mistify'));
       const client = await coordinatorClient({ socketDir, timeoutMs: timeout * 1000 });
       try {
         const r = await client.request(task, args);
@@ -192,4 +197,56 @@ Examples:
         await client.stop();
       }
     });
+}
+
+export interface RunProviderOptions {
+  readonly module: string;
+  readonly definition: ProviderDefinition;
+  readonly settings: ProviderSettings;
+  /** Copies under one supervisor (1: this process serves). */
+  readonly instances: number;
+  readonly out: (line: string) => void;
+}
+
+/**
+ * Runs one provider on the runtime until a signal: the runner makes its component on the
+ * unix transport the registry opens, the Runtime starts it and stops it (task sockets
+ * removed, requests in flight answered). With instances > 1 this process is the supervisor:
+ * it learns the task socket paths, makes them ready once, and starts the copies, which run
+ * this same function as copies (their task sockets shared through it).
+ */
+export async function runProvider(options: RunProviderOptions): Promise<number> {
+  const { settings, out } = options;
+  // The runner names each provider's service in its log lines (a child logger).
+  const logger = createLogger({ level: settings.log_level, destination: 2 });
+  const runtime = new Runtime({ logger });
+  const transports = new TransportRegistry({ logger });
+  runtime.addResource({ name: 'transports', stop: () => transports.close() });
+  const ctx: RunContext<ProviderSettings> = {
+    logger, observer: runtime.observer, transports, settings,
+    transport: runner.defaultTransport,
+    stateDir: '.switchyard',
+    configSource: () => Promise.reject(new errors.SY_ERR_USAGE('the provider model reads no configuration service')),
+    objectStore: () => Promise.reject(new errors.SY_ERR_USAGE('the provider model uses no object store')),
+  };
+  const [component] = (await runner.components([options.definition], ctx)) as ProviderComponent[];
+  if (options.instances > 1 && !isInstanceCopy()) {
+    // The supervisor: the copies bind through it, so the paths are made ready here, once.
+    await component!.register();
+    if (component!.socketPaths().length === 0) throw new errors.SY_ERR_MODULE(options.module, 'its provider registers no task; call p.registerTask(name, handler)');
+    for (const path of component!.socketPaths()) {
+      if (await prepareSocketPath(path)) logger.warn({ socket: path }, 'replaced a stale socket left by a process that is gone');
+    }
+    await transports.close();
+    return superviseInstances({ instances: options.instances, logger, connections: 'kernel' });
+  }
+  try {
+    await runtime.add(component!);
+    await runtime.start();
+  } catch (err) {
+    await runtime.stop().catch(() => undefined);
+    throw err;
+  }
+  out(`provider ${component!.source.service} serving ${component!.socketPaths().join(', ')}`);
+  return runtime.untilSignal();
 }

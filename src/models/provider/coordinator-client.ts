@@ -14,7 +14,7 @@ import {
 } from '../../transports/unix/mod.js';
 import type { Readable } from 'node:stream';
 import { RequestTracker } from './request-tracker.js';
-import { isPathName } from './config.js';
+import { isPathName } from './settings.js';
 
 export interface ProviderSocket {
   readonly path: string;
@@ -176,7 +176,7 @@ export class CoordinatorClient {
         ack = decodeResponse(await exchange(candidate.path, json, this.options.exchange));
       } catch (err) {
         this.listings.delete(task);
-        this.options.logger?.debug({ task, socket: candidate.path, err: (err as Error).message, stale: err instanceof UnixConnectError && err.code === 'ECONNREFUSED' }, 'provider unreachable; trying the next');
+        this.options.logger?.debug({ task, socket: candidate.path, err: (err as Error).message, stale: err instanceof UnixConnectError && err.reason === 'ECONNREFUSED' }, 'provider unreachable; trying the next');
         continue;
       }
       if (ack.error !== '') throw new errors.SY_ERR_TASK_FAILED(task, `the provider ${candidate.service} refused the request: ${ack.error}`);

@@ -1,10 +1,10 @@
-// What a module exports for `switchyard provider run`: the task registrations, without the
-// configuration, which the command builds from the config file, flags and environment (the
-// original's Provider interface: RegisterTasks(server)).
+// What a module exports for `switchyard provider run` (and `switchyard run`): the task
+// registrations, without the settings, which come from the settings system (flags, the
+// environment, the Go provider's config file). The original's Provider interface:
+// RegisterTasks(server).
 
+import { markDefinition, modelOf } from '../../runtime/model.js';
 import type { Provider } from './provider.js';
-
-const MARK = Symbol.for('switchyard.provider-definition');
 
 export interface ProviderDefinition {
   readonly kind: 'provider';
@@ -18,11 +18,9 @@ export function defineProvider(register: (server: Provider) => void | Promise<vo
 export function defineProvider(defaultServiceName: string, register: (server: Provider) => void | Promise<void>): ProviderDefinition;
 export function defineProvider(a: string | ((server: Provider) => void | Promise<void>), b?: (server: Provider) => void | Promise<void>): ProviderDefinition {
   const register = typeof a === 'function' ? a : b!;
-  const definition = { kind: 'provider' as const, defaultServiceName: typeof a === 'string' ? a : undefined, registerTasks: register };
-  Object.defineProperty(definition, MARK, { value: true });
-  return definition;
+  return markDefinition({ kind: 'provider' as const, defaultServiceName: typeof a === 'string' ? a : undefined, registerTasks: register }, 'provider');
 }
 
 export function isProviderDefinition(value: unknown): value is ProviderDefinition {
-  return value !== null && typeof value === 'object' && (value as Record<symbol, unknown>)[MARK] === true;
+  return modelOf(value) === 'provider';
 }

@@ -1,8 +1,15 @@
 // switchyard/models/provider: task providers on unix sockets (mistifyio/provider).
-export { provider, Provider } from './provider.js';
+export { provider, Provider, RESPONSE_HOOK_OUTPUT, STREAM_OUTPUT } from './provider.js';
 export type { ProviderOptions } from './provider.js';
-export { ProviderConfig, loadProviderConfig, providerEnvName, DEFAULTS as PROVIDER_DEFAULTS, SCALAR_KEYS as PROVIDER_CONFIG_KEYS, GO_FLAG_KEYS as PROVIDER_GO_FLAG_KEYS } from './config.js';
-export type { ProviderConfigData, ProviderConfigInput, TaskConfigData, LoadOptions as ProviderLoadOptions } from './config.js';
+export {
+  providerSettingsSection, providerSettings, providerConfigFileLayer, loadProviderSettings, loadProviderConfig, PROVIDER_SETTING_KEYS, PROVIDER_FLAG_KEYS,
+  GO_FLAG_KEYS as PROVIDER_GO_FLAG_KEYS, CONFIG_FILE_ENV as PROVIDER_CONFIG_FILE_ENV,
+} from './settings.js';
+export type { ProviderSettings, ProviderSettingsInput, TaskSettings, LoadProviderSettingsOptions } from './settings.js';
+export { ProviderLayout } from './layout.js';
+export { runner } from './runner.js';
+export { ProviderComponent } from './component.js';
+export type { ProviderComponentOptions } from './component.js';
 export { stream, StreamResult } from './task-handler.js';
 export type { TaskHandler, TaskRequest, TaskContext } from './task-handler.js';
 export { RequestTracker } from './request-tracker.js';

@@ -2,6 +2,7 @@
 // waiting on it by id, each with a timer. A response for an id nobody waits for is
 // logged and dropped; stop() lets the waiting requests end (answered or timed out) first.
 
+import { errors } from '../../errors.js';
 import { listenResponses, unixUrl, type AcommResponse, type ExchangeListener } from '../../transports/unix/mod.js';
 import type { Logger } from '../../observability/logger.js';
 import { warnLimiter, type WarnLimiter } from '../../observability/warn-limiter.js';
@@ -14,6 +15,8 @@ export interface TrackerOptions {
   readonly mode?: number;
   readonly maxFrameBytes?: number;
   readonly logger?: Logger;
+  /** The unix transport's response listener (the registry's acomm facet). Default: transports/unix. */
+  readonly listenResponses?: typeof listenResponses;
 }
 
 export interface Tracked {
@@ -51,7 +54,7 @@ export class RequestTracker {
   /** Listens on the response-hook socket (replacing a stale one). */
   start(): Promise<void> {
     return (this.starting ??= (async () => {
-      this.listener = await listenResponses({
+      this.listener = await (this.options.listenResponses ?? listenResponses)({
         path: this.socketPath,
         ...(this.options.mode !== undefined ? { mode: this.options.mode } : {}),
         ...(this.options.maxFrameBytes !== undefined ? { maxFrameBytes: this.options.maxFrameBytes } : {}),
@@ -63,8 +66,8 @@ export class RequestTracker {
 
   /** Waits for the response to request `id`. Throws if the tracker is not started or the id is already tracked. */
   track(id: string, timeoutMs = this.defaultTimeoutMs): Promise<Tracked> {
-    if (!this.listener) throw new Error('the request tracker is not started; call start() first');
-    if (this.waiting.has(id)) throw new Error(`request id ${JSON.stringify(id)} is already tracked`);
+    if (!this.listener) throw new errors.SY_ERR_REQUEST_TRACKER('is not started; call start() first');
+    if (this.waiting.has(id)) throw new errors.SY_ERR_REQUEST_TRACKER(`already waits for request id ${JSON.stringify(id.slice(0, 100))}; give every request an id of its own`);
     return new Promise<Tracked>((resolve) => {
       const timer = setTimeout(() => {
         this.waiting.delete(id);

@@ -8,16 +8,20 @@
 // shared functions.
 
 import { connect, type Socket } from 'node:net';
+import { errors } from '../../errors.js';
 import { collectFrame, DEFAULT_FRAME_READ_TIMEOUT_MS, encodeFrame, frameJson, timeOutFrame, type FrameError, type ReadFrameOptions } from './framing.js';
 
-/** Nothing was delivered: the socket is missing, refused (stale) or the connect timed out. */
-export class UnixConnectError extends Error {
-  readonly code: string;
+/**
+ * Nothing was delivered: the socket is missing, refused (stale) or the connect timed out.
+ * SY_ERR_UNIX_CONNECT from the catalogue; `reason` is the system's code (ENOENT,
+ * ECONNREFUSED, ETIMEDOUT, ...), so callers can tell a stale socket from a missing one.
+ */
+export class UnixConnectError extends errors.SY_ERR_UNIX_CONNECT {
+  readonly reason: string;
   readonly path: string;
-  constructor(path: string, code: string, message: string) {
-    super(`cannot connect to ${path}: ${message}`);
-    this.name = 'UnixConnectError';
-    this.code = code;
+  constructor(path: string, reason: string, message: string) {
+    super(path, message);
+    this.reason = reason;
     this.path = path;
   }
 }
