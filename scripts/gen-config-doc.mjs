@@ -40,12 +40,12 @@ async function envNaming() {
   return envNameOf;
 }
 
-/** The process settings every command reads (flags, SWITCHYARD_*, --settings), when the build has them. */
+/** The process settings every command reads (flags, SWITCHYARD_*, --settings): the settings system's top-level section. */
 async function processSettings() {
-  const file = 'dist/cli/settings.js';
+  const file = 'dist/cli/process-settings.js';
   if (!existsSync(resolve(root, file))) return undefined;
-  const mod = await load(file);
-  return mod.settingsSchema?.shape ? { schema: mod.settingsSchema, envName: mod.envName, comments: docComments('src/cli/settings.ts') } : undefined;
+  const section = (await load(file)).processSettingsSection;
+  return section?.schema?.shape ? { schema: section.schema, comments: new Map() } : undefined;
 }
 
 /** `/** text *\/` comments written right above `key:` lines of a source file: key → text (for schemas without .describe()). */
@@ -181,7 +181,11 @@ export async function settingEnvNames() {
   const names = new Set();
   const proc = await processSettings();
   if (proc) for (const key of Object.keys(proc.schema.shape)) names.add(proc.envName ? proc.envName(key) : envNameOf('', key));
-  for (const { runner } of await runners()) for (const key of Object.keys(runner.settings.schema.shape)) names.add(envNameOf(runner.settings.name, key));
+  for (const { runner } of await runners()) {
+    for (const key of Object.keys(runner.settings.schema.shape)) names.add(envNameOf(runner.settings.name, key));
+    // The names a section also reads (the original's, or ours from before the section existed).
+    for (const name of Object.values(runner.settings.originalEnv ?? {})) if (name.startsWith('SWITCHYARD_')) names.add(name);
+  }
   return names;
 }
 

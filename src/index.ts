@@ -1,10 +1,10 @@
 // Switchyard's public face. Adapters for real infrastructure live behind subpath exports
-// (switchyard/transports/memory, switchyard/storage/fs, switchyard/config, ...).
+// (switchyardjs/transports/memory, switchyardjs/storage/fs, switchyardjs/config, ...).
 
 export * from './models/worker/mod.js';
-// The task model: everything else of it is at switchyard/models/task.
-export { taskService } from './models/task/mod.js';
-export type { TaskServiceDefinition } from './models/task/mod.js';
+// The task model: everything else of it is at switchyardjs/task.
+export { taskService } from './models/task/task-service.js';
+export type { TaskServiceDefinition } from './models/task/task-service.js';
 export type {
   Transport, Capabilities, Capability, Delivery, DeliveryHandler, OutboundMessage, NackOptions,
   Subscription, ConsumeOptions, QueueOptions, Reply, RequestHandler, RequestOptions, Headers,

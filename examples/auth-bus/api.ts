@@ -1,5 +1,5 @@
 // The API both services share: declared once, types inferred everywhere.
-import { defineApi, z } from 'switchyard/models/api';
+import { defineApi, z } from 'switchyardjs/api';
 
 export const auth = defineApi({
   name: 'my_company.auth',

@@ -1,5 +1,5 @@
 // Serves the auth API: registers users and fires user_registered for each.
-import { apiService } from 'switchyard/models/api';
+import { apiService } from 'switchyardjs/api';
 import { auth } from './api.js';
 
 const users = new Map<string, number>();

@@ -1,6 +1,6 @@
 // Listens to user_registered (listener name "send_welcome": run several copies and they
 // share the events) and, every second, registers a new user through the RPC.
-import { apiService } from 'switchyard/models/api';
+import { apiService } from 'switchyardjs/api';
 import { auth } from './api.js';
 
 let n = 0;

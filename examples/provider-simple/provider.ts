@@ -5,7 +5,7 @@
 //   switchyard provider request CPUInfo '{"guest_id":"abc"}' -s /tmp/mistify
 //   switchyard provider request Lines '{"count":3}' -s /tmp/mistify --stream
 import { cpus } from 'node:os';
-import { defineProvider, stream } from 'switchyard/models/provider';
+import { defineProvider, stream } from 'switchyardjs/provider';
 
 export default defineProvider('provider-simple', (server) => {
   // A plain result: any JSON value goes back in the response's "result".

@@ -1,7 +1,7 @@
 // The market, a leading-edge service (main mode): publishes its order book as delta updates
 // (a delta_update_out state) and asks the pricer for a quote after each change.
 //   switchyard service -s market.ts -a market.addresses.json -c market.config.json -m
-import { service, requester, t, Decimal, type Args } from 'switchyard/models/service';
+import { service, requester, t, Decimal, type Args } from 'switchyardjs/service';
 
 const changes: Array<Record<string, Decimal | null>> = [
   { 'bid:99.5': new Decimal('3'), 'ask:100.5': new Decimal('2') },

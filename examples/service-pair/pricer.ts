@@ -1,7 +1,7 @@
 // The pricer: keeps an order book from the market's delta updates (a delta_update_in state:
 // gaps are repaired from the market's snapshot) and answers quote requests from it.
 //   switchyard service -s pricer.ts -a pricer.addresses.json
-import { service, replyer, t, Decimal } from 'switchyard/models/service';
+import { service, replyer, t, Decimal } from 'switchyardjs/service';
 
 /** Book keys are "bid:PRICE" or "ask:PRICE", values the size (a null delta removed a level). */
 function best(book: Record<string, unknown>, side: 'bid' | 'ask'): number | undefined {

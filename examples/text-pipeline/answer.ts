@@ -1,5 +1,5 @@
 // Stage 3a: write an acknowledgement of the question and route on an int case (1).
-import { worker } from 'switchyard';
+import { worker } from 'switchyardjs';
 
 export default worker('answer', async (id, { readFile, writeFile }) => {
   const question = await (await readFile('clean', id)).text();

@@ -1,5 +1,5 @@
 // Stage 2: route on a string case, "question" or "statement".
-import { worker } from 'switchyard';
+import { worker } from 'switchyardjs';
 
 export default worker('classify', async (id, { readFile }) => {
   const text = await (await readFile('clean', id)).text();

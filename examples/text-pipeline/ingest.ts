@@ -1,5 +1,5 @@
 // Stage 1: normalise the raw text and route on a bool case: text left → true, none → false.
-import { worker } from 'switchyard';
+import { worker } from 'switchyardjs';
 
 export default worker(
   'ingest',

@@ -1,5 +1,5 @@
 // Stage 3b: summarise a statement and route on an int case: 0 short, 1 long.
-import { worker } from 'switchyard';
+import { worker } from 'switchyardjs';
 
 export default worker(
   'summarize',

@@ -1,7 +1,7 @@
 // A Core engine task service: takes a plain-text file, returns statistics about it as JSON.
 //   SERVICE_PORT=9090 ENGINE_URLS='["http://localhost:8080"]' switchyard run examples/text-stats-task/text-stats.ts
 // then open http://localhost:9090/docs, or POST a ServiceTask to /compute.
-import { taskService } from 'switchyard/models/task';
+import { taskService } from 'switchyardjs/task';
 
 export default taskService(
   {

@@ -6,8 +6,6 @@
 import { basename, extname } from 'node:path';
 import { Command, Option } from 'commander';
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../transports/zeromq/defaults.js';
-import { resolveServiceSettings, serviceCommand } from './commands/service.js';
-import { createServiceLog } from './service-log.js';
 
 export function addServiceCommand(program: Command): void {
   program.command('service')
@@ -33,6 +31,8 @@ Examples:
   switchyard service -s replyer.ts -a addresses.json -c config.json
   switchyard service -s leading.ts -a addresses.json -m -cl DEBUG --symbol BTC-USD`)
     .action(async (flags: Record<string, unknown>, command: Command) => {
+      // Loaded when the command runs, so that --help loads no service model or logger.
+      const [{ resolveServiceSettings, serviceCommand }, { createServiceLog }] = await Promise.all([import('./commands/service.js'), import('./service-log.js')]);
       const servicePath = String(flags.servicePath);
       const settings = resolveServiceSettings({ flags, extra: command.args, env: process.env });
       const log = createServiceLog({

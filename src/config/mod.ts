@@ -1,4 +1,4 @@
-// The public face of the config layer (package export "switchyard/config"): where a
+// The public face of the config layer (package export "switchyardjs/config"): where a
 // service's queues, buckets and endpoints come from, and how secret references resolve.
 
 export type {

@@ -185,7 +185,7 @@ const adapters: Record<TransportName, Adapter> = {
   http: {
     name: 'http',
     capabilities: ['http'],
-    packages: ['fastify'],
+    packages: ['fastify', '@fastify/swagger', '@fastify/swagger-ui'],
     async open() {
       const { startHttpServer, httpCall } = await import('../transports/http/mod.js');
       return { http: { serve: startHttpServer, call: httpCall }, close: async () => undefined };

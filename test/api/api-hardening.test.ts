@@ -173,7 +173,7 @@ describe('an RPC that times out', () => {
     try {
       await assert.rejects(bus.notes.add({ a: 1, b: 2 }), (e: Error & { code?: string }) => {
         assert.equal(e.code, 'SY_ERR_REQUEST_TIMEOUT');
-        assert.match(e.message, /no reply on "RPC hard\.notes\.add\(\)" within 100 ms; check that a responder is running, or raise rpc_timeout \(apis\.hard\.notes\.rpc_timeout in the bus config, seconds; settings\.rpcTimeoutMs in code\)/);
+        assert.match(e.message, /no reply on "RPC hard\.notes\.add\(\)" within 100 ms; check that a responder is running, or raise rpc_timeout \(seconds: apis\.hard\.notes\.rpc_timeout in a Lightbus bus config, api\.apis\.hard\.notes\.rpcTimeout in a settings file, SWITCHYARD_API_APIS='\{"hard\.notes":\{"rpcTimeout":10\}\}' in the environment; settings\.rpcTimeoutMs in code\)/);
         return true;
       });
     } finally {

@@ -133,7 +133,8 @@ test('every import of the package in the docs is one of its exports', () => {
     for (const piece of doc.code) {
       const specifiers = [
         ...[...piece.text.matchAll(/\bfrom\s+['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)|\bimport\s+['"]([^'"]+)['"]/g)].map((m) => m[1] ?? m[2] ?? m[3]!),
-        ...(!piece.fenced && /^switchyard(js)?(\/[\w./{},-]+)?$/.test(piece.text) ? expandBraces(piece.text) : []),
+        // Inline: `switchyardjs` or a subpath; a bare `switchyard` is the command, not an import.
+        ...(!piece.fenced && /^(switchyardjs(\/[\w./{},-]+)?|switchyard\/[\w./{},-]+)$/.test(piece.text) ? expandBraces(piece.text) : []),
       ];
       for (const spec of specifiers) {
         const m = /^(switchyard(?:js)?)(\/.*)?$/.exec(spec);

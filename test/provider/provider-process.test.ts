@@ -100,8 +100,10 @@ import { provider } from ${JSON.stringify(DIST_PROVIDER)};
 const p = provider({ service_name: 'alone', socket_dir: ${JSON.stringify(sockets)}, log_level: 'silent' });
 p.registerTask('Who', () => 'alone');
 await p.start();
+// Listening for the signals before saying so: a signal sent right after 'started' must find the handler.
+const stopped = p.stopOnSignal('SIGTERM', 'SIGUSR2');
 console.log('started');
-const signal = await p.stopOnSignal('SIGTERM', 'SIGUSR2');
+const signal = await stopped;
 console.log('stopped by ' + signal);
 `);
     const { spawn } = await import('node:child_process');

@@ -104,9 +104,10 @@ async function rejectsWithin(ms: number, fn: () => Promise<unknown>): Promise<un
 }
 
 /** Records the command names (and inputs) a store's client sends; optionally fails some. */
-function spy(s: S3ObjectStore, fail?: (command: string, input: Record<string, unknown>) => Error | undefined) {
+async function spy(s: S3ObjectStore, fail?: (command: string, input: Record<string, unknown>) => Error | undefined) {
   const sent: { command: string; input: Record<string, unknown> }[] = [];
-  s.client.middlewareStack.add(
+  // The client is made at the store's first request (the SDK loads lazily).
+  (await s.client()).middlewareStack.add(
     (next, context) => async (args) => {
       const command = String((context as { commandName?: string }).commandName);
       const input = args.input as Record<string, unknown>;
@@ -265,7 +266,7 @@ describe('S3ObjectStore missing bucket', () => {
 describe('S3ObjectStore multipart uploads', () => {
   test('a 12 MiB file above a 5 MiB threshold goes up in parts and comes back byte-exact', T, async () => {
     const s = newStore({ multipartThresholdBytes: 5 * MiB, partSizeBytes: 5 * MiB, queueSize: 2 });
-    const sent = spy(s);
+    const sent = await spy(s);
     const data = randomBytes(12 * MiB);
     await s.putFile(BUCKET, 'multi/12mib', await fileWith(data));
     const commands = sent.map((x) => x.command);
@@ -280,7 +281,7 @@ describe('S3ObjectStore multipart uploads', () => {
 
   test('a file at the threshold goes up as one PutObject', T, async () => {
     const s = newStore({ multipartThresholdBytes: 5 * MiB });
-    const sent = spy(s);
+    const sent = await spy(s);
     const data = randomBytes(5 * MiB);
     await s.putFile(BUCKET, 'multi/at-threshold', await fileWith(data));
     assert.deepEqual(sent.map((x) => x.command), ['PutObjectCommand']);
@@ -291,7 +292,7 @@ describe('S3ObjectStore multipart uploads', () => {
     const key = 'multi/fails';
     await store.putFile(BUCKET, key, await fileWith('the old version'));
     const s = newStore({ queueSize: 1 });
-    const sent = spy(s, (command, input) =>
+    const sent = await spy(s, (command, input) =>
       command === 'UploadPartCommand' && input.PartNumber === 2 ? Object.assign(new Error('injected part failure'), { name: 'InjectedFault' }) : undefined);
     await assert.rejects(s.putFile(BUCKET, key, await fileWith(randomBytes(12 * MiB))), (err: unknown) => {
       expectError('SY_ERR_STORAGE_IO', 'upload', JSON.stringify(key), JSON.stringify(BUCKET), 'injected part failure')(err);

@@ -14,6 +14,7 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { flagLayer, flagNameOf, type Layer } from '../../config/settings/settings.js';
 import { errors } from '../../errors.js';
+import { PROVIDER_DESCRIPTION } from '../command-descriptions.js';
 import { createLogger } from '../../observability/logger.js';
 import { isInstance as isInstanceCopy, parseInstances, superviseInstances } from '../../runtime/instances.js';
 import type { RunContext } from '../../runtime/model.js';
@@ -136,7 +137,7 @@ async function loadDefinitions(path: string): Promise<ProviderDefinition[]> {
 }
 
 export function providerCommand(program: Command, out: (line: string) => void): void {
-  const cmd = program.command('provider').description('task providers on unix sockets (mistifyio/provider and acomm compatible)');
+  const cmd = program.command('provider').description(PROVIDER_DESCRIPTION);
 
   withProviderFlags(cmd.command('run'))
     .description('serve the tasks a module exports (defineProvider) on {socket_dir}/{task}/{priority}-{service}.sock until SIGINT/SIGTERM')

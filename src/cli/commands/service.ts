@@ -9,9 +9,9 @@
 
 import { existsSync, statSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { envLayer, flagLayer, resolveSettings, type Layer } from '../../config/settings/settings.js';
 import { errors } from '../../errors.js';
+import { commonJsHint, exportedValues, importModule } from '../load-services.js';
 import type { Logger } from '../../observability/logger.js';
 import type { RunContext } from '../../runtime/model.js';
 import { TransportRegistry } from '../../runtime/registry.js';
@@ -21,26 +21,7 @@ import {
   type ServiceComponent, type ServiceDefinition, type ServiceSettings,
 } from '../../models/service/mod.js';
 
-/** The original's flags that are not single-letter: rewritten before commander sees them. */
-const FLAG_SPELLINGS: Readonly<Record<string, string>> = {
-  '-cl': '--console-loglevel',
-  '-bc': '--backup-count',
-  '--addresses_path': '--addresses-path',
-  '--config_path': '--config-path',
-  '--service_path': '--service-path',
-  '--main_mode': '--main-mode',
-  '--console_loglevel': '--console-loglevel',
-  '--file_loglevel': '--file-loglevel',
-  '--backup_count': '--backup-count',
-  '--log_folder': '--log-folder',
-};
-
-/** Rewrites the original's spellings (-cl, --config_path, ...) in the arguments of `switchyard service`. */
-export function normalizeServiceArgv(argv: readonly string[]): string[] {
-  const at = argv.indexOf('service');
-  if (at < 0 || at > 2) return [...argv];
-  return [...argv.slice(0, at + 1), ...argv.slice(at + 1).map((a) => FLAG_SPELLINGS[a] ?? a)];
-}
+export { normalizeServiceArgv } from '../service-argv.js';
 
 /** Which flag of `switchyard service` sets which key of the service section, as a user spells it. */
 const FLAG_OF: Readonly<Record<string, string>> = {
@@ -86,19 +67,11 @@ export function resolveServiceSettings(input: ServiceCommandInput): ServiceSetti
   return resolveSettings([serviceSettingsSection], [serviceFlagLayer(input.flags), envLayer([serviceSettingsSection], input.env), files]).service;
 }
 
-let tsxRegistered = false;
-
 async function importServiceModule(path: string): Promise<Record<string, unknown>> {
   const file = resolve(path);
   if (!existsSync(file) || !statSync(file).isFile()) throw new errors.SY_ERR_MODULE(path, 'no such file');
-  if (/\.[cm]?tsx?$/.test(file) && !tsxRegistered) {
-    const [{ register }, { register: registerCjs }] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
-    register();
-    registerCjs();
-    tsxRegistered = true;
-  }
   try {
-    return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    return await importModule(file);
   } catch (err) {
     throw new errors.SY_ERR_MODULE(path, `importing it failed: ${(err as Error).message}`);
   }
@@ -108,10 +81,13 @@ async function importServiceModule(path: string): Promise<Record<string, unknown
 export async function loadServiceDefinition(path: string): Promise<ServiceDefinition> {
   const mod = await importServiceModule(path);
   if (isServiceDefinition(mod.default)) return mod.default;
-  const found = Object.values(mod).filter(isServiceDefinition);
+  // A CommonJS module (a .ts file outside a "type": "module" package) brings its default inside.
+  const cjsDefault = (mod.default as { default?: unknown } | null | undefined)?.default;
+  if (isServiceDefinition(cjsDefault)) return cjsDefault;
+  const found = [...new Set(exportedValues(mod).filter(isServiceDefinition))];
   if (found.length === 1) return found[0]!;
   throw new errors.SY_ERR_MODULE(path, found.length === 0
-    ? 'it exports no service; add `export default service({ connections: {...}, states: {...} })`'
+    ? `it exports no service; add \`export default service({ connections: {...}, states: {...} })\`${commonJsHint(resolve(path))}`
     : `it exports ${found.length} services; export one as default`);
 }
 

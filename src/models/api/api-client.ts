@@ -2,6 +2,7 @@
 // `bus.<key>.<event>.listen(handler, { listenerName })`, all inferred from the API's
 // declaration. `bus.api(name)` gives an untyped client of an API known only by its schema.
 
+import { checkApiMap } from './api-map-check.js';
 import { errors } from '../../errors.js';
 import { BusCore, type BusCoreOptions } from './bus.js';
 import type { AnyApi, EventDeclaration, ParamsOf, ResultOf, RpcDeclaration } from './define.js';
@@ -69,6 +70,7 @@ function clientOf(bus: Bus, api: AnyApi): Record<string, unknown> {
 
 /** A bus with typed clients of `apis`; start it with `await bus.start()`. */
 export function createBus<const A extends Record<string, AnyApi> = {}>(options: BusOptions<A>): TypedBus<A> {
+  if (options.apis !== undefined) checkApiMap('createBus({ apis })', options.apis);
   const bus = new Bus(options);
   for (const [key, api] of Object.entries(options.apis ?? {})) {
     if (key in bus) throw new errors.SY_ERR_API_DEFINITION(api.name, `the key "${key}" clashes with a method of the bus; use another key in createBus({ apis })`);

@@ -4,6 +4,7 @@
 import type { AnyApi } from './define.js';
 import type { TypedBus } from './api-client.js';
 import { markDefinition, type Marked } from '../../runtime/model.js';
+import { checkApiMap } from './api-map-check.js';
 
 export interface ApiServiceDefinition<A extends Record<string, AnyApi> = Record<string, AnyApi>> {
   readonly kind: 'api-service';
@@ -19,6 +20,7 @@ export interface ApiServiceDefinition<A extends Record<string, AnyApi> = Record<
  *     });
  */
 export function apiService<const A extends Record<string, AnyApi>>(apis: A, setup: (bus: TypedBus<A>) => void | Promise<void>): ApiServiceDefinition<A> & Marked {
+  checkApiMap('apiService(apis, setup)', apis);
   // Marked for the runtime (`modelOf` says "api"); `kind` stays for the checks that read it.
   return Object.freeze(markDefinition({ kind: 'api-service' as const, apis, setup }, 'api'));
 }

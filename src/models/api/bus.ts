@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { errors } from '../../errors.js';
 import { createLogger, type Logger } from '../../observability/logger.js';
 import { silentEmitter, type Edge, type Emitter, type EventSource, type Observer } from '../../observability/observer.js';
+import { traceOnce } from '../../observability/trace-once.js';
 import { warnLimiter, type WarnLimiter } from '../../observability/warn-limiter.js';
 import type { Component } from '../../runtime/runtime.js';
 import type { BusTransport, StoredSchema, StreamActivity } from '../../transports/bus/bus-transport.js';
@@ -110,6 +111,8 @@ export class BusCore implements Component {
   /** Settings are fixed at construction; merged once per API. */
   private readonly settingsCache = new Map<string, ApiSettings>();
   private schemaTimer: NodeJS.Timeout | undefined;
+  /** The schema refresh failing at every interval (the transport is down): its stack trace once. */
+  private readonly schemaTrace = traceOnce();
   /** Warnings a peer's input can cause (bad events, calls that fail validation): rate-limited per kind. */
   private readonly peerWarnings: WarnLimiter;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -201,7 +204,7 @@ export class BusCore implements Component {
       for (const hook of this.startHooks) await hook();
       for (const task of this.scheduled) task.start();
       this.schemaTimer = setInterval(() => {
-        void this.refreshSchemas().catch((err) => this.logger.warn({ err }, 'refreshing API schemas on the bus failed; retrying at the next interval'));
+        void this.refreshSchemas().catch((err) => this.logger.warn({ err: this.schemaTrace(err) }, 'refreshing API schemas on the bus failed; retrying at the next interval'));
       }, Math.max(1000, this.schemaTtlS * 800));
       this.schemaTimer.unref();
       this.logger.info({ service: this.serviceName, process: this.processName, serving: this.executor.apis().map((a) => a.name), listeners: this.listeners.describe().map((l) => l.name) }, 'bus started');

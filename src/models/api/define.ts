@@ -4,6 +4,7 @@
 
 import { z } from 'zod';
 import { errors } from '../../errors.js';
+import { rejectZod3 } from '../../schema/zod-version.js';
 
 /** Parameters are always an object of named values (Lightbus kwargs). */
 export type ParamsSchema = z.ZodObject<z.ZodRawShape>;
@@ -57,6 +58,9 @@ function checkMembers(api: string, kind: 'rpc' | 'event', members: Record<string
     if (!MEMBER_NAME.test(name)) {
       throw new errors.SY_ERR_API_DEFINITION(api, `${kind} name "${name}" must start with a letter and hold only letters, digits and "_"`);
     }
+    // A zod 3 schema fails the instanceof checks below with a message about the wrong thing.
+    rejectZod3(decl?.params, `api "${api}" ${kind} "${name}" params`);
+    if (kind === 'rpc') rejectZod3(decl?.result, `api "${api}" rpc "${name}" result`);
     if (!(decl?.params instanceof z.ZodObject)) {
       throw new errors.SY_ERR_API_DEFINITION(api, `${kind} "${name}" needs params: z.object({...}) (parameters are named)`);
     }

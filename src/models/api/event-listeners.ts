@@ -15,6 +15,7 @@
 
 import { errors } from '../../errors.js';
 import { errorInfo } from '../../observability/observer.js';
+import { traceOnce } from '../../observability/trace-once.js';
 import { describeProblems, problemsOf } from '../../schema/mod.js';
 import type { Subscription } from '../../transports/transport.js';
 import type { BusTransport, EventDelivery, MalformedEntry } from '../../transports/bus/bus-transport.js';
@@ -129,6 +130,8 @@ export class EventListeners {
 class DeliveryHandler {
   /** Input names by "api.event", made once. */
   private readonly inputs = new Map<string, string>();
+  /** A handler failing on every attempt: one line each, its stack trace once. */
+  private readonly trace = traceOnce();
 
   constructor(
     private readonly bus: BusContext,
@@ -196,15 +199,15 @@ class DeliveryHandler {
       if (started !== 0) this.bus.emitter.emit({ type: 'failed', input, id: event.id, durationMs: performance.now() - started, error: errorInfo(error), ...(retryInMs !== undefined ? { retryInMs } : {}) });
     };
     if (this.entry.options.onError === 'log') {
-      this.bus.logger.error({ ...log, err: error }, 'an event handler failed; the event is acknowledged (onError: "log")');
+      this.bus.logger.error({ ...log, err: this.trace(error) }, 'an event handler failed; the event is acknowledged (onError: "log")');
       await delivery.ack();
       return failed();
     }
     if (delivery.attempt >= this.settings.maxAttempts) {
-      this.bus.logger.error({ ...log, err: error }, `an event handler failed ${delivery.attempt} times; the event is set aside`);
+      this.bus.logger.error({ ...log, err: this.trace(error) }, `an event handler failed ${delivery.attempt} times; the event is set aside`);
       return this.setAside(delivery, input, `handler of listener "${this.entry.name}" failed ${delivery.attempt} times: ${(error as Error)?.message ?? String(error)}`, 'max_attempts', started !== 0);
     }
-    this.bus.logger.warn({ ...log, err: error }, 'an event handler failed; the event comes back after the reclaim idle time');
+    this.bus.logger.warn({ ...log, err: this.trace(error) }, 'an event handler failed; the event comes back after the reclaim idle time');
     await delivery.release();
     failed(this.settings.reclaimIdleMs);
   }

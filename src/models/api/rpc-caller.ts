@@ -43,7 +43,7 @@ export function rpcSubjects(api: string, procedure: string): RpcSubjects {
 
 /** The setting a caller raises when an RPC takes longer than it waits, as the user knows it. */
 function rpcTimeoutSetting(api: string): string {
-  return `rpc_timeout (apis.${api}.rpc_timeout in the bus config, seconds; settings.rpcTimeoutMs in code)`;
+  return `rpc_timeout (seconds: apis.${api}.rpc_timeout in a Lightbus bus config, api.apis.${api}.rpcTimeout in a settings file, SWITCHYARD_API_APIS='{"${api}":{"rpcTimeout":10}}' in the environment; settings.rpcTimeoutMs in code)`;
 }
 
 function isTimeout(error: unknown): boolean {

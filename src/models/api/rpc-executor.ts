@@ -13,6 +13,7 @@
 import type { z } from 'zod';
 import { errors } from '../../errors.js';
 import { errorInfo } from '../../observability/observer.js';
+import { traceOnce } from '../../observability/trace-once.js';
 import { validate } from '../../schema/mod.js';
 import type { Subscription } from '../../transports/transport.js';
 import type { BusTransport, MalformedEntry, RpcCall, RpcResult } from '../../transports/bus/bus-transport.js';
@@ -48,6 +49,8 @@ interface Served {
 export class RpcExecutor {
   private readonly served = new Map<string, Served>();
   private readonly servers: Subscription[] = [];
+  /** A procedure failing on every call (its responder unreachable): one line each, the stack trace once. */
+  private readonly trace = traceOnce();
 
   constructor(
     private readonly bus: BusContext,
@@ -150,7 +153,7 @@ export class RpcExecutor {
 
   private failed(procedure: Procedure, call: RpcCall, error: unknown, started: number): RpcResult {
     // A caller can make every call fail (bad parameters): a few lines per procedure per window.
-    this.bus.peerWarnings.warn(`rpc ${procedure.input}`, { err: error, api: call.api, procedure: call.procedure, id: call.id }, `RPC ${procedure.input}() failed; the error goes back to the caller`);
+    this.bus.peerWarnings.warn(`rpc ${procedure.input}`, { err: this.trace(error), api: call.api, procedure: call.procedure, id: call.id }, `RPC ${procedure.input}() failed; the error goes back to the caller`);
     if (started !== 0) this.bus.emitter.emit({ type: 'failed', input: procedure.input, id: call.id, durationMs: performance.now() - started, error: errorInfo(error) });
     const trace = this.remoteTraces && error instanceof Error ? (error.stack ?? '') : '';
     return { rpcId: call.id, error: true, result: reprOf(error), trace };

@@ -21,6 +21,7 @@ import type { ApiServiceDefinition } from './api-service.js';
 import type { AnyApi } from './define.js';
 import { API_FLAGS } from './flags.js';
 import { API_NEEDS, openBus } from './bus-from-settings.js';
+import { warnIfGeneratedName } from './generated-name-warning.js';
 import { loadBusConfigLayer, logUnusedSettings } from './lightbus-config-file.js';
 import { documentedEnvLayer } from './settings-sources.js';
 import { apiSettingsSection, type ApiModelSettings } from './settings.js';
@@ -68,6 +69,7 @@ export const runner: ModelRunner<ApiServiceDefinition, ApiModelSettings> = {
       apis: apisOf(definitions),
     });
     await setUp(bus, definitions);
+    warnIfGeneratedName(ctx.logger, ctx.settings.serviceName, bus.serviceName, bus.describe().listeners.map((l) => l.name));
     return [bus];
   },
 

@@ -6,6 +6,7 @@
 import { Cron } from 'croner';
 import { errors } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
+import { traceOnce } from '../../observability/trace-once.js';
 
 export type Interval = number | { readonly ms?: number; readonly seconds?: number; readonly minutes?: number; readonly hours?: number; readonly days?: number };
 
@@ -34,11 +35,13 @@ export interface ScheduledTask {
 type Task = () => unknown;
 
 function runner(name: string, fn: Task, logger: Logger) {
+  // A task failing at every run (what it calls is down): one line each, the stack trace once.
+  const trace = traceOnce();
   return async () => {
     try {
       await fn();
     } catch (error) {
-      logger.error({ err: error, task: name }, `scheduled task "${name}" failed; it runs again at its next time`);
+      logger.error({ err: trace(error), task: name }, `scheduled task "${name}" failed; it runs again at its next time`);
     }
   };
 }

@@ -1,4 +1,4 @@
-// switchyard/models/provider: task providers on unix sockets (mistifyio/provider).
+// switchyardjs/provider: task providers on unix sockets (mistifyio/provider).
 export { provider, Provider, RESPONSE_HOOK_OUTPUT, STREAM_OUTPUT } from './provider.js';
 export type { ProviderOptions } from './provider.js';
 export {

@@ -50,7 +50,7 @@ const logLevel = z.string().transform((value, ctx): LevelName => {
   try {
     return validateLevel(value);
   } catch {
-    ctx.addIssue({ code: 'custom', message: `must be a log level: ${levelNames.join(', ')} (the Go provider's warning and panic work too)` });
+    ctx.addIssue({ code: 'custom', message: `must be a log level: ${levelNames.join(', ')} (the Go provider's warning works too)` });
     return z.NEVER;
   }
 });
@@ -93,7 +93,7 @@ const schema = z.object({
   default_priority: wholeNumber(0).default(50)
     .describe('Priority of tasks without their own (tasks.{name}.priority). Default 50. --default_priority/-p.'),
   log_level: logLevel.default('warn')
-    .describe('trace, debug, info, warn(ing), error, fatal, panic, silent. Default warning, as the Go provider. --log_level/-l.'),
+    .describe('trace, debug, info, warn(ing), error, fatal, silent. Default warning, as the Go provider. --log_level/-l.'),
   default_timeout: seconds.default(60)
     .describe('Handler time limit in seconds for tasks without their own (tasks.{name}.timeout); 0 = no limit. Default 60. The Go provider\'s config file key.'),
   request_timeout: seconds.default(0)

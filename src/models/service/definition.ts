@@ -9,6 +9,7 @@
 
 import { markDefinition, modelOf } from '../../runtime/model.js';
 import type { z } from '../../schema/mod.js';
+import { rejectZod3Within } from '../../schema/zod-version.js';
 import type { InferArgs } from './type-grammar.js';
 
 export type Args = Record<string, unknown>;
@@ -22,7 +23,37 @@ export type StatesView = Record<string, unknown>;
  */
 export type ToSend = (kind: 'connection' | 'state', name: string, args: Args) => Promise<Args>;
 
-export type Handler<A = Args, R = Args | void> = (args: A, toSend: ToSend, states: StatesView, config: Config) => R | Promise<R>;
+/**
+ * What a send carries: the model's declared args (a zod schema's input, or the grammar's
+ * required and optional keys); keys it does not declare pass, as in the original.
+ */
+export type SendArgsOf<M> = M extends { arguments: infer S extends z.ZodType } ? z.input<S>
+  : InferArgs<M extends { requiredArguments: infer R } ? R : unknown, M extends { optionalArguments: infer O } ? O : unknown> & Args;
+/** What a send to an outbound connection resolves with: a requester's or external request's declared return args. */
+export type ReplyOf<M> = M extends { returnArguments: infer S extends z.ZodType } ? z.output<S>
+  : M extends { requiredReturnArguments: infer R } ? InferArgs<R, M extends { optionalReturnArguments: infer O } ? O : unknown> & Args
+  : M extends { optionalReturnArguments: infer O } ? InferArgs<unknown, O> : Args;
+/** A delta state's update may also say its number and whether it is a snapshot (SPECS.md §2.3). */
+type StateArgsOf<M> = SendArgsOf<M> & (M extends { stateType: 'delta_update_out' } ? { current_num?: number; is_snapshot?: boolean } : unknown);
+
+/**
+ * toSend typed from a service's declared outbound connections (CO) and states (SO): a name
+ * that is not declared, or args of the wrong type, fail to compile (untyped, as ToSend, when
+ * the names are not known to the compiler: a Record<string, ...> of models). service() gives `main`
+ * and `sigintHandler` this type; a handler declared apart annotates its parameter with it:
+ *
+ *     const out = { quote: requester({ requiredArguments: { symbol: t.str } }) };
+ *     replyer({...}, async (args, toSend: ToSendOf<typeof out>) => { await toSend('connection', 'quote', { symbol: 'X' }); ... })
+ */
+export type ToSendOf<CO = {}, SO = {}> = string extends keyof CO ? ToSend : string extends keyof SO ? ToSend : TypedToSend<CO, SO>;
+
+/** ToSendOf for declared (literal) names. */
+export interface TypedToSend<CO, SO> {
+  <N extends keyof CO & string>(kind: 'connection', name: N, args: SendArgsOf<CO[N]>): Promise<ReplyOf<CO[N]>>;
+  <N extends keyof SO & string>(kind: 'state', name: N, args: StateArgsOf<SO[N]>): Promise<Args>;
+}
+
+export type Handler<A = Args, R = Args | void, S = ToSend> = (args: A, toSend: S, states: StatesView, config: Config) => R | Promise<R>;
 
 /** The arguments a connection or state carries: a zod schema, or the original's required/optional grammar. */
 export interface ArgsModel {
@@ -45,13 +76,13 @@ export type ReturnOf<M> = M extends { returnArguments: infer S extends z.ZodType
   : M extends { requiredReturnArguments: infer R } ? InferArgs<R, M extends { optionalReturnArguments: infer O } ? O : unknown>
   : M extends { optionalReturnArguments: infer O } ? InferArgs<unknown, O> : Args | void;
 
-export interface ReplyerModel extends ArgsModel, ReturnModel {
+export interface ReplyerModel<S = ToSend> extends ArgsModel, ReturnModel {
   readonly connectionType: 'replyer';
-  readonly onNewRequest: Handler<never, unknown>;
+  readonly onNewRequest: Handler<never, unknown, S>;
 }
-export interface SubscriberModel extends ArgsModel {
+export interface SubscriberModel<S = ToSend> extends ArgsModel {
   readonly connectionType: 'subscriber';
-  readonly onNewMessage: Handler<never, unknown>;
+  readonly onNewMessage: Handler<never, unknown, S>;
   /** Only frames published with this topic (a single-frame msgpack prefix). */
   readonly topic?: string;
 }
@@ -59,6 +90,11 @@ export interface RequesterModel extends ArgsModel, ReturnModel {
   readonly connectionType: 'requester';
   /** Give up on a reply after this long (SY_ERR_REQUEST_TIMEOUT). Default: wait forever, as the original. */
   readonly timeoutMs?: number;
+  /**
+   * Without timeoutMs: log a warning naming this connection and its address when a reply has
+   * not come after this long (the request keeps waiting). Default 10000.
+   */
+  readonly warnAfterMs?: number;
 }
 export interface PublisherModel extends ArgsModel {
   readonly connectionType: 'publisher';
@@ -74,7 +110,7 @@ export interface ExternalRequestModel extends ArgsModel, ReturnModel {
   readonly funcToCall: (args: never) => unknown;
 }
 
-export type InConnectionModel = ReplyerModel | SubscriberModel;
+export type InConnectionModel<S = ToSend> = ReplyerModel<S> | SubscriberModel<S>;
 export type OutConnectionModel = RequesterModel | PublisherModel | ExternalRequestModel;
 
 export interface InStateModel extends ArgsModel {
@@ -139,11 +175,33 @@ export interface ServiceDefinition {
   readonly main?: (toSend: ToSend, config: Config) => void | Promise<void>;
 }
 
-export type ServiceInput = Omit<ServiceDefinition, 'kind'>;
+/**
+ * What service() takes: a ServiceDefinition whose `main` and `sigintHandler` get a toSend
+ * typed from the declared outbound connections (CO) and states (SO), and whose inbound
+ * handlers take either the untyped toSend or that typed one (ToSendOf).
+ */
+export type ServiceInput<CO = Readonly<Record<string, OutConnectionModel>>, SO = Readonly<Record<string, OutStateModel>>> =
+  Omit<ServiceDefinition, 'kind' | 'connections' | 'states' | 'main' | 'sigintHandler'> & {
+    readonly connections?: {
+      readonly in?: Readonly<Record<string, InConnectionModel | InConnectionModel<ToSendOf<CO, SO>>>>;
+      readonly out?: CO;
+    };
+    readonly states?: { readonly in?: Readonly<Record<string, InStateModel>>; readonly out?: SO };
+    readonly sigintHandler?: (signal: NodeJS.Signals, toSend: ToSendOf<CO, SO>, states: StatesView, config: Config) => void | Promise<void>;
+    readonly main?: (toSend: ToSendOf<CO, SO>, config: Config) => void | Promise<void>;
+  };
 
 /** Declares a service; export it as the module's default. Marked as the service model's (runtime/model.ts). */
-export function service(definition: ServiceInput): ServiceDefinition {
-  return markDefinition({ ...definition, kind: 'switchyard.service' as const }, 'service');
+export function service<
+  const CO extends Readonly<Record<string, OutConnectionModel>> = {},
+  const SO extends Readonly<Record<string, OutStateModel>> = {},
+>(definition: ServiceInput<CO, SO>): ServiceDefinition {
+  const place = `service${definition.name ? ` "${definition.name}"` : ''}`;
+  rejectZod3Within(definition.connections, `${place} connections`);
+  rejectZod3Within(definition.states, `${place} states`);
+  rejectZod3Within(definition.config, `${place} config`);
+  // The typed toSend is the untyped one at run time (outbound.ts checks names and args there too).
+  return markDefinition({ ...(definition as Omit<ServiceDefinition, 'kind'>), kind: 'switchyard.service' as const }, 'service');
 }
 
 /** A definition made by service(): marked "service" (or, from an older build, kind "switchyard.service"). */
@@ -156,16 +214,16 @@ export function isServiceDefinition(value: unknown): value is ServiceDefinition 
 type ModelFields<M> = Omit<M, 'connectionType' | 'onNewRequest' | 'onNewMessage'>;
 
 /** A replyer (REP): `onNewRequest` answers every request; its result is the return_args. */
-export function replyer<const M extends ArgsModel & ReturnModel>(model: M, onNewRequest: Handler<ArgsOf<M>, ReturnOf<M>>): ReplyerModel & ModelFields<M> {
-  return { ...model, connectionType: 'replyer', onNewRequest: onNewRequest as Handler<never, unknown> };
+export function replyer<const M extends ArgsModel & ReturnModel, S = ToSend>(model: M, onNewRequest: Handler<ArgsOf<M>, ReturnOf<M>, S>): ReplyerModel<S> & ModelFields<M> {
+  return { ...model, connectionType: 'replyer', onNewRequest: onNewRequest as Handler<never, unknown, S> };
 }
 
 /** A subscriber (SUB): `onNewMessage` gets every published message (of `topic`, when given). */
-export function subscriber<const M extends ArgsModel & { topic?: string }>(model: M, onNewMessage: Handler<ArgsOf<M>, unknown>): SubscriberModel & ModelFields<M> {
-  return { ...model, connectionType: 'subscriber', onNewMessage: onNewMessage as Handler<never, unknown> };
+export function subscriber<const M extends ArgsModel & { topic?: string }, S = ToSend>(model: M, onNewMessage: Handler<ArgsOf<M>, unknown, S>): SubscriberModel<S> & ModelFields<M> {
+  return { ...model, connectionType: 'subscriber', onNewMessage: onNewMessage as Handler<never, unknown, S> };
 }
 
-export function requester<const M extends ArgsModel & ReturnModel & { timeoutMs?: number }>(model: M = {} as M): RequesterModel & M {
+export function requester<const M extends ArgsModel & ReturnModel & { timeoutMs?: number; warnAfterMs?: number }>(model: M = {} as M): RequesterModel & M {
   return { ...model, connectionType: 'requester' };
 }
 

@@ -1,8 +1,8 @@
-// switchyard/models/service: service_framework's model (connections and states over message
+// switchyardjs/service: service_framework's model (connections and states over message
 // sockets, wire-compatible with the Python original). See README "Services with connections and states".
 export { service, isServiceDefinition, replyer, subscriber, requester, publisher, externalRequest } from './definition.js';
 export type {
-  Args, Config, StatesView, ToSend, Handler, ArgsModel, ReturnModel, ArgsOf, ReturnOf,
+  Args, Config, StatesView, ToSend, ToSendOf, TypedToSend, SendArgsOf, ReplyOf, Handler, ArgsModel, ReturnModel, ArgsOf, ReturnOf,
   ReplyerModel, SubscriberModel, RequesterModel, PublisherModel, ExternalRequestModel,
   InConnectionModel, OutConnectionModel, InStateModel, OutStateModel, ConnectionModels, StateModels,
   ConfigModel, Addresses, FlatAddresses, ServiceDefinition, ServiceInput,

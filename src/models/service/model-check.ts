@@ -14,7 +14,7 @@ export const CONNECTION_KEYS: Record<'in' | 'out', Record<string, readonly strin
     subscriber: ['connectionType', 'onNewMessage', 'topic', ...ARGS],
   },
   out: {
-    requester: ['connectionType', 'timeoutMs', ...ARGS, ...RETURNS],
+    requester: ['connectionType', 'timeoutMs', 'warnAfterMs', ...ARGS, ...RETURNS],
     publisher: ['connectionType', 'topic', 'isXPub', 'waitAfterCreationS', ...ARGS],
     external_request: ['connectionType', 'funcToCall', ...ARGS, ...RETURNS],
   },
@@ -70,7 +70,7 @@ function checkOne(where: string, what: string, model: unknown, typeKey: 'connect
   }
   if (m.topic !== undefined && typeof m.topic !== 'string') throw new errors.SY_ERR_SERVICE_DEFINITION(where, `${what}: topic must be a string`);
   if (m.isXPub !== undefined && typeof m.isXPub !== 'boolean') throw new errors.SY_ERR_SERVICE_DEFINITION(where, `${what}: isXPub must be true or false`);
-  for (const k of ['waitAfterCreationS', 'timeoutMs', 'snapshotTimeoutMs']) {
+  for (const k of ['waitAfterCreationS', 'timeoutMs', 'warnAfterMs', 'snapshotTimeoutMs']) {
     if (m[k] !== undefined && !(typeof m[k] === 'number' && m[k] >= 0)) throw new errors.SY_ERR_SERVICE_DEFINITION(where, `${what}: ${k} must be a number ≥ 0`);
   }
 }

@@ -5,6 +5,7 @@
 // or a state update as one of the handler's outputs, or as "sent" outside a handler.
 
 import { errors } from '../../errors.js';
+import { warnLimiter, type WarnLimiter } from '../../observability/warn-limiter.js';
 import type { PublisherSocket, RequesterSocket } from '../../transports/sockets.js';
 import { argsChecker, argsModelOf, returnModelOf, wireMarker, type ArgsChecker, type WireMarker } from './args-model.js';
 import type { DeltaStateOut } from './delta-state.js';
@@ -25,7 +26,7 @@ export interface Checkers {
 }
 
 export type OutConnection = Checkers & (
-  | { model: RequesterModel; socket: RequesterSocket }
+  | { model: RequesterModel; socket: RequesterSocket; address?: string }
   | { model: PublisherModel; socket: PublisherSocket; prefix: Uint8Array }
   | { model: ExternalRequestModel });
 
@@ -44,6 +45,9 @@ export function connectionCheckers(name: string, model: RequesterModel | Publish
   };
 }
 
+/** How long a requester without timeoutMs waits before it says so. */
+const DEFAULT_WARN_AFTER_MS = 10_000;
+
 function reasonOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -53,9 +57,12 @@ export class Sender {
   readonly connections = new Map<string, OutConnection>();
   readonly states = new Map<string, OutState>();
   readonly #report: ServiceReporter;
+  /** "Still waiting" warnings: one per connection per window, the rest counted. */
+  readonly #waiting: WarnLimiter;
 
   constructor(report: ServiceReporter) {
     this.#report = report;
+    this.#waiting = warnLimiter(report.log);
   }
 
   /**
@@ -110,6 +117,7 @@ export class Sender {
   async #request(name: string, out: OutConnection & { model: RequesterModel; socket: RequesterSocket }, checked: Args, id: WorkflowId): Promise<Args> {
     const report = this.#report.active ? this.#report : undefined;
     const started = report ? performance.now() : 0;
+    const waiting = out.model.timeoutMs === undefined ? this.#warnWhileWaiting(name, out) : undefined;
     try {
       const replyBytes = await out.socket.request(encodeEnvelope(out.argsToWire(checked), id), out.model.timeoutMs === undefined ? {} : { timeoutMs: out.model.timeoutMs });
       let reply;
@@ -125,7 +133,25 @@ export class Sender {
     } catch (err) {
       report?.called(name, idOf(id), started, err);
       throw err;
+    } finally {
+      if (waiting) clearTimeout(waiting);
     }
+  }
+
+  /**
+   * A requester without timeoutMs waits for its reply as long as it takes, as the original
+   * does (a default timeout would fail requests a slow replyer answers). So that a wrong
+   * address or a replyer that is not running is not silent, a warning names the connection
+   * and the address after warnAfterMs (10 s); the request keeps waiting.
+   */
+  #warnWhileWaiting(name: string, out: { model: RequesterModel; address?: string }): NodeJS.Timeout {
+    const afterMs = out.model.warnAfterMs ?? DEFAULT_WARN_AFTER_MS;
+    const timer = setTimeout(() => {
+      this.#waiting.warn(`waiting ${name}`, { connection: name, address: out.address, waitedMs: afterMs },
+        `requester "${name}" has had no reply from ${out.address ?? 'its replyer'} for ${afterMs / 1000} s and waits on (it has no timeoutMs): check that a replyer runs at that address (addresses file: connections.out.${name}.requester) and is not stuck, or give the requester timeoutMs to fail instead`);
+    }, afterMs);
+    timer.unref();
+    return timer;
   }
 
   /** An external request: the function in place of a socket, validated both ways. */

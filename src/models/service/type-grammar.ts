@@ -45,6 +45,8 @@ export class TupleSpec<Items extends readonly unknown[] = readonly unknown[]> {
   constructor(readonly items: Items) {}
 }
 export class SetOfSpec<I = unknown> {
+  /** Types only: tells a set spec from a nullable one, which has the same fields (InferSpec). */
+  declare readonly __spec: 'setOf';
   constructor(readonly item: I) {}
 }
 export class LiteralsSpec<L extends string | number | boolean = string | number | boolean> {
@@ -55,6 +57,7 @@ export class LiteralsSpec<L extends string | number | boolean = string | number 
 }
 /** Switchyard's addition: T or null (a delta's deletion, Python's None). */
 export class NullableSpec<I = unknown> {
+  declare readonly __spec: 'nullable';
   constructor(readonly item: I) {}
 }
 export class FuncSpec {

@@ -69,7 +69,7 @@ export async function openWiring(plan: ServicePlan, deps: WiringDeps, inStates: 
       if (model.connectionType === 'requester') {
         const socket = await sockets.requester(addr.requester!, receiving);
         outbound.push(socket);
-        sender.connections.set(name, { model, socket, ...connectionCheckers(name, model, 'outbound') });
+        sender.connections.set(name, { model, socket, address: addr.requester!, ...connectionCheckers(name, model, 'outbound') });
       } else if (model.connectionType === 'publisher') {
         const socket = await sockets.publisher(addr.publisher!, { connect: model.isXPub === true });
         outbound.push(socket);

@@ -1,3 +1,4 @@
+// switchyardjs/worker (also the package root): the queue worker model (slingshot).
 // The worker model's public face. The runtime's side (runner.ts, settings.ts) is imported
 // by the CLI directly: it is not part of what a user's module imports.
 export { worker, isWorkerDefinition } from './worker.js';

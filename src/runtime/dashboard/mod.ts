@@ -1,6 +1,6 @@
-// switchyard/dashboard: the dashboard server, its live model, and the dead-letter tools of
-// the memory transport. RabbitMQ's and Redis's are at switchyard/dashboard/amqp and
-// switchyard/dashboard/redis, so a memory-only user loads no broker client.
+// switchyardjs/dashboard: the dashboard server, its live model, and the dead-letter tools of
+// the memory transport. RabbitMQ's and Redis's are at switchyardjs/dashboard/amqp and
+// switchyardjs/dashboard/redis, so a memory-only user loads no broker client.
 
 export { startDashboard } from './start-dashboard.js';
 export type { Dashboard, DashboardOptions } from './start-dashboard.js';

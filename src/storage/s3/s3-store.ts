@@ -12,17 +12,8 @@
 import { createReadStream } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { PassThrough, Readable } from 'node:stream';
-import {
-  AbortMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  S3Client,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import { importAdapter } from '../../adapter-package.js';
 import { errors, redactUrl, SwitchyardError } from '../../errors.js';
 import type { ObjectStore } from '../object-store.js';
 
@@ -37,6 +28,21 @@ export const DEFAULT_MAX_ATTEMPTS = 3;
 export const DEFAULT_CONNECTION_TIMEOUT_MS = 5_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 const MAX_KEY_BYTES = 1024;
+
+/** The AWS SDK packages this store needs: optional peer dependencies of switchyardjs. */
+export const S3_PACKAGES = ['@aws-sdk/client-s3', '@aws-sdk/lib-storage'] as const;
+type Sdk = typeof import('@aws-sdk/client-s3') & Pick<typeof import('@aws-sdk/lib-storage'), 'Upload'>;
+let sdkLoad: Promise<Sdk> | undefined;
+
+/** The SDK, loaded at a store's first request (about 20 MB and 100 ms), once per process. */
+function loadSdk(): Promise<Sdk> {
+  sdkLoad ??= importAdapter('s3', S3_PACKAGES, async () => {
+    const [s3, storage] = await Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]);
+    return { ...s3, Upload: storage.Upload };
+  });
+  sdkLoad.catch(() => (sdkLoad = undefined));
+  return sdkLoad;
+}
 
 export interface S3ObjectStoreOptions {
   /** The server's URL, e.g. "https://s3.example" or "http://127.0.0.1:9000". */
@@ -80,8 +86,10 @@ export class S3ObjectStore implements ObjectStore {
   readonly partSizeBytes: number;
   readonly queueSize: number;
   readonly maxAttempts: number;
-  /** The underlying client, for advanced uses (and tests); it holds the credentials. */
-  readonly client: S3Client;
+  /** The client's configuration: the client is made at the first request, when the SDK is loaded. */
+  readonly #config: S3ClientConfig;
+  #sdk: Promise<{ sdk: Sdk; client: S3Client }> | undefined;
+  #client: S3Client | undefined;
   /** Strings that must never appear in a message: the access key and the secret key. */
   readonly #secrets: string[];
   /** Buckets seen to exist, so `exists` checks a bucket once, not at every miss. */
@@ -149,14 +157,30 @@ export class S3ObjectStore implements ObjectStore {
         socketTimeout: requestTimeout,
       },
     };
-    this.client = new S3Client(config);
+    this.#config = config;
+  }
+
+  /** The SDK and this store's client, both made at the first request. */
+  #s3(): Promise<{ sdk: Sdk; client: S3Client }> {
+    this.#sdk ??= loadSdk().then((sdk) => {
+      this.#client = new sdk.S3Client(this.#config);
+      return { sdk, client: this.#client };
+    });
+    this.#sdk.catch(() => (this.#sdk = undefined));
+    return this.#sdk;
+  }
+
+  /** The underlying client, for advanced uses (and tests); it holds the credentials. */
+  async client(): Promise<S3Client> {
+    return (await this.#s3()).client;
   }
 
   async get(bucket: string, key: string): Promise<Readable> {
     this.#check(bucket, key);
     let body: unknown;
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const s3 = await this.#s3();
+      const out = await s3.client.send(new s3.sdk.GetObjectCommand({ Bucket: bucket, Key: key }));
       body = out.Body;
     } catch (err) {
       throw this.#error('read', bucket, key, err);
@@ -204,7 +228,8 @@ export class S3ObjectStore implements ObjectStore {
     }
     // A buffer body can be sent again as it is, so the SDK's own retries cover it.
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.byteLength }));
+      const s3 = await this.#s3();
+      await s3.client.send(new s3.sdk.PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.byteLength }));
       this.#knownBuckets.add(bucket);
     } catch (err) {
       throw this.#error('upload', bucket, key, err);
@@ -214,7 +239,8 @@ export class S3ObjectStore implements ObjectStore {
   async exists(bucket: string, key: string): Promise<boolean> {
     this.#check(bucket, key);
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      const s3 = await this.#s3();
+      await s3.client.send(new s3.sdk.HeadObjectCommand({ Bucket: bucket, Key: key }));
       this.#knownBuckets.add(bucket);
       return true;
     } catch (err) {
@@ -224,7 +250,8 @@ export class S3ObjectStore implements ObjectStore {
     // bucket that is not there is a configuration error, not an absent object.
     if (!this.#knownBuckets.has(bucket)) {
       try {
-        await this.client.send(new HeadBucketCommand({ Bucket: bucket }));
+        const s3 = await this.#s3();
+        await s3.client.send(new s3.sdk.HeadBucketCommand({ Bucket: bucket }));
         this.#knownBuckets.add(bucket);
       } catch (err) {
         if (isNotFound(err) || errName(err) === 'NoSuchBucket') throw new errors.SY_ERR_BUCKET_NOT_FOUND(this.name, bucket, this.#where());
@@ -237,7 +264,8 @@ export class S3ObjectStore implements ObjectStore {
   async delete(bucket: string, key: string): Promise<void> {
     this.#check(bucket, key);
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      const s3 = await this.#s3();
+      await s3.client.send(new s3.sdk.DeleteObjectCommand({ Bucket: bucket, Key: key }));
     } catch (err) {
       if (errName(err) === 'NoSuchKey') return;
       throw this.#error('delete', bucket, key, err);
@@ -253,7 +281,7 @@ export class S3ObjectStore implements ObjectStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.client.destroy();
+    this.#client?.destroy();
   }
 
   /** One PutObject streamed from the file; retried here, as the SDK does not retry stream bodies. */
@@ -261,7 +289,8 @@ export class S3ObjectStore implements ObjectStore {
     for (let attempt = 1; ; attempt++) {
       const body = createReadStream(sourcePath);
       try {
-        await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: size }));
+        const s3 = await this.#s3();
+        await s3.client.send(new s3.sdk.PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: size }));
         this.#knownBuckets.add(bucket);
         return;
       } catch (err) {
@@ -279,8 +308,9 @@ export class S3ObjectStore implements ObjectStore {
    * cannot replace the error that made the upload fail.
    */
   async #putMultipart(bucket: string, key: string, body: Readable, size: number): Promise<void> {
-    const upload = new Upload({
-      client: this.client,
+    const { sdk, client } = await this.#s3();
+    const upload = new sdk.Upload({
+      client,
       params: { Bucket: bucket, Key: key, Body: body, ContentLength: size },
       partSize: this.partSizeBytes,
       queueSize: this.queueSize,
@@ -294,7 +324,8 @@ export class S3ObjectStore implements ObjectStore {
       const uploadId = upload.uploadId;
       if (uploadId) {
         try {
-          await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+          const s3 = await this.#s3();
+          await s3.client.send(new s3.sdk.AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
         } catch (abortErr) {
           if (errName(abortErr) !== 'NoSuchUpload') {
             error.message += `; the multipart upload could not be aborted either (${causeCode(abortErr)}), ` +
@@ -336,7 +367,9 @@ export class S3ObjectStore implements ObjectStore {
     const tries = attempts ?? attemptsOf(err);
     const detail = this.#redact(errText(err).split('\n')[0]!.trim());
     const why = `request to ${this.#where()} failed${tries && tries > 1 ? ` after ${tries} attempts` : ''}: ${code}` +
-      (detail && detail !== code ? ` (${detail})` : '');
+      (detail && detail !== code ? ` (${detail})` : '') +
+      // The endpoint could not be reached at all: say what to check (issue 15).
+      (UNREACHABLE_CODES.has(code) ? `; check that an S3-compatible server runs at ${this.#where()} and is reachable from here, and that the endpoint is right (a worker's --s3-endpoint / SWITCHYARD_S3_ENDPOINT or the configuration service's /object-storage; a task's s3_host)` : '');
     return this.#ioError(op, bucket, key, err, why);
   }
 
@@ -384,6 +417,8 @@ const GENERIC_NAMES = new Set(['', 'Error', 'Unknown', 'UnknownError']);
 const noop = () => {};
 const QUIET_LOGGER = { trace: noop, debug: noop, info: noop, warn: noop, error: noop };
 const AUTH_ERRORS = new Set(['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken']);
+/** Network codes that mean the endpoint was not reached (no server, no route, no name). */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH']);
 const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
 
 function errText(err: unknown): string {

@@ -7,7 +7,8 @@
 // AMQP cannot list queues (that needs the management plugin), so the queues looked at are
 // the ones named: from the system map, or given on the command line.
 
-import { connect, type Channel, type ChannelModel, type ConfirmChannel, type GetMessage } from 'amqplib';
+import type { Channel, ChannelModel, ConfirmChannel, GetMessage } from 'amqplib';
+import { loadAmqplib } from './amqplib.js';
 import { errors, redactUrl } from '../../errors.js';
 import type { ChannelFigures, Probe, ProbeChannel } from '../../observability/dashboard/probe.js';
 import {
@@ -188,7 +189,7 @@ export class AmqpDeadLetters implements DeadLetters, QueueLook {
   }
 
   private connect(): Promise<ChannelModel> {
-    this.connection ??= connect(this.options.url, { noDelay: true }).then((c) => {
+    this.connection ??= loadAmqplib().then(({ connect }) => connect(this.options.url, { noDelay: true })).then((c) => {
       c.on('error', () => undefined);
       return c;
     }).catch((err: Error) => {

@@ -4,7 +4,8 @@
 // broker's confirm; consumers ack by hand; the connection recovers by itself (amqplib's
 // recovery, with backoff) and consumers come back on new channels.
 
-import { connect, type Channel, type ChannelModel, type ConsumeMessage, type Options, type RecoveringChannelModel } from 'amqplib';
+import type { Channel, ChannelModel, ConsumeMessage, Options, RecoveringChannelModel } from 'amqplib';
+import { loadAmqplib } from './amqplib.js';
 import { errors, redactUrl } from '../../errors.js';
 import { createLogger, type Logger } from '../../observability/logger.js';
 import { warnLimiter, type WarnLimiter } from '../../observability/warn-limiter.js';
@@ -68,6 +69,7 @@ export class AmqpTransport implements Transport {
   async start(): Promise<void> {
     const { reconnect = {} } = this.options;
     const url = withHeartbeat(this.options.url, this.options.heartbeatSeconds ?? 10);
+    const { connect } = await loadAmqplib();
     try {
       this.connection = await connect(url, {
         noDelay: true, // without it every round trip stalls ~40 ms on Nagle's algorithm

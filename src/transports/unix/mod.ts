@@ -1,4 +1,4 @@
-// switchyard/transports/unix: acomm over unix sockets (mistifyio/acomm's wire), with no
+// switchyardjs/transports/unix: acomm over unix sockets (mistifyio/acomm's wire), with no
 // knowledge of tasks: framing, exchange listeners and clients, response hooks, streams.
 export { encodeFrame, readFrame, readJsonFrame, FrameError, DEFAULT_MAX_FRAME_BYTES, DEFAULT_FRAME_READ_TIMEOUT_MS } from './framing.js';
 export type { FrameProblem, ReadFrameOptions } from './framing.js';

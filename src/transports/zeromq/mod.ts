@@ -1,4 +1,4 @@
-// switchyard/transports/zeromq: the socket interface (../sockets.ts) over ZeroMQ.
+// switchyardjs/transports/zeromq: the socket interface (../sockets.ts) over ZeroMQ.
 export { ZeroMqSockets, endpointOf } from './zeromq-sockets.js';
 export { DEFAULT_MAX_MESSAGE_SIZE } from './defaults.js';
 export type { ZeroMqSocketsOptions } from './zeromq-sockets.js';

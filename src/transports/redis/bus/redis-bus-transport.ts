@@ -17,7 +17,7 @@
 
 import type { Redis } from 'ioredis';
 import { errors, redactUrl } from '../../../errors.js';
-import type { Logger } from '../../../observability/logger.js';
+import { createLogger, type Logger } from '../../../observability/logger.js';
 import type { BusEvent, BusTransport, CallOptions, EventDelivery, ListenSpec, RpcCall, RpcResult, RpcServer, StoredSchema, StreamActivity } from '../../bus/bus-transport.js';
 import type { Subscription } from '../../transport.js';
 import { eventToFields, fieldsToEvent, isNoop } from './by-field.js';
@@ -32,7 +32,8 @@ import type { JsonValue } from '../../bus/bus-transport.js';
 export interface RedisBusOptions {
   /** redis://[:password@]host:port/db */
   readonly url: string;
-  readonly logger: Logger;
+  /** Default: an info-level logger to stdout, as every other transport's. */
+  readonly logger?: Logger;
   /** One stream per API (Lightbus's default) or per event. */
   readonly streamUse?: StreamUse;
   /** Streams are trimmed to about this many entries (XADD MAXLEN ~); null: never. Lightbus: 100,000. */
@@ -58,7 +59,10 @@ export class RedisBusTransport implements BusTransport {
   private readonly maxStreamLength: number | null;
   private readonly trim: string[];
 
-  constructor(private readonly options: RedisBusOptions) {
+  private readonly options: RedisBusOptions & { readonly logger: Logger };
+
+  constructor(options: RedisBusOptions) {
+    this.options = { ...options, logger: options.logger ?? createLogger({ level: 'info' }) };
     this.streamUse = options.streamUse ?? 'per_api';
     this.maxStreamLength = options.maxStreamLength === undefined ? 100_000 : options.maxStreamLength;
     this.trim = this.maxStreamLength === null ? [] : ['MAXLEN', '~', String(this.maxStreamLength)];
