@@ -22,10 +22,10 @@ import { registerTestSdk } from '../support/tracing-sdk.js';
 
 const logger = createLogger({ level: 'silent' });
 // Tracing (docs/tracing.md): an SDK is registered for the tests that trace; with
-// SWITCHYARD_TEST_TRACING=1 every bus of this file is traced, so the whole file runs with
+// SY_TEST_TRACING=1 every bus of this file is traced, so the whole file runs with
 // the context on the wire.
 const sdk = registerTestSdk();
-const traceAll = process.env.SWITCHYARD_TEST_TRACING === '1';
+const traceAll = process.env.SY_TEST_TRACING === '1';
 
 // What this side serves (Lightbus calls it and listens to its event).
 const syPeer = defineApi({
