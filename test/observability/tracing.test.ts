@@ -65,6 +65,18 @@ it('the process setting: off by default, on with --tracing or SWITCHYARD_TRACING
   await assert.rejects(resolveSystemSettings(new Map(), {}, { SWITCHYARD_TRACING: 'maybe' }, cwd), /must be true or false/);
 });
 
+it('on: ZeroMQ sockets and acomm (service_framework and mistify frames) are left as they are, nothing added to their frames', T, async () => {
+  const registry = new TransportRegistry({ logger: createLogger({ level: 'silent' }), tracing: true });
+  try {
+    const zeromq = await registry.open('zeromq', 'service', ['sockets']);
+    assert.equal(types.isProxy(zeromq.sockets), false);
+    const unix = await registry.open('unix', 'provider', ['acomm']);
+    assert.equal(unix.acomm, await import('../../src/transports/unix/mod.js'), 'the acomm functions themselves');
+  } finally {
+    await registry.close();
+  }
+});
+
 describe('tracing through the registry (memory transport)', () => {
   let sdk: TestSdk;
   before(() => {
