@@ -3,7 +3,7 @@
 //   off        tracing off through the registry: must be the same path (ratio ≈ 1)
 //   on-no-sdk  tracing on, no SDK registered (spans are the API's no-ops)
 //   on-sdk     tracing on, an SDK with a BatchSpanProcessor and an exporter that drops spans
-//   npm run bench -- tracing [messages] [rounds]
+//   npm run bench -- tracing [messages] [rounds] [case,case]   (default: every case)
 
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -20,6 +20,7 @@ import { median, printResult } from './_result.js';
 const MESSAGES = Number(process.argv[2] ?? 30_000);
 const ROUNDS = Number(process.argv[3] ?? 5);
 const CONCURRENCY = 16;
+const CASES = new Set((process.argv[4] ?? 'off,on-no-sdk,on-sdk').split(','));
 const logger = createLogger({ level: 'silent' });
 const map = parseSysMap('services:\n  bench:\n    in: bench-in\n    out:\n      - { case: true, queues: [bench-out] }\n', 'bench sysmap');
 
@@ -61,8 +62,9 @@ async function measure(name: string, against: () => Promise<number>, ours: () =>
   printResult({ bench: 'tracing', case: `${name}-c${CONCURRENCY}`, against: 'unwrapped-memory-worker', unit: 'msg/s', ours: Math.round(median(o)), baseline: Math.round(median(b)) });
 }
 
-await measure('off', unwrapped, throughRegistry(false));
-await measure('on-no-sdk', unwrapped, throughRegistry(true));
+if (CASES.has('off')) await measure('off', unwrapped, throughRegistry(false));
+if (CASES.has('on-no-sdk')) await measure('on-no-sdk', unwrapped, throughRegistry(true));
+if (!CASES.has('on-sdk')) process.exit(0);
 
 /** Drops what it is given: the cost measured is making and batching spans, not shipping them. */
 class DropExporter implements SpanExporter {
