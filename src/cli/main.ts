@@ -6,14 +6,15 @@
 // (test/package/lazy-loading.test.ts holds that).
 import { Command, CommanderError, Option } from 'commander';
 import { errors, exitCodeFor } from '../errors.js';
-import type { LevelName } from '../observability/logger.js';
+import type { LevelName } from '../observability/levels.js';
 import { PROVIDER_DESCRIPTION } from './command-descriptions.js';
 import { normalizeServiceArgv } from './service-argv.js';
 import { addServiceCommand } from './service-cli.js';
 import { addObserveCommands } from './observe-cli.js';
-import { addFlags } from '../config/settings/flags.js';
+import { addFlags } from '../config/settings/flag-spec.js';
 import { MODEL_FLAGS } from './models.js';
-import { processFlags, type ProcessSettings } from './process-settings.js';
+import { processFlags } from './process-flags.js';
+import type { ProcessSettings } from './process-settings.js';
 
 /** The logger, loaded with the command that uses it (pino is not needed to print help). */
 const loggerModule = () => import('../observability/logger.js');

@@ -2,10 +2,10 @@
 // definition of that model, and the flags of its settings section (light lists, known before
 // any module loads). The one place above the models that names them.
 
-import type { FlagSpec } from '../config/settings/flags.js';
+import type { FlagSpec } from '../config/settings/flag-spec.js';
 import { errors } from '../errors.js';
 import { API_FLAGS } from '../models/api/flags.js';
-import { TASK_FLAGS } from '../models/task/resolve-settings.js';
+import { TASK_FLAGS } from '../models/task/flags.js';
 import { WORKER_FLAGS } from '../models/worker/flags.js';
 import type { ModelKind } from '../observability/observer.js';
 import type { ModelRunner } from '../runtime/model.js';

@@ -7,9 +7,9 @@ import { errors } from '../errors.js';
 export type Logger = pino.Logger;
 export type DestinationStream = pino.DestinationStream;
 
-/** Valid log levels, most severe first; "silent" turns logging off. */
-export const levelNames = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LevelName = (typeof levelNames)[number];
+import { levelNames, type LevelName } from './levels.js';
+
+export { levelNames, type LevelName } from './levels.js';
 
 /** Spellings used by the seed frameworks (Python logging, Rust tracing) that map onto ours. */
 const levelAliases: Readonly<Record<string, LevelName>> = {

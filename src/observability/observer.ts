@@ -114,7 +114,10 @@ export class Observer {
         return observer.active;
       },
       emit(body) {
-        if (observer.active) observer.emit({ ...source, at: Date.now(), ...body });
+        // Not `{ ...source, at, ...body }`: V8 made that spread of bodies of many shapes
+        // cost ~20 µs an event, most of the dashboard's cost on throughput (bench/dashboard.ts).
+        // A literal of fixed shape and Object.assign cost ~1 µs; the keys and their order are the same.
+        if (observer.active) observer.emit(Object.assign({ model: source.model, service: source.service, transport: source.transport, at: Date.now() }, body) as ObserverEvent);
       },
     };
   }

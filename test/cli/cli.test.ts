@@ -175,7 +175,7 @@ describe('switchyard CLI: help and exit codes', () => {
   });
 
   it('an invalid SWITCHYARD_LOG_LEVEL exits 2 naming the environment variable', T, async () => {
-    const r = await cli(['run', 'x.ts'], { SWITCHYARD_LOG_LEVEL: 'nonsense' });
+    const r = await cli(['run', 'x.mts'], { SWITCHYARD_LOG_LEVEL: 'nonsense' });
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /SY_ERR_SETTINGS/);
     assert.match(r.stderr, /environment variable SWITCHYARD_LOG_LEVEL/);
@@ -190,7 +190,7 @@ describe('switchyard CLI: help and exit codes', () => {
 
   it('a bad value in the settings file exits 2 naming the file', T, async () => {
     await writeFile(join(tmp.dir, 'settings-bad.yaml'), 'metricsPort: 70000\n');
-    const r = await cli(['run', 'x.ts'], { SWITCHYARD_SETTINGS: 'settings-bad.yaml' });
+    const r = await cli(['run', 'x.mts'], { SWITCHYARD_SETTINGS: 'settings-bad.yaml' });
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /metricsPort \(from settings file settings-bad\.yaml\)/);
   });

@@ -76,10 +76,12 @@ describe('switchyard run + put + send across processes', () => {
       // The log is JSON lines on stdout; the message's line carries the service and the id.
       const done = await waitFor(() => `"message done"\n${info()}`, () => jsonLines(running.stdout()).find((l) => l.msg === 'message done'), 5_000);
       assert.equal(done.service, 'upper');
-      assert.equal(done.queue, 'upper-in');
+      // Derived from the observer stream: the inbound queue is the "input", results are "produced", uploads "wrote".
+      assert.equal(done.model, 'worker');
+      assert.equal(done.input, 'upper-in');
       assert.equal(done.id, '5');
-      assert.deepEqual(done.results, [{ id: '5', queues: ['upper-out'] }]);
-      assert.deepEqual(done.uploads, ['upper-dst/5']);
+      assert.deepEqual(done.produced, [{ output: 'upper-out', id: '5', label: 'true' }]);
+      assert.deepEqual(done.wrote, ['upper-dst/5']);
 
       // The metrics server (port 0 → the real URL is logged) counts the message.
       const served = jsonLines(running.stdout()).find((l) => l.msg === 'metrics served');
@@ -87,7 +89,7 @@ describe('switchyard run + put + send across processes', () => {
       const url = String(served.url);
       assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
       const metrics = await (await fetch(url)).text();
-      assert.match(metrics, /^switchyard_messages_succeeded_total\{service="upper",queue="upper-in"\} 1$/m, metrics);
+      assert.match(metrics, /^switchyard_handled_total\{model="worker",service="upper",transport="memory",input="upper-in"\} 1$/m, metrics);
 
       running.kill('SIGTERM');
       const exit = await Promise.race([running.exited, new Promise<'late'>((r) => setTimeout(() => r('late'), 5_000))]);

@@ -49,7 +49,7 @@ describe('scaling out: competing consumers', () => {
     for (const [i, w] of workers.entries()) {
       for (const line of w.lines('message done')) {
         assert.equal(line.service, 'single');
-        assert.equal(line.queue, 'single-in');
+        assert.equal(line.input, 'single-in');
       }
       assert.ok(shares[i]!.length >= MESSAGES * MIN_SHARE, `process ${w.pid} handled ${shares[i]!.length} of ${MESSAGES}, less than ${MIN_SHARE * 100}%; shares: ${shares.map((s) => s.length).join(', ')}`);
     }

@@ -93,6 +93,6 @@ describe('faults: S3 outage', () => {
 
     log(`s3 outage: sent ${MESSAGES}, results ${collector.unique} unique, ${collector.duplicates} duplicates; ${atStop} in when S3 stopped, ` +
       `${duringOutage} arrived during the ${OUTAGE_MS / 1000} s outage; checked through S3 ${checkedBy.s3}, on disk ${checkedBy.disk}; ` +
-      `${failed.length} "message failed" lines, ${uploadFailures.length} of them at the upload (max attempt ${Math.max(...failed.map((l) => Number(l.attempt)))}); total ${((Date.now() - began) / 1000).toFixed(1)} s`);
+      `${failed.length} "message failed" lines, ${uploadFailures.length} of them at the upload (longest retry wait ${Math.max(...failed.map((l) => Number(l.retryInMs ?? 0)))} ms); total ${((Date.now() - began) / 1000).toFixed(1)} s`);
   });
 });

@@ -1,7 +1,7 @@
 // The API section's flags on `run` and `dev` (light: the CLI lists them before it knows
 // which models the modules hold).
 
-import type { FlagSpec } from '../../config/settings/flags.js';
+import type { FlagSpec } from '../../config/settings/flag-spec.js';
 
 /** The API flags of `run` and `dev`. */
 export const API_FLAGS: readonly FlagSpec[] = [

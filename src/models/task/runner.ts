@@ -8,7 +8,7 @@ import { errors } from '../../errors.js';
 import type { ModelRunner } from '../../runtime/model.js';
 import type { Component } from '../../runtime/runtime.js';
 import { dotEnvLayers } from './dot-env.js';
-import { TASK_FLAGS } from './resolve-settings.js';
+import { TASK_FLAGS } from './flags.js';
 import { s3StoreOpener } from './s3-stores.js';
 import { taskServiceOptions, taskSettingsSection, type TaskSettings } from './settings.js';
 import { TASK_EDGES } from './task-events.js';

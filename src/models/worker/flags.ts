@@ -1,7 +1,7 @@
 // The worker section's flags on `run` and `dev` (light: the CLI lists them before it knows
 // which models the modules hold). They keep the spellings they have always had.
 
-import type { FlagSpec } from '../../config/settings/flags.js';
+import type { FlagSpec } from '../../config/settings/flag-spec.js';
 
 export const WORKER_FLAGS: readonly FlagSpec[] = [
   { option: '--staging-dir <dir>', key: 'stagingDir', help: 'workers: parent of per-message staging folders (default the OS temp folder); env SWITCHYARD_STAGING_DIR' },

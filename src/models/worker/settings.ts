@@ -1,8 +1,8 @@
 // The worker model's settings: ONE section of the settings system ("worker" in a settings
 // file, SWITCHYARD_WORKER_* in the environment). The names workers have always read
-// (SWITCHYARD_STAGING_DIR, SWITCHYARD_QUEUE_DURABLE, ...) are the section's `originalEnv`,
-// and a settings file's top-level keys of the same names (how settings files have always
-// spelled them) are a layer (workerFileLayer). Merging, precedence and the error shape are
+// (SWITCHYARD_STAGING_DIR, SWITCHYARD_QUEUE_DURABLE, ...) are the section's `originalEnv`;
+// a settings file's top-level keys of the same names (how settings files have always
+// spelled them) are moved into the section by cli/settings-file.ts. Merging, precedence and the error shape are
 // the settings system's (config/settings/settings.ts); this file declares the keys and
 // turns the resolved values into what a worker runs with.
 //
@@ -13,7 +13,7 @@
 
 import { z } from 'zod';
 import type { QueueDeclaration } from '../../config/config-source.js';
-import { defineSection, type Layer } from '../../config/settings/settings.js';
+import { defineSection } from '../../config/settings/settings.js';
 import type { WorkerEnvironment } from './worker-component.js';
 import { DEFAULT_STAGING_MEMORY_BYTES } from './request-files.js';
 
@@ -58,33 +58,6 @@ export const workerSettingsSection = defineSection('worker', schema, LEGACY_NAME
 
 /** The resolved section, as the settings system hands it to the runner. */
 export type WorkerSettings = z.output<typeof schema>;
-
-/** The keys of the section. */
-export const WORKER_SETTING_KEYS = Object.keys(schema.shape) as (keyof WorkerSettings & string)[];
-
-/**
- * A settings file's worker settings as a layer: its `worker:` mapping, and the top-level keys
- * of the same names settings files have always used (stagingDir: ... at the top); the
- * mapping wins a key given both ways.
- */
-export function workerFileLayer(data: Readonly<Record<string, unknown>>, file: string): Layer {
-  const values: Record<string, unknown> = {};
-  const spelled = new Map<string, string>();
-  for (const key of WORKER_SETTING_KEYS) {
-    if (data[key] !== undefined) {
-      values[key] = data[key];
-      spelled.set(key, key);
-    }
-  }
-  const section = data.worker;
-  if (section !== null && typeof section === 'object' && !Array.isArray(section)) {
-    for (const [key, value] of Object.entries(section)) {
-      values[key] = value;
-      spelled.set(key, `worker.${key}`);
-    }
-  }
-  return { source: `settings file ${file}`, values: { worker: values }, spelling: (_s, key) => spelled.get(key) ?? key };
-}
 
 /** The queue declaration the settings give, or undefined when they give none (fields left out take slingshot's flags). */
 export function queueDefaultsOf(settings: WorkerSettings): QueueDeclaration | undefined {

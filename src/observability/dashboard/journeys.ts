@@ -3,6 +3,13 @@
 // next stage's messages), so a journey is followed from its first stage to its last.
 // Bounded: the least recently touched ids are forgotten past `maxIds`, and one id keeps at
 // most `maxHops` hops (a message retried forever does not grow without end).
+//
+// Sampled: recording every hop of every message cost the dashboard most of its throughput
+// (an object and a map touch per event). A new id is taken only while a budget of
+// `newIdsPerSecond` allows; once taken, every later hop of it and every id it produced is
+// recorded, so a sampled journey is whole. An id someone asked about and that was not
+// recorded is wanted: its hops from then on are recorded whatever the budget (a retry, a
+// message not yet arrived). Everything else costs one map lookup and allocates nothing.
 
 import type { ModelKind } from '../observer.js';
 
@@ -48,6 +55,10 @@ interface Entry {
 export interface JourneyIndexOptions {
   readonly maxIds?: number;
   readonly maxHops?: number;
+  /** New (root) ids recorded per second at most; ids they produce come with them. Default 100. */
+  readonly newIdsPerSecond?: number;
+  /** Ids asked about but not recorded, kept wanted (most recent). Default 64. */
+  readonly maxWanted?: number;
 }
 
 /** Most stages one journey answer walks (a fan-out of fan-outs stays bounded). */
@@ -56,18 +67,53 @@ const MAX_STAGES = 64;
 export class JourneyIndex {
   readonly maxIds: number;
   readonly maxHops: number;
+  readonly newIdsPerSecond: number;
+  readonly maxWanted: number;
   /** Insertion order is recency: an id touched again moves to the end. */
   readonly #entries = new Map<string, Entry>();
+  /** Ids asked about, not (yet) recorded; insertion order is age. */
+  readonly #wanted = new Set<string>();
   #lastId: string | undefined;
   #lastEntry: Entry | undefined;
+  /** The budget of new ids: tokens left, refilled by time (a token bucket, burst one second's worth). */
+  #tokens: number;
+  #tokensAt = -Infinity;
+  #skipped = 0;
 
   constructor(options: JourneyIndexOptions = {}) {
     this.maxIds = options.maxIds ?? 2_000;
     this.maxHops = options.maxHops ?? 32;
+    this.newIdsPerSecond = options.newIdsPerSecond ?? 100;
+    this.maxWanted = options.maxWanted ?? 64;
+    this.#tokens = this.newIdsPerSecond;
   }
 
   get size(): number {
     return this.#entries.size;
+  }
+
+  /** New ids not recorded because the budget was spent (a count, for tests and figures). */
+  get skipped(): number {
+    return this.#skipped;
+  }
+
+  /**
+   * Whether a hop of `id` at time `at` (ms) is to be recorded: the id is known, wanted, or
+   * new within the budget. Call before building the hop; allocates nothing when the answer is no.
+   */
+  wants(id: string, at: number): boolean {
+    if (id === this.#lastId || this.#entries.has(id)) return true;
+    if (this.#wanted.size > 0 && this.#wanted.delete(id)) return true;
+    if (at > this.#tokensAt) {
+      this.#tokens = Math.min(this.newIdsPerSecond, this.#tokens + ((at - this.#tokensAt) * this.newIdsPerSecond) / 1000);
+      this.#tokensAt = at;
+    }
+    if (this.#tokens >= 1) {
+      this.#tokens--;
+      return true;
+    }
+    this.#skipped++;
+    return false;
   }
 
   add(id: string, hop: Hop): void {
@@ -94,7 +140,13 @@ export class JourneyIndex {
   }
 
   journey(id: string): Journey | undefined {
-    if (!this.#entries.has(id)) return undefined;
+    if (!this.#entries.has(id)) {
+      // Not sampled (or forgotten): record it from now on, should it come (again).
+      this.#wanted.delete(id);
+      this.#wanted.add(id);
+      if (this.#wanted.size > this.maxWanted) this.#wanted.delete(this.#wanted.values().next().value as string);
+      return undefined;
+    }
     // Up to the first known ancestor (a cycle or a long chain stops the walk).
     let root = id;
     const seen = new Set<string>([root]);

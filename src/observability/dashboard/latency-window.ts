@@ -1,7 +1,11 @@
 // p50/p99 of durations over a sliding window in fixed memory: a log-scale histogram
 // (buckets 15% apart, 0.01 ms to ~100 s, so a quantile is within ~7%) per slice of time,
-// a ring of slices covering the window. Recording is one logarithm and one increment,
+// a ring of slices covering the window. Recording is one logarithm and two increments,
 // cheap enough for every message at thousands per second.
+//
+// The live slices' sum is kept as they change (a slice leaving the window is subtracted
+// once), so reading the window — every port, every snapshot — is one pass over the
+// buckets rather than one per slice.
 
 const MIN_MS = 0.01;
 const GROWTH = 1.15;
@@ -22,6 +26,11 @@ function valueOf(bucket: number): number {
 export class LatencyWindow {
   readonly #slices: Uint32Array[];
   readonly #epochs: Float64Array;
+  /** The sum of the live slices, bucket by bucket, and its total. */
+  readonly #sum = new Float64Array(LATENCY_BUCKETS);
+  #total = 0;
+  /** The newest epoch seen: slices older than the window are dropped when it moves. */
+  #current = -1;
 
   /** `windowMs` split into `slices` slices; the oldest slice is dropped as time moves on. */
   constructor(
@@ -38,24 +47,68 @@ export class LatencyWindow {
 
   record(now: number, ms: number): void {
     const epoch = Math.floor(now / this.sliceMs);
+    if (epoch !== this.#current) {
+      if (this.#current - epoch >= this.slices) return; // older than the window (a clock moved back)
+      this.#expire(epoch);
+    }
     const i = epoch % this.slices;
     const slice = this.#slices[i]!;
     if (this.#epochs[i] !== epoch) {
+      this.#drop(i);
       this.#epochs[i] = epoch;
-      slice.fill(0);
     }
-    slice[bucketOf(ms)]!++;
+    const b = bucketOf(ms);
+    slice[b]!++;
+    this.#sum[b]!++;
+    this.#total++;
   }
 
-  /** Adds the live slices' counts into `into` (length LATENCY_BUCKETS): merge several windows before asking quantiles. */
-  addInto(now: number, into: Float64Array): void {
+  /** Adds the live slices' counts into `into` (length LATENCY_BUCKETS): merge several windows before asking quantiles. Returns how many it added. */
+  addInto(now: number, into: Float64Array): number {
     const current = Math.floor(now / this.sliceMs);
+    if (current > this.#current) this.#expire(current);
+    if (current < this.#current) return this.#addSlicesInto(current, into); // asked about the past (a clock moved back)
+    if (this.#total === 0) return 0;
+    const sum = this.#sum;
+    for (let b = 0; b < LATENCY_BUCKETS; b++) into[b]! += sum[b]!;
+    return this.#total;
+  }
+
+  /** Slices that fell out of the window by `epoch` leave the sum. */
+  #expire(epoch: number): void {
+    if (epoch > this.#current) this.#current = epoch;
+    for (let i = 0; i < this.slices; i++) {
+      const e = this.#epochs[i]!;
+      if (e >= 0 && this.#current - e >= this.slices) this.#drop(i);
+    }
+  }
+
+  #drop(i: number): void {
+    if (this.#epochs[i]! < 0) return;
+    const slice = this.#slices[i]!;
+    for (let b = 0; b < LATENCY_BUCKETS; b++) {
+      const n = slice[b]!;
+      if (n !== 0) {
+        this.#sum[b]! -= n;
+        this.#total -= n;
+        slice[b] = 0;
+      }
+    }
+    this.#epochs[i] = -1;
+  }
+
+  #addSlicesInto(current: number, into: Float64Array): number {
+    let added = 0;
     for (let i = 0; i < this.slices; i++) {
       const epoch = this.#epochs[i]!;
-      if (epoch < 0 || current - epoch >= this.slices) continue;
+      if (epoch < 0 || epoch > current || current - epoch >= this.slices) continue;
       const slice = this.#slices[i]!;
-      for (let b = 0; b < LATENCY_BUCKETS; b++) into[b]! += slice[b]!;
+      for (let b = 0; b < LATENCY_BUCKETS; b++) {
+        into[b]! += slice[b]!;
+        added += slice[b]!;
+      }
     }
+    return added;
   }
 
   quantiles(now: number, qs: readonly number[]): Array<number | undefined> {

@@ -44,6 +44,8 @@ class PortStats {
   errorTotal = 0;
   deadTotal = 0;
   rejected = 0;
+  /** Outputs: the labels (case values, '' for none) already added to the topology. */
+  labels: Set<string> | undefined;
 
   constructor(bucketMs: number, length: number, latencyWindowMs: number) {
     this.count = new BucketSeries(bucketMs, length);
@@ -66,6 +68,8 @@ interface Component {
   readonly outStats: Map<string, PortStats>;
 }
 
+const QUANTILES = [0.5, 0.99] as const;
+const NO_QUANTILES = [undefined, undefined] as const;
 const ZERO_FIGURES: Figures = { rateIn: 0, rateOut: 0, inFlight: 0, received: 0, sent: 0, errors: 0, deadLetters: 0, rejected: 0 };
 
 export class SystemModel {
@@ -85,6 +89,7 @@ export class SystemModel {
   #topology: Topology | undefined;
   #probeFigures: ReadonlyMap<string, ChannelFigures> = new Map();
   #probing: Promise<void> | undefined;
+  readonly #merged = new Float64Array(LATENCY_BUCKETS);
 
   constructor(options: SystemModelOptions = {}) {
     this.#now = options.now ?? Date.now;
@@ -136,7 +141,7 @@ export class SystemModel {
           s.total++;
           s.inFlight++;
         }
-        this.#hop(e.id, e, component, { step: 'received', channel: e.input, attempt: e.attempt });
+        if (this.#journeys.wants(e.id, e.at)) this.#hop(e.id, e, component, { step: 'received', channel: e.input, attempt: e.attempt });
         break;
       }
       case 'handled': {
@@ -145,14 +150,18 @@ export class SystemModel {
           s.inFlight = Math.max(0, s.inFlight - 1);
           s.latency.record(now, e.durationMs);
         }
-        for (const p of e.produced ?? []) {
-          const out = this.#outStats(component, { name: p.output, ...(p.label !== undefined ? { label: p.label } : {}) });
-          if (out) {
-            out.count.add(now);
-            out.total++;
+        const produced = e.produced;
+        if (produced) {
+          for (let i = 0; i < produced.length; i++) {
+            const p = produced[i]!;
+            const out = this.#outStats(component, p.output, p.label);
+            if (out) {
+              out.count.add(now);
+              out.total++;
+            }
           }
         }
-        this.#hop(e.id, e, component, { step: 'handled', channel: e.input, durationMs: e.durationMs, ...(e.produced?.length ? { produced: e.produced } : {}) });
+        if (this.#journeys.wants(e.id, e.at)) this.#hop(e.id, e, component, { step: 'handled', channel: e.input, durationMs: e.durationMs, ...(produced?.length ? { produced } : {}) });
         break;
       }
       case 'failed': {
@@ -163,7 +172,7 @@ export class SystemModel {
           s.errors.add(now);
           s.errorTotal++;
         }
-        this.#hop(e.id, e, component, { step: 'failed', channel: e.input, durationMs: e.durationMs, error: e.error.message });
+        if (this.#journeys.wants(e.id, e.at)) this.#hop(e.id, e, component, { step: 'failed', channel: e.input, durationMs: e.durationMs, error: e.error.message });
         break;
       }
       case 'dead-lettered': {
@@ -173,20 +182,20 @@ export class SystemModel {
           s.dead.add(now);
           s.deadTotal++;
         }
-        if (e.id !== undefined) this.#hop(e.id, e, component, { step: 'dead-lettered', channel: e.input, error: e.reason });
+        if (e.id !== undefined && this.#journeys.wants(e.id, e.at)) this.#hop(e.id, e, component, { step: 'dead-lettered', channel: e.input, error: e.reason });
         break;
       }
       case 'sent': {
-        const out = this.#outStats(component, { name: e.output, ...(e.label !== undefined ? { label: e.label } : {}) });
+        const out = this.#outStats(component, e.output, e.label);
         if (out) {
           out.count.add(now);
           out.total++;
         }
-        this.#hop(e.id, e, component, { step: 'sent', channel: e.output });
+        if (this.#journeys.wants(e.id, e.at)) this.#hop(e.id, e, component, { step: 'sent', channel: e.output });
         break;
       }
       case 'called': {
-        const out = this.#outStats(component, { name: e.target });
+        const out = this.#outStats(component, e.target, undefined);
         if (out) {
           out.count.add(now);
           out.total++;
@@ -196,7 +205,7 @@ export class SystemModel {
             out.errorTotal++;
           }
         }
-        this.#hop(e.id, e, component, { step: 'called', channel: e.target, durationMs: e.durationMs, ...(e.error ? { error: e.error.message } : {}) });
+        if (this.#journeys.wants(e.id, e.at)) this.#hop(e.id, e, component, { step: 'called', channel: e.target, durationMs: e.durationMs, ...(e.error ? { error: e.error.message } : {}) });
         break;
       }
       case 'rejected': {
@@ -335,9 +344,15 @@ export class SystemModel {
     return this.#newStats(c.inStats, input);
   }
 
-  #outStats(c: Component, p: Port): PortStats | undefined {
-    this.#addOutput(c, p);
-    return c.outStats.get(p.name) ?? this.#newStats(c.outStats, p.name);
+  /** Per event: no object or string is made once the port and its label are known. */
+  #outStats(c: Component, name: string, label: string | undefined): PortStats | undefined {
+    const known = c.outStats.get(name);
+    const labelKey = label ?? '';
+    if (known?.labels?.has(labelKey)) return known;
+    this.#addOutput(c, label !== undefined ? { name, label } : { name });
+    const s = known ?? this.#newStats(c.outStats, name);
+    if (s) (s.labels ??= new Set()).add(labelKey);
+    return s;
   }
 
   #newStats(into: Map<string, PortStats>, name: string): PortStats | undefined {
@@ -377,10 +392,12 @@ export class SystemModel {
       errors += s.errorTotal;
     }
     // Handling time where the node handles work; call time for a node that only calls.
-    const merged = new Float64Array(LATENCY_BUCKETS);
-    for (const s of ins) s.latency.addInto(now, merged);
-    if (merged.every((n) => n === 0)) for (const s of outs) s.latency.addInto(now, merged);
-    const [p50, p99] = quantilesOf(merged, [0.5, 0.99]);
+    // One scratch histogram for every figure of a snapshot (none made per node or edge).
+    const merged = this.#merged.fill(0);
+    let recorded = 0;
+    for (const s of ins) recorded += s.latency.addInto(now, merged);
+    if (recorded === 0) for (const s of outs) recorded += s.latency.addInto(now, merged);
+    const [p50, p99] = recorded === 0 ? NO_QUANTILES : quantilesOf(merged, QUANTILES);
     return {
       rateIn: round(rateIn), rateOut: round(rateOut), inFlight, received, sent, errors, deadLetters, rejected,
       ...(p50 !== undefined ? { p50Ms: round(p50) } : {}),

@@ -14,6 +14,7 @@ import * as fsp from 'node:fs/promises';
 import { PassThrough, Readable } from 'node:stream';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { importAdapter } from '../../adapter-package.js';
+import { backoffMs, type RetryPolicy } from '../../backoff.js';
 import { errors, redactUrl, SwitchyardError } from '../../errors.js';
 import type { ObjectStore } from '../object-store.js';
 
@@ -295,7 +296,7 @@ export class S3ObjectStore implements ObjectStore {
         return;
       } catch (err) {
         if (attempt >= this.maxAttempts || !isRetryable(err)) throw this.#error('upload', bucket, key, err, attempt);
-        await sleep(backoffMs(attempt));
+        await sleep(backoffMs(S3_RETRY, attempt));
       } finally {
         body.destroy();
       }
@@ -465,10 +466,8 @@ function isRetryable(err: unknown): boolean {
   return RETRYABLE_CODES.has(causeCode(err));
 }
 
-function backoffMs(attempt: number): number {
-  const base = 100 * 2 ** (attempt - 1);
-  return Math.min(2_000, base) * (0.5 + Math.random() / 2);
-}
+/** Between tries of one S3 call: 100 ms doubling up to 2 s, with jitter (THE backoff). */
+const S3_RETRY: RetryPolicy = { maxAttempts: Number.MAX_SAFE_INTEGER, initialDelayMs: 100, maxDelayMs: 2_000, factor: 2, jitter: 1 };
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

@@ -10,14 +10,19 @@ import { warnLimiter, type WarnLimiter } from '../../observability/warn-limiter.
 import type { Delivery, DeliveryHandler, Headers, NackOptions, Subscription } from '../transport.js';
 import { AMQP_HEADERS } from './topology.js';
 import { settleWithin } from '../grace.js';
+import { backoffMs, type RetryPolicy } from '../../backoff.js';
 import { deliveryAttempt } from './redelivery-headers.js';
 
 /** Least time a message whose republish failed is held before the broker gets it back. */
 const HOLD_BEFORE_REQUEUE_MS = 1_000;
 
-/** How long a delivery whose handler threw waits before it is tried again: 100 ms doubling, up to ~26 s. */
+/** How long a delivery whose handler threw waits before it is tried again: 100 ms doubling, up to ~26 s (THE backoff, no jitter: tests and operators read exact delays). */
+const HAND_BACK: RetryPolicy = { maxAttempts: Number.MAX_SAFE_INTEGER, initialDelayMs: 100, maxDelayMs: 25_600, factor: 2, jitter: 0 };
+/** Consuming again after the channel was lost: 200 ms doubling up to 10 s, with jitter. */
+const REATTACH: RetryPolicy = { maxAttempts: Number.MAX_SAFE_INTEGER, initialDelayMs: 200, maxDelayMs: 10_000, factor: 2, jitter: 0.5 };
+
 function handBackDelayMs(attempt: number): number {
-  return 100 * 2 ** Math.min(Math.max(attempt - 1, 0), 8);
+  return backoffMs(HAND_BACK, Math.max(attempt, 1));
 }
 
 /** What a delivery needs from the transport to retry or dead-letter a message. */
@@ -153,7 +158,7 @@ export class AmqpConsumer implements Subscription {
         else this.log.info({ queue: this.queue }, 'consuming again');
         return;
       } catch (err) {
-        const delay = Math.min(10_000, 100 * 2 ** Math.min(attempt, 7));
+        const delay = backoffMs(REATTACH, attempt);
         this.log.warn({ queue: this.queue, err: (err as Error).message, retryInMs: delay }, 'could not consume again yet');
         await new Promise((r) => setTimeout(r, delay));
       }

@@ -20,7 +20,7 @@ import type {
   ServeOptions,
   StoredSchema,
 } from './bus-transport.js';
-import { decodeEventBlob, decodeResultBlob, decodeRpcBlob, encodeEventBlob, encodeResultBlob, encodeRpcBlob } from './blob.js';
+import { decodeEventBlob, decodeResultBlob, decodeRpcBlob, encodeEventBlob, encodeResultBlob, encodeRpcBlob } from '../../protocols/lightbus/blob.js';
 
 const rpcSubject = (api: string) => `${api}:rpc_queue`;
 const eventTopic = (api: string, event: string) => `${api}.${event}:stream`;

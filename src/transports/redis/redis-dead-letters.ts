@@ -5,8 +5,8 @@
 // Also the look at queues for `switchyard queues` and the dashboard's probe: depth (entries
 // not yet delivered), consumers and, for listener groups on topics, their lag.
 
-import { Redis, type RedisOptions } from 'ioredis';
-import { errors, redactUrl } from '../../errors.js';
+import type { Redis, RedisOptions } from 'ioredis';
+import { createLogger, type Logger } from '../../observability/logger.js';
 import type { ChannelFigures, Probe, ProbeChannel } from '../../observability/dashboard/probe.js';
 import {
   checkLimit, readDeadLetter, retryHeaders, sourceQueueOf,
@@ -14,6 +14,7 @@ import {
 } from '../dead-letters.js';
 import type { QueueInfo, QueueLook } from '../queue-look.js';
 import { deadLetterQueueOf } from '../transport.js';
+import { RedisConnections } from './connection.js';
 import { entryFields, parseEntry } from './entry.js';
 import { DEFAULT_KEY_PREFIX, GROUP_OF_QUEUE, RedisNames } from './names.js';
 
@@ -23,6 +24,8 @@ export interface RedisDeadLettersOptions {
   /** The transport's key prefix. Default "sy:". */
   readonly keyPrefix?: string;
   readonly redis?: RedisOptions;
+  /** Where connection trouble is logged. Default: nowhere (the tools report errors themselves). */
+  readonly logger?: Logger;
 }
 
 /** KEYS: dead-letter stream, target stream. ARGV: id, field, value, ... — moves it only if it is still there. */
@@ -209,15 +212,14 @@ export class RedisDeadLetters implements DeadLetters, QueueLook {
 
   private async connect(): Promise<RedisWithMove> {
     if (this.client) return this.client;
-    const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 2, ...this.options.redis }) as RedisWithMove;
-    client.on('error', () => undefined);
+    const connections = new RedisConnections({
+      url: this.url,
+      logger: this.options.logger ?? createLogger({ level: 'silent' }),
+      ...(this.options.redis ? { redis: this.options.redis } : {}),
+    });
+    // A tool's commands fail after a few tries instead of waiting out an outage.
+    const client = (await connections.connect('dead-letters', 'direct', { maxRetriesPerRequest: 2 })) as RedisWithMove;
     client.defineCommand('syMoveBack', { numberOfKeys: 2, lua: MOVE_BACK });
-    try {
-      await client.connect();
-    } catch (err) {
-      client.disconnect();
-      throw new errors.SY_ERR_BROKER(`at ${redactUrl(this.url)}`, `cannot connect (${(err as Error).message}); check the URL, the password and that Redis is running`);
-    }
     this.client = client;
     return client;
   }

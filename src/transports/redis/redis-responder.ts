@@ -6,7 +6,8 @@ import { settleWithin } from '../grace.js';
 import type { OutboundMessage, RequestHandler, Subscription } from '../transport.js';
 import { decodeFrame, encodeFrame, stringHeaders } from './entry.js';
 import { REDIS_HEADERS } from './names.js';
-import { REPLY_SLACK_MS, type RpcHost, type ScriptedPipeline } from './redis-rpc.js';
+import { REPLY_SLACK_MS, type RpcHost } from './redis-rpc.js';
+import { STOP_GRACE_MS, sleep, unlessStopped, unrefSleep } from './connection.js';
 
 /**
  * A responder skips a request sent longer ago than its timeout plus this: its requester
@@ -54,13 +55,18 @@ export class Responder implements Subscription {
       this.roomWaiter?.();
       let done = false;
       const loop = this.loopDone.then(() => (done = true));
-      const deadline = Date.now() + 2_000;
-      while (!done && Date.now() < deadline) {
+      const grace = unrefSleep(STOP_GRACE_MS);
+      let late = false;
+      void grace.then(() => (late = true));
+      // A reader that is not connected has nothing blocked on Redis to end: closed at once.
+      while (!done && !late && this.reader?.status === 'ready') {
         if (this.readerId !== undefined) void this.host.commands.client('UNBLOCK', this.readerId, 'TIMEOUT').catch(() => undefined);
-        await Promise.race([loop, new Promise((r) => setTimeout(r, 25))]);
+        await Promise.race([loop, sleep(25)]);
       }
       if (!done) this.reader?.disconnect();
-      await loop;
+      // A pop queued on a connection that was reconnecting never settles once it is
+      // disconnected (ioredis keeps it queued): the loop is left behind, it does nothing more.
+      await unlessStopped(loop, grace);
       // Requests already taken are answered (within the grace period); none are put back:
       // their requesters wait only so long, and a late answer is worth less than none.
       await settleWithin(this.running, options.graceMs);
@@ -118,7 +124,7 @@ export class Responder implements Subscription {
       }
       const ttl = Math.max(timeoutMs, 1) + REPLY_SLACK_MS;
       const frame = encodeFrame(reply.headers ? { h: reply.headers } : {}, reply.body);
-      await this.host.batch.run(1, (p) => (p as unknown as ScriptedPipeline).syPush(replyKey, frame, ttl));
+      await this.host.pushes.write({ list: replyKey, frame, ttlMs: ttl });
     })()
       .catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'could not send a reply; its requester times out'))
       .finally(() => {

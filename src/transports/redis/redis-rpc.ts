@@ -17,13 +17,13 @@ import { errors } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { OutboundMessage, Reply, RequestOptions } from '../transport.js';
 import { decodeFrame, encodeFrame, stringHeaders } from './entry.js';
-import type { MicroBatch } from './micro-batch.js';
+import type { Batcher } from './batcher.js';
 import { REDIS_HEADERS, type RedisNames } from './names.js';
 
 export interface RpcHost {
   readonly commands: Redis;
   /** Request and reply pushes of one burst, in one pipeline. */
-  readonly batch: MicroBatch;
+  readonly pushes: Batcher<ListPush>;
   openReader(purpose: string): Promise<Redis>;
   readonly names: RedisNames;
   readonly log: Logger;
@@ -37,9 +37,11 @@ interface Call {
   blocked: Redis | undefined;
 }
 
-/** A pipeline with the push script (scripts.ts). */
-export interface ScriptedPipeline {
-  syPush(list: string, frame: Buffer, ttlMs: number): unknown;
+/** One push of a request or reply frame: RPUSH, and the list expires no sooner than ttlMs from now (scripts.ts syPush). */
+export interface ListPush {
+  readonly list: string;
+  readonly frame: Buffer;
+  readonly ttlMs: number;
 }
 
 /** Idle blocking connections kept for later requests. */
@@ -94,7 +96,7 @@ export class Requester {
       const reply = connection.blpopBuffer(replyKey, left / 1000);
       reply.catch(() => undefined); // awaited below; meanwhile its failure is not unhandled
       try {
-        await this.host.batch.run(1, (p) => (p as unknown as ScriptedPipeline).syPush(list, frame, timeoutMs));
+        await this.host.pushes.write({ list, frame, ttlMs: timeoutMs });
       } catch (err) {
         this.drop(connection);
         throw new errors.SY_ERR_BROKER(`request to "${subject}"`, `could not send it (${(err as Error).message}); check that Redis is reachable`);

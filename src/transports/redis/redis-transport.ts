@@ -1,5 +1,5 @@
 // Redis (7.0 or later) through ioredis: durable queues and topics with listener groups on
-// Redis Streams with consumer groups (redis-consumer.ts), request/reply on lists
+// Redis Streams with consumer groups (queue-consumer.ts on stream-consumer.ts), request/reply on lists
 // (redis-rpc.ts). Key names: names.ts.
 //
 // Connections: one for commands (sends, acks, scripts; auto-pipelined, so the acks and
@@ -12,9 +12,8 @@
 // always) for queues that must survive a Redis restart. Queue options `durable` and
 // `arguments` have no meaning on Redis and are ignored.
 
-import { redisReconnectDelay } from './reconnect.js';
-import { Redis, type RedisOptions } from 'ioredis';
-import { errors, redactUrl } from '../../errors.js';
+import type { Redis, RedisOptions } from 'ioredis';
+import { errors } from '../../errors.js';
 import { createLogger, type Logger } from '../../observability/logger.js';
 import { validateName } from '../names.js';
 import {
@@ -30,13 +29,15 @@ import {
   type Subscription,
   type Transport,
 } from '../transport.js';
+import { RedisConnections, STOP_GRACE_MS, closeConnection, unlessStopped, unrefSleep } from './connection.js';
 import { entryFields } from './entry.js';
 import { GROUP_OF_QUEUE, RedisNames, groupQueueOf } from './names.js';
-import { RedisConsumer, type ConsumerHost, type ConsumerPlan, type ConsumerSettings, type Source } from './redis-consumer.js';
-import { MicroBatch } from './micro-batch.js';
+import { startQueueConsumer, type QueueConsumerSettings, type QueuePlan } from './queue-consumer.js';
+import { reclaimIntervalFor, type ConsumerHost, type Source } from './stream-consumer.js';
+import { Batcher, pipelineErrors } from './batcher.js';
 import { Responder } from './redis-responder.js';
-import { Requester, type RpcHost } from './redis-rpc.js';
-import { withScripts, type ScriptedRedis } from './scripts.js';
+import { Requester, type ListPush, type RpcHost } from './redis-rpc.js';
+import { withScripts, type ScriptedPipeline, type ScriptedRedis } from './scripts.js';
 
 export interface RedisTransportOptions {
   /** redis://[user:password@]host:port[/db] (or rediss://). The password never reaches a log line. Default redis://127.0.0.1:6379. */
@@ -70,28 +71,30 @@ export class RedisTransport implements Transport {
   /** Request/reply's own command connection, not auto-pipelined: one call's latency over batching. */
   private rpcCommands: Redis | undefined;
   private requester: Requester | undefined;
-  private readonly readers = new Set<Redis>();
+  private readonly connections: RedisConnections;
   private readonly subscriptions = new Set<Subscription>();
   private readonly groups = new Set<string>();
   private readonly log: Logger;
   private readonly url: string;
   private readonly names: RedisNames;
-  private readonly settings: ConsumerSettings & { topicMaxLength: number; serveConcurrency: number; maxWaitingRequests: number };
+  private readonly settings: QueueConsumerSettings & { topicMaxLength: number; serveConcurrency: number; maxWaitingRequests: number };
   private closed = false;
   private started = false;
   /** What consumers and responders use of the transport. */
   private readonly consumerHost: ConsumerHost;
   private readonly rpcHost: RpcHost;
 
-  constructor(private readonly options: RedisTransportOptions = {}) {
+  constructor(options: RedisTransportOptions = {}) {
     this.url = options.url ?? 'redis://127.0.0.1:6379';
-    this.log = (options.logger ?? createLogger({ level: 'info' })).child({ transport: 'redis', server: redactUrl(this.url) });
+    const logger = options.logger ?? createLogger({ level: 'info' });
+    this.connections = new RedisConnections({ url: this.url, logger: logger.child({ transport: 'redis' }), ...(options.redis ? { redis: options.redis } : {}) });
+    this.log = logger.child({ transport: 'redis', server: this.connections.where });
     this.names = new RedisNames(options.keyPrefix);
     const reclaimIdleMs = positive('reclaimIdleMs', options.reclaimIdleMs ?? 30_000);
     this.settings = {
       blockMs: positive('blockMs', options.blockMs ?? 5_000),
       reclaimIdleMs,
-      reclaimIntervalMs: positive('reclaimIntervalMs', options.reclaimIntervalMs ?? Math.min(5_000, Math.max(10, Math.floor(reclaimIdleMs / 2)))),
+      reclaimIntervalMs: positive('reclaimIntervalMs', options.reclaimIntervalMs ?? reclaimIntervalFor(reclaimIdleMs)),
       delayPollMs: positive('delayPollMs', options.delayPollMs ?? 100),
       topicMaxLength: positive('topicMaxLength', options.topicMaxLength ?? 100_000),
       serveConcurrency: positive('serveConcurrency', options.serveConcurrency ?? 16),
@@ -107,7 +110,6 @@ export class RedisTransport implements Transport {
       },
       openReader: (purpose) => this.openReader(purpose),
       ensureGroup: (stream, group, startAt, force) => this.ensureGroup(stream, group, startAt, force),
-      settings: this.settings,
       log: this.log,
     };
     this.rpcHost = {
@@ -115,7 +117,12 @@ export class RedisTransport implements Transport {
         return transport.rpcCommands!;
       },
       openReader: (purpose) => this.openReader(purpose),
-      batch: new MicroBatch(() => this.rpcHost.commands),
+      // Request and reply pushes of one burst in one pipeline; each push fails alone.
+      pushes: new Batcher<ListPush>((pushes) => {
+        const pipeline = transport.rpcCommands!.pipeline() as unknown as ScriptedPipeline;
+        for (const p of pushes) pipeline.syPush(p.list, p.frame, p.ttlMs);
+        return pipeline.exec().then((results) => pipelineErrors(results, pushes.length));
+      }),
       names: this.names,
       log: this.log,
       blockMs: this.settings.blockMs,
@@ -125,43 +132,28 @@ export class RedisTransport implements Transport {
 
   async start(): Promise<void> {
     if (this.started) return;
-    const commands = withScripts(new Redis(this.url, this.connectionOptions({ enableAutoPipelining: true })));
-    commands.on('error', () => undefined); // reported once per outage below, not on every retry
+    const commands = withScripts(await this.connections.connect('queue-commands', 'commands'));
     try {
-      await commands.connect();
       const version = /redis_version:(\S+)/.exec(await commands.info('server'))?.[1] ?? 'unknown';
-      if (!(Number(version.split('.')[0]) >= 7)) throw new errors.SY_ERR_REDIS_VERSION(redactUrl(this.url), version);
+      if (!(Number(version.split('.')[0]) >= 7)) throw new errors.SY_ERR_REDIS_VERSION(this.connections.where, version);
     } catch (err) {
       commands.disconnect();
       if ((err as { code?: string }).code === 'SY_ERR_REDIS_VERSION') throw err;
-      throw new errors.SY_ERR_BROKER(`at ${redactUrl(this.url)}`, `cannot connect (${(err as Error).message}); check the URL, the password and that Redis is running`);
+      throw this.connections.unreachable(err);
     }
-    let lost = false;
-    commands.on('close', () => {
-      if (lost || this.closed) return;
-      lost = true;
-      this.log.warn('lost the connection to Redis; reconnecting with backoff');
-    });
     commands.on('ready', () => {
-      if (!lost || this.closed) return;
-      lost = false;
       // Groups may be gone with a Redis that lost its data: check them again when used.
-      this.groups.clear();
-      this.log.info('reconnected to Redis');
+      if (!this.closed) this.groups.clear();
     });
     this.commands = commands;
     // Auto-pipelining holds each command back a turn of the event loop to batch it with
     // others: right for queues under load, but request/reply at one call at a time was
     // measured ~40% slower with it. Request/reply gets a connection without it, and batches
-    // the pushes of one burst of microtasks itself (micro-batch.ts).
-    const rpcCommands = withScripts(commands.duplicate({ enableAutoPipelining: false, lazyConnect: true }));
-    rpcCommands.on('error', () => undefined); // the command connection reports outages
-    await rpcCommands.connect().catch((err: Error) => {
+    // the pushes of one burst of microtasks itself (batcher.ts).
+    this.rpcCommands = withScripts(await this.connections.connect('rpc-commands', 'direct').catch((err: Error) => {
       commands.disconnect();
-      rpcCommands.disconnect();
-      throw new errors.SY_ERR_BROKER(`at ${redactUrl(this.url)}`, `cannot connect (${err.message}); check the URL, the password and that Redis is running`);
-    });
-    this.rpcCommands = rpcCommands;
+      throw err;
+    }));
     this.requester = new Requester(this.rpcHost);
     this.started = true;
     this.spare = this.connectReader('spare reader');
@@ -179,10 +171,15 @@ export class RedisTransport implements Transport {
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
     this.closed = true;
     this.requester?.close();
-    await this.spare?.catch(() => undefined);
-    for (const reader of this.readers) reader.disconnect();
-    this.readers.clear();
-    await Promise.all([this.commands, this.rpcCommands].map((c) => c?.quit().catch(() => c.disconnect())));
+    // The spare reader finishes connecting (bounded: Redis may be down), then readers (and
+    // anything else still open) are disconnected: a blocked read ends at once.
+    await unlessStopped(this.spare?.then(() => undefined, () => undefined) ?? Promise.resolve(), unrefSleep(STOP_GRACE_MS));
+    const quitting = [this.commands, this.rpcCommands].filter((c): c is Redis & ScriptedRedis => c !== undefined);
+    this.connections.closeAll(quitting);
+    // QUIT is never auto-pipelined: the commands of this turn leave first (a turn later),
+    // then QUIT, unless Redis does not answer within a short grace.
+    await new Promise((r) => setImmediate(r));
+    await Promise.all(quitting.map(closeConnection));
   }
 
   // ---- durable queue
@@ -204,7 +201,7 @@ export class RedisTransport implements Transport {
     validateName('queue', queue);
     checkPrefetch(options.prefetch);
     const stream = this.names.queueStream(queue);
-    const plan: ConsumerPlan = {
+    const plan: QueuePlan = {
       queue,
       group: GROUP_OF_QUEUE,
       sources: [{ stream, deleteOnAck: true, startAt: '0' }],
@@ -232,7 +229,7 @@ export class RedisTransport implements Transport {
       { stream: this.names.topicStream(topic), deleteOnAck: false, startAt: '$' },
       { stream: this.names.queueStream(groupQueue), deleteOnAck: true, startAt: '0' },
     ];
-    const plan: ConsumerPlan = {
+    const plan: QueuePlan = {
       queue: groupQueue,
       group,
       sources,
@@ -261,12 +258,10 @@ export class RedisTransport implements Transport {
 
   // ---- internals
 
-  private async startConsumer(plan: ConsumerPlan, handler: DeliveryHandler, prefetch: number): Promise<Subscription> {
+  private async startConsumer(plan: QueuePlan, handler: DeliveryHandler, prefetch: number): Promise<Subscription> {
     this.open('consume');
     for (const source of plan.sources) await this.ensureGroup(source.stream, plan.group, source.startAt);
-    const consumer = new RedisConsumer(this.consumerHost, plan, handler, prefetch);
-    await consumer.start();
-    return this.trackStarted(consumer, 'consume');
+    return this.trackStarted(await startQueueConsumer(this.consumerHost, plan, handler, prefetch, this.settings), 'consume');
   }
 
   /** A subscription that finished starting while close() ran is stopped, not left running. */
@@ -289,7 +284,7 @@ export class RedisTransport implements Transport {
     };
   }
 
-  private homeOf(queue: string): ConsumerPlan['home'] {
+  private homeOf(queue: string): QueuePlan['home'] {
     return { stream: this.names.queueStream(queue), delayedSet: this.names.delayedSet(queue), delayedData: this.names.delayedData(queue) };
   }
 
@@ -326,29 +321,11 @@ export class RedisTransport implements Transport {
   private spare: Promise<Redis> | undefined;
 
   private async connectReader(purpose: string): Promise<Redis> {
-    const reader = this.open('open a connection').duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false, enableReadyCheck: false, lazyConnect: true });
-    reader.on('error', (err: Error) => this.log.debug({ err: err.message, purpose }, 'reader connection error'));
-    reader.on('end', () => this.readers.delete(reader));
-    this.readers.add(reader);
-    try {
-      await reader.connect();
-    } catch (err) {
-      reader.disconnect();
-      throw new errors.SY_ERR_BROKER(`at ${redactUrl(this.url)}`, `cannot open a connection for the ${purpose} (${(err as Error).message})`);
-    }
+    if (this.closed) throw new errors.SY_ERR_TRANSPORT_CLOSED(this.name, 'open a connection');
+    const reader = await this.connections.connect('reader', 'blocking');
+    this.log.debug({ purpose }, 'opened a reader connection');
     if (this.closed) reader.disconnect();
     return reader;
-  }
-
-  private connectionOptions(extra: RedisOptions): RedisOptions {
-    return {
-      lazyConnect: true,
-      // Reconnect forever with a backoff capped at 2 s; commands wait out ~20 retries (some 20 s) before failing.
-      retryStrategy: redisReconnectDelay,
-      connectTimeout: 10_000,
-      ...this.options.redis,
-      ...extra,
-    };
   }
 
   private open(op: string): Redis & ScriptedRedis {

@@ -26,15 +26,17 @@ if ARGV[2] == '1' then redis.call('XDEL', KEYS[1], unpack(ARGV, 3)) end
 return n`,
   },
   /**
-   * Requeue or dead-letter: the entry is added to the target stream and settled on its
-   * source, at once, but only while this consumer still holds it (0 otherwise).
-   * KEYS: source stream, target stream. ARGV: group, delete, id, consumer, field, value, ...
+   * Requeue or dead-letter: the entry is added to the target stream (trimmed to about
+   * maxLength entries unless that is 0) and settled on its source, at once, but only while
+   * this consumer still holds it (0 otherwise).
+   * KEYS: source stream, target stream. ARGV: group, delete, id, consumer, maxLength, field, value, ...
    */
   syMove: {
     numberOfKeys: 2,
     lua: `${OWNED}
 if not owned(KEYS[1], ARGV[1], ARGV[3], ARGV[4]) then return 0 end
-redis.call('XADD', KEYS[2], '*', unpack(ARGV, 5))
+if ARGV[5] == '0' then redis.call('XADD', KEYS[2], '*', unpack(ARGV, 6))
+else redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', unpack(ARGV, 6)) end
 settle(KEYS[1], ARGV[1], ARGV[3], ARGV[2])
 return 1`,
   },
@@ -130,12 +132,18 @@ type Arg = string | Buffer | number;
 /** The scripts as commands of a connection (ioredis sends EVALSHA, EVAL on a cache miss). */
 export interface ScriptedRedis {
   syAck(stream: string, group: string, del: '0' | '1', ...ids: string[]): Promise<number>;
-  syMove(source: string, target: string, group: string, del: '0' | '1', id: string, consumer: string, ...fields: Arg[]): Promise<number>;
+  syMove(source: string, target: string, group: string, del: '0' | '1', id: string, consumer: string, maxLength: number, ...fields: Arg[]): Promise<number>;
   syDelay(source: string, delayedSet: string, delayedData: string, group: string, del: '0' | '1', id: string, consumer: string, delayMs: number, uid: string, ...fields: Arg[]): Promise<number>;
   syDue(delayedSet: string, delayedData: string, target: string, limit: number): Promise<number>;
   syTouch(stream: string, group: string, consumer: string, ...ids: string[]): Promise<number>;
   syPrune(stream: string, group: string, minIdleMs: number): Promise<number>;
   syPush(list: string, element: Buffer, ttlMs: number): Promise<number>;
+}
+
+/** The scripts as commands of a pipeline (results come with exec()). */
+export interface ScriptedPipeline {
+  syPush(list: string, element: Buffer, ttlMs: number): ScriptedPipeline;
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
 }
 
 export function withScripts(redis: Redis): Redis & ScriptedRedis {

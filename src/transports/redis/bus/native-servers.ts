@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../../observability/logger.js';
-import { nativeServersKey } from './names.js';
+import { nativeServersKey } from '../../../protocols/lightbus/names.js';
 import type { RedisClock } from './redis-clock.js';
 
 const RENEW_MS = 5_000;

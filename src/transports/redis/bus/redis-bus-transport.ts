@@ -12,22 +12,25 @@
 // - a call younger than 1 s by its v1 UUID runs without the expiry key's DEL (rpc-server.ts);
 // - entries a listener cannot read, or gives up on, are set aside on "{stream}:dead_letter"
 //   with the reason (Lightbus has no such place and stops or logs instead);
-// - reclaim uses XPENDING with IDLE (Redis ≥ 6.2) and XCLAIM;
-// - idle consumers and empty groups are not cleaned up (Lightbus's consumer_ttl).
+// - listeners run on the stream consumer of the generic transport (../stream-consumer.ts):
+//   reclaim is XAUTOCLAIM (Redis ≥ 6.2) of entries idle for the reclaim idle time, and a
+//   live member keeps what its handlers still run from looking idle; members that hold
+//   nothing and were not seen for 3 × the idle time are deleted (Lightbus's consumer_ttl
+//   does the same after 2 days); empty groups are not cleaned up.
 
 import type { Redis } from 'ioredis';
-import { errors, redactUrl } from '../../../errors.js';
 import { createLogger, type Logger } from '../../../observability/logger.js';
 import type { BusEvent, BusTransport, CallOptions, EventDelivery, ListenSpec, RpcCall, RpcResult, RpcServer, StoredSchema, StreamActivity } from '../../bus/bus-transport.js';
 import type { Subscription } from '../../transport.js';
-import { eventToFields, fieldsToEvent, isNoop } from './by-field.js';
-import { closeConnection, openRedis } from './connections.js';
+import { eventToFields, fieldsToEvent, isNoop } from '../../../protocols/lightbus/by-field.js';
+import { RedisConnections, closeConnection } from '../connection.js';
+import { withScripts, type ScriptedRedis } from '../scripts.js';
+import type { ConsumerHost } from '../stream-consumer.js';
 import { listenOnStreams } from './event-listener.js';
-import { SCHEMAS_SET, schemaKey, streamOf, type StreamUse } from './names.js';
+import { streamOf, type StreamUse } from '../../../protocols/lightbus/names.js';
+import { SCHEMAS_SET, decodeSchema, encodeSchema, schemaKey } from '../../../protocols/lightbus/schema.js';
 import { RpcClient } from './rpc-client.js';
 import { serveRpcs } from './rpc-server.js';
-import { sortedJson } from '../../bus/sorted-json.js';
-import type { JsonValue } from '../../bus/bus-transport.js';
 
 export interface RedisBusOptions {
   /** redis://[:password@]host:port/db */
@@ -48,12 +51,16 @@ export interface RedisBusOptions {
    * its caller waits (the API's rpc_timeout).
    */
   readonly rpcExpiryS?: number;
+  /** How long one blocking read of a listener waits before it is issued again (stop ends it at once). Default 5000. */
+  readonly blockMs?: number;
 }
 
 export class RedisBusTransport implements BusTransport {
   readonly name = 'redis';
-  private commands: Redis | undefined;
+  private commands: (Redis & ScriptedRedis) | undefined;
+  private consumerHost: ConsumerHost | undefined;
   private client: RpcClient | undefined;
+  private connections: RedisConnections | undefined;
   private readonly subscriptions = new Set<Subscription>();
   private readonly streamUse: StreamUse;
   private readonly maxStreamLength: number | null;
@@ -70,15 +77,20 @@ export class RedisBusTransport implements BusTransport {
 
   async start(): Promise<void> {
     if (this.commands) return;
-    const commands = openRedis(this.options.url, 'commands', this.options.logger);
-    try {
-      await commands.connect();
-    } catch (error) {
-      commands.disconnect();
-      throw new errors.SY_ERR_BROKER(`Redis at ${redactUrl(this.options.url)}`, `could not connect (${(error as Error).message}); check that Redis runs there and that the URL's host, port, database and password are right`);
-    }
+    const connections = new RedisConnections({ url: this.options.url, logger: this.options.logger });
+    // Commands wait through an outage instead of failing after 20 tries; callers bound
+    // their own waits (RPC timeout, event fire timeout).
+    const commands = withScripts(await connections.connect('commands', 'commands', { maxRetriesPerRequest: null }));
     this.commands = commands;
-    this.client = new RpcClient(this.options.url, this.options.logger, this.options.rpcExpiryS);
+    this.connections = connections;
+    this.consumerHost = {
+      commands,
+      // Lazy: a listener started during an outage reads once Redis is back.
+      openReader: async () => connections.create('listener', 'blocking'),
+      ensureGroup: (stream, group, startAt) => ensureLightbusGroup(commands, stream, group, startAt),
+      log: this.options.logger,
+    };
+    this.client = new RpcClient(connections, this.options.logger, this.options.rpcExpiryS);
   }
 
   async close(): Promise<void> {
@@ -87,8 +99,11 @@ export class RedisBusTransport implements BusTransport {
     this.subscriptions.clear();
     await this.client?.close();
     await closeConnection(this.commands);
+    this.connections?.closeAll();
     this.commands = undefined;
+    this.consumerHost = undefined;
     this.client = undefined;
+    this.connections = undefined;
   }
 
   private redis(): Redis {
@@ -103,7 +118,7 @@ export class RedisBusTransport implements BusTransport {
 
   async serve(apis: readonly string[], server: RpcServer): Promise<Subscription> {
     const sub = serveRpcs(apis, server, {
-      url: this.options.url,
+      connections: this.connections!,
       commands: this.redis(),
       logger: this.options.logger,
       resultTtlS: this.options.resultTtlS ?? 60,
@@ -118,13 +133,13 @@ export class RedisBusTransport implements BusTransport {
   }
 
   async listen(spec: ListenSpec, handler: (delivery: EventDelivery) => Promise<void>): Promise<Subscription> {
+    this.redis();
     const sub = await listenOnStreams(spec, handler, {
-      url: this.options.url,
-      commands: this.redis(),
-      logger: this.options.logger,
+      host: this.consumerHost!,
       streamUse: this.streamUse,
       // Dead letters are bounded even where the stream itself is not.
       maxStreamLength: this.maxStreamLength ?? 100_000,
+      blockMs: this.options.blockMs ?? 5_000,
     });
     return this.track(sub);
   }
@@ -132,7 +147,7 @@ export class RedisBusTransport implements BusTransport {
   async storeSchema(api: string, schema: StoredSchema, ttlS: number): Promise<void> {
     await this.redis()
       .multi()
-      .set(schemaKey(api), sortedJson(schema as unknown as JsonValue), 'EX', Math.max(1, Math.round(ttlS)))
+      .set(schemaKey(api), encodeSchema(schema), 'EX', Math.max(1, Math.round(ttlS)))
       .sadd(SCHEMAS_SET, api)
       .exec();
   }
@@ -147,9 +162,9 @@ export class RedisBusTransport implements BusTransport {
       const raw = values[i];
       if (!raw) return; // expired: its service is gone
       try {
-        out[api] = JSON.parse(raw) as StoredSchema;
-      } catch {
-        this.options.logger.warn({ api }, 'a schema on the bus is not JSON; ignored');
+        out[api] = decodeSchema(raw);
+      } catch (error) {
+        this.options.logger.warn({ api, reason: (error as Error).message }, 'a schema on the bus cannot be read; ignored');
       }
     });
     return out;
@@ -189,5 +204,15 @@ export class RedisBusTransport implements BusTransport {
     };
     this.subscriptions.add(tracked);
     return tracked;
+  }
+}
+
+/** As Lightbus makes a stream and its group: a no-op entry when the stream is missing, then XGROUP CREATE (no MKSTREAM). */
+async function ensureLightbusGroup(commands: Redis, stream: string, group: string, startAt: '0' | '$'): Promise<void> {
+  if ((await commands.exists(stream)) === 0) await commands.xadd(stream, '*', '', '');
+  try {
+    await commands.xgroup('CREATE', stream, group, startAt);
+  } catch (error) {
+    if (!/BUSYGROUP/.test((error as Error).message)) throw error;
   }
 }

@@ -15,18 +15,18 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { errors, redactUrl } from '../../../errors.js';
+import { errors } from '../../../errors.js';
 import type { Logger } from '../../../observability/logger.js';
 import { warnLimiter, type WarnLimiter } from '../../../observability/warn-limiter.js';
-import { decodeResultBlob, encodeRpcBlob } from '../../bus/blob.js';
+import { decodeResultBlob, encodeRpcBlob } from '../../../protocols/lightbus/blob.js';
 import type { CallOptions, RpcCall, RpcResult } from '../../bus/bus-transport.js';
-import { isClosedError, openRedis, signal, sleep, unlessStopped } from './connections.js';
+import { isClosedError, signal, sleep, unlessStopped, type RedisConnections } from '../connection.js';
 import { callWriter, nativeCallWriter, type CallWrite, type NativeCallWrite } from './rpc-writes.js';
-import type { Burst } from './burst.js';
-import { decodeResultLine, encodeCallLine, isResultLine } from './native-wire.js';
+import type { Batcher } from '../batcher.js';
+import { decodeResultLine, encodeCallLine, isResultLine } from '../../../protocols/lightbus/native-wire.js';
 import { NativeServers } from './native-servers.js';
 import { RedisClock } from './redis-clock.js';
-import { REPLY_KEY_PREFIX, RETURN_PATH_PREFIX, rpcExpiryKey, rpcQueueKey } from './names.js';
+import { REPLY_KEY_PREFIX, RETURN_PATH_PREFIX, rpcExpiryKey, rpcQueueKey } from '../../../protocols/lightbus/names.js';
 
 interface Pending {
   resolve(result: RpcResult): void;
@@ -49,8 +49,8 @@ export class RpcClient {
   private subscribed: Promise<void> | undefined;
   private isSubscribed = false;
   private writerConnection: Redis | undefined;
-  private batcher: Burst<CallWrite> | undefined;
-  private nativeBatcher: Burst<NativeCallWrite> | undefined;
+  private batcher: Batcher<CallWrite> | undefined;
+  private nativeBatcher: Batcher<NativeCallWrite> | undefined;
   /** Redis's clock and which APIs our servers serve, once measured (see ready()). */
   private clock: RedisClock | undefined;
   private servers: NativeServers | undefined;
@@ -77,7 +77,7 @@ export class RpcClient {
   }
 
   constructor(
-    private readonly url: string,
+    private readonly connections: RedisConnections,
     private readonly logger: Logger,
     /** Life of a Lightbus-format call's expiry key; default: its caller's timeout. */
     private readonly expiryS?: number,
@@ -133,7 +133,7 @@ export class RpcClient {
       const failed = error && this.pending.get(call.id);
       if (!failed) return;
       this.pending.delete(call.id);
-      failed.reject(new errors.SY_ERR_BROKER(`at ${redactUrl(this.url)}`, `the call ${call.api}.${call.procedure}() was not confirmed (${error.message}); it may or may not run: call again if that is safe`));
+      failed.reject(new errors.SY_ERR_BROKER(`Redis at ${this.connections.where}`, `the call ${call.api}.${call.procedure}() was not confirmed (${error.message}); it may or may not run: call again if that is safe`));
     };
     if (native) {
       this.nativeBatcher ??= nativeCallWriter(this.writer(), this.replyKey);
@@ -156,19 +156,19 @@ export class RpcClient {
     this.batcher.add(write, done);
   }
 
-  /** Calls go out on a connection of their own, without auto-pipelining (see burst.ts). */
+  /** Calls go out on a connection of their own, without auto-pipelining (see batcher.ts). */
   private writer(): Redis {
     // At most once: a call written but not confirmed before a disconnect is not sent
     // again on reconnect (it may have been queued already); its caller gets the timeout.
-    this.writerConnection ??= openRedis(this.url, 'rpc-calls', this.logger, { autoResendUnfulfilledCommands: false });
+    this.writerConnection ??= this.connections.create('rpc-calls', 'direct', { maxRetriesPerRequest: null, autoResendUnfulfilledCommands: false });
     return this.writerConnection;
   }
 
   private ensureReader(): void {
     if (this.loop || this.stopping) return;
-    this.reader = openRedis(this.url, 'rpc-replies', this.logger);
+    this.reader = this.connections.create('rpc-replies', 'blocking');
     this.loop = this.read(this.reader);
-    const subscriber = (this.subscriber = openRedis(this.url, 'rpc-reply-channel', this.logger));
+    const subscriber = (this.subscriber = this.connections.create('rpc-reply-channel', 'subscriber'));
     // One message holds the results of one burst for this process, one per line.
     subscriber.on('message', (_channel: string, joined: string) => {
       if (joined.indexOf('\n') < 0) this.settle(joined);

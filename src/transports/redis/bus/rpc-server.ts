@@ -11,15 +11,15 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../../../observability/logger.js';
 import { errors } from '../../../errors.js';
 import { warnLimiter } from '../../../observability/warn-limiter.js';
-import { answerableCall, decodeRpcBlob, encodeResultBlob } from '../../bus/blob.js';
+import { answerableCall, decodeRpcBlob, encodeResultBlob } from '../../../protocols/lightbus/blob.js';
 import { reprOf } from '../../bus/python-repr.js';
 import type { RpcCall, RpcResult, RpcServer } from '../../bus/bus-transport.js';
 import type { Subscription } from '../../transport.js';
-import { STOP_GRACE_MS, isClosedError, openRedis, signal, sleep, unlessStopped } from './connections.js';
+import { STOP_GRACE_MS, isClosedError, signal, sleep, unlessStopped, type RedisConnections } from '../connection.js';
 import { corking, resultWriter, type ResultWrite } from './rpc-writes.js';
-import { REPLY_KEY_PREFIX, RETURN_PATH_PREFIX, nativeRpcQueueKey, rpcExpiryKey, rpcQueueKey } from './names.js';
+import { REPLY_KEY_PREFIX, RETURN_PATH_PREFIX, nativeRpcQueueKey, rpcExpiryKey, rpcQueueKey } from '../../../protocols/lightbus/names.js';
 import { ageOfUuid1 } from '../../bus/uuid1.js';
-import { decodeCallElement, encodeResultLine, type NativeCall } from './native-wire.js';
+import { decodeCallElement, encodeResultLine, type NativeCall } from '../../../protocols/lightbus/native-wire.js';
 import { announceServer } from './native-servers.js';
 import { RedisClock } from './redis-clock.js';
 
@@ -27,7 +27,7 @@ import { RedisClock } from './redis-clock.js';
 const FRESH_MS = 1_000;
 
 export interface RpcServeOptions {
-  readonly url: string;
+  readonly connections: RedisConnections;
   readonly commands: Redis;
   readonly logger: Logger;
   readonly resultTtlS: number;
@@ -59,11 +59,11 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
     [...lightbusQueues.keys(), ...nativeQueues.keys()],
   ];
   let turn = 0;
-  const reader = openRedis(options.url, 'rpc-server', logger);
+  const reader = options.connections.create('rpc-server', 'blocking');
   // Results of the calls of one pop that finish at once go out on the reader, in the same
   // socket write as the next pop (corked in between): each write is tens of µs here.
   // Results that come while the reader is blocked go on a connection of their own.
-  const writer = openRedis(options.url, 'rpc-results', logger);
+  const writer = options.connections.create('rpc-results', 'direct', { maxRetriesPerRequest: null });
   let blocked = false;
   let stopping = false;
   /** Resolved when stop() begins: the blocking pop ends at once. */

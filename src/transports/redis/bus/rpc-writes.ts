@@ -1,15 +1,16 @@
-// The kinds of RPC writes on Redis, collected per tick (burst.ts): calls in Lightbus's
+// The kinds of RPC writes on Redis, collected per tick (../batcher.ts): calls in Lightbus's
 // format as one script call per chunk, native calls as one RPUSH of one element per chunk,
 // both on the caller's connection of their own; results as plain commands, which the
 // server can send on its blocking reader together with the next pop (rpc-server.ts).
 
 import type { Redis } from 'ioredis';
-import { Burst } from './burst.js';
+import { Batcher } from '../batcher.js';
 import { withBusScripts, type BusScripts } from './scripts.js';
-import { encodeCallElement } from './native-wire.js';
-import { nativeRpcQueueKey } from './names.js';
+import { encodeCallElement } from '../../../protocols/lightbus/native-wire.js';
+import { nativeRpcQueueKey } from '../../../protocols/lightbus/names.js';
 
-/** Most writes in one script call; see burst.ts for why bursts are cut. */
+/** Most writes in one script call; see batcher.ts for why bursts are cut. */
+const whole = (sent: Promise<unknown>): Promise<void> => sent.then(() => undefined);
 const CHUNK = 16;
 
 export interface CallWrite {
@@ -53,37 +54,35 @@ export function corking(redis: Redis): { before(): void; after(): void } {
 }
 
 /** Calls: one script per queue (and expiry) in a chunk, the chunks of a burst in one write. */
-export function callWriter(connection: Redis): Burst<CallWrite> {
+export function callWriter(connection: Redis): Batcher<CallWrite> {
   const redis: Redis & BusScripts = withBusScripts(connection);
-  return new Burst<CallWrite>(
+  return new Batcher<CallWrite>(
     (calls) => {
       const first = calls[0]!;
-      if (calls.every((c) => c.queue === first.queue && c.ttlS === first.ttlS)) return sendCalls(redis, calls);
+      if (calls.every((c) => c.queue === first.queue && c.ttlS === first.ttlS)) return whole(sendCalls(redis, calls));
       const groups = new Map<string, CallWrite[]>();
       for (const c of calls) {
         const group = `${c.ttlS} ${c.queue}`;
         groups.get(group)?.push(c) ?? groups.set(group, [c]);
       }
-      return Promise.all([...groups.values()].map((g) => sendCalls(redis, g)));
+      return whole(Promise.all([...groups.values()].map((g) => sendCalls(redis, g))));
     },
-    CHUNK,
-    corking(connection),
+    { max: CHUNK, around: corking(connection) },
   );
 }
 
 /** Native calls: one RPUSH of one element per API in a chunk, the chunks of a burst in one write. */
-export function nativeCallWriter(connection: Redis, replyKey: string): Burst<NativeCallWrite> {
+export function nativeCallWriter(connection: Redis, replyKey: string): Batcher<NativeCallWrite> {
   const push = (api: string, lines: string[]) => connection.rpush(nativeRpcQueueKey(api), encodeCallElement(replyKey, lines));
-  return new Burst<NativeCallWrite>(
+  return new Batcher<NativeCallWrite>(
     (calls) => {
       const api = calls[0]!.api;
-      if (calls.every((c) => c.api === api)) return push(api, calls.map((c) => c.line));
+      if (calls.every((c) => c.api === api)) return whole(push(api, calls.map((c) => c.line)));
       const byApi = new Map<string, string[]>();
       for (const c of calls) byApi.get(c.api)?.push(c.line) ?? byApi.set(c.api, [c.line]);
-      return Promise.all([...byApi].map(([a, lines]) => push(a, lines)));
+      return whole(Promise.all([...byApi].map(([a, lines]) => push(a, lines))));
     },
-    CHUNK,
-    corking(connection),
+    { max: CHUNK, around: corking(connection) },
   );
 }
 
@@ -107,11 +106,11 @@ function sendCalls(redis: BusScripts, calls: CallWrite[]): Promise<number> {
  * connection about to block, where a script's NOSCRIPT retry would wait behind the block.
  * The list fallback goes on `fallback`, a connection that never blocks.
  */
-export function resultWriter(via: () => Redis, fallback: Redis): Burst<ResultWrite> {
-  return new Burst<ResultWrite>((results) => sendResults(via(), fallback, results), CHUNK);
+export function resultWriter(via: () => Redis, fallback: Redis): Batcher<ResultWrite> {
+  return new Batcher<ResultWrite>((results) => sendResults(via(), fallback, results), { max: CHUNK });
 }
 
-function sendResults(via: Redis, fallback: Redis, results: ResultWrite[]): Promise<unknown> {
+function sendResults(via: Redis, fallback: Redis, results: ResultWrite[]): Promise<void> {
   const byKey = new Map<string, { blobs: string[]; ttlS: number; publish: boolean }>();
   const expiryKeys: string[] = [];
   for (const r of results) {
@@ -136,7 +135,7 @@ function sendResults(via: Redis, fallback: Redis, results: ResultWrite[]): Promi
   } finally {
     cork.after();
   }
-  return Promise.all(sent);
+  return whole(Promise.all(sent));
 }
 
 /** Lightbus's result write: LPUSH, then EXPIRE (one connection keeps them in order). */

@@ -15,9 +15,9 @@
 // one line per result: [rpcId,false,result] or [rpcId,true,description,trace].
 // JSON text never holds a raw newline, so lines split safely.
 
-import { errors } from '../../../errors.js';
-import type { JsonValue, Kwargs, RpcCall, RpcResult } from '../../bus/bus-transport.js';
-import { traceContextJson, traceContextOf } from '../../tracing/carrier.js';
+import { errors } from '../../errors.js';
+import type { JsonValue, Kwargs, RpcCall, RpcResult } from '../../transports/bus/bus-transport.js';
+import { traceContextJson, traceContextOf } from '../../transports/tracing/carrier.js';
 import { REPLY_KEY_PREFIX } from './names.js';
 
 const HEADER = 'sy1 ';

@@ -2,10 +2,10 @@
 // plain fields (id, api_name, event_name, version), each parameter as a field ":{name}"
 // holding its JSON. The code, not the RFC, is authoritative: no colon on metadata.
 
-import { errors } from '../../../errors.js';
-import type { BusEvent, JsonValue, Kwargs } from '../../bus/bus-transport.js';
-import { sortedJson } from '../../bus/sorted-json.js';
-import { parseTraceContext, traceContextJson, type TraceContext } from '../../tracing/carrier.js';
+import { errors } from '../../errors.js';
+import type { BusEvent, JsonValue, Kwargs } from '../../transports/bus/bus-transport.js';
+import { sortedJson } from '../../transports/bus/sorted-json.js';
+import { parseTraceContext, traceContextJson, type TraceContext } from '../../transports/tracing/carrier.js';
 
 export function eventToFields(event: BusEvent): string[] {
   const fields = ['id', event.id, 'api_name', event.api, 'event_name', event.event, 'version', String(event.version)];

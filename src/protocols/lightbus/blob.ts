@@ -3,10 +3,10 @@
 // carry one body per message (on Redis streams events go field by field instead).
 
 import { errors } from '../../errors.js';
-import type { BusEvent, JsonValue, Kwargs, RpcCall, RpcResult } from './bus-transport.js';
-import { traceContextJson, traceContextOf, type TraceContext } from '../tracing/carrier.js';
-import { sorted } from './sorted-json.js';
-import { uuid1 } from './uuid1.js';
+import type { BusEvent, Kwargs, RpcCall, RpcResult } from '../../transports/bus/bus-transport.js';
+import { sorted } from '../../transports/bus/sorted-json.js';
+import { uuid1 } from '../../transports/bus/uuid1.js';
+import { traceContextJson, traceContextOf, type TraceContext } from '../../transports/tracing/carrier.js';
 
 const text = new TextDecoder('utf-8', { fatal: true });
 

@@ -1,0 +1,72 @@
+// The dashboard's per-event and per-snapshot work kept small (issue 16: its cost on
+// throughput): journeys are sampled yet whole, latency windows read their kept sum.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { JourneyIndex } from '../../../src/observability/dashboard/journeys.js';
+import { LATENCY_BUCKETS, LatencyWindow, quantilesOf } from '../../../src/observability/dashboard/latency-window.js';
+import { SystemModel } from '../../../src/observability/dashboard/system-model.js';
+import type { ObserverEvent } from '../../../src/observability/observer.js';
+
+const source = { model: 'worker', service: 'w', transport: 'memory' } as const;
+const received = (id: string, at: number): ObserverEvent => ({ ...source, at, type: 'received', input: 'w-in', id, attempt: 1 });
+const handled = (id: string, at: number, child?: string): ObserverEvent => ({
+  ...source, at, type: 'handled', input: 'w-in', id, durationMs: 1,
+  ...(child !== undefined ? { produced: [{ id: child, output: 'w-out', label: 'true' }] } : {}),
+});
+
+describe('dashboard hot path: journeys are sampled', () => {
+  it('a flood of new ids records at most the budget per second, and each taken journey whole', () => {
+    const model = new SystemModel({ journeys: { newIdsPerSecond: 10 } });
+    const at = 5_000_000;
+    for (let i = 0; i < 10_000; i++) {
+      model.onEvent(received(String(i), at));
+      model.onEvent(handled(String(i), at, `c${i}`));
+      model.onEvent(received(`c${i}`, at));
+    }
+    const recent = model.recentIds(100_000);
+    // 10 roots taken, each with its child; nothing else (before sampling: 2000 ids, the index full).
+    assert.equal(recent.length, 20, `recorded ids: ${recent.length}`);
+    const journey = model.journey('0')!;
+    assert.deepEqual(journey.stages.map((s) => s.id), ['0', 'c0']);
+    assert.deepEqual(journey.stages[0]!.hops.map((h) => h.step), ['received', 'handled']);
+    assert.deepEqual(journey.stages[1]!.hops.map((h) => h.step), ['received']);
+    // Figures still count every message.
+    assert.equal(model.snapshot().totals.received, 20_000);
+    // The budget comes back with time.
+    model.onEvent(received('later', at + 1_000));
+    assert.ok(model.journey('later'));
+  });
+
+  it('an id asked about and not recorded is recorded from then on (a retry, a message yet to come)', () => {
+    const index = new JourneyIndex({ newIdsPerSecond: 1 });
+    assert.equal(index.wants('a', 0), true, 'the first new id is within the budget');
+    index.add('a', { at: 0, node: 'worker:w', service: 'w', model: 'worker', step: 'received', channel: 'q' });
+    assert.equal(index.wants('b', 0), false, 'the budget is spent');
+    assert.equal(index.wants('a', 0), true, 'a recorded id keeps being recorded');
+    assert.equal(index.journey('b'), undefined);
+    assert.equal(index.wants('b', 0), true, 'asked about: now wanted');
+    assert.equal(index.skipped, 1);
+  });
+});
+
+/** A quantile as the value it stands for: buckets are 15% wide, so within 10% of 1 or 100 names it. */
+const about = (q: number | undefined) => [1, 5, 100].find((v) => q !== undefined && Math.abs(q - v) <= v * 0.1) ?? q;
+
+describe('dashboard hot path: latency windows keep their live sum', () => {
+  it('reads the same quantiles as summing the slices, as slices leave the window, and tells how many it added', () => {
+    const w = new LatencyWindow(60_000, 6);
+    for (let t = 0; t < 60_000; t += 100) w.record(t, t < 30_000 ? 1 : 100);
+    const merged = new Float64Array(LATENCY_BUCKETS);
+    assert.equal(w.addInto(59_999, merged), 600);
+    assert.deepEqual(quantilesOf(merged, [0.25, 0.75]).map(about), [1, 100]);
+    // 30 s on: the first half (1 ms) left the window, only 100 ms remain.
+    const later = new Float64Array(LATENCY_BUCKETS);
+    assert.equal(w.addInto(89_999, later), 300);
+    assert.equal(about(quantilesOf(later, [0.01])[0]), 100);
+    // Recording after a gap longer than the window starts from nothing.
+    w.record(500_000, 5);
+    const fresh = new Float64Array(LATENCY_BUCKETS);
+    assert.equal(w.addInto(500_000, fresh), 1);
+    assert.equal(w.addInto(700_000, new Float64Array(LATENCY_BUCKETS)), 0, 'an idle window reads empty');
+  });
+});

@@ -1,0 +1,75 @@
+// The Lightbus listener on THE stream consumer of the Redis transports (one reclaim rule):
+// an event whose handler runs longer than the reclaim idle time is not taken over by
+// another member of the group while its member is alive (it refreshes what it holds), and
+// one left unacked is (attempt 2). Transport level, two members in one process.
+
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { RedisBusTransport } from '../../src/transports/redis/bus/mod.js';
+import type { EventDelivery, ListenSpec } from '../../src/transports/bus/bus-transport.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { redisInstalled, startRedis, type RedisServer } from '../support/redis-server.js';
+
+if (!redisInstalled()) throw new Error('redis-server is not installed: apt-get install -y redis-server');
+
+const logger = createLogger({ level: 'silent' });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let redis: RedisServer;
+const buses: RedisBusTransport[] = [];
+before(async () => {
+  redis = await startRedis();
+});
+after(async () => {
+  await Promise.allSettled(buses.map((b) => b.close()));
+  await redis?.destroy();
+});
+
+async function bus(): Promise<RedisBusTransport> {
+  const b = new RedisBusTransport({ url: redis.url, logger, blockMs: 200 });
+  await b.start();
+  buses.push(b);
+  return b;
+}
+
+const spec = (consumer: string, api: string): ListenSpec => ({ events: [{ api, event: 'happened' }], group: `${api}-g`, consumer, prefetch: 1, reclaimIdleMs: 300 });
+const fire = (b: RedisBusTransport, api: string) => b.fire({ id: `e-${Math.random()}`, api, event: 'happened', version: 1, kwargs: { n: 1 } });
+
+it('a handler running longer than the reclaim idle time keeps its event: no other member gets it', { timeout: 30_000 }, async () => {
+  const [one, two] = [await bus(), await bus()];
+  const seen: Array<{ member: string; attempt: number }> = [];
+  const handler = (member: string, ms: number) => async (d: EventDelivery) => {
+    seen.push({ member, attempt: d.attempt });
+    await sleep(ms);
+    await d.ack();
+  };
+  // Only member one runs while the event arrives, so it is the one that takes it.
+  const a = await one.listen(spec('one', 'slow'), handler('one', 2_000));
+  await fire(one, 'slow');
+  for (let i = 0; i < 250 && seen.length === 0; i++) await sleep(20);
+  assert.deepEqual(seen, [{ member: 'one', attempt: 1 }]);
+  const b = await two.listen(spec('two', 'slow'), handler('two', 0));
+  await sleep(2_500); // several reclaim intervals past the idle time, and the handler's end
+  await Promise.all([a.stop(), b.stop()]);
+  assert.deepEqual(seen, [{ member: 'one', attempt: 1 }], 'the event was reclaimed from a live member whose handler still ran');
+});
+
+it('an event a member left unacked when it stopped is reclaimed by another after the idle time, as attempt 2', { timeout: 30_000 }, async () => {
+  const [one, two] = [await bus(), await bus()];
+  let held: (() => void) | undefined;
+  await one.listen(spec('one', 'left'), () => new Promise<void>((r) => (held = r)));
+  await fire(one, 'left');
+  for (let i = 0; i < 250 && !held; i++) await sleep(20);
+  assert.ok(held, 'member one got the event');
+  // Its handler returns without settling while the bus stops: the event stays pending.
+  const closing = one.close();
+  held();
+  await closing;
+  const got: number[] = [];
+  const b = await two.listen(spec('two', 'left'), async (d) => {
+    got.push(d.attempt);
+    await d.ack();
+  });
+  for (let i = 0; i < 250 && got.length === 0; i++) await sleep(20);
+  await b.stop();
+  assert.deepEqual(got, [2]);
+});
