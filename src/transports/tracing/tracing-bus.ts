@@ -2,7 +2,7 @@
 // span per call and a SERVER span per served call, a PRODUCER span per fired event and a
 // CONSUMER span per event a listener handles. The context rides in the call's and the
 // event's `traceContext`, which each bus transport writes where its peers ignore it (see
-// blob.ts, by-field.ts, native-wire.ts and docs/tracing.md).
+// src/protocols/lightbus/{blob,by-field,native-wire}.ts and docs/tracing.md).
 
 import { SpanKind, context, type Attributes } from '@opentelemetry/api';
 import type { BusEvent, BusTransport, CallOptions, EventDelivery, ListenSpec, RpcCall, RpcResult, RpcServer, ServeOptions } from '../bus/bus-transport.js';
