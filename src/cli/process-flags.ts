@@ -27,4 +27,5 @@ export const processFlags: readonly FlagSpec[] = [
   { option: '--log-level <level>', key: 'logLevel', help: 'log level; env SWITCHYARD_LOG_LEVEL', choices: levelNames },
   { option: '--metrics-port <port>', key: 'metricsPort', help: 'serve Prometheus metrics of every model at GET /metrics (and /health, /ready) on 127.0.0.1:PORT; env SWITCHYARD_METRICS_PORT' },
   { option: '--dashboard-port <port>', key: 'dashboardPort', help: 'serve the live dashboard on 127.0.0.1:PORT (0 picks one); env SWITCHYARD_DASHBOARD_PORT' },
+  { option: '--tracing', key: 'tracing', help: 'trace across hops with OpenTelemetry (register an SDK yourself, e.g. node --import ./otel.mjs; docs/tracing.md); env SWITCHYARD_TRACING=true' },
 ];

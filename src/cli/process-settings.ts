@@ -52,6 +52,11 @@ const schema = z.object({
     .describe('Serve Prometheus metrics of every model at GET /metrics, and /health and /ready, on 127.0.0.1:PORT (0 picks a free port).'),
   dashboardPort: port.optional()
     .describe('Serve the live dashboard on 127.0.0.1:PORT (0 picks a free port).'),
+  tracing: z.union([
+    z.boolean(),
+    z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes'),
+  ], { error: 'must be true or false' }).default(false)
+    .describe('Trace across hops with OpenTelemetry: spans per send, process, call and event, the context carried in message headers, HTTP headers and Lightbus-ignored fields (docs/tracing.md). Needs an SDK registered by the user; off by default, and off costs nothing.'),
 });
 
 /** The top-level section: SWITCHYARD_CONFIG_HOST, SWITCHYARD_LOG_LEVEL, …; no key in a settings file. */

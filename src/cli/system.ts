@@ -102,7 +102,7 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
     const log = observerLog(runtime.observer, logger, { handledAt: (model) => runners.get(model)?.logHandledAt ?? 'debug' });
     runtime.addResource({ name: 'log', stop: async () => log.flush() });
   }
-  const transports = new TransportRegistry({ logger, stateDir: resolve(cwd, settings.stateDir), memory: memoryOptionsOf(settings) });
+  const transports = new TransportRegistry({ logger, stateDir: resolve(cwd, settings.stateDir), memory: memoryOptionsOf(settings), tracing: settings.tracing });
   runtime.addResource({ name: 'transports', stop: () => transports.close() });
   let config: Promise<ConfigSource> | undefined;
   let store: Promise<ObjectStore> | undefined;

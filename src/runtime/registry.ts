@@ -80,6 +80,12 @@ export interface OpenContext {
   readonly stateDir?: string;
   /** Queue bounds of an embedded broker this process hosts. */
   readonly memory?: MemoryTransportOptions;
+  /**
+   * Trace across hops with OpenTelemetry (transports/tracing): every opened transport's
+   * queues, bus and HTTP facets are wrapped to carry the context and make spans. Off (the
+   * default), nothing is wrapped or loaded.
+   */
+  readonly tracing?: boolean;
 }
 
 interface Adapter {
@@ -237,6 +243,7 @@ function isMissingModule(err: unknown): boolean {
 export class TransportRegistry {
   readonly #open = new Map<string, Promise<OpenedTransport>>();
   readonly #ctx: OpenContext;
+  #sdkChecked = false;
 
   constructor(ctx: OpenContext) {
     this.#ctx = ctx;
@@ -274,7 +281,23 @@ export class TransportRegistry {
       }
       throw err;
     }
+    if (this.#ctx.tracing) facets = await this.#traced(facets);
     return { name: adapter.name, where: redactUrl(spec), capabilities: new Set(adapter.capabilities), ...facets };
+  }
+
+  /** The facets wrapped to trace; says once when no SDK is there to receive the spans. */
+  async #traced(facets: Awaited<ReturnType<Adapter['open']>>): Promise<Awaited<ReturnType<Adapter['open']>>> {
+    const tracing = await import('../transports/tracing/mod.js');
+    if (!this.#sdkChecked) {
+      this.#sdkChecked = true;
+      if (!tracing.sdkRegistered()) this.#ctx.logger.warn(tracing.NO_SDK_MESSAGE);
+    }
+    return {
+      ...facets,
+      ...(facets.queues ? { queues: tracing.traceQueues(facets.queues) } : {}),
+      ...(facets.bus ? { bus: tracing.traceBus(facets.bus) } : {}),
+      ...(facets.http ? { http: { serve: tracing.traceServe(facets.http.serve), call: tracing.traceCall(facets.http.call) } } : {}),
+    };
   }
 
   /** Closes every transport opened through this registry. */

@@ -16,8 +16,16 @@ import { lightbusCommand, startLightbusPeer, type LightbusPeer } from '../suppor
 import { busConfigLayer } from '../../src/models/api/lightbus-config-file.js';
 import { settingsFromBusConfig } from '../api/bus-from-config.js';
 import { waitUntil } from '../api/bus-conformance.js';
+import { trace } from '@opentelemetry/api';
+import { traceBus } from '../../src/transports/tracing/mod.js';
+import { registerTestSdk } from '../support/tracing-sdk.js';
 
 const logger = createLogger({ level: 'silent' });
+// Tracing (docs/tracing.md): an SDK is registered for the tests that trace; with
+// SY_TEST_TRACING=1 every bus of this file is traced, so the whole file runs with
+// the context on the wire.
+const sdk = registerTestSdk();
+const traceAll = process.env.SY_TEST_TRACING === '1';
 
 // What this side serves (Lightbus calls it and listens to its event).
 const syPeer = defineApi({
@@ -52,7 +60,16 @@ describe('the real Lightbus 1.3 and Switchyard on one Redis', { timeout: 120_000
   const handled: unknown[] = [];
   const executedHere: string[] = [];
   const buses: Bus[] = [];
-  const transport = () => new RedisBusTransport({ url: redis.server.url, logger });
+  const transport = () => (traceAll ? traceBus(new RedisBusTransport({ url: redis.server.url, logger })) : new RedisBusTransport({ url: redis.server.url, logger }));
+  const tracedTransport = () => traceBus(new RedisBusTransport({ url: redis.server.url, logger }));
+  /** Runs `work` inside a span, as a traced caller does. */
+  const inSpan = <T>(work: () => Promise<T>) => trace.getTracer('test').startActiveSpan('test', async (span) => {
+    try {
+      return await work();
+    } finally {
+      span.end();
+    }
+  });
 
   before(async () => {
     redis.server = await startRedis();
@@ -91,6 +108,7 @@ describe('the real Lightbus 1.3 and Switchyard on one Redis', { timeout: 120_000
     for (const bus of buses) await bus.stop();
     redis.raw?.disconnect();
     await redis.server?.destroy();
+    await sdk.shutdown();
   });
 
   it('Lightbus calls our RPC: the result, and our error as its LightbusWorkerError with type, message and trace', async () => {
@@ -224,6 +242,38 @@ describe('the real Lightbus 1.3 and Switchyard on one Redis', { timeout: 120_000
     await ours.fire('sy_peer', 'pinged', { n: 7, note: 'hi' });
     await waitUntil('Lightbus got the event', () => peer.events.length >= 1);
     assert.deepEqual(peer.events, [{ kind: 'event', api: 'sy_peer', event: 'pinged', kwargs: { n: 7, note: 'hi' }, types: { n: 'int', note: 'str' } }]);
+  });
+
+  it('tracing on: our call to Lightbus\'s RPC carries the context (blob "trace_context") and Lightbus answers it', async () => {
+    const traced = createBus({ transport: tracedTransport(), serviceName: 'traced', logger });
+    await traced.start();
+    buses.push(traced);
+    sdk.exporter.reset();
+    // What goes to Redis, read with MONITOR: the call blob Lightbus pops.
+    const monitor = await redis.raw.monitor();
+    const blobs: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => blobs.push(...args.filter((a) => a.includes('"procedure_name":"add"'))));
+    try {
+      assert.equal(await inSpan(() => traced.api('lb_peer').call('add', { a: 20, b: 22 })), 42);
+    } finally {
+      monitor.disconnect();
+    }
+    assert.ok(blobs.length > 0, 'the call blob was seen');
+    assert.match(blobs[0]!, /,"trace_context":\{"traceparent":"00-[0-9a-f]{32}-[0-9a-f]{16}-01"\}\}$/, 'the context rides beside kwargs and metadata');
+    assert.ok(sdk.spans().some((s) => s.name === 'lb_peer.add' && s.kind === 2 /* CLIENT */), 'the call was traced');
+  });
+
+  it('tracing on: an event we fire with the context (the entry\'s empty-name field) reaches Lightbus\'s listener unchanged', async () => {
+    const traced = createBus({ transport: tracedTransport(), serviceName: 'traced-firer', logger });
+    await traced.start();
+    buses.push(traced);
+    const before = peer.events.length;
+    await inSpan(() => traced.fire('sy_peer', 'pinged', { n: 8, note: 'traced' }));
+    const [entry] = (await redis.raw.xrevrange('sy_peer.*:stream', '+', '-', 'COUNT', 1)) as [string, string[]][];
+    const fields = entry![1];
+    assert.match(fields[fields.indexOf('') + 1] ?? '', /^\{"traceparent":"00-[0-9a-f]{32}-[0-9a-f]{16}-01"\}$/, `the entry carries the context: ${JSON.stringify(fields)}`);
+    await waitUntil('Lightbus got the traced event', () => peer.events.length > before);
+    assert.deepEqual(peer.events[before], { kind: 'event', api: 'sy_peer', event: 'pinged', kwargs: { n: 8, note: 'traced' }, types: { n: 'int', note: 'str' } });
   });
 
   it('an event from Lightbus that fails our declaration is set aside with the reason, and the next one is handled', async () => {

@@ -6,10 +6,11 @@ import { errors } from '../../errors.js';
 import type { BusEvent, Kwargs, RpcCall, RpcResult } from '../../transports/bus/bus-transport.js';
 import { sorted } from '../../transports/bus/sorted-json.js';
 import { uuid1 } from '../../transports/bus/uuid1.js';
+import { traceContextJson, traceContextOf, type TraceContext } from '../../transports/tracing/carrier.js';
 
 const text = new TextDecoder('utf-8', { fatal: true });
 
-function parseBlob(input: string | Uint8Array, what: string): { kwargs: Kwargs; metadata: Record<string, unknown> } {
+function parseBlob(input: string | Uint8Array, what: string): { kwargs: Kwargs; metadata: Record<string, unknown>; traceContext: TraceContext | undefined } {
   let doc: unknown;
   try {
     doc = JSON.parse(typeof input === 'string' ? input : text.decode(input));
@@ -17,10 +18,10 @@ function parseBlob(input: string | Uint8Array, what: string): { kwargs: Kwargs; 
     throw new errors.SY_ERR_BUS_FRAME(what, 'not UTF-8 JSON');
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new errors.SY_ERR_BUS_FRAME(what, 'not a JSON object');
-  const { kwargs, metadata } = doc as { kwargs?: unknown; metadata?: unknown };
+  const { kwargs, metadata, trace_context } = doc as { kwargs?: unknown; metadata?: unknown; trace_context?: unknown };
   if (kwargs === null || typeof kwargs !== 'object' || Array.isArray(kwargs)) throw new errors.SY_ERR_BUS_FRAME(what, '"kwargs" is missing or not an object');
   if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) throw new errors.SY_ERR_BUS_FRAME(what, '"metadata" is missing or not an object');
-  return { kwargs: kwargs as Kwargs, metadata: metadata as Record<string, unknown> };
+  return { kwargs: kwargs as Kwargs, metadata: metadata as Record<string, unknown>, traceContext: trace_context === undefined ? undefined : traceContextOf(trace_context) };
 }
 
 function requireString(metadata: Record<string, unknown>, key: string, what: string): string {
@@ -34,18 +35,23 @@ function requireString(metadata: Record<string, unknown>, key: string, what: str
 // around JSON.stringify of the values: half the time of stringifying a nested object.
 const str = JSON.stringify;
 
+// The trace context rides as a top-level "trace_context" beside kwargs and metadata:
+// Lightbus's blob deserializer reads only those two keys, so its peers ignore it.
+const traceTail = (tc: TraceContext | undefined) => (tc ? `,"trace_context":${traceContextJson(tc)}` : '');
+
 export function encodeRpcBlob(call: RpcCall, returnPath: string): string {
-  return `{"kwargs":${str(sorted(call.kwargs))},"metadata":{"api_name":${str(call.api)},"id":${str(call.id)},"procedure_name":${str(call.procedure)},"return_path":${str(returnPath)}}}`;
+  return `{"kwargs":${str(sorted(call.kwargs))},"metadata":{"api_name":${str(call.api)},"id":${str(call.id)},"procedure_name":${str(call.procedure)},"return_path":${str(returnPath)}}${traceTail(call.traceContext)}}`;
 }
 
 export function decodeRpcBlob(bytes: string | Uint8Array): RpcCall & { readonly returnPath: string } {
-  const { kwargs, metadata } = parseBlob(bytes, 'RPC call');
+  const { kwargs, metadata, traceContext } = parseBlob(bytes, 'RPC call');
   return {
     id: requireString(metadata, 'id', 'RPC call'),
     api: requireString(metadata, 'api_name', 'RPC call'),
     procedure: requireString(metadata, 'procedure_name', 'RPC call'),
     returnPath: requireString(metadata, 'return_path', 'RPC call'),
     kwargs,
+    ...(traceContext ? { traceContext } : {}),
   };
 }
 
@@ -95,11 +101,12 @@ export function decodeResultBlob(bytes: string | Uint8Array): RpcResult {
 }
 
 export function encodeEventBlob(event: BusEvent): string {
-  return JSON.stringify({ kwargs: sorted(event.kwargs), metadata: { api_name: event.api, event_name: event.event, id: event.id, version: event.version } });
+  const doc = JSON.stringify({ kwargs: sorted(event.kwargs), metadata: { api_name: event.api, event_name: event.event, id: event.id, version: event.version } });
+  return event.traceContext ? `${doc.slice(0, -1)}${traceTail(event.traceContext)}}` : doc;
 }
 
 export function decodeEventBlob(bytes: string | Uint8Array): BusEvent {
-  const { kwargs, metadata } = parseBlob(bytes, 'event');
+  const { kwargs, metadata, traceContext } = parseBlob(bytes, 'event');
   const version = metadata.version ?? 1;
   if (typeof version !== 'number' || !Number.isInteger(version)) throw new errors.SY_ERR_BUS_FRAME('event', 'metadata "version" is not an integer');
   return {
@@ -108,5 +115,6 @@ export function decodeEventBlob(bytes: string | Uint8Array): BusEvent {
     event: requireString(metadata, 'event_name', 'event'),
     version,
     kwargs,
+    ...(traceContext ? { traceContext } : {}),
   };
 }

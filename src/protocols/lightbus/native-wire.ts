@@ -6,6 +6,7 @@
 //
 //   sy1 {reply key}\n
 //   [id,procedure,deadline,kwargs]\n      one JSON array per call
+//   [id,procedure,deadline,kwargs,{"traceparent":…}]  with the caller's trace context (tracing on)
 //   …
 //
 // `deadline` is the Redis clock's ms (redis-clock.ts) past which the caller no longer
@@ -16,6 +17,7 @@
 
 import { errors } from '../../errors.js';
 import type { JsonValue, Kwargs, RpcCall, RpcResult } from '../../transports/bus/bus-transport.js';
+import { traceContextJson, traceContextOf } from '../../transports/tracing/carrier.js';
 import { REPLY_KEY_PREFIX } from './names.js';
 
 const HEADER = 'sy1 ';
@@ -28,7 +30,8 @@ export interface NativeCall extends RpcCall {
 
 /** One call as a line of a call element. */
 export function encodeCallLine(call: RpcCall, deadline: number): string {
-  return `[${str(call.id)},${str(call.procedure)},${Math.round(deadline)},${str(call.kwargs)}]`;
+  const trace = call.traceContext ? `,${traceContextJson(call.traceContext)}` : '';
+  return `[${str(call.id)},${str(call.procedure)},${Math.round(deadline)},${str(call.kwargs)}${trace}]`;
 }
 
 /** The element that carries a burst of call lines for one API from one caller. */
@@ -70,13 +73,14 @@ function readCallLine(api: string, line: string, into: NativeCall[]): string | {
   } catch {
     return 'a call line is not JSON';
   }
-  if (!Array.isArray(doc) || doc.length !== 4) return 'a call line is not [id, procedure, deadline, kwargs]';
-  const [id, procedure, deadline, kwargs] = doc as unknown[];
+  if (!Array.isArray(doc) || (doc.length !== 4 && doc.length !== 5)) return 'a call line is not [id, procedure, deadline, kwargs]';
+  const [id, procedure, deadline, kwargs, trace] = doc as unknown[];
   if (typeof id !== 'string' || id === '') return 'a call id is not a non-empty string';
   if (typeof procedure !== 'string' || procedure === '') return { id, why: 'the procedure is not a non-empty string' };
   if (typeof deadline !== 'number') return { id, why: 'the deadline is not a number' };
   if (kwargs === null || typeof kwargs !== 'object' || Array.isArray(kwargs)) return { id, why: Array.isArray(kwargs) ? 'kwargs is a list; send the parameters as a JSON object of named values' : 'kwargs is not an object' };
-  into.push({ id, api, procedure, deadline, kwargs: kwargs as Kwargs });
+  const traceContext = trace === undefined ? undefined : traceContextOf(trace);
+  into.push({ id, api, procedure, deadline, kwargs: kwargs as Kwargs, ...(traceContext ? { traceContext } : {}) });
   return undefined;
 }
 

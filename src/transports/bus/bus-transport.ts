@@ -4,6 +4,7 @@
 // protocol messages (ids, names, JSON-ready kwargs), not API definitions: the api model
 // owns types, validation and encoding, a bus transport only carries what it is given.
 
+import type { TraceContext } from '../tracing/carrier.js';
 import type { Subscription } from '../transport.js';
 
 /** A value that JSON can carry (after the api model's codec turned bytes, dates, ... into it). */
@@ -16,6 +17,8 @@ export interface RpcCall {
   readonly api: string;
   readonly procedure: string;
   readonly kwargs: Kwargs;
+  /** The caller's trace context, when tracing is on (transports/tracing); frames carry it where the peers ignore it. */
+  readonly traceContext?: TraceContext;
 }
 
 /** The outcome of one call: a result, or an error with the remote's description and trace. */
@@ -36,6 +39,8 @@ export interface BusEvent {
   readonly event: string;
   readonly version: number;
   readonly kwargs: Kwargs;
+  /** The firer's trace context, when tracing is on (transports/tracing). */
+  readonly traceContext?: TraceContext;
 }
 
 /** An event handed to a listener group member; settle it exactly once. */
