@@ -12,7 +12,7 @@ import type {
   Capabilities, ConsumeOptions, Delivery, DeliveryHandler, Headers, NackOptions, OutboundMessage, Reply,
   RequestHandler, RequestOptions, Subscription, Transport,
 } from '../../transport.js';
-import { encodeFrame, FrameReader, type ClientOp, type HostOp, type QueueInfo } from './protocol.js';
+import { encodeFrame, onFrames, type ClientOp, type HostOp, type QueueInfo } from './protocol.js';
 
 type Pending = { resolve(m: Extract<HostOp, { op: 'ok' }>): void; reject(e: Error): void };
 
@@ -62,17 +62,7 @@ export class SharedMemoryClient implements Transport {
       socket.once('error', reject);
     });
     socket.removeAllListeners('error');
-    const reader = new FrameReader();
-    socket.on('data', (chunk: Buffer) => {
-      let messages: unknown[];
-      try {
-        messages = reader.push(chunk);
-      } catch {
-        socket.destroy();
-        return;
-      }
-      for (const m of messages) this.#onMessage(m as HostOp);
-    });
+    onFrames(socket, (m) => this.#onMessage(m as HostOp));
     socket.on('error', () => undefined);
     socket.on('close', () => this.#lost());
     this.#socket = socket;

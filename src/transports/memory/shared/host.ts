@@ -10,7 +10,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import type { Delivery, Subscription } from '../../transport.js';
 import type { MemoryTransport } from '../memory-transport.js';
-import { encodeFrame, FrameReader, type ClientOp, type HostOp } from './protocol.js';
+import { encodeFrame, onFrames, type ClientOp, type HostOp } from './protocol.js';
 
 export interface BrokerHost {
   readonly socketPath: string;
@@ -138,19 +138,9 @@ export async function hostBroker(transport: MemoryTransport, socketPath: string)
     const session = new Session(socket, transport);
     sessions.add(session);
     sockets.add(socket);
-    const reader = new FrameReader();
-    socket.on('data', (chunk: Buffer) => {
-      let messages: unknown[];
-      try {
-        messages = reader.push(chunk);
-      } catch {
-        socket.destroy();
-        return;
-      }
-      for (const m of messages) {
-        if (m && typeof m === 'object' && typeof (m as { op?: unknown }).op === 'string') void session.handle(m as ClientOp);
-        else socket.destroy();
-      }
+    onFrames(socket, (m) => {
+      if (m && typeof m === 'object' && typeof (m as { op?: unknown }).op === 'string') void session.handle(m as ClientOp);
+      else socket.destroy();
     });
     const gone = () => {
       sessions.delete(session);

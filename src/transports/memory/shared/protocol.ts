@@ -65,3 +65,22 @@ export class FrameReader {
     return out;
   }
 }
+
+/**
+ * Reads the frames arriving on `socket`, handing each decoded message to `onMessage`; a
+ * frame that cannot be read (too large, not msgpack) ends the connection: a peer that sends
+ * one is not speaking this protocol.
+ */
+export function onFrames(socket: import('node:net').Socket, onMessage: (message: unknown) => void): void {
+  const reader = new FrameReader();
+  socket.on('data', (chunk: Buffer) => {
+    let messages: unknown[];
+    try {
+      messages = reader.push(chunk);
+    } catch {
+      socket.destroy();
+      return;
+    }
+    for (const m of messages) onMessage(m);
+  });
+}
