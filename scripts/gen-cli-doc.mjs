@@ -6,8 +6,9 @@
 //   node scripts/gen-cli-doc.mjs --check   exit 1 if the file is not what it would write
 
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+
 import { dirname, resolve } from 'node:path';
+import { writeGenerated } from './docs/write-generated.mjs';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -63,19 +64,5 @@ export function renderCliReference({ bin, helps }) {
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const text = renderCliReference(helpOfEveryCommand());
-  const file = resolve(root, CLI_DOC);
-  if (process.argv.includes('--check')) {
-    let current = '';
-    try {
-      current = readFileSync(file, 'utf8');
-    } catch {}
-    if (current !== text) {
-      console.error(`${CLI_DOC} is not current: run \`npm run docs\``);
-      process.exit(1);
-    }
-  } else {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, text);
-    console.log(`wrote ${CLI_DOC}`);
-  }
+  writeGenerated(resolve(root, CLI_DOC), CLI_DOC, text);
 }

@@ -8,8 +8,9 @@
 //   node scripts/gen-config-doc.mjs           write the file
 //   node scripts/gen-config-doc.mjs --check   exit 1 if the file is not what it would write
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { writeGenerated } from './docs/write-generated.mjs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -191,20 +192,6 @@ export async function settingEnvNames() {
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const text = await renderConfigReference();
-  const file = resolve(root, CONFIG_DOC);
-  if (process.argv.includes('--check')) {
-    let current = '';
-    try {
-      current = readFileSync(file, 'utf8');
-    } catch {}
-    if (current !== text) {
-      console.error(`${CONFIG_DOC} is not current: run \`npm run docs\``);
-      process.exit(1);
-    }
-  } else {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, text);
-    console.log(`wrote ${CONFIG_DOC}`);
-  }
+  writeGenerated(resolve(root, CONFIG_DOC), CONFIG_DOC, text);
   process.exit(0);
 }

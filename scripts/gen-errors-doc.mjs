@@ -6,9 +6,10 @@
 //   node scripts/gen-errors-doc.mjs          write the page
 //   node scripts/gen-errors-doc.mjs --check  exit 1 when the page is stale
 
-import { readFileSync, writeFileSync } from 'node:fs';
+
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { writeGenerated } from './docs/write-generated.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const PAGE = join(ROOT, 'docs', 'reference', 'errors.md');
@@ -51,19 +52,5 @@ export async function renderFromCatalogue() {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const page = await renderFromCatalogue();
-  if (process.argv.includes('--check')) {
-    let current = '';
-    try {
-      current = readFileSync(PAGE, 'utf8');
-    } catch {
-      // missing: stale
-    }
-    if (current !== page) {
-      console.error(`${PAGE} is stale: run node scripts/gen-errors-doc.mjs`);
-      process.exit(1);
-    }
-  } else {
-    writeFileSync(PAGE, page);
-    console.log(`wrote ${PAGE}`);
-  }
+  writeGenerated(PAGE, PAGE, page);
 }
