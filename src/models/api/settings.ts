@@ -6,6 +6,7 @@
 // values into what a bus runs with (milliseconds, one settings object per API).
 
 import { z } from 'zod';
+import { jsonText } from '../../config/settings/text-values.js';
 import { defineSection } from '../../config/settings/settings.js';
 import { errors } from '../../errors.js';
 
@@ -19,15 +20,6 @@ function boolish(value: unknown): unknown {
 }
 const bool = z.preprocess(boolish, z.boolean('must be true or false'));
 
-/** A JSON object as an environment variable spells a nested setting, or the object itself. */
-function jsonObject(value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  try {
-    return JSON.parse(value) as unknown;
-  } catch {
-    return value;
-  }
-}
 const seconds = z.coerce.number().positive();
 
 const validate = z
@@ -80,9 +72,9 @@ const schema = z.object({
     .describe('Seconds an API\'s schema lives on the bus; re-stored every ttl*0.8. Lightbus bus.schema.ttl.'),
   remoteTraces: bool.optional()
     .describe('Whether error results of RPCs served here carry the stack trace to the caller. Default: off in production mode (NODE_ENV=production), on otherwise. SWITCHYARD_REMOTE_TRACES.'),
-  apis: z.preprocess(jsonObject, z.record(z.string(), apiEntrySchema, 'must be a mapping of API name to settings (in the environment: JSON)')).default({})
+  apis: z.preprocess(jsonText, z.record(z.string(), apiEntrySchema, 'must be a mapping of API name to settings (in the environment: JSON)')).default({})
     .describe('Settings per API name; "default" applies to every API not named (named APIs do not inherit from it, as in Lightbus). In the environment: JSON, e.g. {"default":{"rpcTimeout":10}}.'),
-  plugins: z.preprocess(jsonObject, plugins).default({ internalState: { enabled: false, pingEnabled: true, pingInterval: 60 }, internalMetrics: { enabled: false } })
+  plugins: z.preprocess(jsonText, plugins).default({ internalState: { enabled: false, pingEnabled: true, pingInterval: 60 }, internalMetrics: { enabled: false } })
     .describe('Lightbus\'s state and metrics plugins (events on internal.state and internal.metrics).'),
 });
 

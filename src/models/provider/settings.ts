@@ -12,6 +12,7 @@
 
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { jsonText } from '../../config/settings/text-values.js';
 import { defineSection, envLayer, resolveSettings, type Layer } from '../../config/settings/settings.js';
 import { errors, redactUrl } from '../../errors.js';
 import { levelNames, validateLevel, type LevelName } from '../../observability/logger.js';
@@ -34,16 +35,6 @@ function listOf(value: unknown): unknown {
     }
   }
   return text.split(',').map((s) => s.trim()).filter((s) => s !== '');
-}
-
-/** JSON text (from an environment variable) as its value; anything else as it is. */
-function jsonText(value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  try {
-    return JSON.parse(value) as unknown;
-  } catch {
-    return value;
-  }
 }
 
 const logLevel = z.string().transform((value, ctx): LevelName => {

@@ -13,21 +13,12 @@
 
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { jsonText } from '../../config/settings/text-values.js';
 import { defineSection, type Layer } from '../../config/settings/settings.js';
 import { errors } from '../../errors.js';
 import { levelNames, validateLevel, type LevelName } from '../../observability/logger.js';
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../../transports/zeromq/defaults.js';
 import type { Config } from './definition.js';
-
-/** JSON text (from an environment variable) as its value; anything else as it is. */
-function jsonText(value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  try {
-    return JSON.parse(value) as unknown;
-  } catch {
-    return value;
-  }
-}
 
 /** "true"/"1"/"yes" and "false"/"0"/"no" (any case) from the environment, as booleans. */
 function booleanText(value: unknown): unknown {
