@@ -45,6 +45,9 @@ export function workerEdges(config: QueueConfig): { readonly inputs: readonly Ed
   };
 }
 
+/** Most messages write no file: one shared empty list for their events. */
+const NO_WRITES: readonly string[] = Object.freeze([]);
+
 /** The worker's side of the stream for one inbound queue. */
 export class WorkerReport {
   readonly #emitter: Emitter;
@@ -74,7 +77,7 @@ export class WorkerReport {
     }
     this.#emitter.emit({
       type: 'handled', input: this.#input, id: id.toString(), durationMs, produced,
-      wrote: uploads.map((u) => `${u.bucket}/${u.key}`),
+      wrote: uploads.length === 0 ? NO_WRITES : uploads.map((u) => `${u.bucket}/${u.key}`),
     });
   }
 
