@@ -65,7 +65,7 @@ export class MessageHandling {
         return;
       }
       const started = this.deps.report.active ? performance.now() : 0;
-      this.deps.report.received(id, delivery.attempt);
+      const receivedMark = this.deps.report.received(id, delivery.attempt);
       const context = new MessageContext(this.deps, id, delivery);
       let routed: RoutedResult[] | Unrouted;
       let uploads: readonly UploadedObject[] = NO_UPLOADS;
@@ -92,7 +92,7 @@ export class MessageHandling {
       // is published already); it is logged below and the broker redelivers.
       await delivery.ack();
       if (this.deps.definition.unroutedCases === 'drop') this.warnDropped(id, routed);
-      if (this.deps.report.active) this.deps.report.handled(id, msSince(started), routed, uploads);
+      if (this.deps.report.active) this.deps.report.handled(id, receivedMark, msSince(started), routed, uploads);
     } catch (err) {
       this.deps.warnings.warn('settle', { err }, 'could not settle a message; it will be redelivered (its results may be published again)');
     }
