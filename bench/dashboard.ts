@@ -39,7 +39,13 @@ const store = new FsObjectStore({ root: mkdtempSync(join(tmpdir(), 'sy-bench-das
 /** Messages/s draining MESSAGES spread over every service's queue. */
 type Kind = 'dashboard' | 'none' | 'idle';
 
-async function round(kind: Kind): Promise<number> {
+interface Round {
+  readonly rate: number;
+  /** CPU time of the process (every thread) per message, µs: what a loaded machine disturbs least. */
+  readonly cpuUs: number;
+}
+
+async function round(kind: Kind): Promise<Round> {
   const withDashboard = kind === 'dashboard';
   const runtime = new Runtime({ logger });
   // As cli/system.ts buildSystem does for every `run` and `dev`.
@@ -69,25 +75,34 @@ async function round(kind: Kind): Promise<number> {
   }
   for (let i = 0; i < MESSAGES; i++) await memory.send(`${names[i % SERVICES]}-in`, { body: encodeId(BigInt(i)) });
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await runtime.start();
   const outs = names.map((n) => `${n}-out`);
   while (outs.reduce((sum, q) => sum + memory.depth(q), 0) < MESSAGES) await new Promise((r) => setTimeout(r, 2));
   const rate = MESSAGES / ((performance.now() - started) / 1000);
+  const used = process.cpuUsage(cpu);
+  const cpuUs = (used.user + used.system) / MESSAGES;
   await stopPage();
   await runtime.stop();
   log?.detach();
   await transports.close();
-  return rate;
+  return { rate, cpuUs };
 }
 
 for (const kind of ['dashboard', 'none', 'idle'] as const) await round(kind); // warm-up: JIT every path before measuring
 const runs = await alternate(ROUNDS, { dashboard: () => round('dashboard'), none: () => round('none'), idle: () => round('idle') }, (r, last) =>
-  console.log(`round ${r + 1}: with the dashboard ${last.dashboard.toFixed(0)} msg/s, without ${last.none.toFixed(0)} msg/s, nobody listening ${last.idle.toFixed(0)} msg/s`));
+  console.log(`round ${r + 1}: with the dashboard ${last.dashboard.rate.toFixed(0)} msg/s (${last.dashboard.cpuUs.toFixed(2)} µs CPU/msg), without ${last.none.rate.toFixed(0)} msg/s (${last.none.cpuUs.toFixed(2)}), nobody listening ${last.idle.rate.toFixed(0)} msg/s (${last.idle.cpuUs.toFixed(2)})`));
+const rates = (k: Kind) => median(runs[k].map((x) => x.rate));
+const cpus = (k: Kind) => median(runs[k].map((x) => x.cpuUs));
 printResult({
   bench: 'dashboard', case: `${SERVICES}-services`, against: 'no-dashboard', unit: 'msg/s',
-  ours: Math.round(median(runs.dashboard)), baseline: Math.round(median(runs.none)),
+  ours: Math.round(rates('dashboard')), baseline: Math.round(rates('none')),
+});
+printResult({
+  bench: 'dashboard', case: `${SERVICES}-services-cpu`, against: 'no-dashboard', unit: 'us/msg',
+  ours: Math.round(cpus('dashboard') * 100) / 100, baseline: Math.round(cpus('none') * 100) / 100, lowerIsBetter: true,
 });
 printResult({
   bench: 'dashboard', case: `${SERVICES}-services-stream-listened`, against: 'nobody-listening', unit: 'msg/s',
-  ours: Math.round(median(runs.none)), baseline: Math.round(median(runs.idle)),
+  ours: Math.round(rates('none')), baseline: Math.round(rates('idle')),
 });
