@@ -368,6 +368,9 @@ const cliAndToolsErrors = section('cli and tools', {
   SY_ERR_NO_LOCAL_BROKER: define('SY_ERR_NO_LOCAL_BROKER', 'usage',
     (stateDir: string) => `no switchyard process runs the embedded broker of ${stateDir}: start \`switchyard run\` or \`switchyard dev\` in this folder first (or give --state-dir of the folder it runs in, or --transport for a broker)`,
     { means: 'A command needs the embedded broker of this folder, and no switchyard process runs it.', fix: 'Start switchyard run or dev in this folder first, or give --state-dir of the folder it runs in, or --transport for a broker.' }),
+  SY_ERR_LOCAL_BROKER_TOO_OLD: define('SY_ERR_LOCAL_BROKER_TOO_OLD', 'usage',
+    (stateDir: string, what: string) => `the switchyard process running the embedded broker of ${stateDir} is older than this command and cannot ${what}: restart it with this version (or give --dashboard URL of its dashboard)`,
+    { means: 'The process hosting this folder\'s embedded broker runs an older switchyard that does not answer this request.', fix: 'Restart that process with this version, or give --dashboard URL of its dashboard.' }),
   SY_ERR_UNKNOWN_QUEUE: define('SY_ERR_UNKNOWN_QUEUE', 'usage',
     (queue: string, closest: string | undefined, known: readonly string[]) =>
       `no queue ${JSON.stringify(queue)} in the running system${closest ? `; did you mean ${JSON.stringify(closest)}?` : ''} (known: ${known.length ? known.map((k) => JSON.stringify(k)).join(', ') : 'none'})`,

@@ -1,6 +1,7 @@
 // Where `switchyard queues` and `switchyard dead-letters` find a transport's queues: a
-// broker reached directly (RabbitMQ, Redis), or a running process's dashboard (--dashboard
-// URL) for the memory transport, which lives inside that process.
+// broker reached directly (RabbitMQ, Redis); for the memory transport (the embedded
+// default), the state folder's broker socket, answered by the `run`/`dev` process hosting
+// it, as `switchyard send` reaches it; or a running process's dashboard (--dashboard URL).
 
 import { errors } from '../errors.js';
 import { resolveSecret } from '../config/secrets.js';
@@ -20,6 +21,9 @@ export interface AccessFlags {
   readonly keyPrefix?: string;
   readonly map?: string;
   readonly queue?: string[];
+  /** The state folder whose embedded broker to reach (memory), and a settings file naming it. */
+  readonly stateDir?: string;
+  readonly settings?: string;
 }
 
 export interface Access {
@@ -35,8 +39,17 @@ export async function openAccess(flags: AccessFlags): Promise<Access> {
   const dashboard = flags.dashboard ?? env('SWITCHYARD_DASHBOARD');
   if (dashboard) return { tool: new DashboardDeadLetters(dashboard, transport) };
   switch (transport) {
-    case 'memory':
-      throw new errors.SY_ERR_USAGE('the memory transport lives inside the process that runs it: give --dashboard URL of that process\'s dashboard (or use --transport amqp|redis to reach a broker)');
+    case 'memory': {
+      // The state folder as `send` finds it: --state-dir, SWITCHYARD_STATE_DIR, the settings file.
+      const { loadSettings } = await import('./settings.js');
+      const { stateDir } = loadSettings({ stateDir: flags.stateDir, settings: flags.settings });
+      const [{ connectLocalBroker }, { BrokerDeadLetters }] = await Promise.all([
+        import('../transports/memory/shared/local-broker.js'),
+        import('../transports/memory/shared/broker-dead-letters.js'),
+      ]);
+      const d = new BrokerDeadLetters(await connectLocalBroker(stateDir));
+      return { tool: toolOf(d), look: d };
+    }
     case 'amqp': {
       const url = flags.amqpUrl ?? env('SWITCHYARD_AMQP_URL');
       if (!url) throw new errors.SY_ERR_USAGE('with --transport amqp, give --amqp-url amqp://user@host:port/vhost (or SWITCHYARD_AMQP_URL)');

@@ -10,11 +10,13 @@ type Out = (line: string) => void;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-/** Where queues and dead letters are read: a broker, or a running process's dashboard. */
+/** Where queues and dead letters are read: a broker, the state folder's embedded broker, or a running process's dashboard. */
 function withAccess(command: Command): Command {
   return command
     .addOption(new Option('--transport <name>', 'transport holding the queues; env SWITCHYARD_TRANSPORT').choices(['memory', 'amqp', 'redis']))
-    .option('--dashboard <url>', 'a running process\'s dashboard (http://127.0.0.1:PORT): its transports, the memory transport included; env SWITCHYARD_DASHBOARD')
+    .option('--state-dir <dir>', 'memory: the state folder whose embedded broker to reach, as `run`/`dev` there host it (default .switchyard); env SWITCHYARD_STATE_DIR')
+    .option('--settings <file>', 'settings file (its stateDir); env SWITCHYARD_SETTINGS')
+    .option('--dashboard <url>', 'a running process\'s dashboard (http://127.0.0.1:PORT): its transports; env SWITCHYARD_DASHBOARD')
     .option('--amqp-url <url>', 'RabbitMQ URL; env SWITCHYARD_AMQP_URL')
     .option('--amqp-password <ref>', 'secret reference for its password: pass:NAME, env:NAME or file:PATH; env SWITCHYARD_AMQP_PASSWORD')
     .option('--redis-url <url>', 'Redis URL (default redis://127.0.0.1:6379); env SWITCHYARD_REDIS_URL')
@@ -83,7 +85,9 @@ Examples:
 Examples:
   switchyard queues --transport redis --redis-url redis://127.0.0.1:6379
   switchyard queues --transport amqp --amqp-url amqp://guest:guest@127.0.0.1:5672 --map sysmap.yaml
-  switchyard queues --dashboard http://127.0.0.1:7465     # a running process (memory transport too)`)
+  switchyard queues                                       # the embedded default: the run/dev process of .switchyard
+  switchyard queues --state-dir /tmp/sy                   # ... of another state folder
+  switchyard queues --dashboard http://127.0.0.1:7465     # a running process's dashboard`)
     .action(async (flags: AccessFlags & { json?: boolean }) => {
       const { listQueues } = await import('./commands/dead-letters.js');
       process.exitCode = await withTool(flags, (access) => listQueues(access, Boolean(flags.json), out));

@@ -7,8 +7,7 @@
 import { errors } from '../../errors.js';
 import { parseId } from '../../models/worker/ids.js';
 import type { Logger } from '../../observability/logger.js';
-import { brokerSocketOf } from '../../transports/memory/shared/attach.js';
-import { SharedMemoryClient } from '../../transports/memory/shared/client.js';
+import { connectLocalBroker } from '../../transports/memory/shared/local-broker.js';
 import { deadLetterQueueOf } from '../../transports/transport.js';
 import { createTransport, lazyConfigSource } from '../environment.js';
 import type { Settings } from '../settings.js';
@@ -33,14 +32,7 @@ export async function send(queue: string, ids: readonly string[], settings: Sett
 }
 
 async function sendToLocalBroker(stateDir: string, queue: string, bodies: readonly Buffer[]): Promise<string> {
-  const client = new SharedMemoryClient(brokerSocketOf(stateDir));
-  try {
-    await client.start();
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ECONNREFUSED') throw new errors.SY_ERR_NO_LOCAL_BROKER(stateDir);
-    throw err;
-  }
+  const client = await connectLocalBroker(stateDir);
   try {
     const known = (await client.queues()).map((q) => q.name).filter((name) => !name.endsWith(deadLetterQueueOf('')));
     if (!known.includes(queue)) throw new errors.SY_ERR_UNKNOWN_QUEUE(queue, suggest(queue, known), known);

@@ -110,6 +110,11 @@ export class MemoryTransport implements Transport {
     return this.queues.get(queue)?.depth ?? 0;
   }
 
+  /** Consumers reading a queue now (`switchyard queues`). */
+  consumers(queue: string): number {
+    return this.queues.get(queue)?.consumerCount ?? 0;
+  }
+
   /** Waiting messages of a queue, oldest first (dev tooling and tests; not a broker primitive). */
   peek(queue: string): readonly StoredMessage[] {
     return this.queues.get(queue)?.peek() ?? [];

@@ -5,6 +5,7 @@
 // back whatever is still unsettled.
 
 import { connect, type Socket } from 'node:net';
+import { dirname } from 'node:path';
 import { errors } from '../../../errors.js';
 import { settleWithin } from '../../grace.js';
 import { validateName } from '../../names.js';
@@ -12,6 +13,7 @@ import type {
   Capabilities, ConsumeOptions, Delivery, DeliveryHandler, Headers, NackOptions, OutboundMessage, Reply,
   RequestHandler, RequestOptions, Subscription, Transport,
 } from '../../transport.js';
+import type { DeadLetter, DeadLetterQueue } from '../../dead-letters.js';
 import { encodeFrame, onFrames, type ClientOp, type HostOp, type QueueInfo } from './protocol.js';
 
 type Pending = { resolve(m: Extract<HostOp, { op: 'ok' }>): void; reject(e: Error): void };
@@ -82,6 +84,21 @@ export class SharedMemoryClient implements Transport {
     return (await this.#call({ op: 'queues' })).queues ?? [];
   }
 
+  /** Queues of the host that hold dead letters, with how many (the host's MemoryDeadLetters answers). */
+  async deadLetterQueues(): Promise<DeadLetterQueue[]> {
+    return (await this.#newer({ op: 'dead-queues' }, 'list dead letters')).deadQueues ?? [];
+  }
+
+  /** Up to `limit` dead letters of `queue`, oldest first (the host caps the limit at MAX_PEEK). */
+  async peekDeadLetters(queue: string, limit: number): Promise<DeadLetter[]> {
+    return (await this.#newer({ op: 'dead-peek', queue, limit }, 'show dead letters')).letters ?? [];
+  }
+
+  /** Retries or discards one dead letter (`target` its id) or all of the queue (null); how many. */
+  async actOnDeadLetters(action: 'retry' | 'discard', queue: string, target: string | null): Promise<number> {
+    return (await this.#newer({ op: 'dead-act', action, queue, target }, `${action} dead letters`)).count ?? 0;
+  }
+
   async declareQueue(queue: string): Promise<void> {
     validateName('queue', queue);
     await this.#call({ op: 'declare', queue });
@@ -143,6 +160,18 @@ export class SharedMemoryClient implements Transport {
     for (const delivery of entry.unsettled) delivery.forget();
     this.#subs.delete(sub);
     if (!this.#closed && this.#socket && !this.#socket.destroyed) await this.#call({ op: 'unsubscribe', sub }).catch(() => undefined);
+  }
+
+  /** An op hosts before it did not know: they answer "unknown operation", said here as what to do. */
+  async #newer(op: Call, what: string): Promise<Extract<HostOp, { op: 'ok' }>> {
+    try {
+      return await this.#call(op);
+    } catch (err) {
+      if (err instanceof Error && !(err instanceof HostError) && err.message.startsWith('unknown operation')) {
+        throw new errors.SY_ERR_LOCAL_BROKER_TOO_OLD(dirname(this.socketPath), what);
+      }
+      throw err;
+    }
   }
 
   #call(op: Call): Promise<Extract<HostOp, { op: 'ok' }>> {

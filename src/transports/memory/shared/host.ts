@@ -9,8 +9,10 @@ import { chmod, mkdir, unlink } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import type { Delivery, Subscription } from '../../transport.js';
+import type { DeadLetter } from '../../dead-letters.js';
+import { MemoryDeadLetters } from '../memory-dead-letters.js';
 import type { MemoryTransport } from '../memory-transport.js';
-import { encodeFrame, onFrames, type ClientOp, type HostOp } from './protocol.js';
+import { encodeFrame, MAX_PEEK, MAX_PEEK_BYTES, onFrames, type ClientOp, type HostOp } from './protocol.js';
 
 export interface BrokerHost {
   readonly socketPath: string;
@@ -30,6 +32,7 @@ class Session {
   constructor(
     private readonly socket: Socket,
     private readonly transport: MemoryTransport,
+    private readonly deadLetters: MemoryDeadLetters,
   ) {}
 
   send(message: HostOp): void {
@@ -103,7 +106,20 @@ class Session {
           return;
         }
         case 'queues':
-          return ok(id, { queues: t.queueNames().map((name) => ({ name, depth: t.depth(name) })) });
+          return ok(id, { queues: t.queueNames().map((name) => ({ name, depth: t.depth(name), consumers: t.consumers(name) })) });
+        case 'dead-queues':
+          return ok(id, { deadQueues: await this.deadLetters.queues() });
+        case 'dead-peek': {
+          const limit = Math.min(Number.isInteger(m.limit) && m.limit > 0 ? m.limit : 100, MAX_PEEK);
+          return ok(id, { letters: withinBytes(await this.deadLetters.peek(m.queue, { limit }), MAX_PEEK_BYTES) });
+        }
+        case 'dead-act': {
+          const d = this.deadLetters;
+          const count = m.target === null || m.target === undefined
+            ? await (m.action === 'retry' ? d.retryAll(m.queue) : d.discardAll(m.queue))
+            : Number(await (m.action === 'retry' ? d.retry(m.queue, String(m.target)) : d.discard(m.queue, String(m.target))));
+          return ok(id, { count });
+        }
         default:
           throw new Error(`unknown operation ${JSON.stringify((m as { op?: unknown }).op)}`);
       }
@@ -126,6 +142,18 @@ class Session {
   }
 }
 
+/** The first letters whose bodies fit in `maxBytes` (the first always goes: it fit the queue). */
+function withinBytes(letters: DeadLetter[], maxBytes: number): DeadLetter[] {
+  let bytes = 0;
+  const out: DeadLetter[] = [];
+  for (const letter of letters) {
+    bytes += letter.body.byteLength;
+    if (out.length > 0 && bytes > maxBytes) break;
+    out.push(letter);
+  }
+  return out;
+}
+
 /**
  * Serves `transport` at `socketPath` (its folder made 0700, the socket 0600). Fails with
  * EADDRINUSE when another process hosts there already (attach to it instead).
@@ -133,9 +161,10 @@ class Session {
 export async function hostBroker(transport: MemoryTransport, socketPath: string): Promise<BrokerHost> {
   await mkdir(dirname(socketPath), { recursive: true, mode: 0o700 });
   const sessions = new Set<Session>();
+  const deadLetters = new MemoryDeadLetters(transport);
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
-    const session = new Session(socket, transport);
+    const session = new Session(socket, transport, deadLetters);
     sessions.add(session);
     sockets.add(socket);
     onFrames(socket, (m) => {

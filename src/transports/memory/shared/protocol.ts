@@ -4,6 +4,7 @@
 // a frame over MAX_FRAME_BYTES ends the connection.
 
 import { decode, encode } from '@msgpack/msgpack';
+import type { DeadLetter, DeadLetterQueue } from '../../dead-letters.js';
 import type { Headers } from '../../transport.js';
 
 /** Largest frame either side accepts (a message body plus a little). */
@@ -23,16 +24,28 @@ export type ClientOp =
   | { op: 'request'; id: number; subject: string; body: Uint8Array; headers: Headers; timeoutMs: number }
   | { op: 'serve'; id: number; sub: number; subject: string }
   | { op: 'reply'; req: number; body?: Uint8Array; headers?: Headers; error?: string }
-  | { op: 'queues'; id: number };
+  | { op: 'queues'; id: number }
+  // Dead letters (`switchyard queues` / `dead-letters`), answered by the host's MemoryDeadLetters.
+  | { op: 'dead-queues'; id: number }
+  | { op: 'dead-peek'; id: number; queue: string; limit: number }
+  /** `target`: one dead letter's id, or null for all of the queue; answered with `count`. */
+  | { op: 'dead-act'; id: number; action: 'retry' | 'discard'; queue: string; target: string | null };
+
+/** Most dead letters one peek returns, whatever the client asks (a frame stays far under MAX_FRAME_BYTES). */
+export const MAX_PEEK = 1_000;
+/** Body bytes one peek returns at most: the letters past it are left out (the first always goes). */
+export const MAX_PEEK_BYTES = 16 * 1024 * 1024;
 
 export interface QueueInfo {
   readonly name: string;
   /** Messages waiting (not in flight). */
   readonly depth: number;
+  /** Consumers reading it now (hosts before dead-letter ops did not send it). */
+  readonly consumers?: number;
 }
 
 export type HostOp =
-  | { op: 'ok'; id: number; body?: Uint8Array; headers?: Headers; queues?: QueueInfo[] }
+  | { op: 'ok'; id: number; body?: Uint8Array; headers?: Headers; queues?: QueueInfo[]; deadQueues?: DeadLetterQueue[]; letters?: DeadLetter[]; count?: number }
   | { op: 'error'; id: number; code?: string; message: string }
   | { op: 'deliver'; sub: number; delivery: number; body: Uint8Array; headers: Headers; queue: string; attempt: number }
   | { op: 'serve-request'; sub: number; req: number; body: Uint8Array; headers: Headers };
