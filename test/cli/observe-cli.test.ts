@@ -193,7 +193,7 @@ describe('switchyard queues / dead-letters on Redis', () => {
     }
   });
 
-  it('the memory transport is reached through the running process\'s dashboard, and refused without one', async () => {
+  it('the memory transport is reached through the running process\'s dashboard; without one and no process hosting the state folder\'s broker, the error names the fix', async () => {
     const memory = new MemoryTransport();
     await memory.start();
     await memory.declareQueue('ingest-in');
@@ -205,9 +205,9 @@ describe('switchyard queues / dead-letters on Redis', () => {
       await waitFor('the dead letter listed', async () => /ingest-in\s+1/.test((await deadLetters(via, (a, out) => listDeadLetters(a.tool, false, out))).stdout));
       const peek = await runCli(['dead-letters', 'peek', 'ingest-in', '--dashboard', dashboard.url]);
       assert.match(peek.stdout, /reason: bad id/);
-      const none = await deadLetters({ transport: 'memory' }, (a, out) => listDeadLetters(a.tool, false, out));
+      const none = await deadLetters({ transport: 'memory', stateDir: join(tmpdir(), `sy-no-broker-${process.pid}`) }, (a, out) => listDeadLetters(a.tool, false, out));
       assert.equal(none.code, 2);
-      assert.match(none.stderr, /memory transport lives inside the process.*--dashboard URL/);
+      assert.match(none.stderr, /SY_ERR_NO_LOCAL_BROKER: .*sy-no-broker-\d+: start `switchyard run` or `switchyard dev`/);
     } finally {
       await dashboard.close();
       await sub.stop();
