@@ -5,6 +5,7 @@
 
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
 import { RedisBusTransport } from '../../src/transports/redis/bus/mod.js';
 import type { EventDelivery, ListenSpec } from '../../src/transports/bus/bus-transport.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -73,3 +74,29 @@ it('an event a member left unacked when it stopped is reclaimed by another after
   await b.stop();
   assert.deepEqual(got, [2]);
 });
+
+it('an entry whose field is not UTF-8 is set aside with its bytes as stored, though listeners read fields as text', { timeout: 30_000 }, async () => {
+  const b = await bus();
+  const stream = 'bytes.*:stream';
+  const malformed: string[] = [];
+  const sub = await b.listen({ ...spec('one', 'bytes'), onMalformed: (m) => malformed.push(m.reason) }, async (d) => d.ack());
+  const raw = new Redis(redis.url);
+  try {
+    const value = Buffer.from([0x7b, 0xff, 0xfe]); // neither JSON nor UTF-8
+    await raw.xadd(stream, '*', 'id', 'e-1', 'api_name', 'bytes', 'event_name', 'happened', 'version', '1', ':n', value);
+    let dead: Array<[Buffer, Buffer[]]> = [];
+    for (let i = 0; i < 250 && dead.length === 0; i++) {
+      await sleep(20);
+      dead = (await raw.xrangeBuffer(`${stream}:dead_letter`, '-', '+')) as Array<[Buffer, Buffer[]]>;
+    }
+    assert.equal(dead.length, 1, 'the entry was set aside');
+    const fields = dead[0]![1];
+    const at = fields.findIndex((f) => f.toString() === ':n');
+    assert.ok(at >= 0 && fields[at + 1]!.equals(value), `the dead letter holds the stored bytes, got ${fields[at + 1]?.toString('hex')}`);
+    assert.equal(malformed.length, 1);
+  } finally {
+    raw.disconnect();
+    await sub.stop();
+  }
+});
+
