@@ -100,3 +100,19 @@ it('an entry whose field is not UTF-8 is set aside with its bytes as stored, tho
   }
 });
 
+
+it('fires of one tick go out together, yet each resolves with its own outcome: one to a key of another type fails alone', { timeout: 30_000 }, async () => {
+  const b = await bus();
+  const raw = new Redis(redis.url);
+  try {
+    await raw.set('wrong.*:stream', 'not a stream');
+    const event = (api: string, n: number) => ({ id: `e-${n}`, api, event: 'happened', version: 1, kwargs: { n } });
+    const outcomes = await Promise.allSettled([b.fire(event('fine', 1)), b.fire(event('wrong', 2)), b.fire(event('fine', 3))]);
+    assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled']);
+    assert.match(((outcomes[1] as PromiseRejectedResult).reason as Error).message, /WRONGTYPE/);
+    const entries = await raw.xrange('fine.*:stream', '-', '+');
+    assert.deepEqual(entries.map(([, fields]) => fields), [1, 3].map((n) => ['id', `e-${n}`, 'api_name', 'fine', 'event_name', 'happened', 'version', '1', ':n', String(n)]));
+  } finally {
+    raw.disconnect();
+  }
+});
