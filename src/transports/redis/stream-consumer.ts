@@ -32,8 +32,9 @@
 //   closing the reader when Redis does not answer); handlers running get the grace; what
 //   is still held then is handed to the layer above's onStop (handed back to a queue) or
 //   left pending for a reclaim; the member's name is deleted once it holds nothing.
-// Every settlement is one Lua script (scripts.ts), run only while this member still holds
-// the entry, so an entry is never both moved and handled elsewhere.
+// Every settlement that moves an entry is one Lua script (scripts.ts), run only while this
+// member still holds the entry, so an entry is never both moved and handled elsewhere; an
+// ack is XACK (with XDEL in one script on queue streams).
 
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../observability/logger.js';
@@ -105,9 +106,9 @@ export type Field = Buffer | string;
 /** Runs one taken entry; resolves once done with it. The layer above settles it (or not) meanwhile. */
 export type TakenHandler<F extends Field = Buffer> = (taken: Taken<F>) => Promise<void>;
 
-export interface StreamConsumerOptions {
+export interface StreamConsumerOptions<F extends Field = Buffer> {
   /** What becomes of entries still held at stop (unsettled, or read and not handed out); default: left pending for a reclaim. Resolves with how many could not be handed back. */
-  readonly onStop?: (held: Taken<any>[]) => Promise<number>;
+  readonly onStop?: (held: Taken<F>[]) => Promise<number>;
   /** More periodic steps of the layer above (e.g. moving due delayed requeues), run like the consumer's own and stopped with it. */
   readonly timers?: ReadonlyArray<{ readonly ms: number; readonly run: () => Promise<void> }>;
 }
@@ -141,7 +142,7 @@ export class StreamConsumer<F extends Field = Buffer> implements Subscription {
   /** Timer steps running now (a reclaim may be adding entries to the buffer). */
   private readonly background = new Set<Promise<void>>();
   private readonly reclaimCursor = new Map<string, string>();
-  /** Acks of one turn of the event loop, one script call per stream. */
+  /** Acks of one turn of the event loop, one command (or script call) per stream. */
   private readonly acks = new Batcher<Taken<F>>((acks) => this.sendAcks(acks), { when: 'turn' });
   private readonly log: Logger;
   /** Free slots that make a read worth it: half the window (1 for prefetch 1). */
@@ -153,7 +154,7 @@ export class StreamConsumer<F extends Field = Buffer> implements Subscription {
     private readonly handler: TakenHandler<F>,
     private readonly prefetch: number,
     private readonly settings: ConsumerSettings,
-    private readonly options: StreamConsumerOptions = {},
+    private readonly options: StreamConsumerOptions<F> = {},
   ) {
     this.name = plan.name ?? consumerName();
     this.log = host.log.child({ queue: plan.label, consumer: this.name });
