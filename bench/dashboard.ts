@@ -1,8 +1,11 @@
 // The dashboard's cost on throughput: 50 worker services on the embedded default (each its
 // own queue, routing to a queue of its own), run as `switchyard run` runs them (the worker
-// runner on one Runtime), draining the same messages with and without a dashboard attached
-// to the observer stream with one live page connected (its SSE stream read as a browser
-// would). Rounds alternate so machine noise hits both alike.
+// runner on one Runtime, the stream's log listener attached — `run` always has it — with
+// the log level above "message done", as `--log-level warn` sets it), draining the same
+// messages with and without a dashboard attached to the observer stream with one live page
+// connected (its SSE stream read as a browser would). A third kind runs with nobody
+// listening to the stream at all (an embedding without `run`): what the events cost to
+// build, printed as a second RESULT line. Rounds alternate so machine noise hits all alike.
 //   npm run bench -- dashboard [messages] [rounds] [services]
 
 import { mkdtempSync } from 'node:fs';
@@ -11,6 +14,7 @@ import { join } from 'node:path';
 import { parseSysMap, MapConfigSource } from '../dist/config/sysmap.js';
 import { resolveSettings } from '../dist/config/settings/settings.js';
 import { createLogger } from '../dist/observability/logger.js';
+import { observerLog } from '../dist/observability/observer-log.js';
 import { runner } from '../dist/models/worker/runner.js';
 import { worker } from '../dist/models/worker/mod.js';
 import { workerSettingsSection } from '../dist/models/worker/settings.js';
@@ -28,13 +32,18 @@ const ROUNDS = Number(process.argv[3] ?? 5);
 const SERVICES = Number(process.argv[4] ?? 50);
 const names = Array.from({ length: SERVICES }, (_, i) => `s${String(i).padStart(2, '0')}`);
 const map = parseSysMap(`services:\n${names.map((n) => `  ${n}:\n    in: ${n}-in\n    out:\n      - { case: true, queues: [${n}-out] }\n`).join('')}`, 'bench sysmap');
-const logger = createLogger({ level: 'silent' });
+const logger = createLogger({ level: 'warn' });
 const settings = resolveSettings([workerSettingsSection], []).worker;
 const store = new FsObjectStore({ root: mkdtempSync(join(tmpdir(), 'sy-bench-dashboard-')) });
 
 /** Messages/s draining MESSAGES spread over every service's queue. */
-async function round(withDashboard: boolean): Promise<number> {
+type Kind = 'dashboard' | 'none' | 'idle';
+
+async function round(kind: Kind): Promise<number> {
+  const withDashboard = kind === 'dashboard';
   const runtime = new Runtime({ logger });
+  // As cli/system.ts buildSystem does for every `run` and `dev`.
+  const log = kind === 'idle' ? undefined : observerLog(runtime.observer, logger, { handledAt: () => runner.logHandledAt ?? 'debug' });
   const transports = new TransportRegistry({ logger });
   const opened = await transports.open('memory', 'worker', ['queue']);
   const memory = opened.queues as import('../dist/transports/memory/memory-transport.js').MemoryTransport;
@@ -66,15 +75,19 @@ async function round(withDashboard: boolean): Promise<number> {
   const rate = MESSAGES / ((performance.now() - started) / 1000);
   await stopPage();
   await runtime.stop();
+  log?.detach();
   await transports.close();
   return rate;
 }
 
-await round(true); // warm-up: JIT both paths before measuring
-await round(false);
-const runs = await alternate(ROUNDS, { dashboard: () => round(true), none: () => round(false) }, (r, last) =>
-  console.log(`round ${r + 1}: with the dashboard ${last.dashboard.toFixed(0)} msg/s, without ${last.none.toFixed(0)} msg/s`));
+for (const kind of ['dashboard', 'none', 'idle'] as const) await round(kind); // warm-up: JIT every path before measuring
+const runs = await alternate(ROUNDS, { dashboard: () => round('dashboard'), none: () => round('none'), idle: () => round('idle') }, (r, last) =>
+  console.log(`round ${r + 1}: with the dashboard ${last.dashboard.toFixed(0)} msg/s, without ${last.none.toFixed(0)} msg/s, nobody listening ${last.idle.toFixed(0)} msg/s`));
 printResult({
   bench: 'dashboard', case: `${SERVICES}-services`, against: 'no-dashboard', unit: 'msg/s',
   ours: Math.round(median(runs.dashboard)), baseline: Math.round(median(runs.none)),
+});
+printResult({
+  bench: 'dashboard', case: `${SERVICES}-services-stream-listened`, against: 'nobody-listening', unit: 'msg/s',
+  ours: Math.round(median(runs.none)), baseline: Math.round(median(runs.idle)),
 });

@@ -40,62 +40,68 @@ export interface ObserverLog {
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
+/**
+ * The fields every line starts with, made only for a line that is written: most events
+ * (received, handled at debug, sent) write nothing at the default level, and this listener
+ * sees every one of them (in `switchyard run` it always listens).
+ */
+const baseOf = (e: ObserverEvent) => ({ model: e.model, service: e.service, transport: e.transport });
+
 /** Writes the stream's log lines to `logger` from now on. */
 export function observerLog(observer: Observer, logger: Logger, options: ObserverLogOptions = {}): ObserverLog {
   const handledAt = options.handledAt ?? (() => 'debug' as const);
   const peerInput = warnLimiter(logger, options.peerInputLimit);
 
   const onEvent = (e: ObserverEvent) => {
-    const base = { model: e.model, service: e.service, transport: e.transport };
     switch (e.type) {
       case 'state':
         switch (e.state) {
           case 'ready':
             logger.info({
-              ...base,
+              ...baseOf(e),
               ...(e.inputs ? { inputs: e.inputs.map((edge) => edge.name) } : {}),
               ...(e.outputs ? { outputs: [...new Set(e.outputs.map((edge) => edge.name))] } : {}),
             }, `${e.model} started`);
             break;
           case 'stopped':
             peerInput.flush();
-            logger.info(base, `${e.model} stopped`);
+            logger.info(baseOf(e), `${e.model} stopped`);
             break;
           case 'failed':
-            logger.error({ ...base, err: e.error }, `${e.model} failed`);
+            logger.error({ ...baseOf(e), err: e.error }, `${e.model} failed`);
             break;
           default:
-            if (logger.isLevelEnabled('debug')) logger.debug(base, `${e.model} ${e.state}`);
+            if (logger.isLevelEnabled('debug')) logger.debug(baseOf(e), `${e.model} ${e.state}`);
         }
         break;
       case 'received':
-        if (logger.isLevelEnabled('debug')) logger.debug({ ...base, input: e.input, id: e.id, attempt: e.attempt }, 'message received');
+        if (logger.isLevelEnabled('debug')) logger.debug({ ...baseOf(e), input: e.input, id: e.id, attempt: e.attempt }, 'message received');
         break;
       case 'handled': {
         const level = handledAt(e.model);
         if (!logger.isLevelEnabled(level)) break;
         logger[level]({
-          ...base, input: e.input, id: e.id, ms: round(e.durationMs),
+          ...baseOf(e), input: e.input, id: e.id, ms: round(e.durationMs),
           ...(e.produced ? { produced: e.produced } : {}),
           ...(e.wrote ? { wrote: e.wrote } : {}),
         }, 'message done');
         break;
       }
       case 'failed':
-        logger.warn({ ...base, input: e.input, id: e.id, ms: round(e.durationMs), err: e.error, ...(e.retryInMs !== undefined ? { retryInMs: e.retryInMs } : {}) }, 'message failed');
+        logger.warn({ ...baseOf(e), input: e.input, id: e.id, ms: round(e.durationMs), err: e.error, ...(e.retryInMs !== undefined ? { retryInMs: e.retryInMs } : {}) }, 'message failed');
         break;
       case 'dead-lettered':
         if (e.id === undefined) {
-          peerInput.warn(`dead-lettered ${e.model}/${e.service}/${e.input}/${e.reasonKind}`, { ...base, input: e.input, reasonKind: e.reasonKind, reason: e.reason }, 'message dead-lettered');
+          peerInput.warn(`dead-lettered ${e.model}/${e.service}/${e.input}/${e.reasonKind}`, { ...baseOf(e), input: e.input, reasonKind: e.reasonKind, reason: e.reason }, 'message dead-lettered');
         } else {
-          logger.error({ ...base, input: e.input, id: e.id, reasonKind: e.reasonKind, reason: e.reason }, 'message dead-lettered');
+          logger.error({ ...baseOf(e), input: e.input, id: e.id, reasonKind: e.reasonKind, reason: e.reason }, 'message dead-lettered');
         }
         break;
       case 'rejected':
-        peerInput.warn(`rejected ${e.model}/${e.service}/${e.input}/${e.reason}`, { ...base, input: e.input, reason: e.reason }, 'input rejected');
+        peerInput.warn(`rejected ${e.model}/${e.service}/${e.input}/${e.reason}`, { ...baseOf(e), input: e.input, reason: e.reason }, 'input rejected');
         break;
       case 'called':
-        if (e.error && logger.isLevelEnabled('debug')) logger.debug({ ...base, target: e.target, id: e.id, ms: round(e.durationMs), err: e.error }, 'call failed');
+        if (e.error && logger.isLevelEnabled('debug')) logger.debug({ ...baseOf(e), target: e.target, id: e.id, ms: round(e.durationMs), err: e.error }, 'call failed');
         break;
       case 'sent':
         break;

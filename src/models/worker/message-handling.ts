@@ -60,7 +60,7 @@ export class MessageHandling {
       return this.deadLetter(delivery, undefined, 'bad_id', (err as Error).message);
     }
     const started = performance.now();
-    report.received(id, delivery.attempt);
+    const receivedMark = report.received(id, delivery.attempt);
     const context = new MessageContext(this.deps, id, delivery);
     let routed: RoutedResult[];
     let dropped: RoutedResult[];
@@ -89,7 +89,7 @@ export class MessageHandling {
       const caseText = describeCase(result.case);
       this.deps.warnings.warn(`dropped ${caseText}`, { id: id.toString(), case: caseText, resultId: result.id.toString() }, 'no route for this case; result dropped (unroutedCases: "drop")');
     }
-    report.handled(id, performance.now() - started, routed, uploads);
+    report.handled(id, receivedMark, performance.now() - started, routed, uploads);
   }
 
   /** Resolves every result's queues before anything is uploaded or published. */

@@ -7,7 +7,7 @@
 //                  text, attempt (1 on the first delivery); then exactly one of
 //   handled        everything it caused is done (uploaded, published, acked): produced = one
 //                  entry per routed result per queue {output: queue, id, label: the case},
-//                  wrote = "bucket/key" of each upload
+//                  wrote = "bucket/key" of each upload (absent when nothing was uploaded)
 //   failed         process, an upload or a publish failed; it is tried again in retryInMs
 //   dead-lettered  no_route (a result's case has no route) or max_attempts (its last attempt
 //                  failed; the reason carries that error)
@@ -45,6 +45,12 @@ export function workerEdges(config: QueueConfig): { readonly inputs: readonly Ed
   };
 }
 
+/** What received() hands to handled(): the received event as emitted. */
+export interface ReceivedMark {
+  readonly id: string;
+  readonly at: number;
+}
+
 /** The worker's side of the stream for one inbound queue. */
 export class WorkerReport {
   readonly #emitter: Emitter;
@@ -55,22 +61,31 @@ export class WorkerReport {
     this.#input = inbound;
   }
 
-  received(id: bigint, attempt: number): void {
-    if (this.#emitter.active) this.#emitter.emit({ type: 'received', input: this.#input, id: id.toString(), attempt });
+  /**
+   * Returns the event (its id as text and its time) for handled(), which reuses both: a
+   * bigint's text costs ~0.25 µs to make and a clock read ~0.15 µs, per message.
+   */
+  received(id: bigint, attempt: number): ReceivedMark | undefined {
+    if (!this.#emitter.active) return undefined;
+    const event = { type: 'received', input: this.#input, id: id.toString(), attempt } as const;
+    this.#emitter.emit(event);
+    return event as unknown as ReceivedMark;
   }
 
-  handled(id: bigint, durationMs: number, routed: readonly RoutedResult[], uploads: readonly UploadedObject[]): void {
+  /** `received` is what received() returned, when it did; the event's time is its time plus durationMs. */
+  handled(id: bigint, received: ReceivedMark | undefined, durationMs: number, routed: readonly RoutedResult[], uploads: readonly UploadedObject[]): void {
     if (!this.#emitter.active) return;
+    const text = received?.id ?? id.toString();
+    const at = received ? Math.round(received.at + durationMs) : undefined;
     const produced: Produced[] = [];
     for (const result of routed) {
-      const resultId = result.id.toString();
+      // A result that is the message's own id (a stage passing it on) reuses its text.
+      const resultId = result.id === id ? text : result.id.toString();
       const label = caseLabel(result.case);
       for (const queue of result.queues) produced.push({ output: queue, id: resultId, label });
     }
-    this.#emitter.emit({
-      type: 'handled', input: this.#input, id: id.toString(), durationMs, produced,
-      wrote: uploads.map((u) => `${u.bucket}/${u.key}`),
-    });
+    if (uploads.length === 0) this.#emitter.emit({ type: 'handled', input: this.#input, id: text, durationMs, produced }, at);
+    else this.#emitter.emit({ type: 'handled', input: this.#input, id: text, durationMs, produced, wrote: uploads.map((u) => `${u.bucket}/${u.key}`) }, at);
   }
 
   /** A failed attempt that will be tried again (the last one is dead-lettered instead). */

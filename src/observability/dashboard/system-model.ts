@@ -74,6 +74,8 @@ const ZERO_FIGURES: Figures = { rateIn: 0, rateOut: 0, inFlight: 0, received: 0,
 
 export class SystemModel {
   readonly #now: () => number;
+  /** The clock given in options (tests); without one an event is counted at its own `at`. */
+  readonly #givenClock: (() => number) | undefined;
   readonly #bucketMs: number;
   readonly #length: number;
   readonly #rateWindowMs: number;
@@ -83,6 +85,7 @@ export class SystemModel {
   /** model → service → component: the per-event lookup makes no string. */
   readonly #bySource = new Map<string, Map<string, Component>>();
   readonly #journeys: JourneyIndex;
+  #lastComponent: Component | undefined;
   #ports = 0;
   #untracked = 0;
   #version = 0;
@@ -93,6 +96,7 @@ export class SystemModel {
 
   constructor(options: SystemModelOptions = {}) {
     this.#now = options.now ?? Date.now;
+    this.#givenClock = options.now;
     this.#bucketMs = options.seriesBucketMs ?? 5_000;
     this.#length = options.seriesLength ?? 60;
     this.#rateWindowMs = options.rateWindowMs ?? 10_000;
@@ -124,7 +128,8 @@ export class SystemModel {
 
   onEvent(e: ObserverEvent): void {
     const component = this.#component(e);
-    const now = this.#now();
+    // The event's own time: a clock read costs ~0.15 µs here, and this runs twice per message.
+    const now = this.#givenClock ? this.#givenClock() : e.at;
     switch (e.type) {
       case 'state': {
         component.state = e.state;
@@ -304,6 +309,14 @@ export class SystemModel {
   // ---- internals
 
   #component(source: EventSource): Component {
+    // A message's events come from one component, often one after another: no map lookup.
+    const last = this.#lastComponent;
+    if (last && last.source.service === source.service && last.source.model === source.model && (last.source.transport === source.transport || !source.transport)) return last;
+    this.#lastComponent = this.#componentOf(source);
+    return this.#lastComponent;
+  }
+
+  #componentOf(source: EventSource): Component {
     let byService = this.#bySource.get(source.model);
     if (!byService) this.#bySource.set(source.model, (byService = new Map()));
     let c = byService.get(source.service);
