@@ -12,7 +12,8 @@ const GROWTH = 1.15;
 const LOG_GROWTH = Math.log(GROWTH);
 export const LATENCY_BUCKETS = Math.ceil(Math.log(100_000 / MIN_MS) / LOG_GROWTH) + 1;
 
-function bucketOf(ms: number): number {
+/** The histogram bucket of a duration: count into a Uint32Array(LATENCY_BUCKETS) and hand it to addCounts(). */
+export function latencyBucketOf(ms: number): number {
   if (!(ms > MIN_MS)) return 0;
   return Math.min(LATENCY_BUCKETS - 1, Math.floor(Math.log(ms / MIN_MS) / LOG_GROWTH) + 1);
 }
@@ -46,21 +47,45 @@ export class LatencyWindow {
   }
 
   record(now: number, ms: number): void {
+    const slice = this.#sliceAt(now);
+    if (!slice) return;
+    const b = latencyBucketOf(ms);
+    slice[b]!++;
+    this.#sum[b]!++;
+    this.#total++;
+  }
+
+  /**
+   * Adds durations counted elsewhere (by latencyBucketOf, `total` of them) as if recorded at
+   * `now`: a watcher of many events counts into a plain array per event and hands the counts
+   * over once a second, keeping the window's time arithmetic off the per-event path.
+   */
+  addCounts(now: number, counts: Uint32Array, total: number): void {
+    const slice = this.#sliceAt(now);
+    if (!slice) return;
+    for (let b = 0; b < LATENCY_BUCKETS; b++) {
+      const n = counts[b]!;
+      if (n !== 0) {
+        slice[b]! += n;
+        this.#sum[b]! += n;
+      }
+    }
+    this.#total += total;
+  }
+
+  /** The slice that holds time `now` (emptied if it held an older one); undefined when `now` is older than the window. */
+  #sliceAt(now: number): Uint32Array | undefined {
     const epoch = Math.floor(now / this.sliceMs);
     if (epoch !== this.#current) {
-      if (this.#current - epoch >= this.slices) return; // older than the window (a clock moved back)
+      if (this.#current - epoch >= this.slices) return undefined; // older than the window (a clock moved back)
       this.#expire(epoch);
     }
     const i = epoch % this.slices;
-    const slice = this.#slices[i]!;
     if (this.#epochs[i] !== epoch) {
       this.#drop(i);
       this.#epochs[i] = epoch;
     }
-    const b = bucketOf(ms);
-    slice[b]!++;
-    this.#sum[b]!++;
-    this.#total++;
+    return this.#slices[i]!;
   }
 
   /** Adds the live slices' counts into `into` (length LATENCY_BUCKETS): merge several windows before asking quantiles. Returns how many it added. */

@@ -12,7 +12,7 @@
 import type { ComponentState, EventSource, Observer, ObserverEvent } from '../observer.js';
 import { BucketSeries } from './bucket-series.js';
 import { JourneyIndex, type Hop, type Journey, type JourneyIndexOptions } from './journeys.js';
-import { LATENCY_BUCKETS, LatencyWindow, quantilesOf } from './latency-window.js';
+import { LATENCY_BUCKETS, LatencyWindow, latencyBucketOf, quantilesOf } from './latency-window.js';
 import type { ChannelFigures, Probe, ProbeChannel } from './probe.js';
 import type { EdgeSnapshot, Figures, NodeSnapshot, Series, Snapshot } from './snapshot.js';
 import { buildTopology, serviceNodeId, type ComponentPorts, type Port, type Topology } from './topology.js';
@@ -33,12 +33,22 @@ export interface SystemModelOptions {
   readonly journeys?: JourneyIndexOptions;
 }
 
-/** Figures of one port: a component's input or output channel. */
+/**
+ * Figures of one port: a component's input or output channel. Per event only plain counters
+ * move (`pending`, the `pendingLatency` histogram); the model rolls them into the time
+ * series and the latency window once a second and before every read (#roll), so the series'
+ * time arithmetic is paid per port per second, not per message (bench/dashboard.ts).
+ */
 class PortStats {
   readonly count: BucketSeries;
   readonly errors: BucketSeries;
   readonly dead: BucketSeries;
   readonly latency: LatencyWindow;
+  /** Counted since the last roll, not yet in `count`. */
+  pending = 0;
+  /** Durations since the last roll, by latencyBucketOf, not yet in `latency`. */
+  pendingLatency: Uint32Array | undefined;
+  pendingLatencyTotal = 0;
   inFlight = 0;
   total = 0;
   errorTotal = 0;
@@ -53,7 +63,27 @@ class PortStats {
     this.dead = new BucketSeries(bucketMs, length);
     this.latency = new LatencyWindow(latencyWindowMs, 6);
   }
+
+  time(ms: number): void {
+    (this.pendingLatency ??= new Uint32Array(LATENCY_BUCKETS))[latencyBucketOf(ms)]!++;
+    this.pendingLatencyTotal++;
+  }
+
+  roll(at: number): void {
+    if (this.pending !== 0) {
+      this.count.add(at, this.pending);
+      this.pending = 0;
+    }
+    if (this.pendingLatencyTotal !== 0) {
+      this.latency.addCounts(at, this.pendingLatency!, this.pendingLatencyTotal);
+      this.pendingLatency!.fill(0);
+      this.pendingLatencyTotal = 0;
+    }
+  }
 }
+
+/** How often per-event counters are rolled into the series while events flow. */
+const ROLL_MS = 1_000;
 
 interface Component {
   /** serviceNodeId(source), made once. */
@@ -66,6 +96,12 @@ interface Component {
   readonly outputs: Map<string, Port>;
   readonly inStats: Map<string, PortStats>;
   readonly outStats: Map<string, PortStats>;
+  /** The port the last event was about, in and out: most events repeat it (no map lookup). */
+  lastIn?: PortStats;
+  lastInName?: string;
+  lastOut?: PortStats;
+  lastOutName?: string;
+  lastOutLabel?: string;
 }
 
 const QUANTILES = [0.5, 0.99] as const;
@@ -86,6 +122,11 @@ export class SystemModel {
   readonly #bySource = new Map<string, Map<string, Component>>();
   readonly #journeys: JourneyIndex;
   #lastComponent: Component | undefined;
+  /** Every port's figures, for #roll. */
+  readonly #allStats: PortStats[] = [];
+  #rollAt = -Infinity;
+  /** The time of the newest event counted: what is pending is rolled in at it. */
+  #lastAt = 0;
   #ports = 0;
   #untracked = 0;
   #version = 0;
@@ -130,6 +171,11 @@ export class SystemModel {
     const component = this.#component(e);
     // The event's own time: a clock read costs ~0.15 µs here, and this runs twice per message.
     const now = this.#givenClock ? this.#givenClock() : e.at;
+    if (now >= this.#rollAt) {
+      this.#roll();
+      this.#rollAt = now + ROLL_MS;
+    }
+    this.#lastAt = now;
     switch (e.type) {
       case 'state': {
         component.state = e.state;
@@ -142,7 +188,7 @@ export class SystemModel {
       case 'received': {
         const s = this.#inStats(component, e.input);
         if (s) {
-          s.count.add(now);
+          s.pending++;
           s.total++;
           s.inFlight++;
         }
@@ -152,8 +198,8 @@ export class SystemModel {
       case 'handled': {
         const s = this.#inStats(component, e.input);
         if (s) {
-          s.inFlight = Math.max(0, s.inFlight - 1);
-          s.latency.record(now, e.durationMs);
+          if (s.inFlight > 0) s.inFlight--;
+          s.time(e.durationMs);
         }
         const produced = e.produced;
         if (produced) {
@@ -161,7 +207,7 @@ export class SystemModel {
             const p = produced[i]!;
             const out = this.#outStats(component, p.output, p.label);
             if (out) {
-              out.count.add(now);
+              out.pending++;
               out.total++;
             }
           }
@@ -172,8 +218,8 @@ export class SystemModel {
       case 'failed': {
         const s = this.#inStats(component, e.input);
         if (s) {
-          s.inFlight = Math.max(0, s.inFlight - 1);
-          s.latency.record(now, e.durationMs);
+          if (s.inFlight > 0) s.inFlight--;
+          s.time(e.durationMs);
           s.errors.add(now);
           s.errorTotal++;
         }
@@ -193,7 +239,7 @@ export class SystemModel {
       case 'sent': {
         const out = this.#outStats(component, e.output, e.label);
         if (out) {
-          out.count.add(now);
+          out.pending++;
           out.total++;
         }
         if (this.#journeys.wants(e.id, e.at)) this.#hop(e.id, e, component, { step: 'sent', channel: e.output });
@@ -202,9 +248,9 @@ export class SystemModel {
       case 'called': {
         const out = this.#outStats(component, e.target, undefined);
         if (out) {
-          out.count.add(now);
+          out.pending++;
           out.total++;
-          out.latency.record(now, e.durationMs);
+          out.time(e.durationMs);
           if (e.error) {
             out.errors.add(now);
             out.errorTotal++;
@@ -269,6 +315,7 @@ export class SystemModel {
 
   snapshot(): Snapshot {
     const now = this.#now();
+    this.#roll();
     const topology = this.topology();
     const nodes: NodeSnapshot[] = topology.nodes.map((node) => {
       if (node.type === 'channel') {
@@ -351,17 +398,28 @@ export class SystemModel {
   }
 
   #inStats(c: Component, input: string): PortStats | undefined {
+    if (input === c.lastInName) return c.lastIn;
     const s = c.inStats.get(input);
-    if (s) return s;
+    if (s) {
+      c.lastInName = input;
+      c.lastIn = s;
+      return s;
+    }
     if (!c.inputs.has(input)) this.#addInput(c, { name: input });
     return this.#newStats(c.inStats, input);
   }
 
   /** Per event: no object or string is made once the port and its label are known. */
   #outStats(c: Component, name: string, label: string | undefined): PortStats | undefined {
+    if (name === c.lastOutName && label === c.lastOutLabel) return c.lastOut;
     const known = c.outStats.get(name);
     const labelKey = label ?? '';
-    if (known?.labels?.has(labelKey)) return known;
+    if (known?.labels?.has(labelKey)) {
+      c.lastOutName = name;
+      c.lastOutLabel = label;
+      c.lastOut = known;
+      return known;
+    }
     this.#addOutput(c, label !== undefined ? { name, label } : { name });
     const s = known ?? this.#newStats(c.outStats, name);
     if (s) (s.labels ??= new Set()).add(labelKey);
@@ -376,7 +434,14 @@ export class SystemModel {
     this.#ports++;
     const s = new PortStats(this.#bucketMs, this.#length, this.#latencyWindowMs);
     into.set(name, s);
+    this.#allStats.push(s);
     return s;
+  }
+
+  /** Per-event counters into the series, at the time of the newest event counted (they came within the second before it). */
+  #roll(): void {
+    const all = this.#allStats;
+    for (let i = 0; i < all.length; i++) all[i]!.roll(this.#lastAt);
   }
 
   #hop(id: string, e: ObserverEvent, c: Component, hop: Omit<Hop, 'at' | 'node' | 'service' | 'model'>): void {

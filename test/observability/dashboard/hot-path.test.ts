@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { JourneyIndex } from '../../../src/observability/dashboard/journeys.js';
-import { LATENCY_BUCKETS, LatencyWindow, quantilesOf } from '../../../src/observability/dashboard/latency-window.js';
+import { LATENCY_BUCKETS, LatencyWindow, latencyBucketOf, quantilesOf } from '../../../src/observability/dashboard/latency-window.js';
 import { SystemModel } from '../../../src/observability/dashboard/system-model.js';
 import type { ObserverEvent } from '../../../src/observability/observer.js';
 
@@ -123,5 +123,33 @@ describe('dashboard hot path: clock reads per message', () => {
     assert.equal(h.id, r.id);
     assert.deepEqual(h.produced, [{ output: 'w-out', id: '0', label: 'true' }]);
     assert.equal('wrote' in h, false, 'nothing uploaded: no wrote list');
+  });
+});
+
+describe('dashboard hot path: per-event counters rolled into the series', () => {
+  it('counts land in the bucket of their events, also when the next events come a bucket later', () => {
+    let now = 10_000_000; // a multiple of 5 s: a bucket starts here
+    const model = new SystemModel({ now: () => now, seriesBucketMs: 5_000, seriesLength: 4 });
+    for (let i = 0; i < 10; i++) model.onEvent(received(`a${i}`, now));
+    now += 6_000; // the next 5 s bucket
+    for (let i = 0; i < 7; i++) model.onEvent(received(`b${i}`, now));
+    const node = model.snapshot().nodes.find((n) => n.type === 'service');
+    assert.ok(node?.type === 'service');
+    assert.deepEqual(node.series?.in.slice(-2), [10, 7]);
+  });
+
+  it('a latency window fed by counts reads as one fed event by event', () => {
+    const byEvent = new LatencyWindow(60_000, 6);
+    const byCounts = new LatencyWindow(60_000, 6);
+    const counts = new Uint32Array(LATENCY_BUCKETS);
+    const durations = [0.005, 0.2, 0.2, 1, 3.5, 12, 80, 450, 2_000];
+    for (const ms of durations) {
+      byEvent.record(1_000_000, ms);
+      counts[latencyBucketOf(ms)]!++;
+    }
+    byCounts.addCounts(1_000_000, counts, durations.length);
+    assert.deepEqual(byCounts.quantiles(1_000_500, [0.5, 0.9, 0.99]), byEvent.quantiles(1_000_500, [0.5, 0.9, 0.99]));
+    // Both forget it once it leaves the window.
+    assert.deepEqual(byCounts.quantiles(1_070_000, [0.5]), [undefined]);
   });
 });
