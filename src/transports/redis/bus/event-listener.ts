@@ -41,7 +41,7 @@ export async function listenOnStreams(spec: ListenSpec, handler: (d: EventDelive
   const giveUp = graceAfter(stopped.promise);
   const bounded = (work: Promise<unknown>) => unlessStopped(work, giveUp).then(() => undefined);
   // The ack, bounded the same way, on the batcher's callback: one promise per ack instead of three.
-  const ack = (taken: Taken) => new Promise<void>((resolve, reject) => {
+  const ack = (taken: Taken<string>) => new Promise<void>((resolve, reject) => {
     const unwatch = giveUp.watch(resolve);
     consumer.ackThen(taken, (error) => {
       unwatch();
@@ -50,15 +50,23 @@ export async function listenOnStreams(spec: ListenSpec, handler: (d: EventDelive
     });
   });
 
-  const setAside = (taken: Taken, reason: string) =>
+  const setAside = async (taken: Taken<string>, reason: string) =>
     bounded(consumer.move(taken, deadLetterStreamOf(taken.source.stream), [
-      ...taken.fields,
+      ...(await asStored(taken)),
       DEAD_LETTER_HEADERS.reason, reason,
       DEAD_LETTER_HEADERS.sourceQueue, `${taken.source.stream}/${spec.group}`,
     ], options.maxStreamLength));
 
-  const run = async (taken: Taken): Promise<void> => {
-    const fields = taken.fields.map((f) => f.toString());
+  // Fields are read as text (Lightbus writes UTF-8 JSON); one that was not UTF-8 reads with
+  // U+FFFD in it, so its dead letter is made of the bytes as stored, read again.
+  const asStored = async (taken: Taken<string>): Promise<ReadonlyArray<string | Buffer>> => {
+    if (!taken.fields.some((f) => f.includes('\uFFFD'))) return taken.fields;
+    const [entry] = (await host.commands.xrangeBuffer(taken.source.stream, taken.id, taken.id)) as Array<[Buffer, Buffer[]]>;
+    return entry?.[1] ?? taken.fields;
+  };
+
+  const run = async (taken: Taken<string>): Promise<void> => {
+    const fields = taken.fields;
     if (isNoop(fields)) return ack(taken);
     let event;
     try {
@@ -91,7 +99,7 @@ export async function listenOnStreams(spec: ListenSpec, handler: (d: EventDelive
     }
   };
 
-  const consumer = new StreamConsumer(host, { label: spec.group, group: spec.group, sources, name: spec.consumer }, run, spec.prefetch, {
+  const consumer = new StreamConsumer<string>(host, { label: spec.group, group: spec.group, sources, name: spec.consumer, text: true }, run, spec.prefetch, {
     blockMs: options.blockMs,
     reclaimIdleMs: spec.reclaimIdleMs,
     reclaimIntervalMs: reclaimIntervalFor(spec.reclaimIdleMs),
