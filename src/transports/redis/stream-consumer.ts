@@ -63,8 +63,9 @@ export interface StreamConsumerPlan {
   readonly name?: string;
   /**
    * Fields as UTF-8 text instead of bytes (StreamConsumer<string>), for entries that are
-   * text by format (Lightbus events): the reply is decoded once instead of cut into a
-   * Buffer per field that is then decoded again.
+   * text by format (Lightbus events): ioredis decodes the reply as it settles the read, with
+   * no array of strings made per entry after it (measured end to end: a Lightbus listener's
+   * CPU per event 18.7 µs as text, 22.5 as bytes).
    */
   readonly text?: boolean;
 }
