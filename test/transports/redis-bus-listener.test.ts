@@ -116,3 +116,10 @@ it('fires of one tick go out together, yet each resolves with its own outcome: o
     raw.disconnect();
   }
 });
+
+it('a fire on a transport not started fails by its promise, not by a throw', async () => {
+  const b = new RedisBusTransport({ url: redis.url, logger });
+  let fired: Promise<void> | undefined;
+  assert.doesNotThrow(() => (fired = b.fire({ id: 'e-1', api: 'early', event: 'happened', version: 1, kwargs: {} })));
+  await assert.rejects(fired!, /before start/);
+});

@@ -133,8 +133,13 @@ export class RedisBusTransport implements BusTransport {
   }
 
   fire(event: BusEvent): Promise<void> {
-    this.redis();
-    return this.fires!.write({ stream: streamOf(event.api, event.event, this.streamUse), fields: eventToFields(event) });
+    try {
+      this.redis();
+      return this.fires!.write({ stream: streamOf(event.api, event.event, this.streamUse), fields: eventToFields(event) });
+    } catch (error) {
+      // As an async function would: a fire fails by its promise, never by a throw.
+      return Promise.reject(error);
+    }
   }
 
   async listen(spec: ListenSpec, handler: (delivery: EventDelivery) => Promise<void>): Promise<Subscription> {
