@@ -3,6 +3,7 @@
 
 import { pino } from 'pino';
 import { errors } from '../errors.js';
+import { censorNested } from './redact-nested.js';
 
 export type Logger = pino.Logger;
 export type DestinationStream = pino.DestinationStream;
@@ -43,8 +44,15 @@ export const secretFields = [
   'privateKey', 'private_key', 'credentials',
 ] as const;
 
-/** The pino redact paths made from secretFields. */
-export const redactPaths: readonly string[] = secretFields.flatMap((f) => [f, `*.${f}`, `*.*.${f}`]);
+/**
+ * The pino redact paths made from secretFields: the top level only. One and two levels down
+ * they are censored by censorNested (redact-nested.ts): pino's wildcard paths cost ~140 µs
+ * a line.
+ */
+export const redactPaths: readonly string[] = [...secretFields];
+
+const SECRET_FIELDS: ReadonlySet<string> = new Set(secretFields);
+const censorLine = (obj: Record<string, unknown>) => censorNested(obj, SECRET_FIELDS, REDACTED);
 
 export const REDACTED = '[redacted]';
 
@@ -70,9 +78,16 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     level,
     base: options.service === undefined ? {} : { service: options.service },
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
+    formatters: { level: (label) => ({ level: label }), log: censorLine },
     serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
     redact: { paths: [...redactPaths, ...(options.redact ?? [])], censor: REDACTED },
   };
-  return destination === undefined ? pino(loggerOptions) : pino(loggerOptions, destination);
+  const logger = destination === undefined ? pino(loggerOptions) : pino(loggerOptions, destination);
+  // A child's bindings skip the formatters (pino resets the bindings formatter for children):
+  // censored here. Children inherit this method, so grandchildren are censored too.
+  const makeChild = logger.child as unknown as (this: unknown, bindings: pino.Bindings, options?: pino.ChildLoggerOptions) => Logger;
+  logger.child = function child(this: unknown, bindings: pino.Bindings, childOptions?: pino.ChildLoggerOptions) {
+    return makeChild.call(this, censorLine(bindings), childOptions);
+  } as unknown as Logger['child'];
+  return logger;
 }

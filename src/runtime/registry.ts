@@ -17,6 +17,7 @@
 // shared by every component that names it.
 
 import { SLINGSHOT_QUEUE_FLAGS } from '../config/config-source.js';
+import { importAdapter } from '../adapter-package.js';
 import { errors, redactUrl } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { BusTransport } from '../transports/bus/bus-transport.js';
@@ -287,7 +288,8 @@ export class TransportRegistry {
 
   /** The facets wrapped to trace; says once when no SDK is there to receive the spans. */
   async #traced(facets: Awaited<ReturnType<Adapter['open']>>): Promise<Awaited<ReturnType<Adapter['open']>>> {
-    const tracing = await import('../transports/tracing/mod.js');
+    // @opentelemetry/api is an optional peer (OpenTelemetry's advice for libraries: one copy, the application's).
+    const tracing = await importAdapter('tracing', ['@opentelemetry/api'], () => import('../transports/tracing/mod.js'));
     if (!this.#sdkChecked) {
       this.#sdkChecked = true;
       if (!tracing.sdkRegistered()) this.#ctx.logger.warn(tracing.NO_SDK_MESSAGE);

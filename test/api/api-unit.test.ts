@@ -87,7 +87,9 @@ describe('scheduler and listeners', () => {
       async_++;
     });
     await bus.start();
-    await new Promise((r) => setTimeout(r, 150));
+    // Until both ran twice (a loaded machine may stretch 20 ms timers; 10 s is the bound).
+    const deadline = Date.now() + 10_000;
+    while ((sync < 2 || async_ < 2) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     await bus.stop();
     const [s, a] = [sync, async_];
     assert.ok(s >= 2 && a >= 2, `ran ${s} and ${a} times`);

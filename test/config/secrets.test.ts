@@ -145,6 +145,9 @@ function run(bin: string, args: string[], env: NodeJS.ProcessEnv, input?: string
   return new Promise((resolve, reject) => {
     const child = execFile(bin, args, { env, timeout: 8000 }, (err, stdout, stderr) =>
       (err ? reject(new Error(`${bin} ${args.join(' ')}: ${err.message}\n${stderr}`)) : resolve(stdout)));
+    // A command that does not read its input may exit before the write lands (EPIPE): its
+    // exit status and stderr are what count.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(input ?? '');
   });
 }

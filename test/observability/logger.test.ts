@@ -85,6 +85,28 @@ describe('createLogger', () => {
     }
   });
 
+  test('redacts secrets one and two levels down without touching the caller\'s objects: arrays, errors, child bindings', T, () => {
+    const out = collector();
+    const log = createLogger({ destination: out });
+    const line = {
+      list: [{ token: 'in-a-list' }, { name: 'kept' }],
+      err: Object.assign(new Error('connect failed'), { config: { password: 'in-an-error' } }),
+      deep: { a: { b: { password: 'three-down' } } },
+    };
+    log.info(line, 'x');
+    log.child({ db: { password: 'in-a-binding' } }).info('y');
+    const [first, second] = out.lines as [Record<string, any>, Record<string, any>];
+    assert.deepEqual(first.list, [{ token: REDACTED }, { name: 'kept' }]);
+    assert.equal(first.err.config.password, REDACTED);
+    assert.equal(first.err.message, 'connect failed', 'an error stays an error');
+    assert.match(first.err.stack, /connect failed/);
+    assert.equal(first.deep.a.b.password, 'three-down', 'three levels down is not a known place for a secret (as before)');
+    assert.equal(second.db.password, REDACTED);
+    assert.equal(line.list[0]!.token, 'in-a-list', 'the caller\'s object is unchanged');
+    assert.equal((line.err as unknown as { config: { password: string } }).config.password, 'in-an-error');
+    assert.ok(!out.raw.join('\n').includes('in-a-list') && !out.raw.join('\n').includes('in-an-error') && !out.raw.join('\n').includes('in-a-binding'));
+  });
+
   test('extra redact paths', T, () => {
     const out = collector();
     const log = createLogger({ destination: out, redact: ['config.dsn'] });

@@ -5,6 +5,12 @@ import { worker, type CaseResult } from '../../src/models/worker/mod.js';
 import { DEAD_LETTER_HEADERS } from '../../src/transports/transport.js';
 import { readAll } from '../../src/storage/mod.js';
 import { harness } from './harness.js';
+import { parseSysMap, MapConfigSource } from '../../src/config/sysmap.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { Observer, type ObserverEvent } from '../../src/observability/observer.js';
+import { FsObjectStore } from '../../src/storage/fs/mod.js';
+import { MemoryTransport } from '../../src/transports/memory/mod.js';
+import { startWorker } from '../../src/models/worker/mod.js';
 
 const T = { timeout: 15_000 };
 
@@ -414,6 +420,43 @@ describe('worker', () => {
       assert.match(reason, /"inputs"/);
     } finally {
       await h.close();
+    }
+  });
+
+  it('reads the clock only for a listener: a message taken before anyone listened reports 0 ms, later ones their time', T, async () => {
+    const transport = new MemoryTransport();
+    await transport.start();
+    const observer = new Observer();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let entered = 0;
+    const w = await startWorker(worker('timed', async (id) => {
+      entered++;
+      await (id === 1n ? gate : new Promise((r) => setTimeout(r, 30)));
+      return [[id, true]];
+    }), {
+      transport,
+      store: new FsObjectStore({ root: '/tmp/switchyard-unused-store' }),
+      config: new MapConfigSource(parseSysMap('services:\n  timed:\n    in: timed-in\n    out:\n      - { case: true, queues: [timed-out] }\n', 'test sysmap')),
+      logger: createLogger({ level: 'silent' }),
+      observer,
+    });
+    try {
+      const handled: ObserverEvent[] = [];
+      await transport.send('timed-in', { body: Buffer.from('1') });
+      while (entered === 0) await new Promise((r) => setTimeout(r, 1));
+      observer.listen((e) => void (e.type === 'handled' && handled.push(e)));
+      await new Promise((r) => setTimeout(r, 30));
+      release();
+      await transport.send('timed-in', { body: Buffer.from('2') });
+      while (handled.length < 2) await new Promise((r) => setTimeout(r, 2));
+      const ms = new Map(handled.map((e) => [e.type === 'handled' ? e.id : '', e.type === 'handled' ? e.durationMs : -1]));
+      // Message 1 came in while nobody listened: its clock was never read (not 30 ms, not the process's uptime).
+      assert.equal(ms.get('1'), 0);
+      assert.ok(ms.get('2')! >= 25, `message 2 took ${ms.get('2')} ms`);
+    } finally {
+      await w.stop();
+      await transport.close();
     }
   });
 });

@@ -24,9 +24,18 @@ export interface MessageFiles {
 
 const NO_FILES: MessageFiles = { finalize: async () => [], discard: async () => undefined };
 
+/** What a message makes only when process asks for it. */
+interface OnDemand {
+  files?: RequestFiles;
+  log?: Logger;
+  readFile?: ReadFileFn;
+  writeFile?: WriteFileFn;
+}
+
 export class MessageContext implements ProcessContext {
-  private requestFiles: RequestFiles | undefined;
-  private messageLog: Logger | undefined;
+  // One slot for everything made on demand: a context is allocated per message, and each
+  // field costs 8 bytes of it whether used or not.
+  private onDemand: OnDemand | undefined;
   readonly attempt: number;
   readonly redelivered: boolean;
 
@@ -40,30 +49,32 @@ export class MessageContext implements ProcessContext {
   }
 
   get usedFiles(): boolean {
-    return this.requestFiles !== undefined;
+    return this.onDemand?.files !== undefined;
   }
 
   get files(): MessageFiles {
-    return this.requestFiles ?? NO_FILES;
+    return this.onDemand?.files ?? NO_FILES;
   }
 
   // Users destructure `{ readFile, writeFile }`, so these must not need `this`; made on
   // first access, as most messages of a no-I/O worker never touch them.
-  private readFn: ReadFileFn | undefined;
-  private writeFn: WriteFileFn | undefined;
   get readFile(): ReadFileFn {
-    return (this.readFn ??= (alias, id) => this.open().readFile(alias, id));
+    const made = (this.onDemand ??= {});
+    return (made.readFile ??= (alias, id) => this.open().readFile(alias, id));
   }
   get writeFile(): WriteFileFn {
-    return (this.writeFn ??= (alias, id) => this.open().writeFile(alias, id));
+    const made = (this.onDemand ??= {});
+    return (made.writeFile ??= (alias, id) => this.open().writeFile(alias, id));
   }
 
   get log(): Logger {
-    return (this.messageLog ??= this.deps.log.child({ id: this.id.toString() }));
+    const made = (this.onDemand ??= {});
+    return (made.log ??= this.deps.log.child({ id: this.id.toString() }));
   }
 
   private open(): RequestFiles {
-    return (this.requestFiles ??= new RequestFiles({ ...this.deps.files, requestId: this.id }));
+    const made = (this.onDemand ??= {});
+    return (made.files ??= new RequestFiles({ ...this.deps.files, requestId: this.id }));
   }
 }
 

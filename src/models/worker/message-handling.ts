@@ -15,7 +15,7 @@ import { asError, collectResults, isPromise, MessageContext, type MessageContext
 import type { UploadedObject } from './request-files.js';
 import { describeCase, type RouteMap } from './routes.js';
 import type { DeadLetterKind, RoutedResult, WorkerReport } from './worker-report.js';
-import type { CaseResult, WorkerDefinition } from './worker.js';
+import type { Case, CaseResult, WorkerDefinition } from './worker.js';
 
 export interface MessageHandlingDeps extends MessageContextDeps {
   readonly definition: WorkerDefinition;
@@ -26,14 +26,18 @@ export interface MessageHandlingDeps extends MessageContextDeps {
   readonly warnings: WarnLimiter;
 }
 
-/** The results of one message split by route: the ones to publish, the dropped, the first unrouted. */
-interface Routing {
-  readonly routed: RoutedResult[];
-  readonly dropped: RoutedResult[];
-  readonly unrouted?: { readonly case: unknown };
+/** The first result whose case has no route, when such a case dead-letters the message. */
+class Unrouted {
+  constructor(readonly caseValue: unknown) {}
 }
 
 const NO_UPLOADS: readonly UploadedObject[] = [];
+const NO_QUEUES: readonly string[] = [];
+
+/** Milliseconds since `started`; 0 when the clock was not read (nobody listened as the message came in). */
+function msSince(started: number): number {
+  return started === 0 ? 0 : performance.now() - started;
+}
 
 export class MessageHandling {
   constructor(private readonly deps: MessageHandlingDeps) {}
@@ -42,86 +46,108 @@ export class MessageHandling {
     return this.deps.log;
   }
 
-  /** The consumer's handler. Never rejects: a failure to settle is logged, and the transport redelivers the message. */
+  /**
+   * The consumer's handler. Never rejects: a failure to settle is logged, and the transport
+   * redelivers the message. One async frame for every step, indexed loops, no clock read
+   * and no event built unless someone listens, no list or key string made per message that
+   * a message without dropped results or files does not need: the worker's cost over a bare
+   * loop's handler fell from ~0.8 to ~0.25 µs per message (bench/memory-worker.ts).
+   */
   readonly handle = async (delivery: Delivery): Promise<void> => {
+    // Few locals, rare paths in methods of their own: the frame is saved and restored at
+    // every await, and allocated once per message.
     try {
-      await this.work(delivery);
+      let id: bigint;
+      try {
+        id = parseId(delivery.body);
+      } catch (err) {
+        await this.deadLetter(delivery, undefined, 'bad_id', (err as Error).message);
+        return;
+      }
+      const started = this.deps.report.active ? performance.now() : 0;
+      const receivedMark = this.deps.report.received(id, delivery.attempt);
+      const context = new MessageContext(this.deps, id, delivery);
+      let routed: RoutedResult[] | Unrouted;
+      let uploads: readonly UploadedObject[] = NO_UPLOADS;
+      try {
+        let returned = this.deps.definition.process(id, context);
+        if (isPromise(returned)) returned = await returned;
+        routed = this.route(Array.isArray(returned) ? (returned as CaseResult[]) : await collectResults(returned));
+        if (routed instanceof Unrouted) return await this.unrouted(delivery, id, context, routed);
+        if (context.usedFiles) uploads = await this.upload(context);
+        // Every result to every queue of its case, one send at a time in order, so that a
+        // failed send publishes nothing further. Indexed loops: a for-of holding its
+        // iterator across an await was a third of this function's time.
+        for (let r = 0; r < routed.length; r++) {
+          const result = routed[r]!;
+          if (result.queues.length === 0) continue; // dropped
+          const body = encodeId(result.id);
+          for (let q = 0; q < result.queues.length; q++) await this.deps.transport.send(result.queues[q]!, { body });
+        }
+      } catch (err) {
+        await this.failed(delivery, id, context, err, started);
+        return;
+      }
+      // Outside the inner try: a failed ack must not count as a failed attempt (everything
+      // is published already); it is logged below and the broker redelivers.
+      await delivery.ack();
+      if (this.deps.definition.unroutedCases === 'drop') this.warnDropped(id, routed);
+      if (this.deps.report.active) this.deps.report.handled(id, receivedMark, msSince(started), routed, uploads);
     } catch (err) {
       this.deps.warnings.warn('settle', { err }, 'could not settle a message; it will be redelivered (its results may be published again)');
     }
   };
 
-  private async work(delivery: Delivery): Promise<void> {
-    const { definition, report } = this.deps;
-    let id: bigint;
-    try {
-      id = parseId(delivery.body);
-    } catch (err) {
-      return this.deadLetter(delivery, undefined, 'bad_id', (err as Error).message);
-    }
-    const started = performance.now();
-    const receivedMark = report.received(id, delivery.attempt);
-    const context = new MessageContext(this.deps, id, delivery);
-    let routed: RoutedResult[];
-    let dropped: RoutedResult[];
-    let uploads: readonly UploadedObject[];
-    try {
-      let returned = definition.process(id, context);
-      if (isPromise(returned)) returned = await returned;
-      const results = Array.isArray(returned) ? (returned as CaseResult[]) : await collectResults(returned);
-      const routing = this.route(results);
-      if (routing.unrouted) {
-        await context.files.discard();
-        return this.deadLetter(delivery, id, 'no_route', new errors.SY_ERR_NO_ROUTE(definition.name, describeCase(routing.unrouted.case)).message);
-      }
-      ({ routed, dropped } = routing);
-      uploads = context.usedFiles ? await context.files.finalize() : NO_UPLOADS;
-      if (context.usedFiles) await context.files.discard();
-      await this.publish(routed);
-    } catch (err) {
-      await context.files.discard().catch((e) => this.deps.warnings.warn('staging', { err: e }, 'could not remove the staging folder'));
-      return this.fail(delivery, id, asError(err), performance.now() - started);
-    }
-    // Outside the try: a failed ack must not count as a failed attempt (everything is
-    // published already); handle() logs it and the broker redelivers.
-    await delivery.ack();
-    for (const result of dropped) {
-      const caseText = describeCase(result.case);
-      this.deps.warnings.warn(`dropped ${caseText}`, { id: id.toString(), case: caseText, resultId: result.id.toString() }, 'no route for this case; result dropped (unroutedCases: "drop")');
-    }
-    report.handled(id, receivedMark, performance.now() - started, routed, uploads);
+  /** Closes the handles and uploads the staged writes of a message that used files, then removes its staging. */
+  private async upload(context: MessageContext): Promise<UploadedObject[]> {
+    const uploads = await context.files.finalize();
+    await context.files.discard();
+    return uploads;
   }
 
-  /** Resolves every result's queues before anything is uploaded or published. */
-  private route(results: CaseResult[]): Routing {
-    const routed: RoutedResult[] = [];
-    const dropped: RoutedResult[] = [];
-    const { routes, definition } = this.deps;
-    for (const result of results) {
-      if (!Array.isArray(result) || result.length !== 2) {
-        throw new errors.SY_ERR_BAD_RESULT(`each result must be a [resultId, case] pair, got ${describeCase(result)}`);
-      }
-      const [rawId, caseValue] = result;
-      const id = toId(rawId, 'result id');
-      const queues = routes.queuesFor(caseValue);
-      // A case routed to no queue at all counts as unrouted: nothing is dropped silently.
-      if (queues && queues.length > 0) routed.push({ id, case: caseValue, queues });
-      else if (definition.unroutedCases === 'drop') dropped.push({ id, case: caseValue, queues: [] });
-      else return { routed, dropped, unrouted: { case: caseValue } };
-    }
-    return { routed, dropped };
+  /** A result's case has no route (unroutedCases "dead-letter"): nothing is uploaded or published. */
+  private async unrouted(delivery: Delivery, id: bigint, context: MessageContext, unrouted: Unrouted): Promise<void> {
+    await context.files.discard();
+    await this.deadLetter(delivery, id, 'no_route', new errors.SY_ERR_NO_ROUTE(this.deps.definition.name, describeCase(unrouted.caseValue)).message);
   }
 
   /**
-   * Every result to every queue of its case, one send at a time in order, so that a failed
-   * send publishes nothing further; resolves when the transport holds them all.
+   * Every result with the queues its case routes it to, all resolved before anything is
+   * uploaded or published; a result with no queues is dropped (unroutedCases "drop"). Or
+   * the first unrouted case, when it dead-letters the message.
    */
-  private async publish(results: readonly RoutedResult[]): Promise<void> {
-    const { transport } = this.deps;
-    for (const result of results) {
-      const body = encodeId(result.id);
-      for (const queue of result.queues) await transport.send(queue, { body });
+  private route(results: readonly CaseResult[]): RoutedResult[] | Unrouted {
+    const { routes, definition } = this.deps;
+    // Exactly as long as the results: a list grown by push starts at 17 slots.
+    const routed = new Array<RoutedResult>(results.length);
+    for (let i = 0; i < results.length; i++) {
+      const result = results[i];
+      if (!Array.isArray(result) || result.length !== 2) {
+        throw new errors.SY_ERR_BAD_RESULT(`each result must be a [resultId, case] pair, got ${describeCase(result)}`);
+      }
+      const caseValue = result[1] as Case;
+      const id = toId(result[0], 'result id');
+      const queues = routes.queuesFor(caseValue);
+      // A case routed to no queue at all counts as unrouted: nothing is dropped silently.
+      if (queues && queues.length > 0) routed[i] = { id, case: caseValue, queues };
+      else if (definition.unroutedCases === 'drop') routed[i] = { id, case: caseValue, queues: NO_QUEUES };
+      else return new Unrouted(caseValue);
     }
+    return routed;
+  }
+
+  private warnDropped(id: bigint, routed: readonly RoutedResult[]): void {
+    for (const result of routed) {
+      if (result.queues.length > 0) continue;
+      const caseText = describeCase(result.case);
+      this.deps.warnings.warn(`dropped ${caseText}`, { id: id.toString(), case: caseText, resultId: result.id.toString() }, 'no route for this case; result dropped (unroutedCases: "drop")');
+    }
+  }
+
+  /** process, an upload or a publish failed: the staging goes, the message is retried or dead-lettered. */
+  private async failed(delivery: Delivery, id: bigint, context: MessageContext, err: unknown, started: number): Promise<void> {
+    await context.files.discard().catch((e) => this.deps.warnings.warn('staging', { err: e }, 'could not remove the staging folder'));
+    await this.fail(delivery, id, asError(err), msSince(started));
   }
 
   private async fail(delivery: Delivery, id: bigint, error: Error, durationMs: number): Promise<void> {

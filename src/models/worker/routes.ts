@@ -27,14 +27,21 @@ export function describeCase(value: unknown): string {
 
 export class RouteMap {
   private readonly routes = new Map<string, readonly string[]>();
+  // The boolean cases, looked up once: no key string made and hashed per message (~80 ns).
+  readonly #onTrue: readonly string[] | undefined;
+  readonly #onFalse: readonly string[] | undefined;
 
   constructor(config: QueueConfig) {
     // Later entries win on a duplicate case, as in slingshot; the system-map check refuses duplicates earlier.
     for (const entry of config.out) this.routes.set(routingKey(entry.case), entry.queues);
+    this.#onTrue = this.routes.get(routingKey(true));
+    this.#onFalse = this.routes.get(routingKey(false));
   }
 
   /** The queues a case goes to, or undefined when no route names it. */
   queuesFor(value: CaseValue): readonly string[] | undefined {
+    if (value === true) return this.#onTrue;
+    if (value === false) return this.#onFalse;
     return this.routes.get(routingKey(value));
   }
 

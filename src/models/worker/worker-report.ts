@@ -25,7 +25,7 @@ import type { Case } from './worker.js';
 export const DEAD_LETTER_KINDS = ['bad_id', 'no_route', 'max_attempts'] as const;
 export type DeadLetterKind = (typeof DEAD_LETTER_KINDS)[number];
 
-/** One result of process with the queues its case routes it to. */
+/** One result of process with the queues its case routes it to (none: dropped, unroutedCases "drop"). */
 export interface RoutedResult {
   readonly id: bigint;
   readonly case: Case;
@@ -59,6 +59,11 @@ export class WorkerReport {
   constructor(emitter: Emitter, inbound: string) {
     this.#emitter = emitter;
     this.#input = inbound;
+  }
+
+  /** Whether anyone listens: callers skip what only an event needs (the clock). */
+  get active(): boolean {
+    return this.#emitter.active;
   }
 
   /**

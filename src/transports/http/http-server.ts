@@ -8,7 +8,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { errors } from '../../errors.js';
 import type { JsonSchema } from '../../schema/json-schema.js';
-import type { HttpRequest, HttpRoute, HttpServeOptions, RunningHttpServer } from './http-types.js';
+import type { HttpRequest, HttpResponse, HttpRoute, HttpServeOptions, RunningHttpServer } from './http-types.js';
 
 /** `/tasks/{task_id}/status` → `/tasks/:task_id/status` */
 function fastifyPath(path: string): string {
@@ -44,9 +44,18 @@ function documentSchema(route: HttpRoute): Record<string, unknown> {
   return schema;
 }
 
-/** JSON exactly as FastAPI sends it: content-type application/json, no charset parameter. */
+/**
+ * JSON exactly as FastAPI sends it: content-type application/json, no charset parameter (a
+ * Buffer: fastify appends "; charset=utf-8" to a JSON type sent as a string).
+ */
 function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
   return reply.code(status).header('content-type', 'application/json').send(Buffer.from(JSON.stringify(body)));
+}
+
+function respond(reply: FastifyReply, res: HttpResponse): FastifyReply {
+  if (res.headers) reply.headers(res.headers);
+  if (res.body === undefined) return reply.code(res.status).send();
+  return sendJson(reply, res.status, res.body);
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -83,12 +92,15 @@ export async function startHttpServer(options: HttpServeOptions): Promise<Runnin
   // validates it (FastAPI decides by content type and detects the encoding itself). Fastify
   // would refuse a content type it cannot parse ("", "json") with 415 before any parser
   // runs, so the header is set aside here and handed to the route as it came.
-  app.addHook('onRequest', async (req) => {
+  // A callback hook, not an async one: no promise per request (GET /status against a bare
+  // fastify route, bench/http-task.ts).
+  app.addHook('onRequest', (req, _reply, done) => {
     const headers = req.raw.headers;
     if (headers['content-type'] !== undefined) {
       sentContentType.set(req.raw, headers['content-type']);
       headers['content-type'] = 'application/octet-stream';
     }
+    done();
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
@@ -127,11 +139,13 @@ export async function startHttpServer(options: HttpServeOptions): Promise<Runnin
       method: route.method,
       url: fastifyPath(route.path),
       schema: documentSchema(route),
-      handler: async (req: FastifyRequest, reply: FastifyReply) => {
-        const res = await route.handler(toRequest(req));
-        if (res.headers) reply.headers(res.headers);
-        if (res.body === undefined) return reply.code(res.status).send();
-        return sendJson(reply, res.status, res.body);
+      // Not an async function: a route that answers at once (GET /status) is sent without a
+      // promise or a turn of the microtask queue; fastify handles a thrown error as a rejection.
+      handler: (req: FastifyRequest, reply: FastifyReply) => {
+        const res = route.handler(toRequest(req));
+        if (typeof (res as Promise<HttpResponse>).then === 'function') return (res as Promise<HttpResponse>).then((r) => respond(reply, r));
+        respond(reply, res as HttpResponse);
+        return undefined;
       },
     });
   }

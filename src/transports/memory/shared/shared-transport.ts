@@ -87,12 +87,14 @@ export class SharedMemoryTransport implements Transport {
     return (await this.#now()).declareQueue(queue, options);
   }
 
-  async send(queue: string, message: OutboundMessage): Promise<void> {
-    return (await this.#now()).send(queue, message);
+  // send and publish, once per message: straight to the broker's transport unless a host
+  // change is under way (two async frames and a returned promise cost ~0.4 µs a message).
+  send(queue: string, message: OutboundMessage): Promise<void> {
+    return this.#switching ? this.#now().then((t) => t.send(queue, message)) : this.#shared.transport.send(queue, message);
   }
 
-  async publish(topic: string, message: OutboundMessage): Promise<void> {
-    return (await this.#now()).publish(topic, message);
+  publish(topic: string, message: OutboundMessage): Promise<void> {
+    return this.#switching ? this.#now().then((t) => t.publish(topic, message)) : this.#shared.transport.publish(topic, message);
   }
 
   async request(subject: string, message: OutboundMessage, options: RequestOptions): Promise<Reply> {
