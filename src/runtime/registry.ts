@@ -71,6 +71,9 @@ export interface OpenedTransport {
   close(): Promise<void>;
 }
 
+/** The parts of an opened transport a model runs on. */
+export type FacetName = 'queues' | 'bus' | 'sockets' | 'acomm' | 'http';
+
 export interface OpenContext {
   readonly logger: Logger;
   /**
@@ -264,6 +267,18 @@ export class TransportRegistry {
       opened.catch(() => this.#open.delete(key));
     }
     return opened;
+  }
+
+  /**
+   * One facet of the transport `spec` names, opened as open() does: what a model runs on
+   * (a worker the queues, a service the sockets, a task service http, a provider acomm).
+   * SY_ERR_CAPABILITY_MISSING when the transport has no such facet.
+   */
+  async facet<F extends FacetName>(spec: string, model: string, needed: readonly TransportCapability[], facet: F): Promise<{ readonly name: TransportName; readonly facet: NonNullable<OpenedTransport[F]> }> {
+    const opened = await this.open(spec, model, needed);
+    const found = opened[facet];
+    if (!found) throw new errors.SY_ERR_CAPABILITY_MISSING(model, opened.name, needed.length > 0 ? [...needed] : [facet]);
+    return { name: opened.name, facet: found as NonNullable<OpenedTransport[F]> };
   }
 
   /** The transport `spec` names if something opened it already (nothing is opened here). */

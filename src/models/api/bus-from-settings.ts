@@ -34,9 +34,7 @@ export interface OpenBusOptions<A extends Record<string, AnyApi>> {
 }
 
 async function busOf(transports: TransportRegistry, spec: string): Promise<BusTransport> {
-  const opened = await transports.open(spec, 'api', API_NEEDS);
-  if (!opened.bus) throw new errors.SY_ERR_CAPABILITY_MISSING('api', opened.name, ['bus']);
-  return opened.bus;
+  return (await transports.facet(spec, 'api', API_NEEDS, 'bus')).facet;
 }
 
 export async function openBus<const A extends Record<string, AnyApi> = {}>(options: OpenBusOptions<A>): Promise<TypedBus<A>> {

@@ -44,17 +44,15 @@ export const runner: ModelRunner<ProviderDefinition, ProviderSettings> = {
   async components(definitions, ctx): Promise<ProviderComponent[]> {
     if (definitions.length === 0) return [];
     const names = serviceNames(definitions, ctx.settings);
-    const transport = await ctx.transports.open(ctx.transport, 'provider', runner.needs);
-    const acomm = transport.acomm;
-    if (!acomm) throw new errors.SY_ERR_CAPABILITY_MISSING('provider', transport.name, ['acomm']);
+    const { name: transportName, facet: acomm } = await ctx.transports.facet(ctx.transport, 'provider', runner.needs, 'acomm');
     const instance = instanceNumber();
     return definitions.map((definition, i) => {
       const service = names[i]!;
       return new ProviderComponent({
-        definition, acomm, transport: transport.name,
+        definition, acomm, transport: transportName,
         settings: { ...ctx.settings, service_name: service },
         logger: ctx.logger.child({ service }),
-        emitter: ctx.observer.for({ model: 'provider', service, transport: transport.name }),
+        emitter: ctx.observer.for({ model: 'provider', service, transport: transportName }),
         ...(instance !== undefined ? { instance } : {}),
       });
     });
@@ -64,13 +62,11 @@ export const runner: ModelRunner<ProviderDefinition, ProviderSettings> = {
     // Without serving: the tasks come from registerTasks, which only registers handlers.
     const names = serviceNames(definitions, ctx.settings);
     // Opening the unix transport connects nothing: it only loads its functions.
-    const transport = await ctx.transports.open(ctx.transport, 'provider', runner.needs);
-    const acomm = transport.acomm;
-    if (!acomm) throw new errors.SY_ERR_CAPABILITY_MISSING('provider', transport.name, ['acomm']);
+    const { name: transportName, facet: acomm } = await ctx.transports.facet(ctx.transport, 'provider', runner.needs, 'acomm');
     return Promise.all(definitions.map(async (definition, i) => {
       const component = new ProviderComponent({
-        definition, acomm, transport: transport.name, settings: { ...ctx.settings, service_name: names[i]! }, logger: ctx.logger,
-        emitter: ctx.observer.for({ model: 'provider', service: names[i]!, transport: transport.name }),
+        definition, acomm, transport: transportName, settings: { ...ctx.settings, service_name: names[i]! }, logger: ctx.logger,
+        emitter: ctx.observer.for({ model: 'provider', service: names[i]!, transport: transportName }),
       });
       await component.register();
       return { service: names[i]!, ...component.edges() };

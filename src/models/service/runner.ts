@@ -29,15 +29,13 @@ export const runner: ModelRunner<ServiceDefinition, ServiceSettings> = {
     if (definitions.length === 0) return [];
     const names = definitions.map(nameOf);
     if (new Set(names).size !== names.length) throw new errors.SY_ERR_SERVICE_DEFINITIONS(names.join(', '));
-    const transport = await ctx.transports.open(ctx.transport, 'service', runner.needs);
-    const sockets = transport.sockets;
-    if (!sockets) throw new errors.SY_ERR_CAPABILITY_MISSING('service', transport.name, ['sockets']);
+    const { name: transportName, facet: sockets } = await ctx.transports.facet(ctx.transport, 'service', runner.needs, 'sockets');
     const s = ctx.settings;
     return definitions.map((definition) => {
       const name = nameOf(definition);
       return new ServiceComponent({
-        definition, name, sockets, transport: transport.name, logger: ctx.logger,
-        emitter: ctx.observer.for({ model: 'service', service: name, transport: transport.name }),
+        definition, name, sockets, transport: transportName, logger: ctx.logger,
+        emitter: ctx.observer.for({ model: 'service', service: name, transport: transportName }),
         mainMode: s.mainMode, maxMessageSize: s.maxMessageSize, watchSigint: true,
         ...(s.addresses ? { addresses: s.addresses } : {}),
         ...(s.config ? { config: s.config } : {}),

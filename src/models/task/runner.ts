@@ -30,11 +30,10 @@ export const runner: ModelRunner<TaskServiceDefinition, TaskSettings> = {
     if (definitions.length === 0) return [];
     if (definitions.length > 1) throw new errors.SY_ERR_TASK_SERVICES(definitions.map((d) => `${d.slug} (task service)`).join(', '));
     const definition = definitions[0]!;
-    const transport = await ctx.transports.open(ctx.transport, 'task', runner.needs);
-    if (!transport.http) throw new errors.SY_ERR_CAPABILITY_MISSING('task', transport.name, ['http']);
+    const { name: transportName, facet: http } = await ctx.transports.facet(ctx.transport, 'task', runner.needs, 'http');
     const options = await taskServiceOptions(ctx.settings);
     return [new TaskServiceComponent({
-      definition, options, http: transport.http, transport: transport.name,
+      definition, options, http, transport: transportName,
       openStore: await s3StoreOpener(), logger: ctx.logger, observer: ctx.observer,
     })];
   },

@@ -45,9 +45,7 @@ export const runner: ModelRunner<WorkerDefinition, WorkerSettings> = {
 
   async components(definitions, ctx): Promise<Component[]> {
     if (definitions.length === 0) return [];
-    const opened = await ctx.transports.open(ctx.transport, 'worker', runner.needs);
-    const transport = opened.queues;
-    if (!transport) throw new errors.SY_ERR_CAPABILITY_MISSING('worker', opened.name, ['queue']);
+    const { facet: transport } = await ctx.transports.facet(ctx.transport, 'worker', runner.needs, 'queues');
     const [config, store] = await Promise.all([ctx.configSource(), ctx.objectStore()]);
     const options = workerOptionsOf(ctx.settings);
     return definitions.map((definition) => new WorkerComponent(definition, {
