@@ -5,6 +5,7 @@
 
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
 import { RedisBusTransport } from '../../src/transports/redis/bus/mod.js';
 import type { EventDelivery, ListenSpec } from '../../src/transports/bus/bus-transport.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -72,4 +73,53 @@ it('an event a member left unacked when it stopped is reclaimed by another after
   for (let i = 0; i < 250 && got.length === 0; i++) await sleep(20);
   await b.stop();
   assert.deepEqual(got, [2]);
+});
+
+it('an entry whose field is not UTF-8 is set aside with its bytes as stored, though listeners read fields as text', { timeout: 30_000 }, async () => {
+  const b = await bus();
+  const stream = 'bytes.*:stream';
+  const malformed: string[] = [];
+  const sub = await b.listen({ ...spec('one', 'bytes'), onMalformed: (m) => malformed.push(m.reason) }, async (d) => d.ack());
+  const raw = new Redis(redis.url);
+  try {
+    const value = Buffer.from([0x7b, 0xff, 0xfe]); // neither JSON nor UTF-8
+    await raw.xadd(stream, '*', 'id', 'e-1', 'api_name', 'bytes', 'event_name', 'happened', 'version', '1', ':n', value);
+    let dead: Array<[Buffer, Buffer[]]> = [];
+    for (let i = 0; i < 250 && dead.length === 0; i++) {
+      await sleep(20);
+      dead = (await raw.xrangeBuffer(`${stream}:dead_letter`, '-', '+')) as Array<[Buffer, Buffer[]]>;
+    }
+    assert.equal(dead.length, 1, 'the entry was set aside');
+    const fields = dead[0]![1];
+    const at = fields.findIndex((f) => f.toString() === ':n');
+    assert.ok(at >= 0 && fields[at + 1]!.equals(value), `the dead letter holds the stored bytes, got ${fields[at + 1]?.toString('hex')}`);
+    assert.equal(malformed.length, 1);
+  } finally {
+    raw.disconnect();
+    await sub.stop();
+  }
+});
+
+
+it('fires of one tick go out together, yet each resolves with its own outcome: one to a key of another type fails alone', { timeout: 30_000 }, async () => {
+  const b = await bus();
+  const raw = new Redis(redis.url);
+  try {
+    await raw.set('wrong.*:stream', 'not a stream');
+    const event = (api: string, n: number) => ({ id: `e-${n}`, api, event: 'happened', version: 1, kwargs: { n } });
+    const outcomes = await Promise.allSettled([b.fire(event('fine', 1)), b.fire(event('wrong', 2)), b.fire(event('fine', 3))]);
+    assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled']);
+    assert.match(((outcomes[1] as PromiseRejectedResult).reason as Error).message, /WRONGTYPE/);
+    const entries = await raw.xrange('fine.*:stream', '-', '+');
+    assert.deepEqual(entries.map(([, fields]) => fields), [1, 3].map((n) => ['id', `e-${n}`, 'api_name', 'fine', 'event_name', 'happened', 'version', '1', ':n', String(n)]));
+  } finally {
+    raw.disconnect();
+  }
+});
+
+it('a fire on a transport not started fails by its promise, not by a throw', async () => {
+  const b = new RedisBusTransport({ url: redis.url, logger });
+  let fired: Promise<void> | undefined;
+  assert.doesNotThrow(() => (fired = b.fire({ id: 'e-1', api: 'early', event: 'happened', version: 1, kwargs: {} })));
+  await assert.rejects(fired!, /before start/);
 });

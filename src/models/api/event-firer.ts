@@ -29,7 +29,7 @@ export class EventFirer {
     const event: BusEvent = { id: uuid1(), api: apiName, event: eventName, version: bus.schemas.declaration(apiName)?.version ?? 1, kwargs: kwargsToBus(parsed as Record<string, unknown>) };
     await this.deadlines.within(bus.transportOf(apiName).fire(event), settings.eventFireTimeoutMs, () =>
       new errors.SY_ERR_REQUEST_TIMEOUT(`event ${apiName}.${eventName}`, settings.eventFireTimeoutMs, `event_fire_timeout (apis.${apiName}.event_fire_timeout in the bus config, seconds; settings.eventFireTimeoutMs in code)`));
-    bus.recent.remember({ direction: 'fired', api: apiName, event: eventName, id: event.id });
+    bus.recent.remember('fired', apiName, eventName, event.id);
     if (bus.emitter.active) bus.emitter.emit({ type: 'sent', output: `${apiName}.${eventName}`, id: event.id });
     if (bus.taps.list.length > 0) for (const t of bus.taps.list) t.fired?.(apiName, eventName, parsed, event.id);
   }

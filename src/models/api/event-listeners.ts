@@ -167,7 +167,7 @@ class DeliveryHandler {
       return this.handlerFailed(delivery, input, error, watched ? started : 0);
     }
     await delivery.ack();
-    this.bus.recent.remember({ direction: 'handled', api: event.api, event: event.event, id: event.id, listener: this.entry.name });
+    this.bus.recent.remember('handled', event.api, event.event, event.id, this.entry.name);
     if (watched) this.bus.emitter.emit({ type: 'handled', input, id: event.id, durationMs: performance.now() - started });
     if (taps.list.length > 0) for (const t of taps.list) t.eventHandled?.(event.api, event.event, params, this.entry.name, event.id);
   }
@@ -187,7 +187,7 @@ class DeliveryHandler {
     const { event } = delivery;
     const log = { listener: this.entry.name, api: event.api, event: event.event, id: event.id, attempt: delivery.attempt };
     if (kind === 'invalid') this.bus.peerWarnings.warn(`invalid ${this.entry.name} ${input}`, { ...log, reason }, 'an event that fails its schema was set aside');
-    this.bus.recent.remember({ direction: 'set-aside', api: event.api, event: event.event, id: event.id, listener: this.entry.name });
+    this.bus.recent.remember('set-aside', event.api, event.event, event.id, this.entry.name);
     await delivery.setAside(reason);
     if (watched) this.bus.emitter.emit({ type: 'dead-lettered', input, id: event.id, reason, reasonKind: kind });
   }

@@ -32,8 +32,9 @@
 //   closing the reader when Redis does not answer); handlers running get the grace; what
 //   is still held then is handed to the layer above's onStop (handed back to a queue) or
 //   left pending for a reclaim; the member's name is deleted once it holds nothing.
-// Every settlement is one Lua script (scripts.ts), run only while this member still holds
-// the entry, so an entry is never both moved and handled elsewhere.
+// Every settlement that moves an entry is one Lua script (scripts.ts), run only while this
+// member still holds the entry, so an entry is never both moved and handled elsewhere; an
+// ack is XACK (with XDEL in one script on queue streams).
 
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../observability/logger.js';
@@ -60,6 +61,13 @@ export interface StreamConsumerPlan {
   readonly sources: readonly Source[];
   /** This member's name in the group; default one unique to this consumer (host, pid, random). */
   readonly name?: string;
+  /**
+   * Fields as UTF-8 text instead of bytes (StreamConsumer<string>), for entries that are
+   * text by format (Lightbus events): ioredis decodes the reply as it settles the read, with
+   * no array of strings made per entry after it (measured end to end: a Lightbus listener's
+   * CPU per event 18.7 µs as text, 22.5 as bytes).
+   */
+  readonly text?: boolean;
 }
 
 export interface ConsumerSettings {
@@ -84,33 +92,37 @@ export interface ConsumerHost {
 }
 
 /** An entry this member holds (in its PEL) until settled. */
-export interface Taken {
+export interface Taken<F extends Field = Buffer> {
   readonly source: Source;
   readonly id: string;
-  /** The entry's fields as read (name, value, name, value, …). */
-  readonly fields: Buffer[];
+  /** The entry's fields as read (name, value, name, value, …): bytes, or text for a consumer of `text`. */
+  readonly fields: F[];
   /** Deliveries of it that never reached a handler of ours or were not settled (0 on a first read). */
   readonly missed: number;
 }
 
-/** Runs one taken entry; resolves once done with it. The layer above settles it (or not) meanwhile. */
-export type TakenHandler = (taken: Taken) => Promise<void>;
+/** What a field is read as: bytes, or (a consumer of `text`) UTF-8 text. */
+export type Field = Buffer | string;
 
-export interface StreamConsumerOptions {
+/** Runs one taken entry; resolves once done with it. The layer above settles it (or not) meanwhile. */
+export type TakenHandler<F extends Field = Buffer> = (taken: Taken<F>) => Promise<void>;
+
+export interface StreamConsumerOptions<F extends Field = Buffer> {
   /** What becomes of entries still held at stop (unsettled, or read and not handed out); default: left pending for a reclaim. Resolves with how many could not be handed back. */
-  readonly onStop?: (held: Taken[]) => Promise<number>;
+  readonly onStop?: (held: Taken<F>[]) => Promise<number>;
   /** More periodic steps of the layer above (e.g. moving due delayed requeues), run like the consumer's own and stopped with it. */
   readonly timers?: ReadonlyArray<{ readonly ms: number; readonly run: () => Promise<void> }>;
 }
 
-type XReadReply = Array<[Buffer, Array<[Buffer, Buffer[] | null]>]> | null;
+type XReadReply = Array<[Field, Array<[Field, Field[] | null]>]> | null;
 
 /** Buffer variants ioredis has at run time but does not type. */
 interface BufferCommands {
   xautoclaimBuffer(...args: Array<string | number>): Promise<unknown>;
+  xautoclaim(...args: Array<string | number>): Promise<unknown>;
 }
 
-export class StreamConsumer implements Subscription {
+export class StreamConsumer<F extends Field = Buffer> implements Subscription {
   readonly name: string;
   private reader: Redis | undefined;
   private readerId: number | undefined;
@@ -119,8 +131,8 @@ export class StreamConsumer implements Subscription {
   private stopping: Promise<void> | undefined;
   private loopDone: Promise<void> = Promise.resolve();
   /** Entries handed to the handler and not settled yet, by stream and id. */
-  private readonly inFlight = new Map<string, Taken>();
-  private buffer: Taken[] = [];
+  private readonly inFlight = new Map<string, Taken<F>>();
+  private buffer: Taken<F>[] = [];
   private readonly running = new Set<Promise<void>>();
   private roomWaiter: (() => void) | undefined;
   private needHistory = true;
@@ -131,8 +143,8 @@ export class StreamConsumer implements Subscription {
   /** Timer steps running now (a reclaim may be adding entries to the buffer). */
   private readonly background = new Set<Promise<void>>();
   private readonly reclaimCursor = new Map<string, string>();
-  /** Acks of one turn of the event loop, one script call per stream. */
-  private readonly acks = new Batcher<Taken>((acks) => this.sendAcks(acks), { when: 'turn' });
+  /** Acks of one turn of the event loop, one command (or script call) per stream. */
+  private readonly acks = new Batcher<Taken<F>>((acks) => this.sendAcks(acks), { when: 'turn' });
   private readonly log: Logger;
   /** Free slots that make a read worth it: half the window (1 for prefetch 1). */
   private readonly refillAt: number;
@@ -140,10 +152,10 @@ export class StreamConsumer implements Subscription {
   constructor(
     private readonly host: ConsumerHost,
     readonly plan: StreamConsumerPlan,
-    private readonly handler: TakenHandler,
+    private readonly handler: TakenHandler<F>,
     private readonly prefetch: number,
     private readonly settings: ConsumerSettings,
-    private readonly options: StreamConsumerOptions = {},
+    private readonly options: StreamConsumerOptions<F> = {},
   ) {
     this.name = plan.name ?? consumerName();
     this.log = host.log.child({ queue: plan.label, consumer: this.name });
@@ -186,7 +198,7 @@ export class StreamConsumer implements Subscription {
   // ---- settlement (called by the layer above; each frees the entry's slot first)
 
   /** Frees the slot of an entry the layer above settled or gives up (false when it was not held). */
-  forget(taken: Taken): boolean {
+  forget(taken: Taken<F>): boolean {
     if (!this.inFlight.delete(keyOf(taken.source.stream, taken.id))) return false;
     if (this.buffer.length === 0 && this.prefetch - this.inFlight.size < this.refillAt) return true;
     const wake = this.roomWaiter;
@@ -195,14 +207,20 @@ export class StreamConsumer implements Subscription {
     return true;
   }
 
-  /** XACK (and XDEL on queue streams); the acks of one turn of the event loop go out as one script call per stream. */
-  ack(taken: Taken): Promise<void> {
+  /** XACK (and XDEL on queue streams); the acks of one turn of the event loop go out as one command or script call per stream. */
+  ack(taken: Taken<F>): Promise<void> {
     this.forget(taken);
     return this.acks.write(taken);
   }
 
+  /** ack(), told through `done` (with the error if it did not reach Redis) instead of a promise. */
+  ackThen(taken: Taken<F>, done: (error?: Error) => void): void {
+    this.forget(taken);
+    this.acks.add(taken, done);
+  }
+
   /** Leaves it pending, unsettled: it comes back after reclaimIdleMs (to any member). */
-  release(taken: Taken): void {
+  release(taken: Taken<F>): void {
     this.forget(taken);
   }
 
@@ -210,14 +228,14 @@ export class StreamConsumer implements Subscription {
    * Adds `fields` to `target` (trimmed to about maxLength when given) and settles the entry
    * on its source, at once; false when this member no longer holds it (reclaimed by another).
    */
-  async move(taken: Taken, target: string, fields: ReadonlyArray<string | Buffer>, maxLength?: number): Promise<boolean> {
+  async move(taken: Taken<F>, target: string, fields: ReadonlyArray<string | Buffer>, maxLength?: number): Promise<boolean> {
     this.forget(taken);
     const { source } = taken;
     return (await this.host.commands.syMove(source.stream, target, this.plan.group, source.deleteOnAck ? '1' : '0', taken.id, this.name, maxLength ?? 0, ...fields)) === 1;
   }
 
   /** Parks `fields` in a delayed set (due in delayMs by Redis's clock) and settles the entry, at once; false when no longer held. */
-  async delay(taken: Taken, home: { readonly delayedSet: string; readonly delayedData: string }, delayMs: number, fields: ReadonlyArray<string | Buffer>): Promise<boolean> {
+  async delay(taken: Taken<F>, home: { readonly delayedSet: string; readonly delayedData: string }, delayMs: number, fields: ReadonlyArray<string | Buffer>): Promise<boolean> {
     this.forget(taken);
     const { source } = taken;
     const uid = `${source.stream}\u0000${taken.id}`;
@@ -235,8 +253,11 @@ export class StreamConsumer implements Subscription {
     this.needHistory = true;
   }
 
-  private sendAcks(acks: readonly Taken[]): Promise<ItemErrors | void> {
-    const ack = (source: Source, ids: string[]) => this.host.commands.syAck(source.stream, this.plan.group, source.deleteOnAck ? '1' : '0', ...ids);
+  private sendAcks(acks: readonly Taken<F>[]): Promise<ItemErrors | void> {
+    // A plain XACK where nothing is deleted: the same work for Redis without running a script.
+    const ack = (source: Source, ids: string[]): Promise<number> => source.deleteOnAck
+      ? this.host.commands.syAck(source.stream, this.plan.group, '1', ...ids)
+      : this.host.commands.xack(source.stream, this.plan.group, ...ids);
     const first = acks[0]!.source;
     if (acks.every((a) => a.source === first)) return ack(first, acks.map((a) => a.id)).then(() => undefined);
     const bySource = new Map<Source, string[]>();
@@ -268,7 +289,7 @@ export class StreamConsumer implements Subscription {
         if (this.needHistory) {
           this.needHistory = false;
           const count = free + this.inFlight.size + this.buffer.length;
-          const reply = (await reader.callBuffer('XREADGROUP', 'GROUP', group, this.name, 'COUNT', count,
+          const reply = (await this.read(reader, 'XREADGROUP', 'GROUP', group, this.name, 'COUNT', count,
             'STREAMS', ...keys, ...keys.map((k) => this.historyFrom.get(k) ?? '0'))) as XReadReply;
           // A full page: more may wait after its last id (a stable name held many before a restart).
           this.historyFrom.clear();
@@ -279,7 +300,7 @@ export class StreamConsumer implements Subscription {
           }
           await this.take(reply, true);
         } else {
-          const reply = (await reader.callBuffer('XREADGROUP', 'GROUP', group, this.name, 'COUNT', free, 'BLOCK', this.settings.blockMs,
+          const reply = (await this.read(reader, 'XREADGROUP', 'GROUP', group, this.name, 'COUNT', free, 'BLOCK', this.settings.blockMs,
             'STREAMS', ...keys, ...keys.map(() => '>'))) as XReadReply;
           await this.take(reply, false);
         }
@@ -310,10 +331,15 @@ export class StreamConsumer implements Subscription {
     }
   }
 
+  /** A read whose reply holds bytes, or text for a consumer of `text`. */
+  private read(reader: Redis, command: string, ...args: Array<string | number>): Promise<unknown> {
+    return this.plan.text ? reader.call(command, ...args) : reader.callBuffer(command, ...args);
+  }
+
   /** Entries of a read into the buffer, then out to the handler. */
   private async take(reply: XReadReply, history: boolean): Promise<void> {
     if (!reply) return;
-    const gone: Taken[] = [];
+    const gone: Taken<F>[] = [];
     for (const [key, entries] of reply) {
       const stream = key.toString();
       const source = this.plan.sources.find((s) => s.stream === stream);
@@ -322,7 +348,7 @@ export class StreamConsumer implements Subscription {
       for (const [rawId, fields] of entries) {
         const id = rawId.toString();
         if (history && (this.inFlight.has(keyOf(stream, id)) || this.buffer.some((p) => p.source === source && p.id === id))) continue;
-        const taken: Taken = { source, id, fields: fields ?? [], missed: counts ? Math.max(1, (counts.get(id) ?? 2) - 1) : 0 };
+        const taken: Taken<F> = { source, id, fields: (fields ?? []) as F[], missed: counts ? Math.max(1, (counts.get(id) ?? 2) - 1) : 0 };
         // Trimmed (MAXLEN) or deleted while pending: nothing left to deliver.
         if (!fields) gone.push(taken);
         else this.buffer.push(taken);
@@ -345,13 +371,19 @@ export class StreamConsumer implements Subscription {
     while (!this.stopped && this.buffer.length > 0 && this.inFlight.size < this.prefetch) this.deliver(this.buffer.shift()!);
   }
 
-  private deliver(taken: Taken): void {
+  private deliver(taken: Taken<F>): void {
     this.inFlight.set(keyOf(taken.source.stream, taken.id), taken);
-    // The handler starts on a microtask, never inside the read's reply handling.
+    // The handler starts on a microtask, never inside the read's reply handling. Two
+    // then()s, not then/catch/finally: three promises per entry fewer.
     const run: Promise<void> = Promise.resolve(taken)
       .then(this.handler)
-      .catch((err: unknown) => this.log.error({ err, stream: taken.source.stream, id: taken.id }, 'handling an entry failed; it stays pending and is reclaimed later'))
-      .finally(() => this.running.delete(run));
+      .then(
+        () => void this.running.delete(run),
+        (err: unknown) => {
+          this.running.delete(run);
+          this.log.error({ err, stream: taken.source.stream, id: taken.id }, 'handling an entry failed; it stays pending and is reclaimed later');
+        },
+      );
     this.running.add(run);
   }
 
@@ -383,8 +415,9 @@ export class StreamConsumer implements Subscription {
       if (free <= 0 || this.stopped) return;
       const cursor = this.reclaimCursor.get(source.stream) ?? '0-0';
       // Typed methods, not call(): auto-pipelining loses call()'s command name in ioredis 5.
-      const [next, claimed, deleted] = (await (redis as unknown as BufferCommands).xautoclaimBuffer(source.stream, group, this.name,
-        this.settings.reclaimIdleMs, cursor, 'COUNT', free)) as [Buffer, Array<[Buffer, Buffer[] | null]>, Buffer[] | undefined];
+      const commands = redis as unknown as BufferCommands;
+      const [next, claimed, deleted] = (await (this.plan.text ? commands.xautoclaim : commands.xautoclaimBuffer).call(redis, source.stream, group, this.name,
+        this.settings.reclaimIdleMs, cursor, 'COUNT', free)) as [Field, Array<[Field, F[] | null]>, Field[] | undefined];
       this.reclaimCursor.set(source.stream, next.toString());
       const live = claimed.filter(([, fields]) => fields);
       if (deleted?.length) this.log.debug({ count: deleted.length }, 'pending entries were trimmed before anyone acked them');

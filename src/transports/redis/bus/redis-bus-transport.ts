@@ -30,6 +30,8 @@ import { listenOnStreams } from './event-listener.js';
 import { streamOf, type StreamUse } from '../../../protocols/lightbus/names.js';
 import { SCHEMAS_SET, decodeSchema, encodeSchema, schemaKey } from '../../../protocols/lightbus/schema.js';
 import { RpcClient } from './rpc-client.js';
+import type { Batcher } from '../batcher.js';
+import { fireWriter, type FireWrite } from './event-writes.js';
 import { serveRpcs } from './rpc-server.js';
 
 export interface RedisBusOptions {
@@ -55,6 +57,7 @@ export interface RedisBusOptions {
   readonly blockMs?: number;
 }
 
+
 export class RedisBusTransport implements BusTransport {
   readonly name = 'redis';
   private commands: (Redis & ScriptedRedis) | undefined;
@@ -64,7 +67,8 @@ export class RedisBusTransport implements BusTransport {
   private readonly subscriptions = new Set<Subscription>();
   private readonly streamUse: StreamUse;
   private readonly maxStreamLength: number | null;
-  private readonly trim: string[];
+  /** Fires of one tick, one script call per chunk (event-writes.ts). */
+  private fires: Batcher<FireWrite> | undefined;
 
   private readonly options: RedisBusOptions & { readonly logger: Logger };
 
@@ -72,7 +76,6 @@ export class RedisBusTransport implements BusTransport {
     this.options = { ...options, logger: options.logger ?? createLogger({ level: 'info' }) };
     this.streamUse = options.streamUse ?? 'per_api';
     this.maxStreamLength = options.maxStreamLength === undefined ? 100_000 : options.maxStreamLength;
-    this.trim = this.maxStreamLength === null ? [] : ['MAXLEN', '~', String(this.maxStreamLength)];
   }
 
   async start(): Promise<void> {
@@ -91,6 +94,7 @@ export class RedisBusTransport implements BusTransport {
       log: this.options.logger,
     };
     this.client = new RpcClient(connections, this.options.logger, this.options.rpcExpiryS);
+    this.fires = fireWriter(commands, this.maxStreamLength);
   }
 
   async close(): Promise<void> {
@@ -103,6 +107,7 @@ export class RedisBusTransport implements BusTransport {
     this.commands = undefined;
     this.consumerHost = undefined;
     this.client = undefined;
+    this.fires = undefined;
     this.connections = undefined;
   }
 
@@ -127,9 +132,14 @@ export class RedisBusTransport implements BusTransport {
     return this.track(sub);
   }
 
-  async fire(event: BusEvent): Promise<void> {
-    const stream = streamOf(event.api, event.event, this.streamUse);
-    await this.redis().xadd(stream, ...this.trim, '*', ...eventToFields(event));
+  fire(event: BusEvent): Promise<void> {
+    try {
+      this.redis();
+      return this.fires!.write({ stream: streamOf(event.api, event.event, this.streamUse), fields: eventToFields(event) });
+    } catch (error) {
+      // As an async function would: a fire fails by its promise, never by a throw.
+      return Promise.reject(error);
+    }
   }
 
   async listen(spec: ListenSpec, handler: (delivery: EventDelivery) => Promise<void>): Promise<Subscription> {

@@ -187,7 +187,7 @@ export class RpcClient {
     while (!this.stopping) {
       try {
         // Every result waiting, in one blocking read (Redis ≥ 7.0; BLPOP before).
-        for (const raw of (await unlessStopped(this.pop(reader), this.stopped.promise)) ?? []) this.settle(raw);
+        for (const raw of (await unlessStopped(this.pop(reader), this.stopped)) ?? []) this.settle(raw);
       } catch (error) {
         if (this.stopping || isClosedError(error)) return;
         this.logger.warn({ err: (error as Error).message }, 'reading RPC results failed; retrying');

@@ -266,7 +266,7 @@ export function serveRpcs(apis: readonly string[], server: RpcServer, options: R
    * One blocking read of up to `room` calls' worth, as one promise without async layers
    * (each layer cost a cold µs or two per hop at low rates).
    */
-  const pop = (room: number): Promise<[string, string[]] | undefined> => unlessStopped(popNow(room), stopped.promise);
+  const pop = (room: number): Promise<[string, string[]] | undefined> => unlessStopped(popNow(room), stopped);
   const popNow = (room: number): Promise<[string, string[]] | undefined> => {
     blocked = true;
     const queues = orders[turn++ & 1]!;
