@@ -74,6 +74,8 @@ interface Server {
   readonly child: ChildProcess;
   readonly record: string;
   readonly exited: Promise<void>;
+  /** The end of what it wrote on stderr. */
+  readonly stderr: () => string;
 }
 
 let serial = 0;
@@ -99,7 +101,7 @@ async function spawnServer(): Promise<Server> {
         }
       });
     });
-    if (ready) return { child, record, exited };
+    if (ready) return { child, record, exited, stderr: () => stderr };
     failedStarts++;
     if (attempt >= 5) throw new Error(`${name} exited before it was ready, ${attempt} times in a row:\n${stderr}`);
     await sleep(500);
@@ -161,7 +163,7 @@ it(`API on Redis under chaos: ${KILLS} kills of serving processes and a Redis re
           watched(victim.exited, 15_000).then((outcome) => {
             if (outcome === 'hung') {
               kills.stuckStops++;
-              log(`a SIGTERMed server did not exit within 15 s${note}`);
+              log(`a SIGTERMed server did not exit within 15 s${note}; its stderr: ${victim.stderr().trim() || '(nothing)'}`);
               victim.child.kill('SIGKILL');
             }
           }),
