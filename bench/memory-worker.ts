@@ -8,7 +8,7 @@ import { createLogger } from '../dist/observability/logger.js';
 import { FsObjectStore } from '../dist/storage/fs/mod.js';
 import { MemoryTransport } from '../dist/transports/memory/mod.js';
 import { startWorker, worker, parseId, encodeId } from '../dist/models/worker/mod.js';
-import { median, printResult } from './_result.js';
+import { alternate, median, printResult } from './_result.js';
 
 const MESSAGES = Number(process.argv[2] ?? 50_000);
 const ROUNDS = Number(process.argv[3] ?? 5);
@@ -57,15 +57,14 @@ async function bare(): Promise<number> {
   return rate;
 }
 
-const oursRuns: number[] = [];
-const bareRuns: number[] = [];
 await ours(); // warm-up: JIT both paths before measuring
 await bare();
-for (let round = 0; round < ROUNDS; round++) {
-  oursRuns.push(await ours());
-  bareRuns.push(await bare());
-  console.log(`round ${round + 1}: worker ${oursRuns.at(-1)!.toFixed(0)} msg/s, bare loop ${bareRuns.at(-1)!.toFixed(0)} msg/s`);
-}
+// Which side goes first flips every round (bench/_result.ts alternate), as in the other
+// benchmarks: the worker used to go first in every round.
+const runs = await alternate(ROUNDS, { ours, bare }, (round, last) =>
+  console.log(`round ${round + 1}: worker ${last.ours.toFixed(0)} msg/s, bare loop ${last.bare.toFixed(0)} msg/s`));
+const oursRuns = runs.ours;
+const bareRuns = runs.bare;
 printResult({
   bench: 'memory-worker', case: `no-io-c${CONCURRENCY}`, against: 'bare-memory-loop', unit: 'msg/s',
   ours: Math.round(median(oursRuns)), baseline: Math.round(median(bareRuns)),
