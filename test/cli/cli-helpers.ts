@@ -156,3 +156,30 @@ export function jsonLines(text: string): Array<Record<string, unknown>> {
   }
   return lines;
 }
+
+/** The system map of the README's "upper" worker: upper-in → upper-out, files in upper-src / upper-dst. */
+export const UPPER_MAP = `
+services:
+  upper:
+    in: upper-in
+    out:
+      - { case: true, queues: [upper-out] }
+    buckets: { src: upper-src, dst: upper-dst }
+`;
+
+/**
+ * The README's "upper" worker as a module's source (a plain .ts file, importing the built
+ * package): reads its input file, writes it upper-cased. `options`: its worker options as
+ * TypeScript text, e.g. `{ retry: { maxAttempts: 1 } }`.
+ */
+export function upperWorkerSource(options?: string): string {
+  return `
+import { worker } from ${JSON.stringify(DIST_INDEX)};
+
+export default worker('upper', async (id, { readFile, writeFile }) => {
+  const text: string = await (await readFile('src', id)).text();
+  await (await writeFile('dst', id)).write(text.toUpperCase());
+  return [[id, true]];
+}${options ? `, ${options}` : ''});
+`;
+}

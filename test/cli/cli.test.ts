@@ -4,18 +4,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DIST_INDEX, killAll, requireBuild, runCli, tempDir } from './cli-helpers.js';
+import { DIST_INDEX, UPPER_MAP, killAll, requireBuild, runCli, tempDir } from './cli-helpers.js';
 
 const T = { timeout: 30_000 };
 
-const MAP = `
-services:
-  upper:
-    in: upper-in
-    out:
-      - { case: true, queues: [upper-out] }
-    buckets: { src: upper-src, dst: upper-dst }
-`;
+const MAP = UPPER_MAP;
 
 describe('switchyard CLI: help and exit codes', () => {
   let tmp: Awaited<ReturnType<typeof tempDir>>;

@@ -7,29 +7,14 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DIST_INDEX, killAll, requireBuild, runCli, start, tempDir, waitFor } from './cli-helpers.js';
+import { UPPER_MAP, killAll, requireBuild, runCli, start, tempDir, upperWorkerSource, waitFor } from './cli-helpers.js';
 
 const T = { timeout: 45_000 };
 
-const MAP = `
-services:
-  upper:
-    in: upper-in
-    out:
-      - { case: true, queues: [upper-out] }
-    buckets: { src: upper-src, dst: upper-dst }
-`;
+const MAP = UPPER_MAP;
 
 // One try: a message whose input object is missing is dead-lettered at once.
-const WORKER = `
-import { worker } from ${JSON.stringify(DIST_INDEX)};
-
-export default worker('upper', async (id, { readFile, writeFile }) => {
-  const text: string = await (await readFile('src', id)).text();
-  await (await writeFile('dst', id)).write(text.toUpperCase());
-  return [[id, true]];
-}, { retry: { maxAttempts: 1 } });
-`;
+const WORKER = upperWorkerSource('{ retry: { maxAttempts: 1 } }');
 
 describe('switchyard queues / dead-letters on the embedded default (through the broker socket)', () => {
   before(requireBuild);

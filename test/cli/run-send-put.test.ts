@@ -6,30 +6,15 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DIST_INDEX, jsonLines, killAll, requireBuild, runCli, start, tempDir, waitFor } from './cli-helpers.js';
+import { UPPER_MAP, jsonLines, killAll, requireBuild, runCli, start, tempDir, upperWorkerSource, waitFor } from './cli-helpers.js';
 
 const T = { timeout: 30_000 };
 
-const MAP = `
-services:
-  upper:
-    in: upper-in
-    out:
-      - { case: true, queues: [upper-out] }
-    buckets: { src: upper-src, dst: upper-dst }
-`;
+const MAP = UPPER_MAP;
 
 // A plain .ts file in a folder with no package.json: CommonJS scope to Node, as in a fresh
 // project; `run` must load it all the same.
-const WORKER = `
-import { worker } from ${JSON.stringify(DIST_INDEX)};
-
-export default worker('upper', async (id, { readFile, writeFile }) => {
-  const text: string = await (await readFile('src', id)).text();
-  await (await writeFile('dst', id)).write(text.toUpperCase());
-  return [[id, true]];
-});
-`;
+const WORKER = upperWorkerSource();
 
 describe('switchyard run + put + send across processes', () => {
   before(requireBuild);
