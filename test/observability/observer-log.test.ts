@@ -3,22 +3,10 @@
 // lines a peer can cause once per message it sends rate-limited.
 
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { createLogger } from '../../src/observability/logger.js';
 import { observerLog } from '../../src/observability/observer-log.js';
 import { Observer } from '../../src/observability/observer.js';
-
-function capture(level: 'info' | 'debug') {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _e, cb) {
-      for (const line of String(chunk).split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { logger: createLogger({ level, destination }), lines };
-}
+import { capturingLogger as capture } from '../support/log-capture.js';
 
 describe('observerLog', () => {
   it('writes the same lines for any model; "message done" at debug unless the caller says info', () => {

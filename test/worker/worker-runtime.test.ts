@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { MapConfigSource, parseSysMap } from '../../src/config/sysmap.js';
 import { runner } from '../../src/models/worker/runner.js';
@@ -25,6 +24,7 @@ import { Runtime } from '../../src/runtime/runtime.js';
 import { FsObjectStore } from '../../src/storage/fs/mod.js';
 import type { MemoryTransport } from '../../src/transports/memory/mod.js';
 import { deadLetterQueueOf } from '../../src/transports/transport.js';
+import { capturingLogger } from '../support/log-capture.js';
 
 const T = { timeout: 20_000 };
 const MAP = `
@@ -36,18 +36,6 @@ services:
       - { case: "odd", queues: [odd-q] }
     buckets: { out: out-bucket }
 `;
-
-/** Log lines as parsed JSON objects, kept in memory. */
-function capturingLogger(level: 'info' | 'debug' = 'info') {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _e, cb) {
-      for (const line of String(chunk).split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { logger: createLogger({ level, destination }), lines };
-}
 
 const defaults = (): WorkerSettings => resolveSettings([workerSettingsSection], []).worker;
 

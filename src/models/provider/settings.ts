@@ -12,7 +12,7 @@
 
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { jsonText } from '../../config/settings/text-values.js';
+import { jsonText, listText } from '../../config/settings/text-values.js';
 import { defineSection, envLayer, resolveSettings, type Layer } from '../../config/settings/settings.js';
 import { errors, redactUrl } from '../../errors.js';
 import { levelNames, validateLevel, type LevelName } from '../../observability/logger.js';
@@ -21,20 +21,6 @@ import { outboundAllowList } from '../../runtime/outbound-allow-list.js';
 /** A task or service name usable as a file or folder name. */
 export function isPathName(name: string): boolean {
   return /^[A-Za-z0-9._-]{1,100}$/.test(name) && name !== '.' && name !== '..';
-}
-
-/** A JSON list, or comma-separated entries (flags, environment); "" is an empty list. */
-function listOf(value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  const text = value.trim();
-  if (text.startsWith('[')) {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      return value;
-    }
-  }
-  return text.split(',').map((s) => s.trim()).filter((s) => s !== '');
 }
 
 const logLevel = z.string().transform((value, ctx): LevelName => {
@@ -93,7 +79,7 @@ const schema = z.object({
     .describe('Largest acomm frame body accepted on any socket, in bytes; a larger one is refused before it is read. Default 16 MiB.'),
   socket_mode: z.union([z.string(), z.number()]).transform(String).pipe(z.string().regex(/^0?[0-7]{3}$/, 'must be an octal file mode, e.g. "0660" or "0600"')).default('0660')
     .describe('File mode of the sockets the provider creates, in octal. Default "0660".'),
-  response_hook_allow: z.preprocess(listOf, z.array(z.string('must be a list of strings, e.g. ["unix:/tmp/mistify", "10.0.0.0/8", "hooks.example.com"]'), 'must be a list of strings, e.g. ["unix:/tmp/mistify", "10.0.0.0/8", "hooks.example.com"]'))
+  response_hook_allow: z.preprocess(listText, z.array(z.string('must be a list of strings, e.g. ["unix:/tmp/mistify", "10.0.0.0/8", "hooks.example.com"]'), 'must be a list of strings, e.g. ["unix:/tmp/mistify", "10.0.0.0/8", "hooks.example.com"]'))
     .superRefine((entries, ctx) => {
       try {
         outboundAllowList(entries, 'response_hook_allow');

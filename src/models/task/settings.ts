@@ -9,21 +9,8 @@
 import { z } from 'zod';
 import { resolveSecret } from '../../config/secrets.js';
 import { defineSection } from '../../config/settings/settings.js';
+import { listText } from '../../config/settings/text-values.js';
 import { retryPolicy, type RetryPolicy } from '../../runtime/retry.js';
-
-/** A JSON list, or comma-separated entries; "" is an empty list. */
-function listOf(value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  const text = value.trim();
-  if (text.startsWith('[')) {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      return Symbol('not JSON');
-    }
-  }
-  return text === '' ? [] : text.split(',').map((s) => s.trim()).filter((s) => s !== '');
-}
 
 const httpUrl = z.string().regex(/^https?:\/\/[^/\s]/, 'must be an http:// or https:// URL');
 const seconds = z.coerce.number().min(0).max(3600);
@@ -36,7 +23,7 @@ const schema = z.object({
     .describe('Address to bind; 0.0.0.0 for every interface. SERVICE_HOST.'),
   serviceUrl: httpUrl.optional()
     .describe('The URL engines reach this service at, sent in the registration; default http://localhost:{port}. The Core engine\'s SERVICE_URL.'),
-  engineUrls: z.preprocess(listOf, z.array(httpUrl, 'must be a JSON list of URLs, e.g. ["http://localhost:8080"]')).default(['http://localhost:8080'])
+  engineUrls: z.preprocess(listText, z.array(httpUrl, 'must be a JSON list of URLs, e.g. ["http://localhost:8080"]')).default(['http://localhost:8080'])
     .describe('Engines to register with, heartbeat and tell "sleeping" on shutdown: a JSON list or comma-separated URLs; [] = none. The Core engine\'s ENGINE_URLS.'),
   maxTasks: z.coerce.number().int().min(1).default(50)
     .describe('Tasks pending or running before POST /compute answers 503 "Queue is full". The Core engine\'s MAX_TASKS.'),
@@ -64,7 +51,7 @@ const schema = z.object({
     .describe('Seconds the headers of a request may take to arrive. HEADERS_TIMEOUT.'),
   keepAliveTimeout: limitSeconds.default(5)
     .describe('Seconds an idle kept-alive connection stays open. KEEP_ALIVE_TIMEOUT.'),
-  outboundAllow: z.preprocess(listOf, z.array(z.string().min(1), 'must be a JSON list of hosts/networks, e.g. ["engine.example.com", "10.0.0.0/8"]')).optional()
+  outboundAllow: z.preprocess(listText, z.array(z.string().min(1), 'must be a JSON list of hosts/networks, e.g. ["engine.example.com", "10.0.0.0/8"]')).optional()
     .describe('Hosts, *.suffixes, host:port, addresses and networks a task\'s callback_url and s3_host may point at (JSON list or commas); unset = anywhere; others get 403. OUTBOUND_ALLOW_LIST.'),
   maxBodyBytes: z.coerce.number().int().min(1024).default(1024 * 1024)
     .describe('Largest request body accepted; larger ones get 413. MAX_BODY_BYTES.'),
