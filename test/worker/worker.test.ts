@@ -113,9 +113,13 @@ describe('worker', () => {
     const h = await harness(PIPE);
     try {
       const attempts: number[] = [];
-      await h.start(worker('copy', async (id, { attempt }) => {
+      const redelivered: boolean[] = [];
+      await h.start(worker('copy', async (id, context) => {
         if (id === 13n) {
-          attempts.push(attempt);
+          // Read after an await too: the context reports its own delivery's, whatever came since.
+          await new Promise((r) => setImmediate(r));
+          attempts.push(context.attempt);
+          redelivered.push(context.redelivered);
           throw new Error('unlucky thirteen');
         }
         return [[id, 'ok']];
@@ -123,6 +127,7 @@ describe('worker', () => {
       for (const id of ['13', '1', '2', '3']) await h.transport.send('copy-in', { body: Buffer.from(id) });
       await h.until(() => h.bodies('copy-in.dead-letter').length === 1 && h.bodies('done-a').length === 3);
       assert.deepEqual(attempts, [1, 2, 3]);
+      assert.deepEqual(redelivered, [false, true, true]);
       const dead = h.transport.peek('copy-in.dead-letter')[0]!;
       assert.equal(Buffer.from(dead.body).toString(), '13');
       assert.equal(dead.headers[DEAD_LETTER_HEADERS.sourceQueue], 'copy-in');
