@@ -33,7 +33,7 @@ function spied() {
 describe('ack coalescing: the frames sent', () => {
   it('deliveries done in one tick go as one multiple ack', async () => {
     const { frames, acks, tick } = spied();
-    for (let tag = 1; tag <= 5; tag++) acks.delivered(tag);
+    for (let tag = 1; tag <= 6; tag++) acks.delivered(tag);
     const done = [3, 1, 5, 2, 4].map((tag) => acks.ack(tag));
     assert.deepEqual(frames, [], 'nothing before the tick ends');
     tick();
@@ -41,11 +41,20 @@ describe('ack coalescing: the frames sent', () => {
     assert.deepEqual(frames, [{ kind: 'ack', tag: 5, multiple: true }]);
   });
 
-  it('a lone done delivery is acked as the raw loop does (multiple=false)', () => {
-    const { frames, acks, tick } = spied();
+  it('once no delivery is left working the batch goes at once, without waiting for the tick', async () => {
+    const { frames, acks } = spied();
+    for (let tag = 1; tag <= 3; tag++) acks.delivered(tag);
+    const done = [acks.ack(2), acks.ack(3)];
+    assert.deepEqual(frames, []);
+    done.push(acks.ack(1));
+    assert.deepEqual(frames, [{ kind: 'ack', tag: 3, multiple: true }]);
+    await Promise.all(done);
+  });
+
+  it('a lone delivery (c1) is acked at once, as the raw loop does (multiple=false)', async () => {
+    const { frames, acks } = spied();
     acks.delivered(1);
-    void acks.ack(1);
-    tick();
+    await acks.ack(1);
     assert.deepEqual(frames, [{ kind: 'ack', tag: 1, multiple: false }]);
   });
 
