@@ -11,7 +11,7 @@
 
 import type { ComponentState, EventSource, Observer, ObserverEvent } from '../observer.js';
 import { BucketSeries } from './bucket-series.js';
-import { JourneyIndex, type Hop, type Journey, type JourneyIndexOptions } from './journeys.js';
+import { JourneyIndex, type Hop, type IdList, type Journey, type JourneyIndexOptions } from './journeys.js';
 import { LATENCY_BUCKETS, LatencyWindow, latencyBucketOf, quantilesOf } from './latency-window.js';
 import type { ChannelFigures, Probe, ProbeChannel } from './probe.js';
 import type { EdgeSnapshot, Figures, NodeSnapshot, Series, Snapshot } from './snapshot.js';
@@ -56,6 +56,8 @@ class PortStats {
   rejected = 0;
   /** Outputs: the labels (case values, '' for none) already added to the topology. */
   labels: Set<string> | undefined;
+  /** Inputs: the ids journeys expect on this channel (shared by every component reading it). */
+  expected: IdList | undefined;
 
   constructor(bucketMs: number, length: number, latencyWindowMs: number) {
     this.count = new BucketSeries(bucketMs, length);
@@ -96,6 +98,8 @@ interface Component {
   readonly outputs: Map<string, Port>;
   readonly inStats: Map<string, PortStats>;
   readonly outStats: Map<string, PortStats>;
+  /** Journeys' ids this component received and took, until done. */
+  readonly inHand: IdList;
   /** The port the last event was about, in and out: most events repeat it (no map lookup). */
   lastIn?: PortStats;
   lastInName?: string;
@@ -148,7 +152,7 @@ export class SystemModel {
 
   /** Follows `observer` from now on; returns a function that stops following. */
   attach(observer: Observer): () => void {
-    return observer.listen((event) => this.onEvent(event));
+    return observer.listen(this.onEvent);
   }
 
   /** Components known from configuration before (or without) seeing them run. */
@@ -167,7 +171,8 @@ export class SystemModel {
     if (error !== undefined && component.error === undefined) component.error = error;
   }
 
-  onEvent(e: ObserverEvent): void {
+  /** One event of the stream (bound: handed to the observer as it is, no wrapper frame per event). */
+  readonly onEvent = (e: ObserverEvent): void => {
     const component = this.#component(e);
     // The event's own time: a clock read costs ~0.15 µs here, and this runs twice per message.
     const now = this.#givenClock ? this.#givenClock() : e.at;
@@ -192,7 +197,7 @@ export class SystemModel {
           s.total++;
           s.inFlight++;
         }
-        if (this.#journeys.wants(e.id, e.at)) this.#hop(e.id, e, component, { step: 'received', channel: e.input, attempt: e.attempt });
+        if (this.#journeys.arriving(e.id, e.at, component.inHand, s?.expected ?? this.#journeys.expectedAt(e.input))) this.#hop(e.id, e, component, { step: 'received', channel: e.input, attempt: e.attempt });
         break;
       }
       case 'handled': {
@@ -212,7 +217,7 @@ export class SystemModel {
             }
           }
         }
-        if (this.#journeys.wants(e.id, e.at)) this.#hop(e.id, e, component, { step: 'handled', channel: e.input, durationMs: e.durationMs, ...(produced?.length ? { produced } : {}) });
+        if (this.#journeys.inHand(e.id, component.inHand, true)) this.#hop(e.id, e, component, { step: 'handled', channel: e.input, durationMs: e.durationMs, ...(produced?.length ? { produced } : {}) });
         break;
       }
       case 'failed': {
@@ -223,7 +228,7 @@ export class SystemModel {
           s.errors.add(now);
           s.errorTotal++;
         }
-        if (this.#journeys.wants(e.id, e.at)) this.#hop(e.id, e, component, { step: 'failed', channel: e.input, durationMs: e.durationMs, error: e.error.message });
+        if (this.#journeys.inHand(e.id, component.inHand, false)) this.#hop(e.id, e, component, { step: 'failed', channel: e.input, durationMs: e.durationMs, error: e.error.message });
         break;
       }
       case 'dead-lettered': {
@@ -233,7 +238,7 @@ export class SystemModel {
           s.dead.add(now);
           s.deadTotal++;
         }
-        if (e.id !== undefined && this.#journeys.wants(e.id, e.at)) this.#hop(e.id, e, component, { step: 'dead-lettered', channel: e.input, error: e.reason });
+        if (e.id !== undefined && this.#journeys.inHand(e.id, component.inHand, true)) this.#hop(e.id, e, component, { step: 'dead-lettered', channel: e.input, error: e.reason });
         break;
       }
       case 'sent': {
@@ -242,7 +247,7 @@ export class SystemModel {
           out.pending++;
           out.total++;
         }
-        if (this.#journeys.wants(e.id, e.at)) this.#hop(e.id, e, component, { step: 'sent', channel: e.output });
+        if (this.#journeys.outbound(e.id, e.at, component.inHand)) this.#hop(e.id, e, component, { step: 'sent', channel: e.output });
         break;
       }
       case 'called': {
@@ -256,7 +261,7 @@ export class SystemModel {
             out.errorTotal++;
           }
         }
-        if (this.#journeys.wants(e.id, e.at)) this.#hop(e.id, e, component, { step: 'called', channel: e.target, durationMs: e.durationMs, ...(e.error ? { error: e.error.message } : {}) });
+        if (this.#journeys.outbound(e.id, e.at, component.inHand)) this.#hop(e.id, e, component, { step: 'called', channel: e.target, durationMs: e.durationMs, ...(e.error ? { error: e.error.message } : {}) });
         break;
       }
       case 'rejected': {
@@ -269,7 +274,7 @@ export class SystemModel {
         break;
       }
     }
-  }
+  };
 
   /** The topology as it stands (configuration merged with what was seen). */
   topology(): Topology {
@@ -282,7 +287,7 @@ export class SystemModel {
   }
 
   journey(id: string): Journey | undefined {
-    return this.#journeys.journey(id);
+    return this.#journeys.journey(id, this.#now());
   }
 
   recentIds(limit?: number): string[] {
@@ -369,7 +374,7 @@ export class SystemModel {
     let c = byService.get(source.service);
     if (!c) {
       const id = serviceNodeId(source);
-      c = { id, source: { model: source.model, service: source.service, transport: source.transport }, inputs: new Map(), outputs: new Map(), inStats: new Map(), outStats: new Map() };
+      c = { id, source: { model: source.model, service: source.service, transport: source.transport }, inputs: new Map(), outputs: new Map(), inStats: new Map(), outStats: new Map(), inHand: this.#journeys.list() };
       this.#components.set(id, c);
       byService.set(source.service, c);
       this.#changed();
@@ -406,7 +411,9 @@ export class SystemModel {
       return s;
     }
     if (!c.inputs.has(input)) this.#addInput(c, { name: input });
-    return this.#newStats(c.inStats, input);
+    const made = this.#newStats(c.inStats, input);
+    if (made) made.expected = this.#journeys.expectedAt(input);
+    return made;
   }
 
   /** Per event: no object or string is made once the port and its label are known. */
@@ -442,6 +449,7 @@ export class SystemModel {
   #roll(): void {
     const all = this.#allStats;
     for (let i = 0; i < all.length; i++) all[i]!.roll(this.#lastAt);
+    this.#journeys.expire(this.#lastAt);
   }
 
   #hop(id: string, e: ObserverEvent, c: Component, hop: Omit<Hop, 'at' | 'node' | 'service' | 'model'>): void {
