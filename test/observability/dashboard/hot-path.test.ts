@@ -219,3 +219,24 @@ describe('dashboard hot path: per-event counters rolled into the series', () => 
     assert.deepEqual(byCounts.quantiles(1_070_000, [0.5]), [undefined]);
   });
 });
+
+describe('dashboard hot path: events counted in batches', () => {
+  it('every read sees what was emitted before it, in order, and an event that cannot be counted does not stop the counting', async () => {
+    const { Observer } = await import('../../../src/observability/observer.js');
+    const observer = new Observer();
+    const model = new SystemModel();
+    const detach = model.attach(observer);
+    const emitter = observer.for(source);
+    emitter.emit({ type: 'received', input: 'w-in', id: '1', attempt: 1 }, 5_000_000);
+    // A malformed event (no error on a failure): dropped, never thrown at the emitter.
+    emitter.emit({ type: 'failed', input: 'w-in', id: '1', durationMs: 1, retryInMs: 5 } as never, 5_000_000);
+    emitter.emit({ type: 'received', input: 'w-in', id: '2', attempt: 1 }, 5_000_000);
+    assert.equal(model.snapshot().totals.received, 2, 'read at once: the queue is counted first');
+    for (let i = 0; i < 1_000; i++) emitter.emit({ type: 'received', input: 'w-in', id: `m${i}`, attempt: 1 }, 5_000_000);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(model.snapshot().totals.received, 1_002);
+    assert.equal(observer.active, true, 'the model still listens');
+    detach();
+    assert.equal(observer.active, false);
+  });
+});
