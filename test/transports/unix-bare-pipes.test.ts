@@ -159,14 +159,16 @@ for (const bare of [true, false]) {
       const dir = await temp();
       let release!: () => void;
       const held = new Promise<void>((r) => (release = r));
+      let entered!: () => void;
+      const inHandler = new Promise<void>((r) => (entered = r));
       let told: boolean | undefined;
-      const l = await listenExchanges({ path: join(dir, 'g.sock'), handle: async () => (await held, { json: '{}', written: (ok) => (told = ok) }) });
+      const l = await listenExchanges({ path: join(dir, 'g.sock'), handle: async () => (entered(), await held, { json: '{}', written: (ok) => (told = ok) }) });
       cleanups.push(() => l.close());
       const peer = connect(l.path);
       peer.on('error', () => undefined);
       await new Promise((r) => peer.once('connect', r));
       peer.write(encodeFrame('{}'));
-      await new Promise((r) => setTimeout(r, 50));
+      await inHandler;
       peer.destroy();
       await new Promise((r) => setTimeout(r, 50));
       release();
