@@ -5,7 +5,9 @@
 // This runs once or twice per request (the request and its ack, then the response to its
 // hook), so it is written for cost: one promise, one timer and no closure per exchange
 // beyond the promise's own; its state lives on the socket and the event handlers are
-// shared functions.
+// shared functions. Where this Node offers it, the exchange runs on the bare pipe handle
+// rather than a net.Socket (bareExchange below; pipe-handle.ts says why); node:net is the
+// fallback (netExchange), with the same limits and errors.
 
 import { connect, type Socket } from 'node:net';
 import { errors } from '../../errors.js';

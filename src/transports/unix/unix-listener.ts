@@ -1,7 +1,8 @@
 // A unix-socket listener for acomm exchanges: each connection carries one framed message
 // in and one framed reply out, then closes (SPECS.md §4.1). The socket file exists from
 // start to stop; close() stops accepting, removes the file, and waits for the exchanges
-// still in progress.
+// still in progress. Accepted connections are served on their bare pipe handle where this
+// Node offers it (the bare section below), else as net.Sockets.
 
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmod, stat, unlink } from 'node:fs/promises';
