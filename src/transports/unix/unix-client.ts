@@ -237,9 +237,10 @@ function onBareConnect(handle: PipeHandle, status: number): void {
     clearTimeout(x.timer);
     x.timer = setTimeout(onBareTimer, readMs, x);
   }
-  let err = x.pipes.read(handle, onBareChunk);
-  if (err >= 0) err = x.pipes.write(handle, x.frame, x, onBareWritten);
-  if (err < 0) bareFailed(x, err, 'write');
+  const readErr = x.pipes.read(handle, onBareChunk);
+  if (readErr < 0) return bareFailed(x, readErr, 'read');
+  const writeErr = x.pipes.write(handle, x.frame, x, onBareWritten);
+  if (writeErr < 0) bareFailed(x, writeErr, 'write');
 }
 
 /** The connection failed after it was made: as netExchange's frame read reports it. */
