@@ -7,9 +7,10 @@
 // against the Go provider, medians of 3 alternating runs).
 //
 // The handle comes from process.binding('pipe_wrap') and ('stream_wrap'): both on Node 20's
-// allowlist for process.binding and not runtime-deprecated. They are probed once, here:
-// where they are missing or differ (another Node major, the permission model refusing
-// process.binding), `barePipes` is null and callers use node:net as before.
+// allowlist for process.binding and not runtime-deprecated. They are used only on the Node
+// majors they were checked against (CHECKED_MAJORS) and probed once, here: elsewhere, or
+// where they are missing or differ (the permission model refusing process.binding),
+// `barePipes` is null and callers use node:net as before.
 
 import { getSystemErrorName } from 'node:util';
 
@@ -86,7 +87,12 @@ export function errnoName(status: number): string {
 const kOnChunk = Symbol('switchyard.onChunk');
 type ReadingHandle = PipeHandle & { [kOnChunk]?: (this: PipeHandle, chunk: Buffer | number) => void };
 
+/** The Node majors whose bindings this was checked against (the tests run on them); any other runs on node:net. */
+const CHECKED_MAJORS = [20];
+
 function probe(): BarePipes | null {
+  // Internal bindings may change meaning between majors without changing shape: not trusted unchecked.
+  if (!CHECKED_MAJORS.includes(Number(process.versions.node.split('.')[0]))) return null;
   let pipeWrap: PipeWrapBinding;
   let streamWrap: StreamWrapBinding;
   try {
