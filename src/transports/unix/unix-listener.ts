@@ -88,19 +88,22 @@ function settled(state: ListenerState): void {
   if (--state.pending === 0 && state.idle) state.idle();
 }
 
+/** The request a read frame carries, or why it has none (JSON never parses to a FrameError). */
+function requestOf(err: FrameError | undefined, body: Buffer | undefined): unknown {
+  if (err !== undefined) return err;
+  try {
+    return frameJson(body!);
+  } catch (e) {
+    return e as FrameError;
+  }
+}
+
 function onRequestFrame(socket: Socket, err: FrameError | undefined, body: Buffer | undefined): void {
   const state = (socket as ServedSocket)[kListener]!;
   state.reading.delete(socket);
-  let message: unknown;
-  if (err === undefined) {
-    try {
-      message = frameJson(body!);
-    } catch (e) {
-      err = e as FrameError;
-    }
-  }
-  if (err !== undefined) {
-    replyToBadFrame(state, socket, err);
+  const message = requestOf(err, body);
+  if (message instanceof FrameError) {
+    replyToBadFrame(state, socket, message);
     return settled(state);
   }
   let reply: ExchangeReply | Promise<ExchangeReply>;
@@ -245,16 +248,9 @@ function bareFrameDone(c: BareConnection, err: FrameError | undefined, body?: Bu
   state.reading.delete(c);
   // What is left unread is not ours: no more is read from the peer.
   if (!c.closed) c.handle.readStop();
-  let message: unknown;
-  if (err === undefined) {
-    try {
-      message = frameJson(body!);
-    } catch (e) {
-      err = e as FrameError;
-    }
-  }
-  if (err !== undefined) {
-    bareReplyToBadFrame(c, err);
+  const message = requestOf(err, body);
+  if (message instanceof FrameError) {
+    bareReplyToBadFrame(c, message);
     return settled(state);
   }
   let reply: ExchangeReply | Promise<ExchangeReply>;
