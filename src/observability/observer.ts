@@ -90,27 +90,34 @@ export interface Emitter {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 export class Observer {
-  readonly #listeners = new Set<ObserverListener>();
+  /** Replaced, never changed in place: an emit walks the list it started with (a listener may stop listening from inside). An array, not a Set: no iterator made per event. */
+  #listeners: readonly ObserverListener[] = [];
 
   /** True while at least one listener is attached. */
   get active(): boolean {
-    return this.#listeners.size > 0;
+    return this.#listeners.length > 0;
   }
 
   /** Adds a listener; returns a function that removes it. A throwing listener is removed and never breaks the emitter. */
   listen(listener: ObserverListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    if (!this.#listeners.includes(listener)) this.#listeners = [...this.#listeners, listener];
+    return () => this.#remove(listener);
   }
 
   emit(event: ObserverEvent): void {
-    for (const listener of this.#listeners) {
+    const listeners = this.#listeners;
+    for (let i = 0; i < listeners.length; i++) {
       try {
-        listener(event);
+        listeners[i]!(event);
       } catch {
-        this.#listeners.delete(listener);
+        this.#remove(listeners[i]!);
       }
     }
+  }
+
+  #remove(listener: ObserverListener): void {
+    const i = this.#listeners.indexOf(listener);
+    if (i !== -1) this.#listeners = [...this.#listeners.slice(0, i), ...this.#listeners.slice(i + 1)];
   }
 
   /** An emitter for one component: the source is filled in on every event. */

@@ -9,7 +9,14 @@
 // `newIdsPerSecond` allows; once taken, every later hop of it and every id it produced is
 // recorded, so a sampled journey is whole. An id someone asked about and that was not
 // recorded is wanted: its hops from then on are recorded whatever the budget (a retry, a
-// message not yet arrived). Everything else costs one map lookup and allocates nothing.
+// message not yet arrived).
+//
+// Followed without a lookup per event: asking a map about every message's id cost ~13% of
+// the model's time (a fresh id text is hashed for it). A taken id is kept in hand by the
+// component that received it (its later hops there are found in that short list) and each
+// id it produced or sent is expected on its channel, so only events on a channel where an
+// id is expected compare ids, by equality, in a list of a few. So a journey is followed
+// through the channels its ids were produced to, as the topology draws them.
 
 import type { ModelKind } from '../observer.js';
 
@@ -59,6 +66,67 @@ export interface JourneyIndexOptions {
   readonly newIdsPerSecond?: number;
   /** Ids asked about but not recorded, kept wanted (most recent). Default 64. */
   readonly maxWanted?: number;
+  /** How long a wanted id, an id in hand or an expected id is kept waiting for its next hop. Default 10 minutes. */
+  readonly waitMs?: number;
+}
+
+/** Ids one place holds or expects, at most this many (the oldest let go first). */
+const LIST_MAX = 16;
+/** Channels with a list of expected ids at most (names come from configuration; this bounds a misbehaving emitter). */
+const MAX_CHANNELS = 4_000;
+
+/**
+ * A few ids, oldest first, found by equality: for ids taken in hand by a component and ids
+ * expected on a channel. Checking an empty list reads one length.
+ */
+export class IdList {
+  readonly #ids: string[] = [];
+  readonly #at: number[] = [];
+
+  get length(): number {
+    return this.#ids.length;
+  }
+
+  has(id: string): boolean {
+    return this.#ids.indexOf(id) !== -1;
+  }
+
+  add(id: string, at: number): void {
+    const i = this.#ids.indexOf(id);
+    if (i !== -1) {
+      this.#ids.splice(i, 1);
+      this.#at.splice(i, 1);
+    } else if (this.#ids.length >= LIST_MAX) {
+      this.#ids.shift();
+      this.#at.shift();
+    }
+    this.#ids.push(id);
+    this.#at.push(at);
+  }
+
+  /** Takes `id` off the list; whether it was on it. */
+  remove(id: string): boolean {
+    const i = this.#ids.indexOf(id);
+    if (i === -1) return false;
+    this.#ids.splice(i, 1);
+    this.#at.splice(i, 1);
+    return true;
+  }
+
+  /** Lets go of ids added before `before` (their next hop did not come, or comes elsewhere). */
+  expire(before: number): void {
+    let n = 0;
+    while (n < this.#at.length && this.#at[n]! < before) n++;
+    if (n > 0) {
+      this.#ids.splice(0, n);
+      this.#at.splice(0, n);
+    }
+  }
+}
+
+/** A list that keeps nothing: for channels past MAX_CHANNELS. */
+class NoIds extends IdList {
+  override add(): void {}
 }
 
 /** Most stages one journey answer walks (a fan-out of fan-outs stays bounded). */
@@ -69,10 +137,16 @@ export class JourneyIndex {
   readonly maxHops: number;
   readonly newIdsPerSecond: number;
   readonly maxWanted: number;
+  readonly waitMs: number;
   /** Insertion order is recency: an id touched again moves to the end. */
   readonly #entries = new Map<string, Entry>();
-  /** Ids asked about, not (yet) recorded; insertion order is age. */
-  readonly #wanted = new Set<string>();
+  /** Ids asked about, not (yet) recorded, with when; insertion order is age. */
+  readonly #wanted = new Map<string, number>();
+  /** Per channel, the ids produced or sent to it by recorded hops, not yet received. */
+  readonly #expected = new Map<string, IdList>();
+  /** Every list made (expected and in hand), for expiry. */
+  readonly #lists: IdList[] = [];
+  readonly #noIds = new NoIds();
   #lastId: string | undefined;
   #lastEntry: Entry | undefined;
   /** The budget of new ids: tokens left, refilled by time (a token bucket, burst one second's worth). */
@@ -85,6 +159,7 @@ export class JourneyIndex {
     this.maxHops = options.maxHops ?? 32;
     this.newIdsPerSecond = options.newIdsPerSecond ?? 100;
     this.maxWanted = options.maxWanted ?? 64;
+    this.waitMs = options.waitMs ?? 600_000;
     this.#tokens = this.newIdsPerSecond;
   }
 
@@ -97,13 +172,53 @@ export class JourneyIndex {
     return this.#skipped;
   }
 
+  /** A list for the ids a component has in hand (received and taken, not yet done). */
+  list(): IdList {
+    const list = new IdList();
+    this.#lists.push(list);
+    return list;
+  }
+
+  /** The ids expected on `channel` (made once per channel; a component's input port keeps it). */
+  expectedAt(channel: string): IdList {
+    let list = this.#expected.get(channel);
+    if (list) return list;
+    if (this.#expected.size >= MAX_CHANNELS) return this.#noIds;
+    list = this.list();
+    this.#expected.set(channel, list);
+    return list;
+  }
+
   /**
-   * Whether a hop of `id` at time `at` (ms) is to be recorded: the id is known, wanted, or
-   * new within the budget. Call before building the hop; allocates nothing when the answer is no.
+   * Whether the hop of `id` arriving on a channel is recorded: it was expected there (a
+   * recorded hop produced or sent it), is in the component's hand (a retry), or is new and
+   * taken (asked for, or within the budget). A recorded arrival is taken in hand.
    */
-  wants(id: string, at: number): boolean {
-    if (id === this.#lastId || this.#entries.has(id)) return true;
-    if (this.#wanted.size > 0 && this.#wanted.delete(id)) return true;
+  arriving(id: string, at: number, inHand: IdList, expected: IdList): boolean {
+    if ((expected.length !== 0 && expected.remove(id)) || (inHand.length !== 0 && inHand.has(id)) || this.takesNew(id, at)) {
+      inHand.add(id, at);
+      return true;
+    }
+    return false;
+  }
+
+  /** Whether a later hop at the component that received `id` is recorded; `done` (handled, dead-lettered) lets go of it. */
+  inHand(id: string, inHand: IdList, done: boolean): boolean {
+    if (inHand.length !== 0 && (done ? inHand.remove(id) : inHand.has(id))) return true;
+    return this.#wanted.size !== 0 && this.#wanted.delete(id);
+  }
+
+  /** Whether an outbound hop (sent, called) is recorded: of an id in hand, or new and taken. */
+  outbound(id: string, at: number, inHand: IdList): boolean {
+    return (inHand.length !== 0 && inHand.has(id)) || this.takesNew(id, at);
+  }
+
+  /**
+   * Whether a hop of an id not followed so far is recorded: the id is wanted, or new within
+   * the budget. Allocates nothing when the answer is no.
+   */
+  takesNew(id: string, at: number): boolean {
+    if (this.#wanted.size !== 0 && this.#wanted.delete(id)) return true;
     if (at > this.#tokensAt) {
       this.#tokens = Math.min(this.newIdsPerSecond, this.#tokens + ((at - this.#tokensAt) * this.newIdsPerSecond) / 1000);
       this.#tokensAt = at;
@@ -116,6 +231,16 @@ export class JourneyIndex {
     return false;
   }
 
+  /** Lets go of ids waited for since before `now - waitMs` (call now and then: the model does once a second). */
+  expire(now: number): void {
+    const before = now - this.waitMs;
+    for (let i = 0; i < this.#lists.length; i++) this.#lists[i]!.expire(before);
+    for (const [id, at] of this.#wanted) {
+      if (at >= before) break;
+      this.#wanted.delete(id);
+    }
+  }
+
   add(id: string, hop: Hop): void {
     const entry = this.#touch(id);
     if (entry.hops.length >= this.maxHops) {
@@ -124,7 +249,10 @@ export class JourneyIndex {
       entry.dropped++;
     }
     entry.hops.push(hop);
+    // What it sends or produces is expected where it goes: its arrival there continues the journey.
+    if (hop.step === 'sent') this.expectedAt(hop.channel).add(id, hop.at);
     for (const p of hop.produced ?? []) {
+      this.expectedAt(p.output).add(p.id, hop.at);
       if (p.id === id) continue;
       (entry.children ??= new Set()).add(p.id);
       if (entry.children.size > this.maxHops) entry.children.delete(entry.children.values().next().value as string);
@@ -139,12 +267,13 @@ export class JourneyIndex {
     return ids.slice(-limit).reverse();
   }
 
-  journey(id: string): Journey | undefined {
+  /** `at`: when it was asked (the wait for it starts then). */
+  journey(id: string, at = Date.now()): Journey | undefined {
     if (!this.#entries.has(id)) {
       // Not sampled (or forgotten): record it from now on, should it come (again).
       this.#wanted.delete(id);
-      this.#wanted.add(id);
-      if (this.#wanted.size > this.maxWanted) this.#wanted.delete(this.#wanted.values().next().value as string);
+      this.#wanted.set(id, at);
+      if (this.#wanted.size > this.maxWanted) this.#wanted.delete(this.#wanted.keys().next().value as string);
       return undefined;
     }
     // Up to the first known ancestor (a cycle or a long chain stops the walk).

@@ -12,6 +12,7 @@ import { AMQP_HEADERS } from './topology.js';
 import { settleWithin } from '../grace.js';
 import { backoffMs, type RetryPolicy } from '../../backoff.js';
 import { deliveryAttempt } from './redelivery-headers.js';
+import { AckCoalescer } from './ack-coalescer.js';
 
 /** Least time a message whose republish failed is held before the broker gets it back. */
 const HOLD_BEFORE_REQUEUE_MS = 1_000;
@@ -35,6 +36,8 @@ export interface Resettler {
 
 export class AmqpConsumer implements Subscription {
   private channel: Channel | undefined;
+  /** The acks of `channel` (delivery tags are per channel). */
+  private acks: AckCoalescer | undefined;
   private consumerTag: string | undefined;
   private stopped = false;
   private stopping: Promise<void> | undefined;
@@ -68,22 +71,29 @@ export class AmqpConsumer implements Subscription {
     const channel = this.channel;
     if (channel && this.consumerTag) await channel.cancel(this.consumerTag).catch(() => undefined);
     await settleWithin(this.running, graceMs);
+    // The acks of the last tick go before the close, or their messages would come again.
+    this.acks?.flush();
     // Closing the channel hands every unacked delivery back to the broker, in order.
     for (const delivery of this.unsettled) delivery.lost();
     this.unsettled.clear();
     this.channel = undefined;
+    this.acks = undefined;
     await channel?.close().catch(() => undefined);
     this.warnings.flush();
   }
 
   private async attach(): Promise<void> {
     const channel = await this.connection.createChannel();
+    const acks = new AckCoalescer(channel, () => new errors.SY_ERR_CHANNEL_LOST(this.queue));
     channel.on('error', (err: Error) => this.log.warn({ queue: this.queue, err: err.message }, 'consumer channel error'));
-    channel.on('close', () => this.onChannelClosed(channel));
+    channel.on('close', () => {
+      acks.drop();
+      this.onChannelClosed(channel);
+    });
     try {
       await channel.prefetch(this.prefetch);
       const { consumerTag } = await channel.consume(this.queue, (message) => {
-        if (message) this.deliver(channel, message);
+        if (message) this.deliver(channel, acks, message);
         else this.onCancelled(channel);
       }, { noAck: false });
       this.consumerTag = consumerTag;
@@ -94,10 +104,12 @@ export class AmqpConsumer implements Subscription {
     }
     // Only now is it ours: a close from here on means a lost channel to come back from.
     this.channel = channel;
+    this.acks = acks;
   }
 
-  private deliver(channel: Channel, message: ConsumeMessage): void {
-    const delivery = new AmqpDelivery(this, channel, message);
+  private deliver(channel: Channel, acks: AckCoalescer, message: ConsumeMessage): void {
+    acks.delivered(message.fields.deliveryTag);
+    const delivery = new AmqpDelivery(this, channel, acks, message);
     this.unsettled.add(delivery);
     // One promise chain per delivery (this is the hot path): the handler starts on a
     // microtask, never inside amqplib's frame parsing.
@@ -138,6 +150,7 @@ export class AmqpConsumer implements Subscription {
     for (const delivery of this.unsettled) if (delivery.channel === channel) delivery.lost();
     if (this.channel !== channel) return;
     this.channel = undefined;
+    this.acks = undefined;
     if (this.stopped) return;
     this.log.warn({ queue: this.queue }, 'consumer channel closed; consuming again once the broker is reachable');
     void this.reattach();
@@ -176,6 +189,7 @@ export class AmqpDelivery implements Delivery {
   constructor(
     private readonly consumer: AmqpConsumer,
     readonly channel: Channel,
+    private readonly acks: AckCoalescer,
     private readonly message: ConsumeMessage,
   ) {
     const raw = message.properties.headers ?? {};
@@ -202,9 +216,14 @@ export class AmqpDelivery implements Delivery {
     return this.message.properties;
   }
 
-  async ack(): Promise<void> {
-    this.settle('acked');
-    this.channel.ack(this.message);
+  /** Resolves once the ack is written (coalesced with the others of this tick: ack-coalescer.ts). */
+  ack(): Promise<void> {
+    try {
+      this.settle('acked');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.acks.ack(this.message.fields.deliveryTag);
   }
 
   async nack(options: NackOptions): Promise<void> {
@@ -220,7 +239,7 @@ export class AmqpDelivery implements Delivery {
       throw err;
     }
     if (this.isLost) throw new errors.SY_ERR_CHANNEL_LOST(this.queue);
-    this.channel.ack(this.message);
+    await this.acks.ack(this.message.fields.deliveryTag);
   }
 
   /** @internal its channel is gone: the broker requeued it already */
@@ -237,7 +256,7 @@ export class AmqpDelivery implements Delivery {
     const timer = setTimeout(() => {
       if (this.isLost) return;
       try {
-        this.channel.nack(this.message, false, true);
+        this.acks.nack(this.message.fields.deliveryTag, true);
       } catch {
         // channel closing: the broker requeues it anyway
       }

@@ -85,15 +85,70 @@ export function readFrame(socket: Socket, options: ReadFrameOptions = {}): Promi
 /** Called once per collectFrame: with the body, or with why there is none. */
 export type FrameDone = (socket: Socket, err: FrameError | undefined, body: Buffer | undefined) => void;
 
-interface FrameRead {
+/**
+ * One frame being read, fed chunk by chunk (feedFrame): the one accumulator behind both the
+ * socket reader below and the bare pipe handle's (pipe-handle.ts).
+ */
+export interface FrameState {
   readonly max: number;
-  readonly done: FrameDone;
   /** The chunks so far: one buffer (the common case), or several once the frame is split. */
   first: Buffer | undefined;
   more: Buffer[] | undefined;
   have: number;
   /** The body length from the header; -1 until all 4 header bytes are in. */
   length: number;
+}
+
+export function frameState(maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): FrameState {
+  return { max: maxFrameBytes, first: undefined, more: undefined, have: 0, length: -1 };
+}
+
+/** All chunks so far in one buffer. */
+function joined(read: FrameState): Buffer {
+  if (read.more === undefined) return read.first!;
+  const all = Buffer.concat(read.more, read.have);
+  read.first = all;
+  read.more = undefined;
+  return all;
+}
+
+/**
+ * Adds a chunk: the body once the frame is complete (a view of the chunk when it came in
+ * one), a FrameError for a refused length (before a byte of the body is kept), or
+ * undefined while more is needed.
+ */
+export function feedFrame(read: FrameState, chunk: Buffer): Buffer | FrameError | undefined {
+  if (read.first === undefined) read.first = chunk;
+  else (read.more ??= [read.first]).push(chunk);
+  read.have += chunk.length;
+  if (read.length < 0) {
+    if (read.have < HEADER_BYTES) return undefined;
+    const length = read.more === undefined ? read.first.readUInt32BE(0) : joined(read).readUInt32BE(0);
+    read.length = length;
+    if (length === 0) return new FrameError('bad-length', 'the length header is 0 (an empty body is not a JSON value)');
+    if (length > read.max) return new FrameError('oversize', `the length header says ${length} bytes, more than the limit of ${read.max} bytes (max_frame_bytes)`);
+  }
+  if (read.have < HEADER_BYTES + read.length) return undefined;
+  const body = joined(read).subarray(HEADER_BYTES, HEADER_BYTES + read.length);
+  read.first = undefined;
+  return body;
+}
+
+/** Why the frame is incomplete when the connection ended (the peer's end, or its close) before it was whole. */
+export function frameEndError(read: FrameState): FrameError {
+  const { have, length } = read;
+  if (length >= 0) return new FrameError('truncated', `the length header says ${length} bytes but the connection ended after ${have - HEADER_BYTES}`);
+  return new FrameError(have === 0 ? 'closed' : 'bad-length', have === 0 ? 'the peer closed the connection before sending anything' : `the connection ended after ${have} byte(s), inside the 4-byte length header`);
+}
+
+/** The frame did not arrive within `timeoutMs`. */
+export function frameTimeoutError(read: FrameState, timeoutMs: number): FrameError {
+  const { have, length } = read;
+  return new FrameError('timeout', length < 0 ? `no complete length header within ${timeoutMs} ms` : `only ${have - HEADER_BYTES} of ${length} body bytes arrived within ${timeoutMs} ms`);
+}
+
+interface FrameRead extends FrameState {
+  readonly done: FrameDone;
   timer: NodeJS.Timeout | undefined;
   finished: boolean;
 }
@@ -136,39 +191,19 @@ function finishFrame(socket: Socket, read: FrameRead, err: FrameError | undefine
   read.done(socket, err, body);
 }
 
-/** All chunks so far in one buffer. */
-function joined(read: FrameRead): Buffer {
-  if (read.more === undefined) return read.first!;
-  const all = Buffer.concat(read.more, read.have);
-  read.first = all;
-  read.more = undefined;
-  return all;
-}
-
 function onFrameData(this: Socket, chunk: Buffer): void {
   const read = (this as ReadingSocket)[kFrameRead];
   if (read === undefined || read.finished) return;
-  if (read.first === undefined) read.first = chunk;
-  else (read.more ??= [read.first]).push(chunk);
-  read.have += chunk.length;
-  if (read.length < 0) {
-    if (read.have < HEADER_BYTES) return;
-    const length = read.more === undefined ? read.first.readUInt32BE(0) : joined(read).readUInt32BE(0);
-    read.length = length;
-    if (length === 0) return finishFrame(this, read, new FrameError('bad-length', 'the length header is 0 (an empty body is not a JSON value)'));
-    if (length > read.max) return finishFrame(this, read, new FrameError('oversize', `the length header says ${length} bytes, more than the limit of ${read.max} bytes (max_frame_bytes)`));
-  }
-  if (read.have >= HEADER_BYTES + read.length) {
-    finishFrame(this, read, undefined, joined(read).subarray(HEADER_BYTES, HEADER_BYTES + read.length));
-  }
+  const got = feedFrame(read, chunk);
+  if (got === undefined) return;
+  if (got instanceof FrameError) finishFrame(this, read, got);
+  else finishFrame(this, read, undefined, got);
 }
 
 function onFrameEnd(this: Socket): void {
   const read = (this as ReadingSocket)[kFrameRead];
   if (read === undefined || read.finished) return;
-  const { have, length } = read;
-  if (length < 0) finishFrame(this, read, new FrameError(have === 0 ? 'closed' : 'bad-length', have === 0 ? 'the peer closed the connection before sending anything' : `the connection ended after ${have} byte(s), inside the 4-byte length header`));
-  else finishFrame(this, read, new FrameError('truncated', `the length header says ${length} bytes but the connection ended after ${have - HEADER_BYTES}`));
+  finishFrame(this, read, frameEndError(read));
 }
 
 function onFrameError(this: Socket, err: Error): void {
@@ -188,6 +223,5 @@ export function timeOutFrame(socket: Socket, timeoutMs: number): boolean {
 function onFrameTimeout(socket: Socket, timeoutMs: number): void {
   const read = (socket as ReadingSocket)[kFrameRead];
   if (read === undefined || read.finished) return;
-  const { have, length } = read;
-  finishFrame(socket, read, new FrameError('timeout', length < 0 ? `no complete length header within ${timeoutMs} ms` : `only ${have - HEADER_BYTES} of ${length} body bytes arrived within ${timeoutMs} ms`));
+  finishFrame(socket, read, frameTimeoutError(read, timeoutMs));
 }

@@ -1,11 +1,16 @@
 // A unix-socket listener for acomm exchanges: each connection carries one framed message
 // in and one framed reply out, then closes (SPECS.md §4.1). The socket file exists from
 // start to stop; close() stops accepting, removes the file, and waits for the exchanges
-// still in progress.
+// still in progress. Accepted connections are served on their bare pipe handle where this
+// Node offers it (the bare section below), else as net.Sockets.
 
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmod, stat, unlink } from 'node:fs/promises';
-import { collectFrame, encodeFrame, frameJson, type FrameError, type ReadFrameOptions } from './framing.js';
+import {
+  collectFrame, DEFAULT_FRAME_READ_TIMEOUT_MS, DEFAULT_MAX_FRAME_BYTES, encodeFrame, feedFrame, frameEndError, FrameError, frameJson, frameTimeoutError,
+  type FrameState, type ReadFrameOptions,
+} from './framing.js';
+import { errnoName, pipesInUse, UV_EOF, type BarePipes, type PipeHandle } from './pipe-handle.js';
 import { prepareSharedPath, prepareSocketPath } from './socket-path.js';
 import { unixUrl } from './acomm.js';
 
@@ -61,7 +66,7 @@ interface ListenerState {
   readonly options: ExchangeListenerOptions;
   readonly readOptions: ReadFrameOptions;
   /** Connections still waiting for their frame: close() cuts them rather than wait out the read timeout. */
-  readonly reading: Set<Socket>;
+  readonly reading: Set<{ destroy(): void }>;
   /** Connections accepted whose reply is not yet written. */
   pending: number;
   /** Called when pending drops to 0 while closing. */
@@ -83,19 +88,22 @@ function settled(state: ListenerState): void {
   if (--state.pending === 0 && state.idle) state.idle();
 }
 
+/** The request a read frame carries, or why it has none (JSON never parses to a FrameError). */
+function requestOf(err: FrameError | undefined, body: Buffer | undefined): unknown {
+  if (err !== undefined) return err;
+  try {
+    return frameJson(body!);
+  } catch (e) {
+    return e as FrameError;
+  }
+}
+
 function onRequestFrame(socket: Socket, err: FrameError | undefined, body: Buffer | undefined): void {
   const state = (socket as ServedSocket)[kListener]!;
   state.reading.delete(socket);
-  let message: unknown;
-  if (err === undefined) {
-    try {
-      message = frameJson(body!);
-    } catch (e) {
-      err = e as FrameError;
-    }
-  }
-  if (err !== undefined) {
-    replyToBadFrame(state, socket, err);
+  const message = requestOf(err, body);
+  if (message instanceof FrameError) {
+    replyToBadFrame(state, socket, message);
     return settled(state);
   }
   let reply: ExchangeReply | Promise<ExchangeReply>;
@@ -157,6 +165,159 @@ function sendReply(state: ListenerState, socket: Socket, reply: ExchangeReply): 
   }
 }
 
+// The same per connection on a bare pipe handle (pipe-handle.ts), where this Node offers it:
+// the listening socket stays a net.Server (bind, mode, a cluster's shared handle, close), but
+// each accepted connection is served on its handle without a net.Socket around it, which
+// costs more than the connection's system calls. The same limits, replies and closing.
+
+const kBare = Symbol('switchyard.bareConnection');
+type ServerHandle = { onconnection: unknown; [kListener]?: ListenerState; [kBarePipes]?: BarePipes };
+const kBarePipes = Symbol('switchyard.barePipes');
+
+class BareConnection implements FrameState {
+  readonly max: number;
+  first: Buffer | undefined = undefined;
+  more: Buffer[] | undefined = undefined;
+  have = 0;
+  length = -1;
+  timer: NodeJS.Timeout | undefined = undefined;
+  /** The frame is read (or failed): later chunks are not ours. */
+  finished = false;
+  closed = false;
+  written: ((ok: boolean) => void) | undefined = undefined;
+
+  constructor(
+    readonly state: ListenerState,
+    readonly pipes: BarePipes,
+    readonly handle: PipeHandle,
+  ) {
+    this.max = state.readOptions.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  }
+
+  /** close() of the listener: stop waiting for the frame. */
+  destroy(): void {
+    if (!this.finished) bareFrameDone(this, new FrameError('closed', 'the listener closed before the frame arrived'));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pipes.close(this.handle);
+  }
+}
+
+type BareHandle = PipeHandle & { [kBare]?: BareConnection };
+
+function onBareConnection(this: ServerHandle, status: number, handle: PipeHandle | undefined): void {
+  const state = this[kListener]!;
+  if (status < 0 || handle === undefined) {
+    state.options.onError?.(new Error(`accept ${errnoName(status)}`));
+    return;
+  }
+  const c = new BareConnection(state, this[kBarePipes]!, handle);
+  (handle as BareHandle)[kBare] = c;
+  state.pending++;
+  state.reading.add(c);
+  const timeoutMs = state.readOptions.timeoutMs ?? DEFAULT_FRAME_READ_TIMEOUT_MS;
+  if (timeoutMs > 0) c.timer = setTimeout(onBareReadTimeout, timeoutMs, c, timeoutMs);
+  const err = c.pipes.read(handle, onBareRequestChunk);
+  if (err < 0) bareFrameDone(c, new FrameError('closed', `the connection failed while reading: read ${errnoName(err)}`));
+}
+
+function onBareReadTimeout(c: BareConnection, timeoutMs: number): void {
+  if (!c.finished) bareFrameDone(c, frameTimeoutError(c, timeoutMs));
+}
+
+function onBareRequestChunk(this: PipeHandle, chunk: Buffer | number): void {
+  const c = (this as BareHandle)[kBare]!;
+  if (c.finished) return;
+  if (typeof chunk === 'number') return bareFrameDone(c, chunk === UV_EOF ? frameEndError(c) : new FrameError('closed', `the connection failed while reading: read ${errnoName(chunk)}`));
+  const got = feedFrame(c, chunk);
+  if (got === undefined) return;
+  if (got instanceof FrameError) bareFrameDone(c, got);
+  else bareFrameDone(c, undefined, got);
+}
+
+/** The frame is read, or failed: as onRequestFrame. */
+function bareFrameDone(c: BareConnection, err: FrameError | undefined, body?: Buffer): void {
+  c.finished = true;
+  if (c.timer !== undefined) clearTimeout(c.timer);
+  c.first = undefined;
+  c.more = undefined;
+  const { state } = c;
+  state.reading.delete(c);
+  // What is left unread is not ours: no more is read from the peer.
+  if (!c.closed) c.handle.readStop();
+  const message = requestOf(err, body);
+  if (message instanceof FrameError) {
+    bareReplyToBadFrame(c, message);
+    return settled(state);
+  }
+  let reply: ExchangeReply | Promise<ExchangeReply>;
+  try {
+    reply = state.options.handle(message);
+  } catch (e) {
+    return bareFailed(c, e as Error);
+  }
+  if (typeof reply === 'string' || typeof (reply as Promise<ExchangeReply>).then !== 'function') return bareSendReply(c, reply as ExchangeReply);
+  (reply as Promise<ExchangeReply>).then(
+    (r) => bareSendReply(c, r),
+    (e: Error) => bareFailed(c, e),
+  );
+}
+
+function bareFailed(c: BareConnection, err: Error): void {
+  c.state.options.onError?.(err);
+  c.close();
+  settled(c.state);
+}
+
+function bareReplyToBadFrame(c: BareConnection, err: FrameError): void {
+  if (c.closed) return;
+  if (err.problem === 'closed') return c.close();
+  const reply = c.state.options.onFrameError?.(err);
+  if (reply !== undefined) c.pipes.write(c.handle, encodeFrame(reply), c, ignoreWritten);
+  // As replyToBadFrame: the end after the reply, and whatever the peer still sends read and
+  // discarded, so it sees the reply rather than a reset; cut after DRAIN_MS at the latest.
+  c.pipes.shutdown(c.handle);
+  c.pipes.read(c.handle, onBareDiscard);
+  setTimeout(closeBare, DRAIN_MS, c).unref();
+}
+
+function ignoreWritten(): void {}
+
+function onBareDiscard(this: PipeHandle, chunk: Buffer | number): void {
+  if (typeof chunk === 'number') (this as BareHandle)[kBare]!.close();
+}
+
+function closeBare(c: BareConnection): void {
+  c.close();
+}
+
+function bareSendReply(c: BareConnection, reply: ExchangeReply): void {
+  const frame = typeof reply === 'string' ? encodeFrame(reply) : 'frame' in reply ? reply.frame : encodeFrame(reply.json);
+  const written = typeof reply === 'string' || 'frame' in reply ? undefined : reply.written;
+  settled(c.state);
+  if (c.closed) return written?.(false);
+  const status = c.pipes.write(c.handle, frame, c, onBareReplyWritten);
+  // Closed before `written` is told, as sendReply does: the peer sees the end of the exchange at once.
+  if (status === 1) {
+    // Partly queued (a large reply): closed once it is all written.
+    c.written = written;
+    return;
+  }
+  c.close();
+  // 0: all of it is in the kernel (the peer reads it, then sees the end); < 0: the peer is gone.
+  written?.(status === 0);
+}
+
+function onBareReplyWritten(c: BareConnection, status: number): void {
+  c.close();
+  const written = c.written;
+  c.written = undefined;
+  written?.(status >= 0);
+}
+
 export async function listenExchanges(options: ExchangeListenerOptions): Promise<ExchangeListener> {
   const { path } = options;
   const shared = options.shared === true;
@@ -192,6 +353,14 @@ export async function listenExchanges(options: ExchangeListenerOptions): Promise
     throw err;
   }
   server.on('error', (err) => options.onError?.(err));
+  // Each connection on its bare handle where this Node offers one (see above); else net's 'connection'.
+  const pipes = pipesInUse();
+  const serverHandle = (server as unknown as { _handle?: ServerHandle | null })._handle;
+  if (pipes !== null && serverHandle && typeof serverHandle.onconnection === 'function') {
+    serverHandle[kListener] = state;
+    serverHandle[kBarePipes] = pipes;
+    serverHandle.onconnection = onBareConnection;
+  }
 
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -14,6 +14,10 @@ const handled = (id: string, at: number, child?: string): ObserverEvent => ({
   ...(child !== undefined ? { produced: [{ id: child, output: 'w-out', label: 'true' }] } : {}),
 });
 
+const next = { model: 'worker', service: 'next', transport: 'memory' } as const;
+/** The second stage: reads w-out, where the first stage's results go. */
+const receivedNext = (id: string, at: number): ObserverEvent => ({ ...next, at, type: 'received', input: 'w-out', id, attempt: 1 });
+
 describe('dashboard hot path: journeys are sampled', () => {
   it('a flood of new ids records at most the budget per second, and each taken journey whole', () => {
     const model = new SystemModel({ journeys: { newIdsPerSecond: 10 } });
@@ -21,7 +25,7 @@ describe('dashboard hot path: journeys are sampled', () => {
     for (let i = 0; i < 10_000; i++) {
       model.onEvent(received(String(i), at));
       model.onEvent(handled(String(i), at, `c${i}`));
-      model.onEvent(received(`c${i}`, at));
+      model.onEvent(receivedNext(`c${i}`, at));
     }
     const recent = model.recentIds(100_000);
     // 10 roots taken, each with its child; nothing else (before sampling: 2000 ids, the index full).
@@ -29,7 +33,7 @@ describe('dashboard hot path: journeys are sampled', () => {
     const journey = model.journey('0')!;
     assert.deepEqual(journey.stages.map((s) => s.id), ['0', 'c0']);
     assert.deepEqual(journey.stages[0]!.hops.map((h) => h.step), ['received', 'handled']);
-    assert.deepEqual(journey.stages[1]!.hops.map((h) => h.step), ['received']);
+    assert.deepEqual(journey.stages[1]!.hops.map((h) => `${h.service} ${h.step}`), ['next received']);
     // Figures still count every message.
     assert.equal(model.snapshot().totals.received, 20_000);
     // The budget comes back with time.
@@ -39,13 +43,75 @@ describe('dashboard hot path: journeys are sampled', () => {
 
   it('an id asked about and not recorded is recorded from then on (a retry, a message yet to come)', () => {
     const index = new JourneyIndex({ newIdsPerSecond: 1 });
-    assert.equal(index.wants('a', 0), true, 'the first new id is within the budget');
+    assert.equal(index.takesNew('a', 0), true, 'the first new id is within the budget');
     index.add('a', { at: 0, node: 'worker:w', service: 'w', model: 'worker', step: 'received', channel: 'q' });
-    assert.equal(index.wants('b', 0), false, 'the budget is spent');
-    assert.equal(index.wants('a', 0), true, 'a recorded id keeps being recorded');
-    assert.equal(index.journey('b'), undefined);
-    assert.equal(index.wants('b', 0), true, 'asked about: now wanted');
+    assert.equal(index.takesNew('b', 0), false, 'the budget is spent');
+    assert.equal(index.journey('b', 0), undefined);
+    assert.equal(index.takesNew('b', 0), true, 'asked about: now wanted');
     assert.equal(index.skipped, 1);
+    // A wanted id that never comes is let go of after waitMs.
+    index.journey('never', 0);
+    index.expire(index.waitMs + 1);
+    assert.equal(index.takesNew('never', 0), false);
+  });
+
+  it('a retry, and every hop of a request at one component, stay in the journey', () => {
+    const model = new SystemModel({ journeys: { newIdsPerSecond: 1 } });
+    const at = 5_000_000;
+    model.onEvent(received('r', at));
+    model.onEvent({ ...source, at, type: 'failed', input: 'w-in', id: 'r', durationMs: 1, error: { message: 'boom' }, retryInMs: 10 });
+    model.onEvent(received('other', at)); // over the budget: not recorded
+    model.onEvent({ ...source, at, type: 'received', input: 'w-in', id: 'r', attempt: 2 });
+    model.onEvent({ ...source, at, type: 'called', target: 'hook', id: 'r', durationMs: 1 });
+    model.onEvent({ ...source, at, type: 'sent', output: 'hook', id: 'r' });
+    model.onEvent(handled('r', at));
+    model.onEvent({ ...source, at, type: 'called', target: 'hook', id: 'r', durationMs: 1 }); // after done: a new id again, over the budget
+    assert.deepEqual(model.journey('r')!.stages[0]!.hops.map((h) => h.step), ['received', 'failed', 'received', 'called', 'sent', 'handled']);
+    assert.equal(model.journey('other'), undefined);
+  });
+
+  it('an expected id that never arrives is let go of, and a list keeps a few ids at most', () => {
+    const index = new JourneyIndex({ waitMs: 1_000 });
+    const expected = index.expectedAt('q');
+    const hop = (at: number, produced: string[]) => ({ at, node: 'worker:w', service: 'w', model: 'worker' as const, step: 'handled' as const, channel: 'in', produced: produced.map((id) => ({ id, output: 'q' })) });
+    index.add('p', hop(0, Array.from({ length: 40 }, (_, i) => `k${i}`)));
+    assert.equal(expected.length, 16, 'the oldest expected ids give way');
+    assert.ok(expected.has('k39') && !expected.has('k0'));
+    index.expire(500);
+    assert.equal(expected.length, 16);
+    index.expire(1_001);
+    assert.equal(expected.length, 0);
+  });
+
+  it("an event whose id no journey follows is not looked up by its id (hashing a fresh id text was the model's largest cost)", () => {
+    const model = new SystemModel({ journeys: { newIdsPerSecond: 1 } });
+    const at = 5_000_000;
+    for (let i = 0; i < 5; i++) {
+      model.onEvent(received(`warm${i}`, at));
+      model.onEvent(handled(`warm${i}`, at, `wc${i}`));
+    }
+    const ids = new Set(Array.from({ length: 100 }, (_, i) => `x${i}`));
+    const lookedUp: unknown[] = [];
+    const spied = [Map.prototype.has, Map.prototype.get, Map.prototype.delete, Set.prototype.has, Set.prototype.delete] as Array<(this: unknown, key: unknown) => unknown>;
+    const names = ['has', 'get', 'delete', 'has', 'delete'] as const;
+    const protos = [Map.prototype, Map.prototype, Map.prototype, Set.prototype, Set.prototype] as unknown as Array<Record<string, unknown>>;
+    protos.forEach((proto, i) => {
+      const real = spied[i]!;
+      proto[names[i]!] = function (this: unknown, key: unknown) {
+        if (typeof key === 'string' && key.startsWith('x')) lookedUp.push(key);
+        return real.call(this, key);
+      };
+    });
+    try {
+      for (const id of ids) {
+        model.onEvent(received(id, at));
+        model.onEvent(handled(id, at));
+      }
+    } finally {
+      protos.forEach((proto, i) => (proto[names[i]!] = spied[i]));
+    }
+    assert.deepEqual(lookedUp, []);
+    assert.equal(model.snapshot().totals.received, 105);
   });
 });
 
@@ -151,5 +217,26 @@ describe('dashboard hot path: per-event counters rolled into the series', () => 
     assert.deepEqual(byCounts.quantiles(1_000_500, [0.5, 0.9, 0.99]), byEvent.quantiles(1_000_500, [0.5, 0.9, 0.99]));
     // Both forget it once it leaves the window.
     assert.deepEqual(byCounts.quantiles(1_070_000, [0.5]), [undefined]);
+  });
+});
+
+describe('dashboard hot path: events counted in batches', () => {
+  it('every read sees what was emitted before it, in order, and an event that cannot be counted does not stop the counting', async () => {
+    const { Observer } = await import('../../../src/observability/observer.js');
+    const observer = new Observer();
+    const model = new SystemModel();
+    const detach = model.attach(observer);
+    const emitter = observer.for(source);
+    emitter.emit({ type: 'received', input: 'w-in', id: '1', attempt: 1 }, 5_000_000);
+    // A malformed event (no error on a failure): dropped, never thrown at the emitter.
+    emitter.emit({ type: 'failed', input: 'w-in', id: '1', durationMs: 1, retryInMs: 5 } as never, 5_000_000);
+    emitter.emit({ type: 'received', input: 'w-in', id: '2', attempt: 1 }, 5_000_000);
+    assert.equal(model.snapshot().totals.received, 2, 'read at once: the queue is counted first');
+    for (let i = 0; i < 1_000; i++) emitter.emit({ type: 'received', input: 'w-in', id: `m${i}`, attempt: 1 }, 5_000_000);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(model.snapshot().totals.received, 1_002);
+    assert.equal(observer.active, true, 'the model still listens');
+    detach();
+    assert.equal(observer.active, false);
   });
 });
