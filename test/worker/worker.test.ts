@@ -114,7 +114,10 @@ describe('worker', () => {
     try {
       const attempts: number[] = [];
       const redelivered: boolean[] = [];
+      const reachable: unknown[] = [];
       await h.start(worker('copy', async (id, context) => {
+        // The message's delivery is the worker's: process cannot ack or nack it behind its back.
+        reachable.push((context as unknown as Record<string, unknown>).delivery);
         if (id === 13n) {
           // Read after an await too: the context reports its own delivery's, whatever came since.
           await new Promise((r) => setImmediate(r));
@@ -128,6 +131,7 @@ describe('worker', () => {
       await h.until(() => h.bodies('copy-in.dead-letter').length === 1 && h.bodies('done-a').length === 3);
       assert.deepEqual(attempts, [1, 2, 3]);
       assert.deepEqual(redelivered, [false, true, true]);
+      assert.deepEqual(reachable.filter((d) => d !== undefined), []);
       const dead = h.transport.peek('copy-in.dead-letter')[0]!;
       assert.equal(Buffer.from(dead.body).toString(), '13');
       assert.equal(dead.headers[DEAD_LETTER_HEADERS.sourceQueue], 'copy-in');

@@ -50,18 +50,28 @@ export class MessageContext implements ProcessContext {
   private onDemand: OnDemand | undefined;
   timing: MessageTiming | undefined = undefined;
 
+  /** Private for real (not only to TypeScript): process gets this object, and must not ack or nack the message itself. */
+  readonly #delivery: Delivery;
+
   constructor(
     private readonly deps: MessageContextDeps,
     readonly id: bigint,
-    readonly delivery: Delivery,
-  ) {}
+    delivery: Delivery,
+  ) {
+    this.#delivery = delivery;
+  }
+
+  /** The worker's way to its message's delivery (not on the object process sees). */
+  static deliveryOf(context: MessageContext): Delivery {
+    return context.#delivery;
+  }
 
   get attempt(): number {
-    return this.delivery.attempt;
+    return this.#delivery.attempt;
   }
 
   get redelivered(): boolean {
-    return this.delivery.redelivered;
+    return this.#delivery.redelivered;
   }
 
   get usedFiles(): boolean {

@@ -106,7 +106,7 @@ export class MessageHandling {
       }
       // Outside the inner try: a failed ack must not count as a failed attempt (everything
       // is published already); it is logged below and the broker redelivers.
-      await message.delivery.ack();
+      await MessageContext.deliveryOf(message).ack();
       this.done(message, routed, uploads);
     } catch (err) {
       this.notSettled(err);
@@ -133,7 +133,7 @@ export class MessageHandling {
   /** A result's case has no route (unroutedCases "dead-letter"): nothing is uploaded or published. */
   private async unrouted(message: MessageContext, unrouted: Unrouted): Promise<void> {
     await message.files.discard();
-    await this.deadLetter(message.delivery, message.id, 'no_route', new errors.SY_ERR_NO_ROUTE(this.deps.definition.name, describeCase(unrouted.caseValue)).message);
+    await this.deadLetter(MessageContext.deliveryOf(message), message.id, 'no_route', new errors.SY_ERR_NO_ROUTE(this.deps.definition.name, describeCase(unrouted.caseValue)).message);
   }
 
   /**
@@ -172,7 +172,7 @@ export class MessageHandling {
   /** process, an upload or a publish failed: the staging goes, the message is retried or dead-lettered. */
   private async failed(message: MessageContext, err: unknown): Promise<void> {
     await message.files.discard().catch((e) => this.deps.warnings.warn('staging', { err: e }, 'could not remove the staging folder'));
-    await this.fail(message.delivery, message.id, asError(err), msSince(message.timing));
+    await this.fail(MessageContext.deliveryOf(message), message.id, asError(err), msSince(message.timing));
   }
 
   private async fail(delivery: Delivery, id: bigint, error: Error, durationMs: number): Promise<void> {
