@@ -84,9 +84,6 @@ class PortStats {
   }
 }
 
-/** Most events queued before they are counted (see attach). */
-const BATCH = 512;
-
 /** How often per-event counters are rolled into the series while events flow. */
 const ROLL_MS = 1_000;
 
@@ -154,51 +151,24 @@ export class SystemModel {
   }
 
   /**
-   * Follows `observer` from now on; returns a function that stops following. Events are
-   * queued as they come and counted a batch at a time (at most BATCH, and at the end of the
-   * event loop's turn; every read counts what is queued first): counting them one after
-   * another keeps the model's code and data hot, ~25% less time per event than counting
-   * each among the emitter's work (a direct loop of worker events, 50 services).
+   * Follows `observer` from now on; returns a function that stops following. Each event is
+   * counted as it comes: queueing them to count a batch at a time was cheaper in a direct
+   * loop but dearer in a running system (events kept alive across young collections get
+   * promoted; bench/dashboard.ts, 2026-12-07). An event that cannot be counted is dropped,
+   * never thrown at the emitter (which would stop the model listening for good).
    */
   attach(observer: Observer): () => void {
-    const stop = observer.listen((e) => {
-      const queued = this.#queued.push(e);
-      if (queued >= BATCH) this.#flush();
-      else if (queued === 1 && !this.#flushScheduled) {
-        this.#flushScheduled = true;
-        setImmediate(this.#flushSoon);
-      }
-    });
-    return () => {
-      stop();
-      this.#flush();
-    };
-  }
-
-  readonly #queued: ObserverEvent[] = [];
-  #flushScheduled = false;
-  readonly #flushSoon = (): void => {
-    this.#flushScheduled = false;
-    this.#flush();
-  };
-
-  /** Counts the queued events, in order. One that cannot be counted is dropped, never thrown at the emitter or the event loop. */
-  #flush(): void {
-    const queued = this.#queued;
-    if (queued.length === 0) return;
-    for (let i = 0; i < queued.length; i++) {
+    return observer.listen((e) => {
       try {
-        this.onEvent(queued[i]!);
+        this.onEvent(e);
       } catch {
         // A malformed event from an emitter: the figures miss it, the system goes on.
       }
-    }
-    queued.length = 0;
+    });
   }
 
   /** Components known from configuration before (or without) seeing them run. */
   declare(components: readonly ComponentPorts[]): void {
-    this.#flush();
     for (const c of components) {
       const component = this.#component(c.source);
       for (const p of c.inputs) this.#addInput(component, p);
@@ -208,13 +178,12 @@ export class SystemModel {
 
   /** A component's state as known elsewhere (the runtime's health), for components whose "ready" came before the dashboard. */
   setState(source: EventSource, state: ComponentState, error?: string): void {
-    this.#flush();
     const component = this.#component(source);
     component.state ??= state;
     if (error !== undefined && component.error === undefined) component.error = error;
   }
 
-  /** Counts one event of the stream now (attach queues them and counts a batch at a time). */
+  /** Counts one event of the stream. */
   onEvent(e: ObserverEvent): void {
     const component = this.#component(e);
     // The event's own time: a clock read costs ~0.15 µs here, and this runs twice per message.
@@ -321,7 +290,6 @@ export class SystemModel {
 
   /** The topology as it stands (configuration merged with what was seen). */
   topology(): Topology {
-    this.#flush();
     this.#topology ??= buildTopology([...this.#components.values()].map((c) => ({
       source: c.source,
       inputs: [...c.inputs.values()],
@@ -331,12 +299,10 @@ export class SystemModel {
   }
 
   journey(id: string): Journey | undefined {
-    this.#flush();
     return this.#journeys.journey(id, this.#now());
   }
 
   recentIds(limit?: number): string[] {
-    this.#flush();
     return this.#journeys.recent(limit);
   }
 
@@ -365,7 +331,6 @@ export class SystemModel {
   }
 
   snapshot(): Snapshot {
-    this.#flush();
     const now = this.#now();
     this.#roll();
     const topology = this.topology();

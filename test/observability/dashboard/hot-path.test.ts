@@ -220,8 +220,8 @@ describe('dashboard hot path: per-event counters rolled into the series', () => 
   });
 });
 
-describe('dashboard hot path: events counted in batches', () => {
-  it('every read sees what was emitted before it, in order, and an event that cannot be counted does not stop the counting', async () => {
+describe('dashboard hot path: a bad event', () => {
+  it('an event that cannot be counted does not stop the counting', async () => {
     const { Observer } = await import('../../../src/observability/observer.js');
     const observer = new Observer();
     const model = new SystemModel();
@@ -231,7 +231,7 @@ describe('dashboard hot path: events counted in batches', () => {
     // A malformed event (no error on a failure): dropped, never thrown at the emitter.
     emitter.emit({ type: 'failed', input: 'w-in', id: '1', durationMs: 1, retryInMs: 5 } as never, 5_000_000);
     emitter.emit({ type: 'received', input: 'w-in', id: '2', attempt: 1 }, 5_000_000);
-    assert.equal(model.snapshot().totals.received, 2, 'read at once: the queue is counted first');
+    assert.equal(model.snapshot().totals.received, 2);
     for (let i = 0; i < 1_000; i++) emitter.emit({ type: 'received', input: 'w-in', id: `m${i}`, attempt: 1 }, 5_000_000);
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(model.snapshot().totals.received, 1_002);
