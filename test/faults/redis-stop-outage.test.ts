@@ -38,3 +38,27 @@ it('consumer, responder and close() end within seconds while Redis is down', { t
   assert.equal(await within(t.close(), 15_000, 'close()'), 'done');
   console.log(`# stopping took ${Date.now() - started} ms with Redis down`);
 });
+
+it('a handler whose ack was sent as Redis went down does not hold stop() (what it held stays pending)', { timeout: 90_000 }, async () => {
+  const down = await startRedis({ appendOnly: true });
+  try {
+    const t = new RedisTransport({ url: down.url, logger, blockMs: 200, reclaimIdleMs: 1_000 });
+    await t.start();
+    let acking!: () => void;
+    const ackSent = new Promise<void>((r) => (acking = r));
+    const consumer = await t.consume('outage-ack', async (d) => {
+      await down.stop({ kill: true });
+      const ack = d.ack(); // queued on a reconnecting connection: it never settles
+      acking();
+      await ack;
+    }, { prefetch: 4 });
+    await t.send('outage-ack', { body: Buffer.from('one') });
+    await ackSent;
+    const started = Date.now();
+    assert.equal(await within(consumer.stop(), 15_000, 'consumer.stop()'), 'done');
+    assert.equal(await within(t.close(), 15_000, 'close()'), 'done');
+    console.log(`# stopping with an ack in flight took ${Date.now() - started} ms`);
+  } finally {
+    await down.destroy();
+  }
+});

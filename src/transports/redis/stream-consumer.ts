@@ -462,7 +462,12 @@ export class StreamConsumer<F extends Field = Buffer> implements Subscription {
     const grace = unrefSleep(STOP_GRACE_MS);
     await this.endBlockedRead(grace);
     await unlessStopped(Promise.allSettled([...this.background]), grace);
-    await settleWithin(this.running, graceMs);
+    // A handler waiting on a settlement cannot end while Redis is down (ioredis holds the
+    // command until it is back, or for ever once its connection is closed): with Redis
+    // unreachable, handlers get the grace and no more; what they hold stays pending on
+    // Redis, reclaimed later (at least once).
+    const reachable = this.host.commands.status === 'ready';
+    await settleWithin(this.running, graceMs ?? (reachable ? undefined : STOP_GRACE_MS));
     for (const timer of this.timers) clearInterval(timer);
     const held = [...this.inFlight.values(), ...this.buffer];
     this.inFlight.clear();
