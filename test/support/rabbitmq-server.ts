@@ -65,6 +65,8 @@ export async function startRabbitMq(): Promise<RabbitMq> {
     RABBITMQ_CONFIG_FILE: join(base, 'rabbitmq.conf'),
     RABBITMQ_ENABLED_PLUGINS_FILE: join(base, 'enabled_plugins'),
     RABBITMQ_PID_FILE: join(base, 'rabbit.pid'),
+    // A broker killed by a test may leave a crash dump: in its own folder, not the repository.
+    ERL_CRASH_DUMP: join(base, 'erl_crash.dump'),
     RABBITMQ_CONF_ENV_FILE: '/dev/null',
     ERL_EPMD_ADDRESS: '127.0.0.1',
     RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
