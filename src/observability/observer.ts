@@ -116,8 +116,7 @@ export class Observer {
   }
 
   #remove(listener: ObserverListener): void {
-    const i = this.#listeners.indexOf(listener);
-    if (i !== -1) this.#listeners = [...this.#listeners.slice(0, i), ...this.#listeners.slice(i + 1)];
+    this.#listeners = this.#listeners.filter((l) => l !== listener);
   }
 
   /** An emitter for one component: the source is filled in on every event. */
