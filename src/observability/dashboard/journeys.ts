@@ -153,6 +153,12 @@ export class JourneyIndex {
   #tokens: number;
   #tokensAt = -Infinity;
   #skipped = 0;
+  /**
+   * Until this time no id is taken that is neither in hand nor expected: none is wanted and
+   * the budget has no token. The model checks it inline before asking about an arrival, so
+   * the common event makes no call (a time handed to a call is boxed: an allocation).
+   */
+  idleUntil = -Infinity;
 
   constructor(options: JourneyIndexOptions = {}) {
     this.maxIds = options.maxIds ?? 2_000;
@@ -167,7 +173,7 @@ export class JourneyIndex {
     return this.#entries.size;
   }
 
-  /** New ids not recorded because the budget was spent (a count, for tests and figures). */
+  /** New ids not recorded because the budget was spent, among those asked through takesNew (the model does not ask before idleUntil). */
   get skipped(): number {
     return this.#skipped;
   }
@@ -228,6 +234,8 @@ export class JourneyIndex {
       return true;
     }
     this.#skipped++;
+    // The next token comes when the bucket has refilled to one (never with a budget of 0).
+    if (this.#wanted.size === 0) this.idleUntil = this.newIdsPerSecond > 0 ? this.#tokensAt + ((1 - this.#tokens) * 1000) / this.newIdsPerSecond : Infinity;
     return false;
   }
 
@@ -273,6 +281,7 @@ export class JourneyIndex {
       // Not sampled (or forgotten): record it from now on, should it come (again).
       this.#wanted.delete(id);
       this.#wanted.set(id, at);
+      this.idleUntil = -Infinity;
       if (this.#wanted.size > this.maxWanted) this.#wanted.delete(this.#wanted.keys().next().value as string);
       return undefined;
     }

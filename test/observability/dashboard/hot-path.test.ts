@@ -55,6 +55,26 @@ describe('dashboard hot path: journeys are sampled', () => {
     assert.equal(index.takesNew('never', 0), false);
   });
 
+  it('while the budget is spent an arrival is not asked about, yet an id asked for is recorded when it comes', () => {
+    const model = new SystemModel({ journeys: { newIdsPerSecond: 2 } });
+    const at = 5_000_000;
+    for (let i = 0; i < 50; i++) {
+      model.onEvent(received(`f${i}`, at));
+      model.onEvent(handled(`f${i}`, at));
+    }
+    assert.equal(model.recentIds(100).length, 2, 'the budget took two');
+    // Asked for at once, it comes within the same millisecond: recorded though no token is left.
+    assert.equal(model.journey('asked'), undefined);
+    model.onEvent(received('asked', at));
+    model.onEvent(handled('asked', at));
+    assert.deepEqual(model.journey('asked')?.stages[0]?.hops.map((h) => h.step), ['received', 'handled']);
+    model.onEvent(received('not-asked', at));
+    assert.equal(model.recentIds(100).includes('not-asked'), false);
+    // Half a second later the budget has a token again.
+    model.onEvent(received('later', at + 500));
+    assert.ok(model.recentIds(100).includes('later'));
+  });
+
   it('a retry, and every hop of a request at one component, stay in the journey', () => {
     const model = new SystemModel({ journeys: { newIdsPerSecond: 1 } });
     const at = 5_000_000;
