@@ -3,14 +3,17 @@
 //   node --import tsx bench/_provider-ours.ts client SOCKET_DIR CONCURRENCY COUNT WARM [sync]
 //     our coordinator client (discovery in SOCKET_DIR, response hook of its own): WARM
 //     requests not measured, then COUNT from CONCURRENCY loops; prints the same JSON line as
-//     bench/go/acomm-client: {"requests","errors","seconds","rps","p50","p99","cpu_ms"} (ms;
-//     cpu_ms is this process's user+system CPU time over the measured requests), and exits.
+//     bench/go/acomm-client: {"requests","errors","seconds","rps","p50","p99","cpu_ms","runq_ms",
+//     "voluntary","involuntary"} (ms; over the measured requests: cpu_ms is this process's
+//     user+system CPU time, runq_ms the time its threads waited for a CPU, voluntary and
+//     involuntary its context switches), and exits.
 //     With "sync" it prints "warmed" after the warm-up and waits for a line on stdin first,
 //     so the benchmark can sample the provider's CPU time around exactly the measured requests.
 
 import { createInterface } from 'node:readline';
 import { coordinatorClient } from '../dist/models/provider/mod.js';
 import { createLogger } from '../dist/observability/logger.js';
+import { schedDelta, schedSample } from './_proc-cpu.js';
 
 const [role, socketDir, ...rest] = process.argv.slice(2) as [string, string, ...string[]];
 const logger = createLogger({ level: 'warn' });
@@ -46,14 +49,16 @@ if (role === 'client') {
     lines.close();
   }
   const latencies: number[] = [];
+  const schedBefore = schedSample('self');
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   await run(count, latencies);
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
+  const sched = schedDelta(schedBefore, schedSample('self'));
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))]!;
-  process.stdout.write(`${JSON.stringify({ requests: count, errors, seconds, rps: count / seconds, p50: at(0.5), p99: at(0.99), cpu_ms: (cpu.user + cpu.system) / 1000 })}\n`);
+  process.stdout.write(`${JSON.stringify({ requests: count, errors, seconds, rps: count / seconds, p50: at(0.5), p99: at(0.99), cpu_ms: (cpu.user + cpu.system) / 1000, runq_ms: sched.runqMs, voluntary: sched.voluntary, involuntary: sched.involuntary })}\n`);
   await client.stop();
   process.exit(0);
 } else throw new Error(`unknown role ${role}`);

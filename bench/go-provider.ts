@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { jsonLine, killAllPeers, nodeScript, startPeer, tempFolder, upstreamDir, type Peer } from './_peers.js';
-import { groupCpuMs } from './_proc-cpu.js';
+import { groupCpuMs, groupSched, schedDelta, type SchedSample } from './_proc-cpu.js';
 import { alternate, median, printResult } from './_result.js';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
@@ -46,8 +46,14 @@ interface Run {
   p99: number;
   /** The client's CPU time over the measured requests, ms. */
   cpu_ms: number;
+  /** The client's threads' time waiting for a CPU (ms) and its context switches, over the measured requests. */
+  runq_ms: number;
+  voluntary: number;
+  involuntary: number;
   /** Added here: the provider's CPU time over the same requests (its whole process group), ms. */
   providerCpuMs: number;
+  /** Added here: how the scheduler treated the provider's process group over the same requests. */
+  providerSched: SchedSample;
   error?: string;
 }
 type PairName = 'go' | 'ours' | 'go-to-ours' | 'ours-to-go';
@@ -110,9 +116,11 @@ async function clientRound(go: { client: string }, sockets: Sockets, pair: PairN
     await peer.expect((l) => (l === 'warmed' ? true : undefined), '"warmed"');
     const providerPid = target === 'go' ? sockets.goPid : sockets.oursPid;
     const before = groupCpuMs(providerPid);
+    const schedBefore = groupSched(providerPid);
     peer.send('go');
     const run = await peer.expect(jsonLine<Run>, 'its JSON result');
     run.providerCpuMs = groupCpuMs(providerPid) - before;
+    run.providerSched = schedDelta(schedBefore, groupSched(providerPid));
     if (run.error || run.errors > 0) throw new Error(`${pair} c${concurrency}: ${run.error ?? `${run.errors} of ${requests} requests failed`}`);
     return run;
   } finally {
@@ -122,6 +130,24 @@ async function clientRound(go: { client: string }, sockets: Sockets, pair: PairN
 
 /** CPU microseconds per request. */
 const perRequest = (ms: number, requests: number) => (ms * 1000) / requests;
+
+/**
+ * Per request, per pair: the client's run-queue wait (µs its threads were runnable but had
+ * no CPU: a one-thread client's latency tail is made of it) and its context switches
+ * (voluntary/involuntary), then the provider's context switches (a Go provider that goes idle
+ * and is woken again pays for each in CPU). Diagnostics, not RESULT lines.
+ */
+function schedLine(runs: Record<PairName, Run>, requests: number): string {
+  const per = (n: number) => (n / requests).toFixed(2);
+  return (
+    'scheduler per request (client run-queue µs, switches vol/invol; provider switches vol/invol): ' +
+    PAIRS.map((p) => {
+      const r = runs[p];
+      const client = r.runq_ms === undefined ? 'n/a' : `${perRequest(r.runq_ms, requests).toFixed(0)} µs, ${per(r.voluntary)}/${per(r.involuntary)}`;
+      return `${p} ${client}; ${per(r.providerSched.voluntary)}/${per(r.providerSched.involuntary)}`;
+    }).join(' | ')
+  );
+}
 
 try {
   console.log(`go-provider: ${ROUNDS} rounds; ${LEVELS.map((l) => `c${l.concurrency} ${l.requests} requests`).join(', ')} (+${WARM} warm-up each); our provider --instances ${INSTANCES}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
@@ -151,6 +177,7 @@ try {
     const runs = await alternate(ROUNDS, sides, (round, last) => {
       console.log(`${at()} c${concurrency} round ${round + 1}: ` + PAIRS.map((p) => `${p} ${last[p].rps.toFixed(0)} req/s p50 ${last[p].p50.toFixed(3)} p99 ${last[p].p99.toFixed(3)} ms`).join(' | '));
       console.log(`${at()} c${concurrency} round ${round + 1} CPU µs/request (client + provider): ` + PAIRS.map((p) => `${p} ${perRequest(last[p].cpu_ms, requests).toFixed(0)} + ${perRequest(last[p].providerCpuMs, requests).toFixed(0)}`).join(' | '));
+      console.log(`${at()} c${concurrency} round ${round + 1} ${schedLine(last, requests)}`);
     });
     const m = (p: PairName, k: 'rps' | 'p50' | 'p99') => median(runs[p].map((r) => r[k]));
     const cpu = (p: PairName, side: 'client' | 'provider') => Math.round(median(runs[p].map((r) => perRequest(side === 'client' ? r.cpu_ms : r.providerCpuMs, requests))));
@@ -159,6 +186,14 @@ try {
       printResult({ bench: 'go-provider', case: `c${concurrency}${caseName}-p50`, against, unit: 'ms', ours: Number(m(p, 'p50').toFixed(3)), baseline: Number(m('go', 'p50').toFixed(3)), lowerIsBetter: true });
       printResult({ bench: 'go-provider', case: `c${concurrency}${caseName}-p99`, against, unit: 'ms', ours: Number(m(p, 'p99').toFixed(3)), baseline: Number(m('go', 'p99').toFixed(3)), lowerIsBetter: true });
     };
+    const medianRuns = Object.fromEntries(
+      PAIRS.map((p) => {
+        const m = (f: (r: Run) => number) => median(runs[p].map(f));
+        const run = { runq_ms: m((r) => r.runq_ms), voluntary: m((r) => r.voluntary), involuntary: m((r) => r.involuntary), providerSched: { runqMs: m((r) => r.providerSched.runqMs), voluntary: m((r) => r.providerSched.voluntary), involuntary: m((r) => r.providerSched.involuntary) } };
+        return [p, run as Run];
+      }),
+    ) as Record<PairName, Run>;
+    console.log(`${at()} c${concurrency} medians: ${schedLine(medianRuns, requests)}`);
     report('', 'ours', 'go-acomm-provider');
     report('-go-client-our-provider', 'go-to-ours', 'go-acomm-provider');
     report('-our-client-go-provider', 'ours-to-go', 'go-acomm-provider');

@@ -23,6 +23,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -40,7 +42,12 @@ type result struct {
 	P50      float64 `json:"p50"`
 	P99      float64 `json:"p99"`
 	CPUms    float64 `json:"cpu_ms"`
-	Error    string  `json:"error,omitempty"`
+	// How the scheduler treated this process over the measured requests: the time its
+	// threads waited for a CPU (ms), and its context switches.
+	RunqMs      float64 `json:"runq_ms"`
+	Voluntary   int64   `json:"voluntary"`
+	Involuntary int64   `json:"involuntary"`
+	Error       string  `json:"error,omitempty"`
 }
 
 // CPUInfoArgs are the arguments of provider-simple's CPUInfo task.
@@ -136,11 +143,13 @@ func main() {
 		_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
 	}
 	latencies := make([]time.Duration, *count)
+	schedBefore := schedSample()
 	cpuBefore := cpuMs()
 	started := time.Now()
 	run(*count, latencies)
 	seconds := time.Since(started).Seconds()
 	cpu := cpuMs() - cpuBefore
+	sched := schedSample()
 	sort.Slice(latencies, func(a, b int) bool { return latencies[a] < latencies[b] })
 	at := func(q float64) float64 {
 		i := int(float64(len(latencies)) * q)
@@ -149,7 +158,8 @@ func main() {
 		}
 		return float64(latencies[i]) / float64(time.Millisecond)
 	}
-	out, _ := json.Marshal(result{Requests: *count, Errors: errCount, Seconds: seconds, RPS: float64(*count) / seconds, P50: at(0.5), P99: at(0.99), CPUms: cpu})
+	out, _ := json.Marshal(result{Requests: *count, Errors: errCount, Seconds: seconds, RPS: float64(*count) / seconds, P50: at(0.5), P99: at(0.99), CPUms: cpu,
+		RunqMs: sched.runqMs - schedBefore.runqMs, Voluntary: sched.voluntary - schedBefore.voluntary, Involuntary: sched.involuntary - schedBefore.involuntary})
 	fmt.Println(string(out))
 }
 
@@ -161,4 +171,31 @@ func cpuMs() float64 {
 	}
 	ms := func(t syscall.Timeval) float64 { return float64(t.Sec)*1000 + float64(t.Usec)/1000 }
 	return ms(ru.Utime) + ms(ru.Stime)
+}
+
+type sched struct {
+	runqMs                 float64
+	voluntary, involuntary int64
+}
+
+// schedSample: the time this process's threads spent runnable but waiting for a CPU, from
+// /proc/self/task/*/schedstat (0 where it is missing), and its context switches (getrusage).
+func schedSample() sched {
+	var s sched
+	tasks, _ := os.ReadDir("/proc/self/task")
+	for _, t := range tasks {
+		b, err := os.ReadFile("/proc/self/task/" + t.Name() + "/schedstat")
+		if err != nil {
+			continue
+		}
+		if f := strings.Fields(string(b)); len(f) >= 2 {
+			ns, _ := strconv.ParseFloat(f[1], 64)
+			s.runqMs += ns / 1e6
+		}
+	}
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		s.voluntary, s.involuntary = ru.Nvcsw, ru.Nivcsw
+	}
+	return s
 }
