@@ -126,8 +126,8 @@ export class SystemModel {
   readonly #latencyWindowMs: number;
   readonly #maxPorts: number;
   readonly #components = new Map<string, Component>();
-  /** model → service → component: the per-event lookup makes no string. */
-  readonly #bySource = new Map<string, Map<string, Component>>();
+  /** service → its components (one per model that has a service of that name): the per-event lookup is one map read and makes no string. */
+  readonly #byService = new Map<string, Component[]>();
   readonly #journeys: JourneyIndex;
   #lastComponent: Component | undefined;
   /** Every port's figures, for #roll. */
@@ -440,14 +440,15 @@ export class SystemModel {
   }
 
   #componentOf(model: ModelKind, service: string, transport: string): Component {
-    let byService = this.#bySource.get(model);
-    if (!byService) this.#bySource.set(model, (byService = new Map()));
-    let c = byService.get(service);
+    let named = this.#byService.get(service);
+    if (!named) this.#byService.set(service, (named = []));
+    let c: Component | undefined;
+    for (let i = 0; i < named.length; i++) if (named[i]!.source.model === model) c = named[i];
     if (!c) {
       const source = { model, service, transport };
       c = { id: serviceNodeId(source), source, inputs: new Map(), outputs: new Map(), inStats: new Map(), outStats: new Map(), inHand: this.#journeys.list() };
       this.#components.set(c.id, c);
-      byService.set(service, c);
+      named.push(c);
       this.#changed();
     } else if (c.source.transport !== transport && transport) {
       c.source = { ...c.source, transport };

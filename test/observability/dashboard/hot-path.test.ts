@@ -135,6 +135,25 @@ describe('dashboard hot path: journeys are sampled', () => {
   });
 });
 
+describe('dashboard hot path: components found by service name', () => {
+  it('a service name used by two models is two components, each counted apart, their events interleaved', () => {
+    const model = new SystemModel();
+    const at = 5_000_000;
+    const w = { model: 'worker', service: 'orders', transport: 'memory' } as const;
+    const api = { model: 'api', service: 'orders', transport: 'redis' } as const;
+    for (let i = 0; i < 3; i++) {
+      model.onEvent({ ...w, at, type: 'received', input: 'orders-in', id: `w${i}`, attempt: 1 });
+      model.onEvent({ ...api, at, type: 'received', input: 'orders.place', id: `a${i}`, attempt: 1 });
+      model.onEvent({ ...api, at, type: 'handled', input: 'orders.place', id: `a${i}`, durationMs: 1 });
+    }
+    const nodes = new Map(model.snapshot().nodes.map((n) => [n.id, n]));
+    assert.equal(nodes.get('worker:orders')?.figures?.received, 3);
+    assert.equal(nodes.get('worker:orders')?.figures?.inFlight, 3);
+    assert.equal(nodes.get('api:orders')?.figures?.received, 3);
+    assert.equal(nodes.get('api:orders')?.figures?.inFlight, 0);
+  });
+});
+
 /** A quantile as the value it stands for: buckets are 15% wide, so within 10% of 1 or 100 names it. */
 const about = (q: number | undefined) => [1, 5, 100].find((v) => q !== undefined && Math.abs(q - v) <= v * 0.1) ?? q;
 
