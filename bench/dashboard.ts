@@ -8,6 +8,7 @@
 // listening to the stream at all (an embedding without `run`): what the events cost to
 // build, printed as a second RESULT line. Rounds alternate so machine noise hits all alike.
 //   npm run bench -- dashboard [messages] [rounds] [services]
+// Besides the medians of each kind it prints the median of per-round paired ratios (see below).
 
 import { mkdtempSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
@@ -131,6 +132,14 @@ printResult({
   bench: 'dashboard', case: `${SERVICES}-services-cpu`, against: 'no-dashboard', unit: 'us/msg',
   ours: Math.round(cpus('dashboard') * 100) / 100, baseline: Math.round(cpus('none') * 100) / 100, lowerIsBetter: true,
 });
+// Paired: each round's dashboard side against the side without it run next to it (the
+// order alternates), the median of those ratios. On these VMs a slow stretch moves the
+// rounds next to each other alike, and single rounds of one kind move ±15%; the pairs
+// cancel most of that, which the ratio of the two medians does not.
+const paired = (pick: (r: Round) => number, lowerIsBetter: boolean) =>
+  median(runs.dashboard.map((d, i) => (lowerIsBetter ? pick(runs.none[i]!) / pick(d) : pick(d) / pick(runs.none[i]!))));
+printResult({ bench: 'dashboard', case: `${SERVICES}-services-paired`, against: 'no-dashboard', unit: 'ratio', ours: Math.round(paired((r) => r.rate, false) * 1000) / 1000, baseline: 1 });
+printResult({ bench: 'dashboard', case: `${SERVICES}-services-cpu-paired`, against: 'no-dashboard', unit: 'ratio', ours: Math.round(paired((r) => r.cpuUs, true) * 1000) / 1000, baseline: 1 });
 printResult({
   bench: 'dashboard', case: `${SERVICES}-services-stream-listened`, against: 'nobody-listening', unit: 'msg/s',
   ours: Math.round(rates('none')), baseline: Math.round(rates('idle')),
