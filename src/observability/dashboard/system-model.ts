@@ -37,10 +37,31 @@ export interface SystemModelOptions {
 }
 
 /**
+ * Every port's durations since the last roll, in one array: a port's histogram is a slice
+ * of it. One typed array for all ports instead of one each: its header stays in cache, so
+ * a timed event touches one cache line less (in a running worker the model's cost is mostly
+ * cache misses; bench/dashboard.ts).
+ */
+class PendingLatencies {
+  counts = new Uint32Array(LATENCY_BUCKETS * 16);
+  #slices = 0;
+
+  /** A new port's slice: where its LATENCY_BUCKETS counts start. Ports are never dropped (and capped by maxPorts). */
+  slice(): number {
+    if ((this.#slices + 1) * LATENCY_BUCKETS > this.counts.length) {
+      const grown = new Uint32Array(this.counts.length * 2);
+      grown.set(this.counts);
+      this.counts = grown;
+    }
+    return this.#slices++ * LATENCY_BUCKETS;
+  }
+}
+
+/**
  * Figures of one port: a component's input or output channel. Per event only plain counters
- * move (`total`, the `pendingLatency` histogram); the model rolls them into the time
- * series and the latency window once a second and before every read (#roll), so the series'
- * time arithmetic is paid per port per second, not per message (bench/dashboard.ts).
+ * move (`total`, the port's slice of the pending latency counts); the model rolls them into
+ * the time series and the latency window once a second and before every read (#roll), so
+ * the series' time arithmetic is paid per port per second, not per message (bench/dashboard.ts).
  */
 class PortStats {
   readonly count: BucketSeries;
@@ -49,8 +70,8 @@ class PortStats {
   readonly latency: LatencyWindow;
   /** `total` when it was last rolled into `count`: what came since is total − rolled. */
   rolled = 0;
-  /** Durations since the last roll, by latencyBucketOf, not yet in `latency`. */
-  pendingLatency: Uint32Array | undefined;
+  /** Where this port's slice of PendingLatencies starts (-1 until it times something). */
+  latencyAt = -1;
   pendingLatencyTotal = 0;
   inFlight = 0;
   total = 0;
@@ -70,19 +91,21 @@ class PortStats {
   }
 
   /** One duration, by its latencyBucketOf (an integer: a double handed to a call not inlined is boxed, an allocation per event). */
-  time(bucket: number): void {
-    (this.pendingLatency ??= new Uint32Array(LATENCY_BUCKETS))[bucket]!++;
+  time(pending: PendingLatencies, bucket: number): void {
+    if (this.latencyAt < 0) this.latencyAt = pending.slice();
+    pending.counts[this.latencyAt + bucket]!++;
     this.pendingLatencyTotal++;
   }
 
-  roll(at: number): void {
+  roll(at: number, pending: PendingLatencies): void {
     if (this.total !== this.rolled) {
       this.count.add(at, this.total - this.rolled);
       this.rolled = this.total;
     }
     if (this.pendingLatencyTotal !== 0) {
-      this.latency.addCounts(at, this.pendingLatency!, this.pendingLatencyTotal);
-      this.pendingLatency!.fill(0);
+      const end = this.latencyAt + LATENCY_BUCKETS;
+      this.latency.addCounts(at, pending.counts.subarray(this.latencyAt, end), this.pendingLatencyTotal);
+      pending.counts.fill(0, this.latencyAt, end);
       this.pendingLatencyTotal = 0;
     }
   }
@@ -95,6 +118,10 @@ interface Component {
   /** serviceNodeId(source), made once. */
   readonly id: string;
   source: EventSource;
+  /** source's fields again, on this object: the per-event check reads one object, not two. */
+  readonly model: ModelKind;
+  readonly service: string;
+  transport: string;
   state?: ComponentState;
   error?: string;
   readonly inputs: Map<string, Port>;
@@ -142,6 +169,7 @@ export class SystemModel {
   #probeFigures: ReadonlyMap<string, ChannelFigures> = new Map();
   #probing: Promise<void> | undefined;
   readonly #merged = new Float64Array(LATENCY_BUCKETS);
+  readonly #pending = new PendingLatencies();
 
   constructor(options: SystemModelOptions = {}) {
     this.#now = options.now ?? Date.now;
@@ -243,7 +271,7 @@ export class SystemModel {
     const s = this.#inStats(component, e.input);
     if (s) {
       if (s.inFlight > 0) s.inFlight--;
-      s.time(latencyBucketOf(e.durationMs));
+      s.time(this.#pending, latencyBucketOf(e.durationMs));
     }
     const produced = e.produced;
     if (produced) {
@@ -253,7 +281,7 @@ export class SystemModel {
         if (out) out.total++;
       }
     }
-    if (this.#journeys.inHand(e.id, component.inHand, true)) this.#hop(e.id, e, component, { step: 'handled', channel: e.input, durationMs: e.durationMs, ...(produced?.length ? { produced } : {}) });
+    if ((component.inHand.length !== 0 || this.#journeys.anyWanted) && this.#journeys.inHand(e.id, component.inHand, true)) this.#hop(e.id, e, component, { step: 'handled', channel: e.input, durationMs: e.durationMs, ...(produced?.length ? { produced } : {}) });
   }
 
   #failed(e: EventOf<'failed'>): void {
@@ -262,7 +290,7 @@ export class SystemModel {
     const s = this.#inStats(component, e.input);
     if (s) {
       if (s.inFlight > 0) s.inFlight--;
-      s.time(latencyBucketOf(e.durationMs));
+      s.time(this.#pending, latencyBucketOf(e.durationMs));
       s.errors.add(now);
       s.errorTotal++;
     }
@@ -299,7 +327,7 @@ export class SystemModel {
     const out = this.#outStats(component, e.target, undefined);
     if (out) {
       out.total++;
-      out.time(latencyBucketOf(e.durationMs));
+      out.time(this.#pending, latencyBucketOf(e.durationMs));
       if (e.error) {
         out.errors.add(now);
         out.errorTotal++;
@@ -434,7 +462,7 @@ export class SystemModel {
   #component(model: ModelKind, service: string, transport: string): Component {
     // A message's events come from one component, often one after another: no map lookup.
     const last = this.#lastComponent;
-    if (last && last.source.service === service && last.source.model === model && (last.source.transport === transport || !transport)) return last;
+    if (last && last.service === service && last.model === model && (last.transport === transport || !transport)) return last;
     this.#lastComponent = this.#componentOf(model, service, transport);
     return this.#lastComponent;
   }
@@ -443,15 +471,16 @@ export class SystemModel {
     let named = this.#byService.get(service);
     if (!named) this.#byService.set(service, (named = []));
     let c: Component | undefined;
-    for (let i = 0; i < named.length; i++) if (named[i]!.source.model === model) c = named[i];
+    for (let i = 0; i < named.length; i++) if (named[i]!.model === model) c = named[i];
     if (!c) {
       const source = { model, service, transport };
-      c = { id: serviceNodeId(source), source, inputs: new Map(), outputs: new Map(), inStats: new Map(), outStats: new Map(), inHand: this.#journeys.list() };
+      c = { id: serviceNodeId(source), source, model, service, transport, inputs: new Map(), outputs: new Map(), inStats: new Map(), outStats: new Map(), inHand: this.#journeys.list() };
       this.#components.set(c.id, c);
       named.push(c);
       this.#changed();
-    } else if (c.source.transport !== transport && transport) {
+    } else if (c.transport !== transport && transport) {
       c.source = { ...c.source, transport };
+      c.transport = transport;
       this.#changed();
     }
     return c;
@@ -520,7 +549,7 @@ export class SystemModel {
   /** Per-event counters into the series, at the time of the newest event counted (they came within the second before it). */
   #roll(): void {
     const all = this.#allStats;
-    for (let i = 0; i < all.length; i++) all[i]!.roll(this.#lastAt);
+    for (let i = 0; i < all.length; i++) all[i]!.roll(this.#lastAt, this.#pending);
     this.#journeys.expire(this.#lastAt);
   }
 

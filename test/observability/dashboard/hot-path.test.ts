@@ -154,6 +154,25 @@ describe('dashboard hot path: components found by service name', () => {
   });
 });
 
+describe('dashboard hot path: one array of pending latency counts for every port', () => {
+  it("forty ports' durations, counted into slices of one growing array, each read back as its own", () => {
+    const at = 5_000_000;
+    const model = new SystemModel({ now: () => at });
+    for (let i = 0; i < 40; i++) {
+      const s = { model: 'worker', service: `p${i}`, transport: 'memory' } as const;
+      for (let k = 0; k < 10; k++) {
+        model.onEvent({ ...s, at, type: 'received', input: `p${i}-in`, id: `${i}.${k}`, attempt: 1 });
+        model.onEvent({ ...s, at, type: 'handled', input: `p${i}-in`, id: `${i}.${k}`, durationMs: i + 1 });
+      }
+    }
+    const nodes = new Map(model.snapshot().nodes.map((n) => [n.id, n]));
+    for (let i = 0; i < 40; i++) {
+      const p50 = nodes.get(`worker:p${i}`)?.figures?.p50Ms;
+      assert.ok(p50 !== undefined && Math.abs(p50 - (i + 1)) <= (i + 1) * 0.08, `p${i}: p50 ${p50} for durations of ${i + 1} ms`);
+    }
+  });
+});
+
 /** A quantile as the value it stands for: buckets are 15% wide, so within 10% of 1 or 100 names it. */
 const about = (q: number | undefined) => [1, 5, 100].find((v) => q !== undefined && Math.abs(q - v) <= v * 0.1) ?? q;
 
