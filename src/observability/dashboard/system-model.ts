@@ -218,8 +218,8 @@ export class SystemModel {
   /**
    * Counts one event of the stream. Only `type` is read here: each kind of event is read in
    * its own method, where every event has the same shape, so property reads stay
-   * monomorphic. Read here, across the shapes of all kinds, they went megamorphic and cost
-   * the model ~0.2 µs a message of the ~0.45 it cost in a running system (bench/dashboard.ts).
+   * monomorphic. Read here, across the shapes of all kinds, they went megamorphic: in a
+   * direct loop with events of every kind the model cost 301 ns a message against 179.
    */
   onEvent(e: ObserverEvent): void {
     switch (e.type) {
@@ -244,7 +244,7 @@ export class SystemModel {
 
   // The four events of every unit of work (received, handled, sent, called) take their time
   // inline, not through #tick: a time handed to a call that is not inlined is boxed, an
-  // allocation per event (~24 young collections per 4 million events; none without).
+  // allocation per event (~24 young collections per 4 million events; one without).
 
   #received(e: EventOf<'received'>): void {
     const component = this.#component(e.model, e.service, e.transport);
