@@ -7,8 +7,10 @@
 // come, by a sink on every output queue. A third kind runs with nobody
 // listening to the stream at all (an embedding without `run`): what the events cost to
 // build, printed as a second RESULT line. Rounds alternate so machine noise hits all alike.
-//   npm run bench -- dashboard [messages] [rounds] [services]
+//   npm run bench -- dashboard [messages] [rounds] [services] [pacedRounds] [pacedSeconds]
 // Besides the medians of each kind it prints the median of per-round paired ratios (see below).
+// Then the issue's own load, paced: 5,000 messages a second into the same 50 services,
+// with and without the dashboard (rate delivered, CPU a second, the page's snapshot gaps).
 
 import { mkdtempSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
@@ -35,6 +37,8 @@ import { alternate, median, printResult } from './_result.js';
 const MESSAGES = Number(process.argv[2] ?? 200_000);
 const ROUNDS = Number(process.argv[3] ?? 5);
 const SERVICES = Number(process.argv[4] ?? 50);
+const PACED_ROUNDS = Number(process.argv[5] ?? 3);
+const PACED_SECONDS = Number(process.argv[6] ?? 5);
 const names = Array.from({ length: SERVICES }, (_, i) => `s${String(i).padStart(2, '0')}`);
 const map = parseSysMap(`services:\n${names.map((n) => `  ${n}:\n    in: ${n}-in\n    out:\n      - { case: true, queues: [${n}-out] }\n`).join('')}`, 'bench sysmap');
 const logger = createLogger({ level: 'warn' });
@@ -51,9 +55,19 @@ interface Round {
   readonly rate: number;
   /** CPU time of the process (every thread) per message, µs: what a loaded machine disturbs least. */
   readonly cpuUs: number;
+  /** Paced rounds: CPU time of the process per second, ms. */
+  readonly cpuMsPerS: number;
+  /** With the page: the longest wait between two snapshots it received, ms (how responsive it stayed). */
+  readonly pageGapMs: number;
 }
 
-async function round(kind: Kind): Promise<Round> {
+/** A paced round: messages are sent at `rate` a second for `seconds` while the system runs (the issue's "50 services and 5,000 msg/s"). */
+interface Pace {
+  readonly rate: number;
+  readonly seconds: number;
+}
+
+async function round(kind: Kind, pace?: Pace): Promise<Round> {
   const withDashboard = kind === 'dashboard';
   const runtime = new Runtime({ logger });
   // As cli/system.ts buildSystem does for every `run` and `dev`.
@@ -68,6 +82,7 @@ async function round(kind: Kind): Promise<Round> {
   };
   for (const c of await runner.components(definitions as never, ctx as never)) await runtime.add(c);
   let stopPage = async () => {};
+  const snapshots: number[] = [];
   if (withDashboard) {
     const dashboard = await startDashboard({ observer: runtime.observer, health: () => runtime.health(), deadLetters: [new MemoryDeadLetters(memory)], probes: [memoryProbe(memory)], pushIntervalMs: 1000 });
     // One page open: its live stream read to the end, as a browser does. The drain starts
@@ -77,7 +92,12 @@ async function round(kind: Kind): Promise<Round> {
     let opened!: () => void;
     const first = new Promise<void>((resolve) => (opened = resolve));
     const page = fetch(`${dashboard.url}/api/stream`, { signal: abort.signal }).then(async (res) => {
-      for await (const _chunk of res.body!) opened(); /* a browser renders it */
+      const text = new TextDecoder();
+      for await (const chunk of res.body!) {
+        // A browser renders it; here its arrival times are kept, to see the page stayed live.
+        if (text.decode(chunk, { stream: true }).includes('event: snapshot')) snapshots.push(performance.now());
+        opened();
+      }
     }).catch(() => undefined).finally(() => opened());
     await first;
     stopPage = async () => {
@@ -86,7 +106,8 @@ async function round(kind: Kind): Promise<Round> {
       await dashboard.close();
     };
   }
-  for (let i = 0; i < MESSAGES; i++) await memory.send(`${names[i % SERVICES]}-in`, { body: encodeId(BigInt(i)) });
+  const total = pace ? pace.rate * pace.seconds : MESSAGES;
+  if (!pace) for (let i = 0; i < MESSAGES; i++) await memory.send(`${names[i % SERVICES]}-in`, { body: encodeId(BigInt(i)) });
   // The results are taken off their queues as they come, as a next stage would take them:
   // left to pile up, 200,000 results made every young collection copy them (~3 ms each, 60
   // a round), and whether one more landed in a round moved its figure more than the
@@ -95,7 +116,7 @@ async function round(kind: Kind): Promise<Round> {
   let allSunk!: () => void;
   const sinkDone = new Promise<void>((resolve) => (allSunk = resolve));
   const sinks = await Promise.all(names.map((n) => memory.consume(`${n}-out`, (d) => {
-    if (++sunk === MESSAGES) allSunk();
+    if (++sunk === total) allSunk();
     return d.ack();
   }, { prefetch: 64 })));
   // Every round starts from a collected heap: 200,000 queued messages make whether a full
@@ -105,16 +126,29 @@ async function round(kind: Kind): Promise<Round> {
   const started = performance.now();
   const cpu = process.cpuUsage();
   await runtime.start();
+  if (pace) {
+    // Sent as the clock says they are due, checked every 10 ms (a producer at a steady rate).
+    let sent = 0;
+    while (sent < total) {
+      const due = Math.min(total, Math.floor(((performance.now() - started) * pace.rate) / 1000));
+      for (; sent < due; sent++) void memory.send(`${names[sent % SERVICES]}-in`, { body: encodeId(BigInt(sent)) });
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
   await sinkDone;
-  const rate = MESSAGES / ((performance.now() - started) / 1000);
+  const seconds = (performance.now() - started) / 1000;
+  const rate = total / seconds;
   const used = process.cpuUsage(cpu);
-  const cpuUs = (used.user + used.system) / MESSAGES;
+  const cpuUs = (used.user + used.system) / total;
+  const cpuMsPerS = (used.user + used.system) / 1000 / seconds;
+  const inRound = snapshots.filter((t) => t >= started);
+  const pageGapMs = inRound.length < 2 ? Infinity : Math.max(...inRound.slice(1).map((t, i) => t - inRound[i]!));
   for (const sink of sinks) await sink.stop();
   await stopPage();
   await runtime.stop();
   log?.detach();
   await transports.close();
-  return { rate, cpuUs };
+  return { rate, cpuUs, cpuMsPerS, pageGapMs: withDashboard ? pageGapMs : 0 };
 }
 
 // Warm-up: JIT every path and let the heap reach its working size before measuring (the
@@ -144,3 +178,20 @@ printResult({
   bench: 'dashboard', case: `${SERVICES}-services-stream-listened`, against: 'nobody-listening', unit: 'msg/s',
   ours: Math.round(rates('none')), baseline: Math.round(rates('idle')),
 });
+
+// The issue's own load: 50 services and 5,000 messages a second, for PACED_SECONDS a round,
+// with and without the dashboard. The rate delivered (all of it, if the dashboard takes
+// nothing from throughput), the process's CPU a second, and the page's longest wait
+// between snapshots (pushed every second).
+const PACE: Pace = { rate: 5_000, seconds: PACED_SECONDS };
+const paced = await alternate(PACED_ROUNDS, { dashboard: () => round('dashboard', PACE), none: () => round('none', PACE) }, (r, last) =>
+  console.log(`paced round ${r + 1}: with the dashboard ${last.dashboard.rate.toFixed(0)} msg/s, ${last.dashboard.cpuMsPerS.toFixed(1)} ms CPU/s, page's longest wait between snapshots ${last.dashboard.pageGapMs.toFixed(0)} ms; without ${last.none.rate.toFixed(0)} msg/s, ${last.none.cpuMsPerS.toFixed(1)} ms CPU/s`));
+printResult({
+  bench: 'dashboard', case: `${SERVICES}-services-5000-per-s`, against: 'no-dashboard', unit: 'msg/s',
+  ours: Math.round(median(paced.dashboard.map((r) => r.rate))), baseline: Math.round(median(paced.none.map((r) => r.rate))),
+});
+printResult({
+  bench: 'dashboard', case: `${SERVICES}-services-5000-per-s-cpu`, against: 'no-dashboard', unit: 'ms-cpu/s',
+  ours: Math.round(median(paced.dashboard.map((r) => r.cpuMsPerS)) * 10) / 10, baseline: Math.round(median(paced.none.map((r) => r.cpuMsPerS)) * 10) / 10, lowerIsBetter: true,
+});
+console.log(`page at 5,000 msg/s: longest wait between two snapshots ${Math.max(...paced.dashboard.map((r) => r.pageGapMs)).toFixed(0)} ms (pushed every 1,000 ms)`);
