@@ -56,7 +56,7 @@ describe('service faults', () => {
     return cli;
   };
 
-  it('a replyer killed mid-stream: requests time out (SY_ERR_REQUEST_TIMEOUT), then succeed against the restarted service', T, async () => {
+  it('a replyer killed mid-stream: a request fails (timed out, or disconnected when the drop is seen while it waits), then requests succeed against the restarted service', T, async () => {
     const sockets = new ZeroMqSockets();
     const caller = await startService(service({ connections: { out: { echo: requester({ requiredArguments: { n: t.int }, requiredReturnArguments: { n: t.int, pid: t.int }, timeoutMs: 1500 }) } } }),
       { sockets, addresses: { connections: { out: { echo: { requester: '127.0.0.1:17662' } } } } });
@@ -65,9 +65,12 @@ describe('service faults', () => {
       for (let n = 0; n < 20; n++) assert.deepEqual(await caller.toSend('connection', 'echo', { n }), { n, pid: first.pid });
       first.kill('SIGKILL');
       await first.exited;
-      await assert.rejects(caller.toSend('connection', 'echo', { n: 20 }), SY_ERR('SY_ERR_REQUEST_TIMEOUT'));
+      // Which error depends on when ZeroMQ's monitor reports the dropped connection: before this
+      // request is sent (it then waits for a replyer that is not there: a timeout) or while it
+      // waits (SY_ERR_SOCKET_DISCONNECTED; seen once in a full run on a loaded machine).
+      await assert.rejects(caller.toSend('connection', 'echo', { n: 20 }), (err) => SY_ERR('SY_ERR_REQUEST_TIMEOUT')(err) || SY_ERR('SY_ERR_SOCKET_DISCONNECTED')(err));
       const second = await startCli('echo.mts', 'echo.json');
-      // After a timeout the requester reconnects (dropping the timed-out request); it reaches the new process.
+      // After either the requester reconnects (dropping the failed request); it reaches the new process.
       assert.deepEqual(await caller.toSend('connection', 'echo', { n: 21 }), { n: 21, pid: second.pid });
       for (let n = 22; n < 40; n++) assert.deepEqual(await caller.toSend('connection', 'echo', { n }), { n, pid: second.pid });
       second.kill('SIGTERM');
