@@ -117,8 +117,7 @@ const ROLL_MS = 1_000;
 interface Component {
   /** serviceNodeId(source), made once. */
   readonly id: string;
-  source: EventSource;
-  /** source's fields again, on this object: the per-event check reads one object, not two. */
+  /** The source's fields on the component itself (no source object): the per-event check reads one object, not two. */
   readonly model: ModelKind;
   readonly service: string;
   transport: string;
@@ -378,7 +377,7 @@ export class SystemModel {
   /** The topology as it stands (configuration merged with what was seen). */
   topology(): Topology {
     this.#topology ??= buildTopology([...this.#components.values()].map((c) => ({
-      source: c.source,
+      source: { model: c.model, service: c.service, transport: c.transport },
       inputs: [...c.inputs.values()],
       outputs: [...c.outputs.values()],
     })));
@@ -453,7 +452,7 @@ export class SystemModel {
       edges,
       totals: this.#figures(now, all.flatMap((c) => [...c.inStats.values()]), all.flatMap((c) => [...c.outStats.values()])),
       untracked: this.#untracked,
-      models: [...new Set(all.map((c) => c.source.model))].sort(),
+      models: [...new Set(all.map((c) => c.model))].sort(),
     };
   }
 
@@ -473,13 +472,11 @@ export class SystemModel {
     let c: Component | undefined;
     for (let i = 0; i < named.length; i++) if (named[i]!.model === model) c = named[i];
     if (!c) {
-      const source = { model, service, transport };
-      c = { id: serviceNodeId(source), source, model, service, transport, inputs: new Map(), outputs: new Map(), inStats: new Map(), outStats: new Map(), inHand: this.#journeys.list() };
+      c = { id: serviceNodeId({ model, service }), model, service, transport, inputs: new Map(), outputs: new Map(), inStats: new Map(), outStats: new Map(), inHand: this.#journeys.list() };
       this.#components.set(c.id, c);
       named.push(c);
       this.#changed();
     } else if (c.transport !== transport && transport) {
-      c.source = { ...c.source, transport };
       c.transport = transport;
       this.#changed();
     }
