@@ -173,6 +173,21 @@ describe('dashboard hot path: one array of pending latency counts for every port
   });
 });
 
+describe('dashboard hot path: a latency bucket without a logarithm', () => {
+  it('the table lookup on the exponent and mantissa bits gives the logarithm\'s bucket (off by one only next to a boundary)', () => {
+    const exact = (ms: number) => Math.min(LATENCY_BUCKETS - 1, Math.floor(Math.log2(ms / 0.01) * 5) + 1);
+    let offByOne = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const ms = 0.01 * Math.exp((i / 20_000) * Math.log(2e7)); // 0.01 ms to 200 s, evenly in log
+      const got = latencyBucketOf(ms);
+      assert.ok(Math.abs(got - exact(ms)) <= 1, `${ms} ms: bucket ${got}, the logarithm's ${exact(ms)}`);
+      if (got !== exact(ms)) offByOne++;
+    }
+    assert.ok(offByOne < 100, `${offByOne} of 20,000 off by one`);
+    assert.deepEqual([0, 0.005, 0.01, 0.02, 1, 1e9, NaN, -1].map(latencyBucketOf), [0, 0, 0, 6, 34, LATENCY_BUCKETS - 1, 0, 0]);
+  });
+});
+
 /** A quantile as the value it stands for: buckets are 15% wide, so within 10% of 1 or 100 names it. */
 const about = (q: number | undefined) => [1, 5, 100].find((v) => q !== undefined && Math.abs(q - v) <= v * 0.1) ?? q;
 
