@@ -6,74 +6,16 @@
 // Emitting is cheap when nobody watches: emitters check `observer.active` before building
 // an event, so a process without metrics, dashboard or tracing pays one property read per
 // step.
+//
+// Two ways to watch: listen (each event, as it comes) and countPorts (each component's
+// ports counted as their events pass the emitter, read when wanted; port-counts.ts). A
+// watcher that needs figures, not events, counts: that is far cheaper than counting in a
+// listener (bench/dashboard.ts).
 
-/** The five programming models. */
-export const MODEL_KINDS = ['worker', 'api', 'service', 'task', 'provider'] as const;
-export type ModelKind = (typeof MODEL_KINDS)[number];
+import type { ErrorInfo, EventSource, ObserverEvent, ObserverEventBody, ObserverListener } from './observer-events.js';
+import { CountTable, type ComponentCounts } from './port-counts.js';
 
-/** Where a component is in its life; see runtime/runtime.ts. */
-export type ComponentState = 'starting' | 'ready' | 'draining' | 'stopped' | 'failed';
-
-/** Who reports: one running component of one model. */
-export interface EventSource {
-  readonly model: ModelKind;
-  /** The service's name: worker name, bus service name, service_framework service, task slug, provider service_name. */
-  readonly service: string;
-  /** The transport it runs on, as named by the registry ("memory", "amqp", "redis", "zeromq", "unix", "http"). */
-  readonly transport: string;
-}
-
-/** An error as watchers see it: its code where it has one, and its message (never a request body). */
-export interface ErrorInfo {
-  readonly code?: string;
-  readonly message: string;
-}
-
-/**
- * One edge of the system a component declares: where work comes in or goes out. `kind` says
- * what it is on the wire; `name` is the name there (a queue, a stream, an RPC, an address, a
- * route, a socket path); `label` is what selects it (a worker's case value).
- */
-export interface Edge {
-  readonly kind: 'queue' | 'topic' | 'rpc' | 'event' | 'socket' | 'state' | 'http' | 'unix';
-  readonly name: string;
-  readonly label?: string;
-}
-
-/** An output produced while handling one unit of work. */
-export interface Produced {
-  readonly output: string;
-  readonly id: string;
-  readonly label?: string;
-}
-
-export type ObserverEventBody =
-  /** The component's state changed; on "ready" it lists the edges it serves and sends to. */
-  | { readonly type: 'state'; readonly state: ComponentState; readonly error?: ErrorInfo; readonly inputs?: readonly Edge[]; readonly outputs?: readonly Edge[] }
-  /**
-   * A unit of work (message, call, event, request, task) arrived on `input`. Exactly one of
-   * handled, failed or dead-lettered follows for the same input and id.
-   */
-  | { readonly type: 'received'; readonly input: string; readonly id: string; readonly attempt: number }
-  /** It was handled, and everything it caused is done (results sent, files written, acked). */
-  | { readonly type: 'handled'; readonly input: string; readonly id: string; readonly durationMs: number; readonly produced?: readonly Produced[]; readonly wrote?: readonly string[] }
-  /** Handling failed; `retryInMs` when it will be tried again. */
-  | { readonly type: 'failed'; readonly input: string; readonly id: string; readonly durationMs: number; readonly error: ErrorInfo; readonly retryInMs?: number }
-  /**
-   * It was set aside for good: dead-lettered with the reason (`reasonKind` is a small fixed
-   * set per model). `id` is given exactly when a "received" was emitted for it first.
-   */
-  | { readonly type: 'dead-lettered'; readonly input: string; readonly id?: string; readonly reason: string; readonly reasonKind: string }
-  /** Something was sent on `output` outside the handling of a received unit (an event fired, a publication, a call). */
-  | { readonly type: 'sent'; readonly output: string; readonly id: string; readonly label?: string }
-  /** An outbound request got its answer (or failed) after `durationMs`: RPC calls, requesters, task requests, callbacks. */
-  | { readonly type: 'called'; readonly target: string; readonly id: string; readonly durationMs: number; readonly error?: ErrorInfo }
-  /** A peer sent something unreadable or refused by a limit; nothing was handled. */
-  | { readonly type: 'rejected'; readonly input: string; readonly reason: string };
-
-export type ObserverEvent = EventSource & { readonly at: number } & ObserverEventBody;
-
-export type ObserverListener = (event: ObserverEvent) => void;
+export * from './observer-events.js';
 
 /** What a component holds: its own source filled in, so it emits bodies only. */
 export interface Emitter {
@@ -89,22 +31,74 @@ export interface Emitter {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+export interface ObserverOptions {
+  /** Ports counted at most (countPorts), over all components. Default 4000. */
+  readonly maxPorts?: number;
+}
+
+/** What countPorts hands a watcher. */
+export interface PortCounting {
+  /** Every component's counts; read it as often as wanted (it only grows, except in-flight figures). */
+  readonly table: CountTable;
+  /** Stops this watcher's counting (counting goes on while another watcher counts). */
+  stop(): void;
+}
+
 export class Observer {
   /** Replaced, never changed in place: an emit walks the list it started with (a listener may stop listening from inside). An array, not a Set: no iterator made per event. */
   #listeners: readonly ObserverListener[] = [];
+  /** Watchers counting ports; while one does, every emitted event is counted first. */
+  #counters = 0;
+  /** Kept across counting watchers (a later one reads what earlier counting left). */
+  readonly #table: CountTable;
+  /** Someone listens or counts (one field read per step for an emitter). */
+  #active = false;
 
-  /** True while at least one listener is attached. */
+  constructor(options: ObserverOptions = {}) {
+    this.#table = new CountTable(options.maxPorts);
+  }
+
+  /** True while at least one listener is attached or one watcher counts. */
   get active(): boolean {
-    return this.#listeners.length > 0;
+    return this.#active;
   }
 
   /** Adds a listener; returns a function that removes it. A throwing listener is removed and never breaks the emitter. */
   listen(listener: ObserverListener): () => void {
     if (!this.#listeners.includes(listener)) this.#listeners = [...this.#listeners, listener];
+    this.#active = true;
     return () => this.#remove(listener);
   }
 
+  /** Counts every component's ports from now on (port-counts.ts), until stop(). */
+  countPorts(): PortCounting {
+    // Units that finished while nobody counted left their in-flight counts behind.
+    if (this.#counters === 0) this.#table.clearInFlight();
+    this.#counters++;
+    this.#active = true;
+    let stopped = false;
+    return {
+      table: this.#table,
+      stop: () => {
+        if (stopped) return;
+        stopped = true;
+        this.#counters--;
+        this.#active = this.#listeners.length > 0 || this.#counters > 0;
+      },
+    };
+  }
+
+  /**
+   * Delivers an event, then counts it while anyone counts: a watcher that rolls counts in on
+   * an event's arrival (the dashboard) then reads the counts of the events before it, which
+   * are all older. Components emit through for(source), which finds their counts once.
+   */
   emit(event: ObserverEvent): void {
+    this.#deliver(event);
+    if (this.#counters !== 0) count(this.#table.of(event), event);
+  }
+
+  #deliver(event: ObserverEvent): void {
     const listeners = this.#listeners;
     for (let i = 0; i < listeners.length; i++) {
       try {
@@ -117,17 +111,20 @@ export class Observer {
 
   #remove(listener: ObserverListener): void {
     this.#listeners = this.#listeners.filter((l) => l !== listener);
+    this.#active = this.#listeners.length > 0 || this.#counters > 0;
   }
 
   /** An emitter for one component: the source is filled in on every event. */
   for(source: EventSource): Emitter {
     const observer = this;
+    /** This component's counts, found on its first counted event. */
+    let counts: ComponentCounts | undefined;
     return {
       get active() {
-        return observer.active;
+        return observer.#active;
       },
       emit(body, at) {
-        if (!observer.active) return;
+        if (!observer.#active) return;
         // The body becomes the event: the source and the time are added to it, with no
         // second object and no copy. Not `{ ...source, at, ...body }` (a spread of bodies of
         // many shapes cost ~20 µs an event) nor Object.assign onto a new literal (~0.3 µs a
@@ -137,9 +134,19 @@ export class Observer {
         event.service = source.service;
         event.transport = source.transport;
         event.at = at ?? Date.now();
-        observer.emit(event);
+        observer.#deliver(event);
+        if (observer.#counters !== 0) count((counts ??= observer.#table.of(source)), event);
       },
     };
+  }
+}
+
+/** Counts an event; a malformed one is left uncounted, never thrown at the component emitting it. */
+function count(counts: ComponentCounts, event: ObserverEvent): void {
+  try {
+    counts.count(event);
+  } catch {
+    // An emitter's bug: the figures miss this event, the component goes on.
   }
 }
 

@@ -70,6 +70,8 @@ export interface JourneyIndexOptions {
   readonly waitMs?: number;
 }
 
+/** How far short of a whole token the budget still gives one (the refill adds fractions). */
+const TOKEN_ROUNDING = 1e-9;
 /** Ids one place holds or expects, at most this many (the oldest let go first). */
 const LIST_MAX = 16;
 /** Channels with a list of expected ids at most (names come from configuration; this bounds a misbehaving emitter). */
@@ -82,8 +84,15 @@ const MAX_CHANNELS = 4_000;
 export class IdList {
   readonly #ids: string[] = [];
   readonly #at: number[] = [];
-  /** #ids.length, kept here: checking an empty list then reads this object only, not its array too (one cache line less per event). */
   #length = 0;
+  /** Where the ids of every list of this kind are tallied: the index's `held` or `expecting`. */
+  readonly #tally: Tally | undefined;
+  readonly #kind: keyof Tally;
+
+  constructor(tally?: Tally, kind: keyof Tally = 'held') {
+    this.#tally = tally;
+    this.#kind = kind;
+  }
 
   get length(): number {
     return this.#length;
@@ -104,7 +113,7 @@ export class IdList {
     }
     this.#ids.push(id);
     this.#at.push(at);
-    this.#length = this.#ids.length;
+    this.#setLength();
   }
 
   /** Takes `id` off the list; whether it was on it. */
@@ -113,7 +122,7 @@ export class IdList {
     if (i === -1) return false;
     this.#ids.splice(i, 1);
     this.#at.splice(i, 1);
-    this.#length = this.#ids.length;
+    this.#setLength();
     return true;
   }
 
@@ -124,12 +133,23 @@ export class IdList {
     if (n > 0) {
       this.#ids.splice(0, n);
       this.#at.splice(0, n);
-      this.#length = this.#ids.length;
+      this.#setLength();
     }
+  }
+
+  #setLength(): void {
+    if (this.#tally) this.#tally[this.#kind] += this.#ids.length - this.#length;
+    this.#length = this.#ids.length;
   }
 }
 
-/** A list that keeps nothing: for channels past MAX_CHANNELS. */
+/** How many ids all lists of each kind hold together. */
+interface Tally {
+  held: number;
+  expecting: number;
+}
+
+/** A list that keeps nothing: for channels past MAX_CHANNELS, and where no id is expected. */
 class NoIds extends IdList {
   override add(): void {}
 }
@@ -137,7 +157,7 @@ class NoIds extends IdList {
 /** Most stages one journey answer walks (a fan-out of fan-outs stays bounded). */
 const MAX_STAGES = 64;
 
-export class JourneyIndex {
+export class JourneyIndex implements Tally {
   readonly maxIds: number;
   readonly maxHops: number;
   readonly newIdsPerSecond: number;
@@ -166,8 +186,19 @@ export class JourneyIndex {
   idleUntil = -Infinity;
   /** Whether any id is wanted (#wanted.size !== 0, kept here so the model's check reads this object only). */
   anyWanted = false;
+  /**
+   * Ids in some component's hand, and ids expected on some channel, over all lists: while
+   * both are 0 (almost always) an event of an id not taken new is no journey's, and the
+   * model looks nothing up for it.
+   */
+  held = 0;
+  expecting = 0;
+  /** Whether some component reads `channel`: an id produced or sent there is expected only then (else it would wait for nothing). */
+  readonly #isRead: (channel: string) => boolean;
 
-  constructor(options: JourneyIndexOptions = {}) {
+  /** `isRead`: whether a channel has a reader (default: every channel). */
+  constructor(options: JourneyIndexOptions = {}, isRead: (channel: string) => boolean = () => true) {
+    this.#isRead = isRead;
     this.maxIds = options.maxIds ?? 2_000;
     this.maxHops = options.maxHops ?? 32;
     this.newIdsPerSecond = options.newIdsPerSecond ?? 100;
@@ -186,20 +217,25 @@ export class JourneyIndex {
   }
 
   /** A list for the ids a component has in hand (received and taken, not yet done). */
-  list(): IdList {
-    const list = new IdList();
+  list(kind: keyof Tally = 'held'): IdList {
+    const list = new IdList(this, kind);
     this.#lists.push(list);
     return list;
   }
 
-  /** The ids expected on `channel` (made once per channel; a component's input port keeps it). */
+  /** The ids expected on `channel` (a list made once per channel). */
   expectedAt(channel: string): IdList {
     let list = this.#expected.get(channel);
     if (list) return list;
     if (this.#expected.size >= MAX_CHANNELS) return this.#noIds;
-    list = this.list();
+    list = this.list('expecting');
     this.#expected.set(channel, list);
     return list;
+  }
+
+  /** The ids expected on `channel`, an empty list when none ever was (none made). */
+  expectedOn(channel: string): IdList {
+    return this.#expected.get(channel) ?? this.#noIds;
   }
 
   /**
@@ -236,13 +272,17 @@ export class JourneyIndex {
       this.#tokens = Math.min(this.newIdsPerSecond, this.#tokens + ((at - this.#tokensAt) * this.newIdsPerSecond) / 1000);
       this.#tokensAt = at;
     }
-    if (this.#tokens >= 1) {
-      this.#tokens--;
+    // Refilled by fractions, the bucket can stop a rounding error short of a whole token.
+    if (this.#tokens >= 1 - TOKEN_ROUNDING) {
+      this.#tokens = Math.max(0, this.#tokens - 1);
       return true;
     }
     this.#skipped++;
-    // The next token comes when the bucket has refilled to one (never with a budget of 0).
-    if (this.#wanted.size === 0) this.idleUntil = this.newIdsPerSecond > 0 ? this.#tokensAt + ((1 - this.#tokens) * 1000) / this.newIdsPerSecond : Infinity;
+    // The next token comes when the bucket has refilled to one (never with a budget of 0),
+    // and not before the next millisecond: events' times are whole milliseconds, and a due
+    // time a rounding error past `at` (at 1.8e12 ms the sum rounds back to `at`) sent every
+    // later event of this millisecond here again — thousands a second in a busy process.
+    if (this.#wanted.size === 0) this.idleUntil = this.newIdsPerSecond > 0 ? Math.max(at + 1, this.#tokensAt + ((1 - this.#tokens) * 1000) / this.newIdsPerSecond) : Infinity;
     return false;
   }
 
@@ -265,10 +305,10 @@ export class JourneyIndex {
       entry.dropped++;
     }
     entry.hops.push(hop);
-    // What it sends or produces is expected where it goes: its arrival there continues the journey.
-    if (hop.step === 'sent') this.expectedAt(hop.channel).add(id, hop.at);
+    // What it sends or produces is expected where it goes, if anyone reads there: its arrival continues the journey.
+    if (hop.step === 'sent' && this.#isRead(hop.channel)) this.expectedAt(hop.channel).add(id, hop.at);
     for (const p of hop.produced ?? []) {
-      this.expectedAt(p.output).add(p.id, hop.at);
+      if (this.#isRead(p.output)) this.expectedAt(p.output).add(p.id, hop.at);
       if (p.id === id) continue;
       (entry.children ??= new Set()).add(p.id);
       if (entry.children.size > this.maxHops) entry.children.delete(entry.children.values().next().value as string);

@@ -1,40 +1,11 @@
 // p50/p99 of durations over a sliding window in fixed memory: a log-scale histogram
-// (buckets 2^(1/5) ≈ 14.9% apart, 0.01 ms to ~100 s, so a quantile is within ~7%) per slice
-// of time, a ring of slices covering the window. Recording is a table lookup on the
-// duration's binary exponent and leading mantissa bits and two increments, cheap enough for
-// every message at hundreds of thousands per second (Math.log cost ~20 ns of it).
+// (../latency-buckets.ts) per slice of time, a ring of slices covering the window.
 //
 // The live slices' sum is kept as they change (a slice leaving the window is subtracted
 // once), so reading the window — every port, every snapshot — is one pass over the
 // buckets rather than one per slice.
 
-const MIN_MS = 0.01;
-/** Buckets per doubling: five, so a bucket is 2^(1/5) wide and found from the binary exponent. */
-const PER_OCTAVE = 5;
-const GROWTH = 2 ** (1 / PER_OCTAVE);
-export const LATENCY_BUCKETS = Math.ceil(Math.log2(100_000 / MIN_MS) * PER_OCTAVE) + 1;
-
-/** The leading mantissa bits read, and per value of them the bucket within the octave (floor(5·log2(1.m))). */
-const MANTISSA_BITS = 10;
-const WITHIN_OCTAVE = Uint8Array.from({ length: 1 << MANTISSA_BITS }, (_, i) => Math.floor(Math.log2(1 + i / (1 << MANTISSA_BITS)) * PER_OCTAVE));
-const float = new Float64Array(1);
-/** The high 32 bits of `float` (sign, exponent, leading mantissa bits), whichever the byte order. */
-const highWord = new Uint32Array(float.buffer, new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 4 : 0, 1);
-
-/** The histogram bucket of a duration: count into a Uint32Array(LATENCY_BUCKETS) and hand it to addCounts(). */
-export function latencyBucketOf(ms: number): number {
-  if (!(ms > MIN_MS)) return 0;
-  float[0] = ms / MIN_MS;
-  const high = highWord[0]!;
-  const octave = (high >>> 20) - 1023;
-  return Math.min(LATENCY_BUCKETS - 1, octave * PER_OCTAVE + WITHIN_OCTAVE[(high >>> (20 - MANTISSA_BITS)) & ((1 << MANTISSA_BITS) - 1)]! + 1);
-}
-
-/** The middle of a bucket, as the value a quantile falling in it reports. */
-function valueOf(bucket: number): number {
-  if (bucket === 0) return MIN_MS;
-  return MIN_MS * GROWTH ** (bucket - 0.5);
-}
+import { LATENCY_BUCKETS, latencyBucketOf, latencyOfBucket } from '../latency-buckets.js';
 
 export class LatencyWindow {
   readonly #slices: Uint32Array[];
@@ -165,8 +136,8 @@ export function quantilesOf(counts: Float64Array, qs: readonly number[]): Array<
     let seen = 0;
     for (let b = 0; b < counts.length; b++) {
       seen += counts[b]!;
-      if (seen >= rank) return valueOf(b);
+      if (seen >= rank) return latencyOfBucket(b);
     }
-    return valueOf(counts.length - 1);
+    return latencyOfBucket(counts.length - 1);
   });
 }

@@ -5,17 +5,27 @@
 // time over the last minute, errors, dead letters — with sparklines over the last minutes
 // and a bounded index of recent messages' journeys.
 //
+// The figures come from the counts the observer keeps at each emitter (../port-counts.ts),
+// read once a second and before every snapshot; each event itself is looked at only for
+// journeys and states, and in the common case (no journey waits for anything, the budget of
+// new journeys spent) that is one object read. Counting each event here cost ~10% of a
+// saturated worker's throughput (finding the event's component and port in these tables, a
+// dozen cache lines per message); counted at the emitter it is a few increments on objects
+// the emitting component holds (bench/dashboard.ts).
+//
 // Memory is bounded: series and latency windows are fixed rings per port, ports are capped
 // (names come from configuration, but a cap keeps a misbehaving emitter from growing it),
 // and the journey index forgets the oldest ids.
 
-import type { ComponentState, EventSource, ModelKind, Observer, ObserverEvent } from '../observer.js';
+import type { ComponentState, EventSource, ModelKind, Observer, ObserverEvent, PortCounting } from '../observer.js';
+import { LATENCY_BUCKETS } from '../latency-buckets.js';
+import type { ComponentCounts, CountTable, PortCounts } from '../port-counts.js';
 
 /** One kind of event, as the model's method for it reads it. */
 type EventOf<T extends ObserverEvent['type']> = Extract<ObserverEvent, { type: T }>;
 import { BucketSeries } from './bucket-series.js';
 import { JourneyIndex, type Hop, type IdList, type Journey, type JourneyIndexOptions } from './journeys.js';
-import { LATENCY_BUCKETS, LatencyWindow, latencyBucketOf, quantilesOf } from './latency-window.js';
+import { LatencyWindow, quantilesOf } from './latency-window.js';
 import type { ChannelFigures, Probe, ProbeChannel } from './probe.js';
 import type { EdgeSnapshot, Figures, NodeSnapshot, Series, Snapshot } from './snapshot.js';
 import { buildTopology, serviceNodeId, type ComponentPorts, type Port, type Topology } from './topology.js';
@@ -37,51 +47,28 @@ export interface SystemModelOptions {
 }
 
 /**
- * Every port's durations since the last roll, in one array: a port's histogram is a slice
- * of it. One typed array for all ports instead of one each: its header stays in cache, so
- * a timed event touches one cache line less (in a running worker the model's cost is mostly
- * cache misses; bench/dashboard.ts).
- */
-class PendingLatencies {
-  counts = new Uint32Array(LATENCY_BUCKETS * 16);
-  #slices = 0;
-
-  /** A new port's slice: where its LATENCY_BUCKETS counts start. Ports are never dropped (and capped by maxPorts). */
-  slice(): number {
-    if ((this.#slices + 1) * LATENCY_BUCKETS > this.counts.length) {
-      const grown = new Uint32Array(this.counts.length * 2);
-      grown.set(this.counts);
-      this.counts = grown;
-    }
-    return this.#slices++ * LATENCY_BUCKETS;
-  }
-}
-
-/**
- * Figures of one port: a component's input or output channel. Per event only plain counters
- * move (`total`, the port's slice of the pending latency counts); the model rolls them into
- * the time series and the latency window once a second and before every read (#roll), so
- * the series' time arithmetic is paid per port per second, not per message (bench/dashboard.ts).
+ * Figures of one port (a component's input or output channel), taken from the port's counts
+ * at the emitter (PortCounts) when the model rolls: what came since the last roll goes into
+ * the time series and the latency window at the roll's time, so the series' time arithmetic
+ * is paid per port per second, not per message.
  */
 class PortStats {
   readonly count: BucketSeries;
   readonly errors: BucketSeries;
   readonly dead: BucketSeries;
   readonly latency: LatencyWindow;
-  /** `total` when it was last rolled into `count`: what came since is total − rolled. */
-  rolled = 0;
-  /** Where this port's slice of PendingLatencies starts (-1 until it times something). */
-  latencyAt = -1;
-  pendingLatencyTotal = 0;
-  inFlight = 0;
+  /** The counts at the emitter this port reads, in their table (none for a port only declared). */
+  counts: PortCounts | undefined;
+  table: CountTable | undefined;
+  /** The emitter's figures as of the last roll. */
   total = 0;
   errorTotal = 0;
   deadTotal = 0;
   rejected = 0;
-  /** Outputs: the labels (case values, '' for none) already added to the topology. */
-  labels: Set<string> | undefined;
-  /** Inputs: the ids journeys expect on this channel (shared by every component reading it). */
-  expected: IdList | undefined;
+  inFlight = 0;
+  timed = 0;
+  /** The emitter's duration counts as of the last roll, bucket by bucket. */
+  seenLatency: Uint32Array | undefined;
 
   constructor(bucketMs: number, length: number, latencyWindowMs: number) {
     this.count = new BucketSeries(bucketMs, length);
@@ -90,25 +77,57 @@ class PortStats {
     this.latency = new LatencyWindow(latencyWindowMs, 6);
   }
 
-  /** One duration, by its latencyBucketOf (an integer: a double handed to a call not inlined is boxed, an allocation per event). */
-  time(pending: PendingLatencies, bucket: number): void {
-    if (this.latencyAt < 0) this.latencyAt = pending.slice();
-    pending.counts[this.latencyAt + bucket]!++;
-    this.pendingLatencyTotal++;
+  /** Reads `counts` from now on; `baseline`: what they hold already happened before this model watched (not put in the series). */
+  link(counts: PortCounts, table: CountTable, baseline: boolean): void {
+    this.counts = counts;
+    this.table = table;
+    if (!baseline) return;
+    this.total = counts.total;
+    this.errorTotal = counts.errors;
+    this.deadTotal = counts.dead;
+    this.timed = counts.timed;
+    const latency = table.latencyOf(counts);
+    if (latency) this.seenLatency = Uint32Array.from(latency);
   }
 
-  roll(at: number, pending: PendingLatencies): void {
-    if (this.total !== this.rolled) {
-      this.count.add(at, this.total - this.rolled);
-      this.rolled = this.total;
+  /** What the emitter counted since the last roll, in at `at`. `scratch`: LATENCY_BUCKETS counts to use. */
+  roll(at: number, scratch: Uint32Array): void {
+    const c = this.counts;
+    const table = this.table;
+    if (!c || !table) return;
+    if (c.total !== this.total) {
+      this.count.add(at, c.total - this.total);
+      this.total = c.total;
     }
-    if (this.pendingLatencyTotal !== 0) {
-      const end = this.latencyAt + LATENCY_BUCKETS;
-      this.latency.addCounts(at, pending.counts.subarray(this.latencyAt, end), this.pendingLatencyTotal);
-      pending.counts.fill(0, this.latencyAt, end);
-      this.pendingLatencyTotal = 0;
+    if (c.errors !== this.errorTotal) {
+      this.errors.add(at, c.errors - this.errorTotal);
+      this.errorTotal = c.errors;
+    }
+    if (c.dead !== this.deadTotal) {
+      this.dead.add(at, c.dead - this.deadTotal);
+      this.deadTotal = c.dead;
+    }
+    this.rejected = c.rejected;
+    this.inFlight = c.inFlight;
+    const latency = c.timed !== this.timed ? table.latencyOf(c) : undefined;
+    if (latency) {
+      const seen = (this.seenLatency ??= new Uint32Array(LATENCY_BUCKETS));
+      for (let b = 0; b < LATENCY_BUCKETS; b++) {
+        // Unsigned differences: right across a count's wrap at 2^32.
+        scratch[b] = (latency[b]! - seen[b]!) >>> 0;
+        seen[b] = latency[b]!;
+      }
+      this.latency.addCounts(at, scratch, (c.timed - this.timed) >>> 0);
+      this.timed = c.timed;
     }
   }
+}
+
+/** One table of counts this model reads, and how far it has read it. */
+interface Reading {
+  readonly counting: PortCounting;
+  /** Per component of the table (same order), the version of its ports last linked. */
+  readonly versions: number[];
 }
 
 /** How often per-event counters are rolled into the series while events flow. */
@@ -130,12 +149,6 @@ interface Component {
   readonly outStats: Map<string, PortStats>;
   /** Journeys' ids this component received and took, until done. */
   readonly inHand: IdList;
-  /** The port the last event was about, in and out: most events repeat it (no map lookup). */
-  lastIn?: PortStats;
-  lastInName?: string;
-  lastOut?: PortStats;
-  lastOutName?: string;
-  lastOutLabel?: string;
 }
 
 const QUANTILES = [0.5, 0.99] as const;
@@ -158,8 +171,12 @@ export class SystemModel {
   #lastComponent: Component | undefined;
   /** Every port's figures, for #roll. */
   readonly #allStats: PortStats[] = [];
+  /** The observers' tables of counts this model reads. */
+  readonly #readings: Reading[] = [];
+  /** Channels some component reads: only there is an id a journey produced expected to arrive. */
+  readonly #read = new Set<string>();
   #rollAt = -Infinity;
-  /** The time of the newest event counted: what is pending is rolled in at it. */
+  /** The time of the newest event seen: what was counted since the last roll is rolled in at it. */
   #lastAt = 0;
   #ports = 0;
   #untracked = 0;
@@ -168,7 +185,7 @@ export class SystemModel {
   #probeFigures: ReadonlyMap<string, ChannelFigures> = new Map();
   #probing: Promise<void> | undefined;
   readonly #merged = new Float64Array(LATENCY_BUCKETS);
-  readonly #pending = new PendingLatencies();
+  readonly #scratch = new Uint32Array(LATENCY_BUCKETS);
 
   constructor(options: SystemModelOptions = {}) {
     this.#now = options.now ?? Date.now;
@@ -178,24 +195,32 @@ export class SystemModel {
     this.#rateWindowMs = options.rateWindowMs ?? 10_000;
     this.#latencyWindowMs = options.latencyWindowMs ?? 60_000;
     this.#maxPorts = options.maxPorts ?? 4_000;
-    this.#journeys = new JourneyIndex(options.journeys);
+    this.#journeys = new JourneyIndex(options.journeys, (channel) => this.#read.has(channel));
   }
 
   /**
-   * Follows `observer` from now on; returns a function that stops following. Each event is
-   * counted as it comes: queueing them to count a batch at a time was cheaper in a direct
-   * loop but dearer in a running system (events kept alive across young collections get
-   * promoted; bench/dashboard.ts, 2026-12-07). An event that cannot be counted is dropped,
-   * never thrown at the emitter (which would stop the model listening for good).
+   * Follows `observer` from now on; returns a function that stops following. The figures
+   * come from the observer's counts (what it counted before is taken as history, not put in
+   * the series); each event is looked at for journeys and states. An event that cannot be
+   * read is dropped, never thrown at the emitter (which would stop the model listening for good).
    */
   attach(observer: Observer): () => void {
-    return observer.listen((e) => {
+    const reading: Reading = { counting: observer.countPorts(), versions: [] };
+    this.#readings.push(reading);
+    this.#sync(reading, true);
+    const unlisten = observer.listen((e) => {
       try {
         this.onEvent(e);
       } catch {
         // A malformed event from an emitter: the figures miss it, the system goes on.
       }
     });
+    return () => {
+      unlisten();
+      reading.counting.stop();
+      const i = this.#readings.indexOf(reading);
+      if (i !== -1) this.#readings.splice(i, 1);
+    };
   }
 
   /** Components known from configuration before (or without) seeing them run. */
@@ -215,10 +240,10 @@ export class SystemModel {
   }
 
   /**
-   * Counts one event of the stream. Only `type` is read here: each kind of event is read in
-   * its own method, where every event has the same shape, so property reads stay
-   * monomorphic. Read here, across the shapes of all kinds, they went megamorphic: in a
-   * direct loop with events of every kind the model cost 301 ns a message against 179.
+   * One event of the stream: for journeys, states and the time to roll the counts at. Only
+   * `type` is read here: each kind of event is read in its own method, where every event has
+   * the same shape, so property reads stay monomorphic (read here, across the shapes of all
+   * kinds, they went megamorphic: 301 ns a message against 179 in a direct loop).
    */
   onEvent(e: ObserverEvent): void {
     switch (e.type) {
@@ -241,109 +266,72 @@ export class SystemModel {
     }
   }
 
-  // The four events of every unit of work (received, handled, sent, called) take their time
-  // inline, not through #tick: a time handed to a call that is not inlined is boxed, an
-  // allocation per event (~24 young collections per 4 million events; one without).
+  // The events of every unit of work take their time inline, not through #tick: a time
+  // handed to a call that is not inlined is boxed, an allocation per event (~24 young
+  // collections per 4 million events; one without). Then, almost always, one read of the
+  // journey index says no journey can record this event, before any component is looked up.
 
   #received(e: EventOf<'received'>): void {
-    const component = this.#component(e.model, e.service, e.transport);
     const now = this.#givenClock ? this.#givenClock() : e.at;
     if (now >= this.#rollAt) this.#rollAt = this.#rollBefore(now);
     this.#lastAt = now;
-    const s = this.#inStats(component, e.input);
-    if (s) {
-      s.total++;
-      s.inFlight++;
-    }
     const journeys = this.#journeys;
-    const expected = s?.expected ?? journeys.expectedAt(e.input);
-    // Most arrivals: nothing expected here, nothing in hand, no new id taken until idleUntil.
-    if (expected.length === 0 && component.inHand.length === 0 && e.at < journeys.idleUntil) return;
-    if (journeys.arriving(e.id, e.at, component.inHand, expected)) this.#hop(e.id, e, component, { step: 'received', channel: e.input, attempt: e.attempt });
+    // Nothing in hand or expected anywhere, and no new id taken until idleUntil.
+    if (journeys.held === 0 && journeys.expecting === 0 && e.at < journeys.idleUntil) return;
+    const component = this.#component(e.model, e.service, e.transport);
+    if (!component.inputs.has(e.input)) this.#addInput(component, { name: e.input });
+    if (journeys.arriving(e.id, e.at, component.inHand, journeys.expectedOn(e.input))) this.#hop(e.id, e, component, { step: 'received', channel: e.input, attempt: e.attempt });
   }
 
   #handled(e: EventOf<'handled'>): void {
-    const component = this.#component(e.model, e.service, e.transport);
     const now = this.#givenClock ? this.#givenClock() : e.at;
     if (now >= this.#rollAt) this.#rollAt = this.#rollBefore(now);
     this.#lastAt = now;
-    const s = this.#inStats(component, e.input);
-    if (s) {
-      if (s.inFlight > 0) s.inFlight--;
-      s.time(this.#pending, latencyBucketOf(e.durationMs));
-    }
+    const journeys = this.#journeys;
+    if (journeys.held === 0 && !journeys.anyWanted) return;
+    const component = this.#component(e.model, e.service, e.transport);
     const produced = e.produced;
-    if (produced) {
-      for (let i = 0; i < produced.length; i++) {
-        const p = produced[i]!;
-        const out = this.#outStats(component, p.output, p.label);
-        if (out) out.total++;
-      }
-    }
-    if ((component.inHand.length !== 0 || this.#journeys.anyWanted) && this.#journeys.inHand(e.id, component.inHand, true)) this.#hop(e.id, e, component, { step: 'handled', channel: e.input, durationMs: e.durationMs, ...(produced?.length ? { produced } : {}) });
+    if (journeys.inHand(e.id, component.inHand, true)) this.#hop(e.id, e, component, { step: 'handled', channel: e.input, durationMs: e.durationMs, ...(produced?.length ? { produced } : {}) });
   }
 
   #failed(e: EventOf<'failed'>): void {
+    this.#tick(e.at);
+    const journeys = this.#journeys;
+    if (journeys.held === 0 && !journeys.anyWanted) return;
     const component = this.#component(e.model, e.service, e.transport);
-    const now = this.#tick(e.at);
-    const s = this.#inStats(component, e.input);
-    if (s) {
-      if (s.inFlight > 0) s.inFlight--;
-      s.time(this.#pending, latencyBucketOf(e.durationMs));
-      s.errors.add(now);
-      s.errorTotal++;
-    }
-    if (this.#journeys.inHand(e.id, component.inHand, false)) this.#hop(e.id, e, component, { step: 'failed', channel: e.input, durationMs: e.durationMs, error: e.error.message });
+    if (journeys.inHand(e.id, component.inHand, false)) this.#hop(e.id, e, component, { step: 'failed', channel: e.input, durationMs: e.durationMs, error: e.error.message });
   }
 
   #deadLettered(e: EventOf<'dead-lettered'>): void {
+    this.#tick(e.at);
+    const journeys = this.#journeys;
+    if (e.id === undefined || (journeys.held === 0 && !journeys.anyWanted)) return;
     const component = this.#component(e.model, e.service, e.transport);
-    const now = this.#tick(e.at);
-    const s = this.#inStats(component, e.input);
-    if (s) {
-      if (e.id !== undefined) s.inFlight = Math.max(0, s.inFlight - 1);
-      s.dead.add(now);
-      s.deadTotal++;
-    }
-    if (e.id !== undefined && this.#journeys.inHand(e.id, component.inHand, true)) this.#hop(e.id, e, component, { step: 'dead-lettered', channel: e.input, error: e.reason });
+    if (journeys.inHand(e.id, component.inHand, true)) this.#hop(e.id, e, component, { step: 'dead-lettered', channel: e.input, error: e.reason });
   }
 
   #sent(e: EventOf<'sent'>): void {
-    const component = this.#component(e.model, e.service, e.transport);
     const now = this.#givenClock ? this.#givenClock() : e.at;
     if (now >= this.#rollAt) this.#rollAt = this.#rollBefore(now);
     this.#lastAt = now;
-    const out = this.#outStats(component, e.output, e.label);
-    if (out) out.total++;
-    if ((component.inHand.length !== 0 || e.at >= this.#journeys.idleUntil) && this.#journeys.outbound(e.id, e.at, component.inHand)) this.#hop(e.id, e, component, { step: 'sent', channel: e.output });
+    const journeys = this.#journeys;
+    if (journeys.held === 0 && e.at < journeys.idleUntil) return;
+    const component = this.#component(e.model, e.service, e.transport);
+    if (journeys.outbound(e.id, e.at, component.inHand)) this.#hop(e.id, e, component, { step: 'sent', channel: e.output });
   }
 
   #called(e: EventOf<'called'>): void {
-    const component = this.#component(e.model, e.service, e.transport);
     const now = this.#givenClock ? this.#givenClock() : e.at;
     if (now >= this.#rollAt) this.#rollAt = this.#rollBefore(now);
     this.#lastAt = now;
-    const out = this.#outStats(component, e.target, undefined);
-    if (out) {
-      out.total++;
-      out.time(this.#pending, latencyBucketOf(e.durationMs));
-      if (e.error) {
-        out.errors.add(now);
-        out.errorTotal++;
-      }
-    }
-    if ((component.inHand.length !== 0 || e.at >= this.#journeys.idleUntil) && this.#journeys.outbound(e.id, e.at, component.inHand)) this.#hop(e.id, e, component, { step: 'called', channel: e.target, durationMs: e.durationMs, ...(e.error ? { error: e.error.message } : {}) });
+    const journeys = this.#journeys;
+    if (journeys.held === 0 && e.at < journeys.idleUntil) return;
+    const component = this.#component(e.model, e.service, e.transport);
+    if (journeys.outbound(e.id, e.at, component.inHand)) this.#hop(e.id, e, component, { step: 'called', channel: e.target, durationMs: e.durationMs, ...(e.error ? { error: e.error.message } : {}) });
   }
 
   #rejected(e: EventOf<'rejected'>): void {
-    const component = this.#component(e.model, e.service, e.transport);
-    const now = this.#tick(e.at);
-    const s = this.#inStats(component, e.input);
-    if (s) {
-      s.rejected++;
-      s.errors.add(now);
-      s.errorTotal++;
-    }
+    this.#tick(e.at);
   }
 
   #state(e: EventOf<'state'>): void {
@@ -357,18 +345,16 @@ export class SystemModel {
   }
 
   /**
-   * The time an event is counted at: its own (a clock read costs ~0.15 µs here, and this
-   * runs twice per message), or the test's clock. Rolls the counters once a second. For the
-   * rarer events; the four of every unit of work do the same inline (see above).
+   * An event's time: its own (a clock read costs ~0.15 µs here), or the test's clock. Rolls
+   * the counts once a second. For the rarer events; the others do the same inline (see above).
    */
-  #tick(at: number): number {
+  #tick(at: number): void {
     const now = this.#givenClock ? this.#givenClock() : at;
     if (now >= this.#rollAt) this.#rollAt = this.#rollBefore(now);
     this.#lastAt = now;
-    return now;
   }
 
-  /** Rolls the counters (the events before `now` are counted); returns when to roll next. */
+  /** Rolls the counts in; returns when to roll next. */
   #rollBefore(now: number): number {
     this.#roll();
     return now + ROLL_MS;
@@ -376,6 +362,7 @@ export class SystemModel {
 
   /** The topology as it stands (configuration merged with what was seen). */
   topology(): Topology {
+    this.#syncAll();
     this.#topology ??= buildTopology([...this.#components.values()].map((c) => ({
       source: { model: c.model, service: c.service, transport: c.transport },
       inputs: [...c.inputs.values()],
@@ -451,7 +438,7 @@ export class SystemModel {
       nodes,
       edges,
       totals: this.#figures(now, all.flatMap((c) => [...c.inStats.values()]), all.flatMap((c) => [...c.outStats.values()])),
-      untracked: this.#untracked,
+      untracked: this.#untracked + this.#readings.reduce((n, r) => n + r.counting.table.untracked, 0),
       models: [...new Set(all.map((c) => c.model))].sort(),
     };
   }
@@ -484,6 +471,7 @@ export class SystemModel {
   }
 
   #addInput(c: Component, p: Port): void {
+    this.#read.add(p.name);
     const known = c.inputs.get(p.name);
     if (known && (known.kind || !p.kind)) return;
     c.inputs.set(p.name, { name: p.name, ...(p.kind ? { kind: p.kind } : {}) });
@@ -500,35 +488,35 @@ export class SystemModel {
     this.#changed();
   }
 
-  #inStats(c: Component, input: string): PortStats | undefined {
-    if (input === c.lastInName) return c.lastIn;
-    const s = c.inStats.get(input);
-    if (s) {
-      c.lastInName = input;
-      c.lastIn = s;
-      return s;
+  /** Reads the table's components whose ports changed since last read. `baseline`: what they counted so far is history. */
+  #sync(reading: Reading, baseline: boolean): void {
+    const table = reading.counting.table;
+    const components = table.components;
+    for (let i = 0; i < components.length; i++) {
+      const counts = components[i]!;
+      if (reading.versions[i] === counts.version) continue;
+      reading.versions[i] = counts.version;
+      this.#link(counts, table, baseline);
     }
-    if (!c.inputs.has(input)) this.#addInput(c, { name: input });
-    const made = this.#newStats(c.inStats, input);
-    if (made) made.expected = this.#journeys.expectedAt(input);
-    return made;
   }
 
-  /** Per event: no object or string is made once the port and its label are known. */
-  #outStats(c: Component, name: string, label: string | undefined): PortStats | undefined {
-    if (name === c.lastOutName && label === c.lastOutLabel) return c.lastOut;
-    const known = c.outStats.get(name);
-    const labelKey = label ?? '';
-    if (known?.labels?.has(labelKey)) {
-      c.lastOutName = name;
-      c.lastOutLabel = label;
-      c.lastOut = known;
-      return known;
+  #syncAll(): void {
+    for (const reading of this.#readings) this.#sync(reading, false);
+  }
+
+  /** A component's counted ports join the topology, each read by a port's figures. */
+  #link(counts: ComponentCounts, table: CountTable, baseline: boolean): void {
+    const component = this.#componentOf(counts.model, counts.service, counts.transport);
+    for (const p of counts.inputs) {
+      if (!component.inputs.has(p.name)) this.#addInput(component, { name: p.name });
+      const s = component.inStats.get(p.name) ?? this.#newStats(component.inStats, p.name);
+      if (s && s.counts !== p) s.link(p, table, baseline);
     }
-    this.#addOutput(c, label !== undefined ? { name, label } : { name });
-    const s = known ?? this.#newStats(c.outStats, name);
-    if (s) (s.labels ??= new Set()).add(labelKey);
-    return s;
+    for (const p of counts.outputs) {
+      for (const label of p.labels) this.#addOutput(component, label === '' ? { name: p.name } : { name: p.name, label });
+      const s = component.outStats.get(p.name) ?? this.#newStats(component.outStats, p.name);
+      if (s && s.counts !== p) s.link(p, table, baseline);
+    }
   }
 
   #newStats(into: Map<string, PortStats>, name: string): PortStats | undefined {
@@ -543,10 +531,11 @@ export class SystemModel {
     return s;
   }
 
-  /** Per-event counters into the series, at the time of the newest event counted (they came within the second before it). */
+  /** What was counted since the last roll into the series, at the time of the newest event seen (it came within the second before). */
   #roll(): void {
+    this.#syncAll();
     const all = this.#allStats;
-    for (let i = 0; i < all.length; i++) all[i]!.roll(this.#lastAt, this.#pending);
+    for (let i = 0; i < all.length; i++) all[i]!.roll(this.#lastAt, this.#scratch);
     this.#journeys.expire(this.#lastAt);
   }
 

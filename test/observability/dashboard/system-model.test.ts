@@ -164,8 +164,10 @@ describe('dashboard data: bounded memory', () => {
   });
 
   it('ports are capped: a flood of new input names is counted as untracked, not kept', () => {
+    const observer = new Observer();
     const model = new SystemModel({ maxPorts: 10 });
-    for (let i = 0; i < 1000; i++) model.onEvent({ model: 'worker', service: 'w', transport: 'memory', at: 0, type: 'received', input: `q${i}`, id: '1', attempt: 1 });
+    model.attach(observer);
+    for (let i = 0; i < 1000; i++) observer.emit({ model: 'worker', service: 'w', transport: 'memory', at: 0, type: 'received', input: `q${i}`, id: '1', attempt: 1 });
     assert.equal(model.snapshot().untracked, 990);
   });
 
