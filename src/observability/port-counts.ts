@@ -163,15 +163,8 @@ export class ComponentCounts {
   #input(name: string): PortCounts | undefined {
     const last = this.#lastIn;
     if (last !== undefined && last.name === name) return last;
-    let p = this.#byInput.get(name);
-    if (!p) {
-      p = this.#table.port(name);
-      if (!p) return undefined;
-      this.#byInput.set(name, p);
-      this.inputs.push(p);
-      this.version++;
-    }
-    this.#lastIn = p;
+    const p = this.#port(this.#byInput, this.inputs, name);
+    if (p) this.#lastIn = p;
     return p;
   }
 
@@ -179,20 +172,27 @@ export class ComponentCounts {
     const key = label ?? '';
     const last = this.#lastOut;
     if (last !== undefined && last.name === name && this.#lastOutLabel === key) return last;
-    let p = this.#byOutput.get(name);
-    if (!p) {
-      p = this.#table.port(name);
-      if (!p) return undefined;
-      this.#byOutput.set(name, p);
-      this.outputs.push(p);
-      this.version++;
-    }
+    const p = this.#port(this.#byOutput, this.outputs, name);
+    if (!p) return undefined;
     if (!p.labels.includes(key) && p.labels.length < MAX_LABELS) {
       p.labels.push(key);
       this.version++;
     }
     this.#lastOut = p;
     this.#lastOutLabel = key;
+    return p;
+  }
+
+  /** The port `name` of one side, made (and the version bumped) the first time; undefined past the table's cap. */
+  #port(byName: Map<string, PortCounts>, list: PortCounts[], name: string): PortCounts | undefined {
+    let p = byName.get(name);
+    if (!p) {
+      p = this.#table.port(name);
+      if (!p) return undefined;
+      byName.set(name, p);
+      list.push(p);
+      this.version++;
+    }
     return p;
   }
 }

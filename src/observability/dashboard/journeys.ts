@@ -84,6 +84,7 @@ const MAX_CHANNELS = 4_000;
 export class IdList {
   readonly #ids: string[] = [];
   readonly #at: number[] = [];
+  /** #ids.length, kept here: checking an empty list then reads this object only, not its array too. */
   #length = 0;
   /** Where the ids of every list of this kind are tallied: the index's `held` or `expecting`. */
   readonly #tally: Tally | undefined;

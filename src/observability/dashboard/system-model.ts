@@ -173,6 +173,8 @@ export class SystemModel {
   readonly #allStats: PortStats[] = [];
   /** The observers' tables of counts this model reads. */
   readonly #readings: Reading[] = [];
+  /** Counted ports that got no figures (past maxPorts). */
+  readonly #beyondCap = new WeakSet<PortCounts>();
   /** Channels some component reads: only there is an id a journey produced expected to arrive. */
   readonly #read = new Set<string>();
   #rollAt = -Infinity;
@@ -509,14 +511,20 @@ export class SystemModel {
     const component = this.#componentOf(counts.model, counts.service, counts.transport);
     for (const p of counts.inputs) {
       if (!component.inputs.has(p.name)) this.#addInput(component, { name: p.name });
-      const s = component.inStats.get(p.name) ?? this.#newStats(component.inStats, p.name);
-      if (s && s.counts !== p) s.link(p, table, baseline);
+      this.#statsFor(component.inStats, p, table, baseline);
     }
     for (const p of counts.outputs) {
       for (const label of p.labels) this.#addOutput(component, label === '' ? { name: p.name } : { name: p.name, label });
-      const s = component.outStats.get(p.name) ?? this.#newStats(component.outStats, p.name);
-      if (s && s.counts !== p) s.link(p, table, baseline);
+      this.#statsFor(component.outStats, p, table, baseline);
     }
+  }
+
+  /** The figures that read `p`, made once (a port past maxPorts is counted untracked once, not at every later look). */
+  #statsFor(into: Map<string, PortStats>, p: PortCounts, table: CountTable, baseline: boolean): void {
+    if (this.#beyondCap.has(p)) return;
+    const s = into.get(p.name) ?? this.#newStats(into, p.name);
+    if (!s) this.#beyondCap.add(p);
+    else if (s.counts !== p) s.link(p, table, baseline);
   }
 
   #newStats(into: Map<string, PortStats>, name: string): PortStats | undefined {

@@ -169,6 +169,9 @@ describe('dashboard data: bounded memory', () => {
     model.attach(observer);
     for (let i = 0; i < 1000; i++) observer.emit({ model: 'worker', service: 'w', transport: 'memory', at: 0, type: 'received', input: `q${i}`, id: '1', attempt: 1 });
     assert.equal(model.snapshot().untracked, 990);
+    // A new port makes the model look at the component's ports again: each is counted once.
+    observer.emit({ model: 'worker', service: 'w', transport: 'memory', at: 0, type: 'sent', output: 'late', id: '2' });
+    assert.equal(model.snapshot().untracked, 991);
   });
 
   it('a sparkline has a fixed number of points; the rate is taken over the last seconds', () => {
