@@ -36,6 +36,18 @@ export interface ObserverOptions {
   readonly maxPorts?: number;
 }
 
+/**
+ * A listener that samples says here when it needs nothing: while `resting` is true, it is
+ * not called for a unit of work's event (any but "state") dated before `restUntil`. Read by
+ * the observer on every event, so keep both plain fields of one object. A listener that
+ * counts on ports (countPorts) and looks at events only now and then (the dashboard's
+ * journeys) is then not called at all for almost every event.
+ */
+export interface ListenerRest {
+  readonly resting: boolean;
+  readonly restUntil: number;
+}
+
 /** What countPorts hands a watcher. */
 export interface PortCounting {
   /** Every component's counts; read it as often as wanted (it only grows, except in-flight figures). */
@@ -47,6 +59,8 @@ export interface PortCounting {
 export class Observer {
   /** Replaced, never changed in place: an emit walks the list it started with (a listener may stop listening from inside). An array, not a Set: no iterator made per event. */
   #listeners: readonly ObserverListener[] = [];
+  /** Each listener's rest, by index in #listeners (undefined: called for every event). Replaced with it. */
+  #rests: readonly (ListenerRest | undefined)[] = [];
   /** Watchers counting ports; while one does, every emitted event is counted first. */
   #counters = 0;
   /** Kept across counting watchers (a later one reads what earlier counting left). */
@@ -63,9 +77,15 @@ export class Observer {
     return this.#active;
   }
 
-  /** Adds a listener; returns a function that removes it. A throwing listener is removed and never breaks the emitter. */
-  listen(listener: ObserverListener): () => void {
-    if (!this.#listeners.includes(listener)) this.#listeners = [...this.#listeners, listener];
+  /**
+   * Adds a listener; returns a function that removes it. A throwing listener is removed and
+   * never breaks the emitter. `rest`: when it needs no events (ListenerRest).
+   */
+  listen(listener: ObserverListener, rest?: ListenerRest): () => void {
+    if (!this.#listeners.includes(listener)) {
+      this.#listeners = [...this.#listeners, listener];
+      this.#rests = [...this.#rests, rest];
+    }
     this.#active = true;
     return () => this.#remove(listener);
   }
@@ -100,7 +120,10 @@ export class Observer {
 
   #deliver(event: ObserverEvent): void {
     const listeners = this.#listeners;
+    const rests = this.#rests;
     for (let i = 0; i < listeners.length; i++) {
+      const rest = rests[i];
+      if (rest !== undefined && rest.resting && event.at < rest.restUntil && event.type !== 'state') continue;
       try {
         listeners[i]!(event);
       } catch {
@@ -110,7 +133,10 @@ export class Observer {
   }
 
   #remove(listener: ObserverListener): void {
-    this.#listeners = this.#listeners.filter((l) => l !== listener);
+    const i = this.#listeners.indexOf(listener);
+    if (i === -1) return;
+    this.#listeners = this.#listeners.filter((_, k) => k !== i);
+    this.#rests = this.#rests.filter((_, k) => k !== i);
     this.#active = this.#listeners.length > 0 || this.#counters > 0;
   }
 

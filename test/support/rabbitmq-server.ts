@@ -46,33 +46,41 @@ async function freePort(): Promise<number> {
 
 /** Starts a broker and resolves once it accepts AMQP connections. */
 export async function startRabbitMq(): Promise<RabbitMq> {
-  // Node and distribution ports must both be free; the dist port is port + 20000.
-  let port = 0;
-  for (let i = 0; i < 20 && (port === 0 || port + 20000 > 65535); i++) port = await freePort();
   const base = await mkdtemp(join(tmpdir(), 'sy-rmq-'));
   await mkdir(join(base, 'mnesia'), { recursive: true });
   await mkdir(join(base, 'log'), { recursive: true });
-  await writeFile(join(base, 'rabbitmq.conf'), `listeners.tcp.default = 127.0.0.1:${port}\nloopback_users = none\n`);
   await writeFile(join(base, 'enabled_plugins'), '[].\n');
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    HOME: base,
-    RABBITMQ_NODENAME: `sy${port}@localhost`,
-    RABBITMQ_NODE_PORT: String(port),
-    RABBITMQ_DIST_PORT: String(port + 20000),
-    RABBITMQ_MNESIA_BASE: join(base, 'mnesia'),
-    RABBITMQ_LOG_BASE: join(base, 'log'),
-    RABBITMQ_CONFIG_FILE: join(base, 'rabbitmq.conf'),
-    RABBITMQ_ENABLED_PLUGINS_FILE: join(base, 'enabled_plugins'),
-    RABBITMQ_PID_FILE: join(base, 'rabbit.pid'),
-    // A broker killed by a test may leave a crash dump: in its own folder, not the repository.
-    ERL_CRASH_DUMP: join(base, 'erl_crash.dump'),
-    RABBITMQ_CONF_ENV_FILE: '/dev/null',
-    ERL_EPMD_ADDRESS: '127.0.0.1',
-    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
+  let port = 0;
+  let env: NodeJS.ProcessEnv = {};
+  let url = '';
+  /** A free port for the broker (fixed once it has started: restarts reuse it). */
+  const choosePort = async () => {
+    // Node and distribution ports must both be free; the dist port is port + 20000.
+    port = 0;
+    for (let i = 0; i < 20 && (port === 0 || port + 20000 > 65535); i++) port = await freePort();
+    await writeFile(join(base, 'rabbitmq.conf'), `listeners.tcp.default = 127.0.0.1:${port}\nloopback_users = none\n`);
+    env = {
+      ...process.env,
+      HOME: base,
+      RABBITMQ_NODENAME: `sy${port}@localhost`,
+      RABBITMQ_NODE_PORT: String(port),
+      RABBITMQ_DIST_PORT: String(port + 20000),
+      RABBITMQ_MNESIA_BASE: join(base, 'mnesia'),
+      RABBITMQ_LOG_BASE: join(base, 'log'),
+      RABBITMQ_CONFIG_FILE: join(base, 'rabbitmq.conf'),
+      RABBITMQ_ENABLED_PLUGINS_FILE: join(base, 'enabled_plugins'),
+      RABBITMQ_PID_FILE: join(base, 'rabbit.pid'),
+      // A broker killed by a test may leave a crash dump: in its own folder, not the repository.
+      ERL_CRASH_DUMP: join(base, 'erl_crash.dump'),
+      RABBITMQ_CONF_ENV_FILE: '/dev/null',
+      ERL_EPMD_ADDRESS: '127.0.0.1',
+      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
+    };
+    url = `amqp://guest:guest@127.0.0.1:${port}`;
   };
-  const url = `amqp://guest:guest@127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
+  /** Whether the broker stopped because its port was taken (launching it again on that port is futile). */
+  const portTaken = async () => (await readFile(join(base, 'erl_crash.dump'), 'utf8').catch(() => '')).includes('eaddrinuse');
 
   const start = async () => {
     const deadline = Date.now() + 60_000;
@@ -92,7 +100,7 @@ export async function startRabbitMq(): Promise<RabbitMq> {
           await new Promise((r) => setTimeout(r, 200));
         }
       }
-      if (launch >= 3 || Date.now() > deadline) throw new Error(`rabbitmq-server exited with ${child.exitCode} (launched ${launch} times); see ${join(base, 'log')}`);
+      if (launch >= 3 || Date.now() > deadline || (await portTaken())) throw new Error(`rabbitmq-server exited with ${child.exitCode} (launched ${launch} times); see ${join(base, 'log')}`);
       await new Promise((r) => setTimeout(r, 500));
     }
   };
@@ -109,7 +117,19 @@ export async function startRabbitMq(): Promise<RabbitMq> {
     child = undefined;
   };
 
-  await start();
+  // A port found free can be taken by another suite's process before the broker binds it
+  // (seen once in a full run: could_not_start_listener … eaddrinuse on all three launches):
+  // the first start tries another port, up to three.
+  for (let attempt = 1; ; attempt++) {
+    await choosePort();
+    try {
+      await start();
+      break;
+    } catch (err) {
+      if (attempt >= 3 || !(await portTaken())) throw err;
+      await rm(join(base, 'erl_crash.dump'), { force: true });
+    }
+  }
   return {
     url,
     port,

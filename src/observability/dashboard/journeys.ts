@@ -18,7 +18,7 @@
 // id is expected compare ids, by equality, in a list of a few. So a journey is followed
 // through the channels its ids were produced to, as the topology draws them.
 
-import type { ModelKind } from '../observer.js';
+import type { ListenerRest, ModelKind } from '../observer.js';
 
 export type HopStep = 'received' | 'handled' | 'failed' | 'dead-lettered' | 'sent' | 'called';
 
@@ -88,9 +88,9 @@ export class IdList {
   #length = 0;
   /** Where the ids of every list of this kind are tallied: the index's `held` or `expecting`. */
   readonly #tally: Tally | undefined;
-  readonly #kind: keyof Tally;
+  readonly #kind: TallyKind;
 
-  constructor(tally?: Tally, kind: keyof Tally = 'held') {
+  constructor(tally?: Tally, kind: TallyKind = 'held') {
     this.#tally = tally;
     this.#kind = kind;
   }
@@ -139,15 +139,22 @@ export class IdList {
   }
 
   #setLength(): void {
-    if (this.#tally) this.#tally[this.#kind] += this.#ids.length - this.#length;
+    if (this.#tally) {
+      this.#tally[this.#kind] += this.#ids.length - this.#length;
+      this.#tally.rested();
+    }
     this.#length = this.#ids.length;
   }
 }
+
+type TallyKind = 'held' | 'expecting';
 
 /** How many ids all lists of each kind hold together. */
 interface Tally {
   held: number;
   expecting: number;
+  /** Told after every change of a count. */
+  rested(): void;
 }
 
 /** A list that keeps nothing: for channels past MAX_CHANNELS, and where no id is expected. */
@@ -158,7 +165,7 @@ class NoIds extends IdList {
 /** Most stages one journey answer walks (a fan-out of fan-outs stays bounded). */
 const MAX_STAGES = 64;
 
-export class JourneyIndex implements Tally {
+export class JourneyIndex implements Tally, ListenerRest {
   readonly maxIds: number;
   readonly maxHops: number;
   readonly newIdsPerSecond: number;
@@ -181,10 +188,10 @@ export class JourneyIndex implements Tally {
   #skipped = 0;
   /**
    * Until this time no id is taken that is neither in hand nor expected: none is wanted and
-   * the budget has no token. The model checks it inline before asking about an arrival, so
-   * the common event makes no call (a time handed to a call is boxed: an allocation).
+   * the budget has no token. The observer reads it (with `resting`) before handing the model
+   * an event, and the model inline before asking about an arrival.
    */
-  idleUntil = -Infinity;
+  restUntil = -Infinity;
   /** Whether any id is wanted (#wanted.size !== 0, kept here so the model's check reads this object only). */
   anyWanted = false;
   /**
@@ -194,6 +201,12 @@ export class JourneyIndex implements Tally {
    */
   held = 0;
   expecting = 0;
+  /**
+   * No id in hand, expected or wanted: then no event of a unit of work dated before
+   * `restUntil` (when the budget has a new token) can be recorded, and the observer need not hand it over
+   * (the index is its watcher's ListenerRest).
+   */
+  resting = true;
   /** Whether some component reads `channel`: an id produced or sent there is expected only then (else it would wait for nothing). */
   readonly #isRead: (channel: string) => boolean;
 
@@ -212,13 +225,13 @@ export class JourneyIndex implements Tally {
     return this.#entries.size;
   }
 
-  /** New ids not recorded because the budget was spent, among those asked through takesNew (the model does not ask before idleUntil). */
+  /** New ids not recorded because the budget was spent, among those asked through takesNew (the model does not ask before restUntil). */
   get skipped(): number {
     return this.#skipped;
   }
 
   /** A list for the ids a component has in hand (received and taken, not yet done). */
-  list(kind: keyof Tally = 'held'): IdList {
+  list(kind: TallyKind = 'held'): IdList {
     const list = new IdList(this, kind);
     this.#lists.push(list);
     return list;
@@ -283,7 +296,7 @@ export class JourneyIndex implements Tally {
     // and not before the next millisecond: events' times are whole milliseconds, and a due
     // time a rounding error past `at` (at 1.8e12 ms the sum rounds back to `at`) sent every
     // later event of this millisecond here again — thousands a second in a busy process.
-    if (this.#wanted.size === 0) this.idleUntil = this.newIdsPerSecond > 0 ? Math.max(at + 1, this.#tokensAt + ((1 - this.#tokens) * 1000) / this.newIdsPerSecond) : Infinity;
+    if (this.#wanted.size === 0) this.restUntil = this.newIdsPerSecond > 0 ? Math.max(at + 1, this.#tokensAt + ((1 - this.#tokens) * 1000) / this.newIdsPerSecond) : Infinity;
     return false;
   }
 
@@ -296,6 +309,12 @@ export class JourneyIndex implements Tally {
       this.#wanted.delete(id);
     }
     this.anyWanted = this.#wanted.size !== 0;
+    this.rested();
+  }
+
+  /** `resting` anew, after the counts of ids held, expected or wanted changed. */
+  rested(): void {
+    this.resting = this.held === 0 && this.expecting === 0 && !this.anyWanted;
   }
 
   add(id: string, hop: Hop): void {
@@ -330,9 +349,10 @@ export class JourneyIndex implements Tally {
       // Not sampled (or forgotten): record it from now on, should it come (again).
       this.#wanted.delete(id);
       this.#wanted.set(id, at);
-      this.idleUntil = -Infinity;
+      this.restUntil = -Infinity;
       if (this.#wanted.size > this.maxWanted) this.#wanted.delete(this.#wanted.keys().next().value as string);
       this.anyWanted = true;
+      this.resting = false;
       return undefined;
     }
     // Up to the first known ancestor (a cycle or a long chain stops the walk).
@@ -363,6 +383,7 @@ export class JourneyIndex implements Tally {
   #unwant(id: string): boolean {
     if (!this.#wanted.delete(id)) return false;
     this.anyWanted = this.#wanted.size !== 0;
+    this.rested();
     return true;
   }
 

@@ -210,14 +210,20 @@ export class SystemModel {
     const reading: Reading = { counting: observer.countPorts(), versions: [] };
     this.#readings.push(reading);
     this.#sync(reading, true);
+    // The journey index says when no event can be recorded: the observer then does not call
+    // this listener for units of work at all (most events of a busy process).
     const unlisten = observer.listen((e) => {
       try {
         this.onEvent(e);
       } catch {
         // A malformed event from an emitter: the figures miss it, the system goes on.
       }
-    });
+    }, this.#journeys);
+    // Events that reach the model roll the counts in; resting, it may see none for a while.
+    const roll = setInterval(() => this.#tickNow(), ROLL_MS);
+    roll.unref();
     return () => {
+      clearInterval(roll);
       unlisten();
       reading.counting.stop();
       const i = this.#readings.indexOf(reading);
@@ -278,8 +284,8 @@ export class SystemModel {
     if (now >= this.#rollAt) this.#rollAt = this.#rollBefore(now);
     this.#lastAt = now;
     const journeys = this.#journeys;
-    // Nothing in hand or expected anywhere, and no new id taken until idleUntil.
-    if (journeys.held === 0 && journeys.expecting === 0 && e.at < journeys.idleUntil) return;
+    // Nothing in hand or expected anywhere, and no new id taken until restUntil.
+    if (journeys.held === 0 && journeys.expecting === 0 && e.at < journeys.restUntil) return;
     const component = this.#component(e.model, e.service, e.transport);
     if (!component.inputs.has(e.input)) this.#addInput(component, { name: e.input });
     if (journeys.arriving(e.id, e.at, component.inHand, journeys.expectedOn(e.input))) this.#hop(e.id, e, component, { step: 'received', channel: e.input, attempt: e.attempt });
@@ -317,7 +323,7 @@ export class SystemModel {
     if (now >= this.#rollAt) this.#rollAt = this.#rollBefore(now);
     this.#lastAt = now;
     const journeys = this.#journeys;
-    if (journeys.held === 0 && e.at < journeys.idleUntil) return;
+    if (journeys.held === 0 && e.at < journeys.restUntil) return;
     const component = this.#component(e.model, e.service, e.transport);
     if (journeys.outbound(e.id, e.at, component.inHand)) this.#hop(e.id, e, component, { step: 'sent', channel: e.output });
   }
@@ -327,7 +333,7 @@ export class SystemModel {
     if (now >= this.#rollAt) this.#rollAt = this.#rollBefore(now);
     this.#lastAt = now;
     const journeys = this.#journeys;
-    if (journeys.held === 0 && e.at < journeys.idleUntil) return;
+    if (journeys.held === 0 && e.at < journeys.restUntil) return;
     const component = this.#component(e.model, e.service, e.transport);
     if (journeys.outbound(e.id, e.at, component.inHand)) this.#hop(e.id, e, component, { step: 'called', channel: e.target, durationMs: e.durationMs, ...(e.error ? { error: e.error.message } : {}) });
   }
@@ -354,6 +360,14 @@ export class SystemModel {
     const now = this.#givenClock ? this.#givenClock() : at;
     if (now >= this.#rollAt) this.#rollAt = this.#rollBefore(now);
     this.#lastAt = now;
+  }
+
+  /** A roll due by the clock (no event came to roll the counts in). */
+  #tickNow(): void {
+    const now = this.#now();
+    if (now < this.#rollAt) return;
+    if (now > this.#lastAt) this.#lastAt = now;
+    this.#rollAt = this.#rollBefore(now);
   }
 
   /** Rolls the counts in; returns when to roll next. */

@@ -1,6 +1,6 @@
 // The dashboard's per-event and per-snapshot work kept small (issue 16: its cost on
 // throughput): journeys are sampled yet whole, latency windows read their kept sum.
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { JourneyIndex } from '../../../src/observability/dashboard/journeys.js';
 import { LatencyWindow, quantilesOf } from '../../../src/observability/dashboard/latency-window.js';
@@ -160,13 +160,66 @@ describe('dashboard hot path: the budget of new journeys', () => {
     // which leaves the bucket with a fraction that sums short of 1 later.
     for (let at = start; at < start + 2_000; at++) {
       for (let i = 0; i < 30; i++) {
-        if (at < index.idleUntil) continue; // what the model checks before asking
+        if (at < index.restUntil) continue; // what the model checks before asking
         asked++;
         if (index.takesNew(`${at}.${i}`, at)) taken++;
       }
     }
     assert.ok(taken >= 290 && taken <= 301, `the burst of 100, then 100 a second: took ${taken}`);
     assert.ok(asked <= 2 * taken + 10, `asked ${asked} times for ${taken} ids taken`);
+  });
+});
+
+describe('dashboard hot path: the model rests while no journey can record anything', () => {
+  it('the observer does not call it for units of work while it rests, and does for states, wanted ids and new tokens', () => {
+    const observer = new Observer();
+    const model = new SystemModel({ journeys: { newIdsPerSecond: 1 } });
+    let calls = 0;
+    const onEvent = model.onEvent.bind(model);
+    model.onEvent = (e) => {
+      calls++;
+      onEvent(e);
+    };
+    model.attach(observer);
+    const at = 5_000_000;
+    for (let i = 0; i < 1_000; i++) {
+      observer.emit(received(`m${i}`, at));
+      observer.emit(handled(`m${i}`, at));
+    }
+    // The first message takes the one token (its two events), the second is asked about and refused.
+    assert.ok(calls <= 4, `the model was called ${calls} times for 2,000 events`);
+    assert.equal(model.snapshot().totals.received, 1_000, 'the figures count every message all the same');
+    calls = 0;
+    observer.emit({ ...source, at, type: 'state', state: 'draining' });
+    assert.equal(calls, 1, 'a state always reaches it');
+    assert.equal(model.journey('later'), undefined); // asked for: wanted from now on
+    observer.emit(received('later', at));
+    observer.emit(handled('later', at));
+    assert.deepEqual(model.journey('later')?.stages[0]?.hops.map((h) => h.step), ['received', 'handled']);
+    observer.emit(received('next-second', at + 1_000));
+    assert.ok(model.recentIds(100).includes('next-second'), 'a new token: the next arrival is seen');
+  });
+
+  it('counts reach the series by the clock when no event reaches the model', () => {
+    mock.timers.enable({ apis: ['setInterval'] });
+    try {
+      let now = 10_000_000; // a multiple of 5 s: a bucket starts here
+      const observer = new Observer();
+      const model = new SystemModel({ now: () => now, seriesBucketMs: 5_000, seriesLength: 4, journeys: { newIdsPerSecond: 0 } });
+      model.attach(observer);
+      for (let i = 0; i < 10; i++) observer.emit(received(`a${i}`, now));
+      now += 1_000;
+      mock.timers.tick(1_000);
+      now += 5_000; // the next 5 s bucket
+      for (let i = 0; i < 7; i++) observer.emit(received(`b${i}`, now));
+      now += 1_000;
+      mock.timers.tick(1_000);
+      const node = model.snapshot().nodes.find((n) => n.type === 'service');
+      assert.ok(node?.type === 'service');
+      assert.deepEqual(node.series?.in.slice(-2), [10, 7]);
+    } finally {
+      mock.timers.reset();
+    }
   });
 });
 
