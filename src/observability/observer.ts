@@ -61,7 +61,7 @@ export class Observer {
   #listeners: readonly ObserverListener[] = [];
   /** Each listener's rest, by index in #listeners (undefined: called for every event). Replaced with it. */
   #rests: readonly (ListenerRest | undefined)[] = [];
-  /** Watchers counting ports; while one does, every emitted event is counted first. */
+  /** Watchers counting ports; while one does, every emitted event is also counted (after its delivery). */
   #counters = 0;
   /** Kept across counting watchers (a later one reads what earlier counting left). */
   readonly #table: CountTable;
